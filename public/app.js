@@ -1,0 +1,50 @@
+// MediaNest page behaviour. Loaded from /static with no inline script (strict CSP).
+(function () {
+  var root = document.documentElement;
+  var stored = null;
+  try { stored = localStorage.getItem("theme"); } catch (e) {}
+  if (stored === "light" || stored === "dark") root.dataset.theme = stored;
+
+  function currentTheme() {
+    if (root.dataset.theme) return root.dataset.theme;
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+  }
+
+  function csrfToken() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute("content") : "";
+  }
+
+  // htmx 4 builds requests with fetch; add the session's CSRF token to every one.
+  document.addEventListener("htmx:config:request", function (evt) {
+    var token = csrfToken();
+    if (token && evt.detail && evt.detail.ctx) evt.detail.ctx.request.headers["X-CSRF-Token"] = token;
+  });
+
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest && evt.target.closest("[data-theme-toggle]");
+    if (toggle) {
+      var next = currentTheme() === "dark" ? "light" : "dark";
+      root.dataset.theme = next;
+      try { localStorage.setItem("theme", next); } catch (e) {}
+      toggle.setAttribute("aria-pressed", String(next === "dark"));
+      return;
+    }
+    var close = evt.target.closest && evt.target.closest("[data-dismiss]");
+    if (close) {
+      var box = close.closest("[data-dismissable]");
+      if (box) box.remove();
+    }
+  });
+
+  // Popups opened for Plex sign-in are closed when the server says the sign-in finished.
+  document.addEventListener("medianest:close-popup", function () {
+    if (window.__plexPopup && !window.__plexPopup.closed) window.__plexPopup.close();
+  });
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("[data-popup]");
+    if (!link) return;
+    var w = window.open(link.href, "plex-auth", "width=600,height=700");
+    if (w) { window.__plexPopup = w; evt.preventDefault(); }
+  });
+})();

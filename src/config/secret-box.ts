@@ -1,0 +1,56 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Encrypts and decrypts stored secrets with AES-256-GCM. */
+export interface SecretBox {
+  encrypt(plain: string): string;
+  /** Throws when the value was not encrypted with this key or was tampered with. */
+  decrypt(sealed: string): string;
+  /** Derive a sub-key for another purpose (HMAC signing), so one master key serves all. */
+  deriveKey(purpose: string): Buffer;
+}
+
+const KEY_FILE = "secret.key";
+
+/** Return the master key: from MEDIANEST_SECRET_KEY, or from a key file in the data directory created on first start (mode 0600). */
+export function loadMasterKey(dataDir: string, configured?: string): Buffer {
+  if (configured) return createHash("sha256").update(configured).digest();
+  const file = join(dataDir, KEY_FILE);
+  if (existsSync(file)) {
+    const hex = readFileSync(file, "utf8").trim();
+    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`secret-box: ${file} is not a MediaNest key file (expected 64 hex characters)`);
+    return Buffer.from(hex, "hex");
+  }
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+  chmodSync(file, 0o600);
+  return key;
+}
+
+/** Create a SecretBox over a 32-byte master key. */
+export function createSecretBox(masterKey: Buffer): SecretBox {
+  const key = createHash("sha256").update("medianest:settings:").update(masterKey).digest();
+  return {
+    encrypt(plain) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv("aes-256-gcm", key, iv);
+      const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
+      return `v1:${iv.toString("base64url")}:${cipher.getAuthTag().toString("base64url")}:${ct.toString("base64url")}`;
+    },
+    decrypt(sealed) {
+      const [v, iv, tag, ct] = sealed.split(":");
+      if (v !== "v1" || !iv || !tag || ct === undefined) throw new Error("secret-box: value is not an encrypted secret");
+      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+      decipher.setAuthTag(Buffer.from(tag, "base64url"));
+      try {
+        return Buffer.concat([decipher.update(Buffer.from(ct, "base64url")), decipher.final()]).toString("utf8");
+      } catch {
+        throw new Error("secret-box: cannot decrypt (wrong key or tampered value)");
+      }
+    },
+    deriveKey(purpose) {
+      return createHash("sha256").update(`medianest:${purpose}:`).update(masterKey).digest();
+    },
+  };
+}

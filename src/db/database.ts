@@ -1,0 +1,156 @@
+import { Database as BunSqlite } from "bun:sqlite";
+import { existsSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { Sql } from "postgres";
+import * as pgSchema from "./schema/postgres";
+import * as sqliteSchema from "./schema/sqlite";
+
+export type Tables = typeof sqliteSchema;
+/**
+ * Store code is written once against the SQLite-typed drizzle API; on PostgreSQL the same calls run on the
+ * pg tables, whose columns map to the same TypeScript types (schema.test.ts holds the two schemas equal).
+ */
+export type Db = BunSQLiteDatabase<Tables>;
+
+/** An open database of either dialect. */
+export interface Database {
+  dialect: "sqlite" | "postgres";
+  db: Db;
+  tables: Tables;
+  /** The raw bun:sqlite handle (SQLite only). */
+  sqlite?: BunSqlite;
+  /** The raw postgres.js client (PostgreSQL only). */
+  pg?: Sql;
+  /** Where the data lives, for messages: a file path or a masked URL. */
+  location: string;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A database that cannot be opened; the message says why in words a user can act on. */
+export class DatabaseError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(`db: ${message}`, options);
+  }
+}
+
+/** Open (creating when absent) the SQLite database at path; refuses a file that is not a database. */
+export function openSqlite(path: string): Database {
+  if (path !== ":memory:") {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new DatabaseError(`cannot create ${dirname(path)}: ${(err as NodeJS.ErrnoException).code}`, { cause: err });
+    }
+  }
+  const isNew = path === ":memory:" || !existsSync(path);
+  let sqlite: BunSqlite;
+  try {
+    sqlite = new BunSqlite(path, { create: true, strict: true });
+  } catch (err) {
+    throw new DatabaseError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    // Order matters: busy_timeout first so the WAL switch waits for other processes instead of failing.
+    sqlite.exec("PRAGMA busy_timeout = 5000");
+    sqlite.exec("PRAGMA journal_mode = WAL");
+    sqlite.exec("PRAGMA synchronous = NORMAL");
+    sqlite.exec("PRAGMA foreign_keys = ON");
+    // Reading the schema fails on a file that is not a database, before anything is written to it.
+    sqlite.query("SELECT count(*) FROM sqlite_master").get();
+    if (!isNew) {
+      const check = sqlite.query("PRAGMA quick_check").get() as { quick_check: string } | null;
+      if (check?.quick_check !== "ok") throw new Error(`integrity check failed: ${check?.quick_check}`);
+    }
+  } catch (err) {
+    sqlite.close();
+    const msg = (err as Error).message;
+    if (/readonly|read-only|unable to open/i.test(msg)) {
+      throw new DatabaseError(`${path} is not writable (${msg}); check the data directory's permissions`, { cause: err });
+    }
+    throw new DatabaseError(`${path} is not a usable SQLite database (${msg}); it was left untouched`, { cause: err });
+  }
+  const db = drizzleSqlite({ client: sqlite, schema: sqliteSchema });
+  return {
+    dialect: "sqlite",
+    db,
+    tables: sqliteSchema,
+    sqlite,
+    location: path,
+    async ping() {
+      try {
+        sqlite.query("SELECT 1").get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      try {
+        sqlite.exec("PRAGMA optimize");
+      } catch {
+        // closing anyway
+      }
+      sqlite.close();
+    },
+  };
+}
+
+/** Connect to PostgreSQL, retrying with backoff until timeoutMs; postgres.js is imported only here. */
+export async function openPostgres(
+  url: string,
+  opts: { timeoutMs?: number; log?: (line: string) => void; max?: number } = {},
+): Promise<Database> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const masked = maskUrl(url);
+  const deadline = Date.now() + timeoutMs;
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    const sql = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60 });
+    try {
+      await sql`select 1`;
+      const db = drizzle({ client: sql, schema: pgSchema }) as unknown as Db;
+      return {
+        dialect: "postgres",
+        db,
+        tables: pgSchema as unknown as Tables,
+        pg: sql,
+        location: masked,
+        async ping() {
+          try {
+            await sql`select 1`;
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        async close() {
+          await sql.end({ timeout: 5 });
+        },
+      };
+    } catch (err) {
+      await sql.end({ timeout: 1 }).catch(() => {});
+      const reason = (err as Error).message;
+      if (Date.now() + delay > deadline) {
+        throw new DatabaseError(`PostgreSQL at ${masked} did not answer within ${Math.round(timeoutMs / 1000)} s: ${reason}`, { cause: err });
+      }
+      opts.log?.(`db: PostgreSQL at ${masked} not reachable (attempt ${attempt}: ${reason}); retrying in ${delay} ms`);
+      await Bun.sleep(delay);
+      delay = Math.min(delay * 2, 5000);
+    }
+  }
+}
+
+/** Hide the password in a database URL. */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(invalid URL)";
+  }
+}

@@ -1,0 +1,89 @@
+import { backup, restore } from "./cli/backup";
+import { createAdmin } from "./cli/create-admin";
+import { CliError } from "./cli/errors";
+import { healthcheck } from "./cli/healthcheck";
+import { serve } from "./cli/serve";
+import { ConfigError, describeConfig, loadConfig } from "./config/config";
+import { DatabaseError } from "./db/database";
+import { migrate } from "./db/migrate";
+import { createLogger } from "./server/logger";
+import { openDatabase } from "./server/runtime";
+import { VERSION } from "./version";
+
+const USAGE = `MediaNest ${VERSION}
+
+Usage: medianest [command]
+
+Commands:
+  serve                 start the server (default)
+  migrate               apply database migrations and exit
+  create-admin NAME     create an administrator, or reset NAME's password (asks for it, or MEDIANEST_ADMIN_PASSWORD)
+  backup [FILE]         write an online copy of the SQLite database (default: <data dir>/backups/)
+  restore FILE          replace the SQLite database with a backup (the server must be stopped)
+  healthcheck           exit 0 when the local server is ready, 1 otherwise
+  config                print the effective configuration, secrets masked
+  version               print the version
+`;
+
+async function run(argv: string[]): Promise<number> {
+  const [command = "serve", ...args] = argv;
+  if (command === "version" || command === "--version") {
+    console.log(VERSION);
+    return 0;
+  }
+  if (command === "help" || command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  const config = loadConfig();
+  const log = createLogger(config.logLevel);
+  switch (command) {
+    case "serve":
+      return serve(config, log);
+    case "migrate": {
+      const database = await openDatabase(config, log);
+      try {
+        const applied = await migrate(database);
+        console.log(applied.length ? `applied: ${applied.join(", ")}` : "database is up to date");
+      } finally {
+        await database.close();
+      }
+      return 0;
+    }
+    case "create-admin":
+      return createAdmin(config, log, args);
+    case "backup":
+      console.log(`backup written to ${backup(config, args[0])}`);
+      return 0;
+    case "restore": {
+      if (!args[0]) throw new CliError("restore: name the backup file: medianest restore FILE", 2);
+      const r = restore(config, args[0]);
+      console.log(`restored ${args[0]} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`);
+      return 0;
+    }
+    case "healthcheck":
+      return healthcheck(config);
+    case "config":
+      for (const line of describeConfig(config)) console.log(line);
+      return 0;
+    default:
+      console.error(`medianest: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    if (err instanceof CliError || err instanceof DatabaseError) {
+      console.error(err.message);
+      process.exit(err instanceof CliError ? err.exitCode : 1);
+    }
+    console.error(`medianest: ${(err as Error).message}`);
+    process.exit(1);
+  },
+);

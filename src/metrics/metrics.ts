@@ -1,0 +1,57 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { VERSION } from "../version";
+
+/** Every metric MediaNest exports, on one registry. */
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  integrationUp: Gauge<"service">;
+  integrationDuration: Histogram<"service">;
+  integrationErrors: Counter<"service" | "kind">;
+}
+
+// These default gauges end in _total, which promtool rejects for a gauge.
+const LINT_FAILING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+
+/** Create the registry with default process metrics, HTTP and integration metrics, and build info. */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);
+  const build = new Gauge({
+    name: "medianest_build_info",
+    help: "MediaNest build information; always 1.",
+    labelNames: ["version", "runtime"],
+    registers: [registry],
+  });
+  build.set({ version: VERSION, runtime: `bun ${Bun.version}` }, 1);
+  return {
+    registry,
+    httpDuration: new Histogram({
+      name: "medianest_http_request_duration_seconds",
+      help: "HTTP request duration by route pattern.",
+      labelNames: ["method", "route", "status"],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    integrationUp: new Gauge({
+      name: "medianest_integration_up",
+      help: "Whether the last check of an integration succeeded (1) or failed (0).",
+      labelNames: ["service"],
+      registers: [registry],
+    }),
+    integrationDuration: new Histogram({
+      name: "medianest_integration_request_duration_seconds",
+      help: "Duration of requests to integrations.",
+      labelNames: ["service"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    integrationErrors: new Counter({
+      name: "medianest_integration_errors_total",
+      help: "Failed requests to integrations by kind (network, timeout, refused, unauthorized, bad_response).",
+      labelNames: ["service", "kind"],
+      registers: [registry],
+    }),
+  };
+}

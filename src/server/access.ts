@@ -1,0 +1,31 @@
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "./deps";
+
+/** Who may call a route: anyone, any signed-in user, or admins only. */
+export type Access = "public" | "user" | "admin";
+
+export type AccessMiddleware = MiddlewareHandler<AppEnv> & { access: Access };
+
+/** Declare a route's access rule; every route must carry one (test/routes-access.test.ts walks them all). */
+export function allow(access: Access): AccessMiddleware {
+  const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (access === "public") return next();
+    const user = c.get("user");
+    if (!user) {
+      if (c.req.path.startsWith("/api/")) throw new HTTPException(401, { message: "Sign in or send a valid API token." });
+      const next_ = c.req.method === "GET" ? c.req.path + (new URL(c.req.url).search || "") : "/";
+      const to = `/login?next=${encodeURIComponent(next_)}`;
+      if (c.req.header("hx-request")) {
+        c.header("HX-Redirect", to);
+        return c.body(null, 401);
+      }
+      return c.redirect(to, 303);
+    }
+    if (access === "admin" && user.role !== "admin") {
+      throw new HTTPException(403, { message: "This page is for administrators." });
+    }
+    return next();
+  };
+  return Object.assign(mw, { access });
+}

@@ -1,0 +1,35 @@
+import type { Config } from "../config/options";
+import type { SecretBox } from "../config/secret-box";
+import type { Coordination } from "../coordination/types";
+import type { Database } from "../db/database";
+import type { Metrics } from "../metrics/metrics";
+import type { Session } from "../store/sessions";
+import type { User } from "../store/users";
+import type { Logger } from "./logger";
+
+/** Everything the app needs from outside; tests build their own (test/helpers/test-app.ts). */
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  coordination: Coordination;
+  secretBox: SecretBox;
+  metrics: Metrics;
+  log: Logger;
+  /** fetch used by integration clients; tests may inject one. */
+  fetch: typeof fetch;
+  /** True while the schema matches this binary; /readyz reads it. */
+  schemaCurrent: () => Promise<boolean>;
+}
+
+/** Hono's typed context variables. */
+export interface AppEnv {
+  Variables: {
+    deps: AppDeps;
+    user: User | undefined;
+    session: Session | undefined;
+    csrfToken: string;
+    /** "cookie" for browser sessions, "token" for personal API tokens. */
+    authVia: "cookie" | "token" | undefined;
+    requestId: string;
+  };
+}

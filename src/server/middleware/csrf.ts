@@ -1,0 +1,44 @@
+import { timingSafeEqual } from "node:crypto";
+import type { MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../deps";
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Check every state-changing request: the Origin (or Referer) must be this site, and a signed-in browser must
+ * send its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field).
+ * Personal API tokens are not ambient credentials, so token-authenticated calls skip the token check.
+ */
+export function csrfProtection(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (SAFE.has(c.req.method)) return next();
+    const { config } = c.get("deps");
+    const self = new URL(c.req.url).origin;
+    const allowed = new Set([self]);
+    if (config.publicUrl) allowed.add(new URL(config.publicUrl).origin);
+    const origin = c.req.header("origin") ?? (c.req.header("referer") ? new URL(c.req.header("referer")!).origin : undefined);
+    if (c.get("authVia") === "token") return next();
+    if (!origin || !allowed.has(origin)) {
+      throw new HTTPException(403, { message: "This form came from another site (origin check failed). Reload the page and try again." });
+    }
+    const session = c.get("session");
+    if (session) {
+      let sent = c.req.header("x-csrf-token");
+      if (!sent && (c.req.header("content-type") ?? "").match(/form-data|x-www-form-urlencoded/)) {
+        const body = await c.req.parseBody();
+        sent = typeof body._csrf === "string" ? body._csrf : undefined;
+      }
+      if (!sent || !same(sent, session.csrfToken)) {
+        throw new HTTPException(403, { message: "Your form expired (CSRF token mismatch). Reload the page and try again." });
+      }
+    }
+    await next();
+  };
+}

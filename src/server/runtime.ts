@@ -1,0 +1,49 @@
+import { join } from "node:path";
+import type { Config } from "../config/options";
+import { createSecretBox, loadMasterKey } from "../config/secret-box";
+import { createCoordination } from "../coordination";
+import { openPostgres, openSqlite, type Database } from "../db/database";
+import { migrate, schemaStatus } from "../db/migrate";
+import { createMetrics } from "../metrics/metrics";
+import type { AppDeps } from "./deps";
+import type { Logger } from "./logger";
+
+/** Return the SQLite file path for a data directory. */
+export function sqlitePath(dataDir: string): string {
+  return join(dataDir, "medianest.db");
+}
+
+/** Open the configured database: PostgreSQL when DATABASE_URL is set, SQLite in the data directory otherwise. */
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (config.databaseUrl) {
+    return openPostgres(config.databaseUrl, { timeoutMs: config.databaseConnectTimeout * 1000, log: (line) => log.warn(line) });
+  }
+  return openSqlite(sqlitePath(config.dataDir));
+}
+
+/** Open everything a running server needs and migrate the database (under a lock). */
+export async function startRuntime(config: Config, log: Logger): Promise<AppDeps> {
+  const database = await openDatabase(config, log);
+  try {
+    const applied = await migrate(database);
+    if (applied.length) log.info("migrations applied", { applied, database: database.location });
+    const coordination = await createCoordination(config.redisUrl);
+    const secretBox = createSecretBox(loadMasterKey(config.dataDir, config.secretKey));
+    return {
+      config,
+      database,
+      coordination,
+      secretBox,
+      metrics: createMetrics(),
+      log,
+      fetch: globalThis.fetch,
+      schemaCurrent: async () => {
+        const s = await schemaStatus(database);
+        return s.applied === s.known;
+      },
+    };
+  } catch (err) {
+    await database.close().catch(() => {});
+    throw err;
+  }
+}

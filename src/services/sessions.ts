@@ -1,0 +1,62 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { AppDeps } from "../server/deps";
+import { deleteSession, findSessionByHash, insertSession, touchSession, type Session } from "../store/sessions";
+import { findUserById, type User } from "../store/users";
+
+export const SESSION_COOKIE = "mn_session";
+const DAY = 86_400_000;
+// Writing last_seen on every request would make every page a write; once a minute is precise enough for idle expiry.
+const TOUCH_EVERY_MS = 60_000;
+
+/** Hash a session id or token for storage; the raw value exists only in the cookie or the user's hands. */
+export function hashToken(raw: string): string {
+  return createHash("sha256").update(raw).digest("hex");
+}
+
+/** Start a session for a user: a new random id (never reused: no fixation), stored hashed. Returns the cookie value. */
+export async function startSession(
+  deps: Pick<AppDeps, "database" | "config">,
+  user: User,
+  client: { ip: string; userAgent: string },
+): Promise<{ cookie: string; session: Session }> {
+  const raw = randomBytes(32).toString("base64url");
+  const now = new Date();
+  const session: Session = {
+    idHash: hashToken(raw),
+    userId: user.id,
+    csrfToken: randomBytes(24).toString("base64url"),
+    userAgent: client.userAgent.slice(0, 300),
+    ip: client.ip,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: new Date(now.getTime() + deps.config.sessionMaxDays * DAY),
+  };
+  await insertSession(deps.database, session);
+  return { cookie: raw, session };
+}
+
+/** Resolve a session cookie to its live session and active user; expired or orphaned sessions are removed. */
+export async function resolveSession(
+  deps: Pick<AppDeps, "database" | "config">,
+  raw: string,
+  now = new Date(),
+): Promise<{ session: Session; user: User } | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(raw)) return undefined;
+  const session = await findSessionByHash(deps.database, hashToken(raw));
+  if (!session) return undefined;
+  const idleLimit = now.getTime() - deps.config.sessionIdleDays * DAY;
+  if (session.expiresAt.getTime() <= now.getTime() || session.lastSeenAt.getTime() <= idleLimit) {
+    await deleteSession(deps.database, session.idHash);
+    return undefined;
+  }
+  const user = await findUserById(deps.database, session.userId);
+  if (!user || user.status !== "active") {
+    await deleteSession(deps.database, session.idHash);
+    return undefined;
+  }
+  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+    await touchSession(deps.database, session.idHash, now);
+    session.lastSeenAt = now;
+  }
+  return { session, user };
+}

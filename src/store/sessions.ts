@@ -1,0 +1,62 @@
+import { and, desc, eq, lt, ne, or } from "drizzle-orm";
+import type { Database, Tables } from "../db/database";
+
+export type Session = Tables["sessions"]["$inferSelect"];
+export type NewSession = Tables["sessions"]["$inferInsert"];
+
+/** Insert a session row. */
+export async function insertSession(database: Database, session: NewSession): Promise<void> {
+  const { db, tables } = database;
+  try {
+    await db.insert(tables.sessions).values(session);
+  } catch (err) {
+    throw new Error(`store: unable to insert session: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Find a session by the hash of its id. */
+export async function findSessionByHash(database: Database, idHash: string): Promise<Session | undefined> {
+  const { db, tables } = database;
+  const [row] = await db.select().from(tables.sessions).where(eq(tables.sessions.idHash, idHash)).limit(1);
+  return row;
+}
+
+/** Record activity on a session. */
+export async function touchSession(database: Database, idHash: string, at: Date): Promise<void> {
+  const { db, tables } = database;
+  await db.update(tables.sessions).set({ lastSeenAt: at }).where(eq(tables.sessions.idHash, idHash));
+}
+
+/** List a user's sessions, most recently seen first. */
+export async function listSessionsByUser(database: Database, userId: string): Promise<Session[]> {
+  const { db, tables } = database;
+  return db.select().from(tables.sessions).where(eq(tables.sessions.userId, userId)).orderBy(desc(tables.sessions.lastSeenAt));
+}
+
+/** Delete one session; returns true when it existed. Scoped by user so nobody ends someone else's session. */
+export async function deleteSession(database: Database, idHash: string, userId?: string): Promise<boolean> {
+  const { db, tables } = database;
+  const where = userId ? and(eq(tables.sessions.idHash, idHash), eq(tables.sessions.userId, userId)) : eq(tables.sessions.idHash, idHash);
+  const rows = await db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash });
+  return rows.length > 0;
+}
+
+/** Delete every session of a user, optionally keeping one. */
+export async function deleteSessionsByUser(database: Database, userId: string, keepHash?: string): Promise<number> {
+  const { db, tables } = database;
+  const where = keepHash
+    ? and(eq(tables.sessions.userId, userId), ne(tables.sessions.idHash, keepHash))
+    : eq(tables.sessions.userId, userId);
+  const rows = await db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash });
+  return rows.length;
+}
+
+/** Delete sessions past their absolute expiry or idle since before idleBefore. */
+export async function deleteExpiredSessions(database: Database, now: Date, idleBefore: Date): Promise<number> {
+  const { db, tables } = database;
+  const rows = await db
+    .delete(tables.sessions)
+    .where(or(lt(tables.sessions.expiresAt, now), lt(tables.sessions.lastSeenAt, idleBefore)))
+    .returning({ id: tables.sessions.idHash });
+  return rows.length;
+}

@@ -1,0 +1,43 @@
+import { eq } from "drizzle-orm";
+import type { Database } from "../db/database";
+import type { SecretBox } from "../config/secret-box";
+
+/** Read one setting; secrets come back decrypted. Undefined when unset. */
+export async function findSetting(database: Database, box: SecretBox, key: string): Promise<string | undefined> {
+  const { db, tables } = database;
+  const [row] = await db.select().from(tables.settings).where(eq(tables.settings.key, key)).limit(1);
+  if (!row) return undefined;
+  return row.secret ? box.decrypt(row.value) : row.value;
+}
+
+/** List settings whose key starts with prefix; secrets decrypted. */
+export async function listSettings(database: Database, box: SecretBox, prefix = ""): Promise<Map<string, string>> {
+  const { db, tables } = database;
+  const rows = await db.select().from(tables.settings);
+  const out = new Map<string, string>();
+  for (const row of rows) {
+    if (row.key.startsWith(prefix)) out.set(row.key, row.secret ? box.decrypt(row.value) : row.value);
+  }
+  return out;
+}
+
+/** Insert or replace one setting, encrypting it when secret. */
+export async function upsertSetting(database: Database, box: SecretBox, key: string, value: string, secret = false): Promise<void> {
+  const { db, tables } = database;
+  const stored = secret ? box.encrypt(value) : value;
+  const now = new Date();
+  try {
+    await db
+      .insert(tables.settings)
+      .values({ key, value: stored, secret, updatedAt: now })
+      .onConflictDoUpdate({ target: tables.settings.key, set: { value: stored, secret, updatedAt: now } });
+  } catch (err) {
+    throw new Error(`store: unable to save setting ${key}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Remove one setting. */
+export async function deleteSetting(database: Database, key: string): Promise<void> {
+  const { db, tables } = database;
+  await db.delete(tables.settings).where(eq(tables.settings.key, key));
+}

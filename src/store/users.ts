@@ -1,0 +1,100 @@
+import { and, asc, count, eq, like, or, sql, type SQL } from "drizzle-orm";
+import type { Database, Tables } from "../db/database";
+
+export type User = Tables["users"]["$inferSelect"];
+export type NewUser = Tables["users"]["$inferInsert"];
+
+/** Find a user by id; undefined when absent. */
+export async function findUserById(database: Database, id: string): Promise<User | undefined> {
+  const { db, tables } = database;
+  const [row] = await db.select().from(tables.users).where(eq(tables.users.id, id)).limit(1);
+  return row;
+}
+
+/** Find a user by username (case-insensitive, stored lower case). */
+export async function findUserByUsername(database: Database, username: string): Promise<User | undefined> {
+  const { db, tables } = database;
+  const [row] = await db.select().from(tables.users).where(eq(tables.users.username, username.toLowerCase())).limit(1);
+  return row;
+}
+
+/** Find a user by Plex account id. */
+export async function findUserByPlexId(database: Database, plexId: number): Promise<User | undefined> {
+  const { db, tables } = database;
+  const [row] = await db.select().from(tables.users).where(eq(tables.users.plexId, plexId)).limit(1);
+  return row;
+}
+
+/** Find a user by OIDC issuer and subject. */
+export async function findUserByOidc(database: Database, issuer: string, subject: string): Promise<User | undefined> {
+  const { db, tables } = database;
+  const [row] = await db
+    .select()
+    .from(tables.users)
+    .where(and(eq(tables.users.oidcIssuer, issuer), eq(tables.users.oidcSubject, subject)))
+    .limit(1);
+  return row;
+}
+
+/** True when at least one active admin exists. */
+export async function adminExists(database: Database): Promise<boolean> {
+  const { db, tables } = database;
+  const [row] = await db
+    .select({ id: tables.users.id })
+    .from(tables.users)
+    .where(and(eq(tables.users.role, "admin"), eq(tables.users.status, "active")))
+    .limit(1);
+  return row !== undefined;
+}
+
+/** Insert a user; throws with context on a constraint failure (e.g. a taken username). */
+export async function insertUser(database: Database, user: NewUser): Promise<User> {
+  const { db, tables } = database;
+  try {
+    const [row] = await db.insert(tables.users).values(user).returning();
+    return row!;
+  } catch (err) {
+    throw new Error(`store: unable to insert user ${user.username}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Update some columns of a user; returns the updated row or undefined when absent. */
+export async function updateUser(database: Database, id: string, patch: Partial<NewUser>): Promise<User | undefined> {
+  const { db, tables } = database;
+  const [row] = await db
+    .update(tables.users)
+    .set({ ...patch, updatedAt: new Date() })
+    .where(eq(tables.users.id, id))
+    .returning();
+  return row;
+}
+
+export interface UserFilter {
+  search?: string;
+  role?: "admin" | "user";
+  status?: "active" | "disabled" | "deleted";
+  limit?: number;
+  offset?: number;
+}
+
+/** List users matching a filter, by username, with the total count for paging. */
+export async function listUsers(database: Database, filter: UserFilter = {}): Promise<{ users: User[]; total: number }> {
+  const { db, tables } = database;
+  const conds: SQL[] = [];
+  if (filter.search) {
+    const q = `%${filter.search.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`;
+    conds.push(or(like(tables.users.username, q), like(sql`lower(${tables.users.displayName})`, q), like(sql`lower(coalesce(${tables.users.email}, ''))`, q))!);
+  }
+  if (filter.role) conds.push(eq(tables.users.role, filter.role));
+  if (filter.status) conds.push(eq(tables.users.status, filter.status));
+  const where = conds.length ? and(...conds) : undefined;
+  const users = await db
+    .select()
+    .from(tables.users)
+    .where(where)
+    .orderBy(asc(tables.users.username))
+    .limit(filter.limit ?? 50)
+    .offset(filter.offset ?? 0);
+  const [c] = await db.select({ n: count() }).from(tables.users).where(where);
+  return { users, total: Number(c?.n ?? 0) };
+}

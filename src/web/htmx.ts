@@ -1,0 +1,24 @@
+import type { Context } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import { BaseLayout } from "../../views/layouts/base";
+import type { AppEnv } from "../server/deps";
+
+/** True when htmx asked for a part of a page rather than the whole document. */
+export function isFragmentRequest(c: Context<AppEnv>): boolean {
+  return c.req.header("hx-request") === "true" && c.req.header("hx-request-type") !== "full" && c.req.header("hx-boosted") !== "true";
+}
+
+/** Answer with the fragment for htmx requests and the full page otherwise, so deep links and no-JS work. */
+export async function renderPage(c: Context<AppEnv>, title: string, content: JSX.Element, opts: { status?: number; fragment?: JSX.Element } = {}) {
+  const status = (opts.status ?? 200) as 200;
+  if (isFragmentRequest(c)) return c.html(opts.fragment ?? content, status);
+  const user = c.get("user");
+  const page = await BaseLayout({
+      title,
+      path: c.req.path,
+      viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl } : undefined,
+      csrfToken: c.get("session")?.csrfToken,
+      children: content,
+  });
+  return c.html(`<!DOCTYPE html>${page}`, status);
+}

@@ -1,0 +1,87 @@
+import type { Child } from "hono/jsx";
+import { assetUrl } from "../../src/server/assets";
+
+/** What the layout needs to know about the viewer. */
+export interface Viewer {
+  username: string;
+  displayName: string;
+  role: "admin" | "user";
+  avatarUrl: string | null;
+}
+
+export interface LayoutProps {
+  title: string;
+  /** The path of the current page, to mark the navigation entry. */
+  path: string;
+  viewer?: Viewer;
+  csrfToken?: string;
+  banner?: Child;
+  children: Child;
+}
+
+const userNav = [
+  { href: "/", label: "Home" },
+];
+const adminNav = [{ href: "/admin", label: "Admin" }];
+
+function isCurrent(path: string, href: string): boolean {
+  return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
+}
+
+/** Render the page shell: head, header with navigation and theme toggle, main landmark, footer. */
+export function BaseLayout(props: LayoutProps) {
+  const nav = props.viewer ? [...userNav, ...(props.viewer.role === "admin" ? adminNav : [])] : [];
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title === "MediaNest" ? "MediaNest" : `${props.title} · MediaNest`}</title>
+        <meta name="color-scheme" content="light dark" />
+        <meta name="theme-color" content="#e5a00d" />
+        {props.csrfToken ? <meta name="csrf-token" content={props.csrfToken} /> : null}
+        <meta name="htmx-config" content='{"defaultTimeout":15000}' />
+        <link rel="stylesheet" href={assetUrl("app.css")} />
+        <link rel="icon" href={assetUrl("icon.svg")} type="image/svg+xml" />
+        <link rel="apple-touch-icon" href="/icon-192.png" />
+        <link rel="manifest" href="/manifest.webmanifest" />
+        <script src={assetUrl("app.js")}></script>
+        <script src={assetUrl("htmx.js")} defer></script>
+        <script src={assetUrl("hx-sse.js")} defer></script>
+      </head>
+      <body>
+        <a class="skip-link" href="#main">Skip to content</a>
+        <header class="site-header">
+          <div class="bar">
+            <a class="brand" href="/">
+              <img src={assetUrl("icon.svg")} alt="" width="28" height="28" />
+              MediaNest
+            </a>
+            <nav class="nav" aria-label="Main">
+              {nav.map((n) => (
+                <a href={n.href} aria-current={isCurrent(props.path, n.href) ? "page" : undefined}>
+                  {n.label}
+                </a>
+              ))}
+            </nav>
+            <div class="header-tools">
+              <button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">
+                ◐
+              </button>
+              {props.viewer ? (
+                <a class="icon-btn" href="/account" title="Your account">
+                  {props.viewer.displayName}
+                </a>
+              ) : null}
+            </div>
+          </div>
+        </header>
+        {props.banner}
+        <main id="main" tabindex={-1}>
+          {props.children}
+        </main>
+        <footer class="site-footer">MediaNest</footer>
+      </body>
+    </html>
+  );
+}
