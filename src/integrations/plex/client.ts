@@ -86,6 +86,7 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
     return `${baseUrl}${path}${qs ? `?${qs}` : ""}`;
   }
 
+  // Lists carry Guid[] (tmdb/imdb/tvdb ids) only with includeGuids=1; single items always do.
   async function listItems(path: string, query?: Record<string, string | number | undefined>): Promise<PlexItem[]> {
     const body = await requestJson({ ...common(), url: url(path, query), headers: headers(), schema: remoteMetadataListSchema });
     return (body.MediaContainer.Metadata ?? []).map(toItem);
@@ -114,11 +115,16 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
     },
 
     listRecentlyAdded(limit) {
-      return listItems("/library/recentlyAdded", { "X-Plex-Container-Start": 0, "X-Plex-Container-Size": limit });
+      return listItems("/library/recentlyAdded", {
+        includeGuids: 1,
+        "X-Plex-Container-Start": 0,
+        "X-Plex-Container-Size": limit,
+      });
     },
 
     listSectionItems(sectionKey, page) {
       return listItems(`/library/sections/${encodeURIComponent(sectionKey)}/all`, {
+        includeGuids: 1,
         "X-Plex-Container-Start": page?.start ?? 0,
         "X-Plex-Container-Size": page?.size ?? 50,
       });
