@@ -37,6 +37,11 @@
     }
   });
 
+  // plex.tv sends the sign-in popup back to /auth/plex/return; the page that opened it finishes the sign-in.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (window.opener && document.querySelector("[data-close-if-popup]")) window.close();
+  });
+
   // Popups opened for Plex sign-in are closed when the server says the sign-in finished.
   document.addEventListener("medianest:close-popup", function () {
     if (window.__plexPopup && !window.__plexPopup.closed) window.__plexPopup.close();

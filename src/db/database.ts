@@ -1,7 +1,8 @@
 import { Database as BunSqlite } from "bun:sqlite";
-import { existsSync, mkdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Sql } from "postgres";
 import * as pgSchema from "./schema/postgres";
 import * as sqliteSchema from "./schema/sqlite";
@@ -35,6 +36,25 @@ export class DatabaseError extends Error {
   }
 }
 
+/**
+ * Return the database's own reason for a failed query. On PostgreSQL drizzle wraps driver errors in a
+ * DrizzleQueryError whose message is the SQL and every parameter (password hashes, tokens); keep those out of
+ * messages and logs, and say what SQLite would say: the constraint that failed.
+ */
+export function dbErrorMessage(err: unknown): string {
+  if (err instanceof DrizzleQueryError && err.cause instanceof Error) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Open (creating when absent) the SQLite database at path; refuses a file that is not a database. */
 export function openSqlite(path: string): Database {
   if (path !== ":memory:") {
@@ -49,6 +69,10 @@ export function openSqlite(path: string): Database {
   try {
     sqlite = new BunSqlite(path, { create: true, strict: true });
   } catch (err) {
+    // SQLite says only "unable to open database file" when it may not create the file; name the real cause.
+    if (path !== ":memory:" && !writable(dirname(path))) {
+      throw new DatabaseError(`${path} is not writable (${(err as Error).message}); check the data directory's permissions`, { cause: err });
+    }
     throw new DatabaseError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
   try {
@@ -134,11 +158,13 @@ export async function openPostgres(
     } catch (err) {
       await sql.end({ timeout: 1 }).catch(() => {});
       const reason = (err as Error).message;
-      if (Date.now() + delay > deadline) {
+      // The last wait is cut short so the final attempt lands on the deadline rather than giving up early.
+      const wait = Math.min(delay, deadline - Date.now());
+      if (wait <= 0) {
         throw new DatabaseError(`PostgreSQL at ${masked} did not answer within ${Math.round(timeoutMs / 1000)} s: ${reason}`, { cause: err });
       }
-      opts.log?.(`db: PostgreSQL at ${masked} not reachable (attempt ${attempt}: ${reason}); retrying in ${delay} ms`);
-      await Bun.sleep(delay);
+      opts.log?.(`db: PostgreSQL at ${masked} not reachable (attempt ${attempt}: ${reason}); retrying in ${wait} ms`);
+      await Bun.sleep(wait);
       delay = Math.min(delay * 2, 5000);
     }
   }

@@ -83,10 +83,16 @@ export async function migrate(database: Database): Promise<string[]> {
     const applied: string[] = [];
     for (const [idx, m] of migrations.entries()) {
       if (idx < n) continue;
-      await reserved.begin(async (tx) => {
-        for (const stmt of statements(m)) await tx.unsafe(stmt);
-        await tx`insert into medianest_migrations (idx, tag) values (${idx}, ${m.tag})`;
-      });
+      // A reserved connection has no .begin(); BEGIN/COMMIT by hand on it (postgres.js allows that only there).
+      await reserved`begin`;
+      try {
+        for (const stmt of statements(m)) await reserved.unsafe(stmt);
+        await reserved`insert into medianest_migrations (idx, tag) values (${idx}, ${m.tag})`;
+        await reserved`commit`;
+      } catch (err) {
+        await reserved`rollback`.catch(() => {});
+        throw new DatabaseError(`migration ${m.tag} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+      }
       applied.push(m.tag);
     }
     return applied;

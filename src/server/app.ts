@@ -1,6 +1,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
+import { accountRoutes } from "../web/account";
+import { adminRoutes } from "../web/admin";
+import { apiRoutes } from "../web/api";
+import { authRoutes } from "../web/auth";
 import { homeRoutes } from "../web/home";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
@@ -10,6 +14,7 @@ import { errorHandler, notFound } from "./middleware/errors";
 import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security";
 import { sessionMiddleware } from "./middleware/session";
+import { setupGate } from "./middleware/setup-gate";
 
 // Unhashed paths the web app manifest and browsers ask for by name.
 const STABLE_FILES: Record<string, string> = {
@@ -25,7 +30,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.onError(errorHandler);
   app.notFound(notFound);
 
-  // Middleware order: request log → security headers → body limit → session → CSRF → handler.
+  // Middleware order: request log → security headers → body limit → session → CSRF → setup gate → handler.
   app.use(async (c, next) => {
     c.set("deps", deps);
     await next();
@@ -42,6 +47,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   );
   app.use(sessionMiddleware());
   app.use(csrfProtection());
+  app.use(setupGate());
 
   app.get("/healthz", allow("public"), (c) => c.text("ok"));
   app.get("/readyz", allow("public"), async (c) => {
@@ -77,5 +83,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   app.route("/", homeRoutes());
+  app.route("/", authRoutes());
+  app.route("/", accountRoutes());
+  app.route("/", adminRoutes());
+  app.route("/", apiRoutes());
   return app;
 }

@@ -1,5 +1,5 @@
 import { and, desc, eq } from "drizzle-orm";
-import type { Database, Tables } from "../db/database";
+import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type ApiToken = Tables["apiTokens"]["$inferSelect"];
 
@@ -9,7 +9,7 @@ export async function insertApiToken(database: Database, token: ApiToken): Promi
   try {
     await db.insert(tables.apiTokens).values(token);
   } catch (err) {
-    throw new Error(`store: unable to insert API token: ${(err as Error).message}`, { cause: err });
+    throw new Error(`store: unable to insert API token: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

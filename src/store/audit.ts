@@ -1,5 +1,5 @@
 import { and, count, desc, eq, type SQL } from "drizzle-orm";
-import type { Database, Tables } from "../db/database";
+import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type AuditEntry = Tables["auditLog"]["$inferSelect"];
 export type NewAuditEntry = Omit<Tables["auditLog"]["$inferInsert"], "id" | "at">;
@@ -10,7 +10,7 @@ export async function insertAuditEntry(database: Database, entry: NewAuditEntry)
   try {
     await db.insert(tables.auditLog).values({ ...entry, id: crypto.randomUUID(), at: new Date() });
   } catch (err) {
-    throw new Error(`store: unable to insert audit entry ${entry.action}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`store: unable to insert audit entry ${entry.action}: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, ne, or } from "drizzle-orm";
-import type { Database, Tables } from "../db/database";
+import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type Session = Tables["sessions"]["$inferSelect"];
 export type NewSession = Tables["sessions"]["$inferInsert"];
@@ -10,7 +10,7 @@ export async function insertSession(database: Database, session: NewSession): Pr
   try {
     await db.insert(tables.sessions).values(session);
   } catch (err) {
-    throw new Error(`store: unable to insert session: ${(err as Error).message}`, { cause: err });
+    throw new Error(`store: unable to insert session: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { Database } from "../db/database";
+import { dbErrorMessage, type Database } from "../db/database";
 import type { SecretBox } from "../config/secret-box";
 
 /** Read one setting; secrets come back decrypted. Undefined when unset. */
@@ -32,7 +32,7 @@ export async function upsertSetting(database: Database, box: SecretBox, key: str
       .values({ key, value: stored, secret, updatedAt: now })
       .onConflictDoUpdate({ target: tables.settings.key, set: { value: stored, secret, updatedAt: now } });
   } catch (err) {
-    throw new Error(`store: unable to save setting ${key}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`store: unable to save setting ${key}: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

@@ -1,5 +1,5 @@
-import { and, asc, count, eq, like, or, sql, type SQL } from "drizzle-orm";
-import type { Database, Tables } from "../db/database";
+import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
+import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type User = Tables["users"]["$inferSelect"];
 export type NewUser = Tables["users"]["$inferInsert"];
@@ -54,7 +54,7 @@ export async function insertUser(database: Database, user: NewUser): Promise<Use
     const [row] = await db.insert(tables.users).values(user).returning();
     return row!;
   } catch (err) {
-    throw new Error(`store: unable to insert user ${user.username}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`store: unable to insert user ${user.username}: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 
@@ -83,7 +83,10 @@ export async function listUsers(database: Database, filter: UserFilter = {}): Pr
   const conds: SQL[] = [];
   if (filter.search) {
     const q = `%${filter.search.toLowerCase().replace(/[%_\\]/g, "\\$&")}%`;
-    conds.push(or(like(tables.users.username, q), like(sql`lower(${tables.users.displayName})`, q), like(sql`lower(coalesce(${tables.users.email}, ''))`, q))!);
+    // ESCAPE is explicit (PostgreSQL defaults to backslash, SQLite has none) and lower() on every side, since
+    // LIKE ignores case on SQLite but not on PostgreSQL.
+    const matches = (expr: SQL) => sql`${expr} like ${q} escape '\\'`;
+    conds.push(or(matches(sql`lower(${tables.users.username})`), matches(sql`lower(${tables.users.displayName})`), matches(sql`lower(coalesce(${tables.users.email}, ''))`))!);
   }
   if (filter.role) conds.push(eq(tables.users.role, filter.role));
   if (filter.status) conds.push(eq(tables.users.status, filter.status));

@@ -1,0 +1,23 @@
+import type { MiddlewareHandler } from "hono";
+import { setupOpen } from "../../services/accounts";
+import type { AppEnv } from "../deps";
+
+const ALWAYS_OPEN = /^\/(setup|auth\/plex|static|healthz|readyz|metrics|manifest\.webmanifest|icon-|favicon)/;
+
+/** While no administrator exists, send every page to /setup. */
+export function setupGate(): MiddlewareHandler<AppEnv> {
+  // Once setup is done it stays done, so only the open state costs a query per request.
+  let done = false;
+  return async (c, next) => {
+    if (done || ALWAYS_OPEN.test(c.req.path.slice(0)) || c.req.path.startsWith("/api/")) return next();
+    if (!(await setupOpen(c.get("deps")))) {
+      done = true;
+      return next();
+    }
+    if (c.req.header("hx-request")) {
+      c.header("HX-Redirect", "/setup");
+      return c.body(null, 200);
+    }
+    return c.redirect("/setup", 303);
+  };
+}

@@ -1,0 +1,243 @@
+import { eq } from "drizzle-orm";
+import type { AppDeps } from "../server/deps";
+import { findServerAccess } from "../integrations/plextv/client";
+import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
+import { deleteSessionsByUser } from "../store/sessions";
+import {
+  adminExists,
+  findUserByPlexId,
+  findUserByUsername,
+  insertUser,
+  updateUser,
+  type NewUser,
+  type User,
+} from "../store/users";
+import { audit, type Actor } from "./audit";
+import { getAuthSettings, getPlexServer, savePlexServer } from "./auth-settings";
+import { DEFAULT_PERMISSIONS } from "./permissions";
+import { plexTvClient } from "./plex-auth";
+
+/** A sign-in that was refused for a reason the user should read. */
+export class SignInRefused extends Error {}
+
+/** A rule of the accounts service that the request broke (taken name, setup already done). */
+export class AccountError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+const SETUP_CLAIM = "setup.admin_id";
+
+/** True while the first administrator has not been created. */
+export async function setupOpen(deps: Pick<AppDeps, "database">): Promise<boolean> {
+  const { db, tables } = deps.database;
+  const [claim] = await db.select().from(tables.settings).where(eq(tables.settings.key, SETUP_CLAIM)).limit(1);
+  return !claim && !(await adminExists(deps.database));
+}
+
+/**
+ * Create the first administrator exactly once: the settings row claimed first is the database's own arbiter, so two
+ * browsers (or replicas) racing through setup leave one admin and the loser gets an AccountError.
+ */
+async function withSetupClaim(deps: Pick<AppDeps, "database">, create: (id: string) => Promise<User>): Promise<User> {
+  if (await adminExists(deps.database)) throw new AccountError("Setup is already complete. Sign in instead.");
+  const id = crypto.randomUUID();
+  const { db, tables } = deps.database;
+  const claimed = await db
+    .insert(tables.settings)
+    .values({ key: SETUP_CLAIM, value: id, secret: false, updatedAt: new Date() })
+    .onConflictDoNothing()
+    .returning({ key: tables.settings.key });
+  if (claimed.length === 0) throw new AccountError("Setup is already complete. Sign in instead.");
+  try {
+    return await create(id);
+  } catch (err) {
+    await db.delete(tables.settings).where(eq(tables.settings.key, SETUP_CLAIM));
+    throw err;
+  }
+}
+
+function newUserRow(id: string, patch: Omit<NewUser, "id" | "createdAt" | "updatedAt" | "permissions" | "status"> & Partial<NewUser>): NewUser {
+  const now = new Date();
+  return { id, status: "active", permissions: [...DEFAULT_PERMISSIONS], createdAt: now, updatedAt: now, ...patch };
+}
+
+/** Hash a password with argon2id. */
+export function hashPassword(password: string): Promise<string> {
+  return Bun.password.hash(password, { algorithm: "argon2id" });
+}
+
+/** Create the first administrator with a local password. */
+export async function createSetupAdmin(
+  deps: Pick<AppDeps, "database" | "log">,
+  input: { username: string; displayName: string; password: string },
+  actor: Actor,
+): Promise<User> {
+  const passwordHash = await hashPassword(input.password);
+  const user = await withSetupClaim(deps, (id) =>
+    insertUser(deps.database, newUserRow(id, { username: input.username.toLowerCase(), displayName: input.displayName, role: "admin", passwordHash })),
+  );
+  await audit(deps, { ...actor, user }, "setup.admin_created", { type: "user", id: user.id }, { method: "local" });
+  return user;
+}
+
+/** Create the first administrator from the owner's Plex account and remember the chosen server. */
+export async function completePlexSetup(
+  deps: Pick<AppDeps, "database" | "log" | "secretBox">,
+  account: PlexAccount,
+  ownerToken: string,
+  server: PlexResource,
+  actor: Actor,
+): Promise<User> {
+  const user = await withSetupClaim(deps, async (id) => {
+    const username = await freeUsername(deps, account.username || account.title || `plex-${account.plexId}`);
+    return insertUser(
+      deps.database,
+      newUserRow(id, {
+        username,
+        displayName: account.title || account.username,
+        email: account.email,
+        avatarUrl: account.thumb,
+        role: "admin",
+        plexId: account.plexId,
+        plexUuid: account.uuid,
+        plexTokenEnc: deps.secretBox.encrypt(ownerToken),
+        lastLoginAt: new Date(),
+      }),
+    );
+  });
+  const url = server.connections.find((c) => !c.relay && !c.local)?.uri ?? server.connections.find((c) => !c.relay)?.uri ?? null;
+  await savePlexServer(deps, { machineIdentifier: server.clientIdentifier, name: server.name, url, ownerToken });
+  await audit(deps, { ...actor, user }, "setup.admin_created", { type: "user", id: user.id }, { method: "plex", server: server.name });
+  return user;
+}
+
+/** Pick a username not yet taken, based on the wanted one. */
+async function freeUsername(deps: Pick<AppDeps, "database">, wanted: string): Promise<string> {
+  const base = wanted.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "user";
+  for (let i = 0; i < 50; i++) {
+    const candidate = i === 0 ? base : `${base}-${i + 1}`;
+    if (!(await findUserByUsername(deps.database, candidate))) return candidate;
+  }
+  return `${base}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+// Verifying against a fixed hash when the user does not exist keeps the timing of both failures alike.
+let dummyHash: Promise<string> | undefined;
+
+/** Check a username and password; undefined when either is wrong or the account cannot sign in. */
+export async function authenticateLocal(deps: Pick<AppDeps, "database">, username: string, password: string): Promise<User | undefined> {
+  const user = await findUserByUsername(deps.database, username.trim());
+  if (!user?.passwordHash || user.status !== "active") {
+    dummyHash ??= hashPassword("medianest-timing-equaliser");
+    await Bun.password.verify(password, await dummyHash).catch(() => false);
+    return undefined;
+  }
+  return (await Bun.password.verify(password, user.passwordHash).catch(() => false)) ? user : undefined;
+}
+
+/**
+ * Sign a Plex account in: it must reach our server (plex.tv resources), and either have a MediaNest account or be
+ * allowed one by the automatic account creation setting. Name, avatar and token refresh at every sign-in.
+ */
+export async function signInWithPlex(
+  deps: Pick<AppDeps, "database" | "log" | "secretBox" | "config" | "fetch" | "metrics">,
+  token: string,
+  actor: Actor,
+): Promise<User> {
+  const server = await getPlexServer(deps);
+  if (!server) throw new SignInRefused("This MediaNest has no Plex server chosen yet. The owner must finish setup first.");
+  const client = await plexTvClient(deps);
+  const account = await client.getUser(token);
+  const resources = await client.getResources(token);
+  const access = findServerAccess(resources, server.machineIdentifier);
+  if (!access) {
+    await audit(deps, actor, "signin.failure", undefined, { method: "plex", username: account.username, reason: "no server access" });
+    throw new SignInRefused(
+      `Your Plex account “${account.username}” has no access to the Plex server “${server.name}”. Ask the owner to share the server with you, then try again.`,
+    );
+  }
+  const settings = await getAuthSettings(deps);
+  let user = await findUserByPlexId(deps.database, account.plexId);
+  const profile = {
+    displayName: account.title || account.username,
+    email: account.email,
+    avatarUrl: account.thumb,
+    plexUuid: account.uuid,
+    plexTokenEnc: deps.secretBox.encrypt(access.accessToken ?? token),
+    lastLoginAt: new Date(),
+  };
+  if (user) {
+    if (user.status !== "active") {
+      await audit(deps, { ...actor, user }, "signin.failure", { type: "user", id: user.id }, { method: "plex", reason: "account disabled" });
+      throw new SignInRefused("Your MediaNest account is disabled. Ask the owner to enable it.");
+    }
+    user = (await updateUser(deps.database, user.id, profile))!;
+  } else {
+    if (!settings.autoCreate) {
+      await audit(deps, actor, "signin.failure", undefined, { method: "plex", username: account.username, reason: "no account" });
+      throw new SignInRefused(
+        `You have access to “${server.name}”, but this MediaNest only lets in people the owner has added. Ask the owner to add “${account.username}”.`,
+      );
+    }
+    user = await insertUser(
+      deps.database,
+      newUserRow(crypto.randomUUID(), {
+        username: await freeUsername(deps, account.username || `plex-${account.plexId}`),
+        role: access.owned ? "admin" : "user",
+        plexId: account.plexId,
+        permissions: [...settings.defaultPermissions],
+        ...settings.defaultQuotas,
+        ...profile,
+      }),
+    );
+    await audit(deps, { ...actor, user }, "user.create", { type: "user", id: user.id }, { method: "plex", username: user.username });
+  }
+  await audit(deps, { ...actor, user }, "signin.success", { type: "user", id: user.id }, { method: "plex" });
+  return user;
+}
+
+/** Create a local account (admin action). */
+export async function createLocalUser(
+  deps: Pick<AppDeps, "database" | "log" | "secretBox">,
+  input: { username: string; displayName: string; password: string; role: "admin" | "user" },
+  actor: Actor,
+): Promise<User> {
+  const username = input.username.toLowerCase();
+  if (await findUserByUsername(deps.database, username)) throw new AccountError("That user name is taken.", "username");
+  const settings = await getAuthSettings(deps);
+  const user = await insertUser(
+    deps.database,
+    newUserRow(crypto.randomUUID(), {
+      username,
+      displayName: input.displayName,
+      role: input.role,
+      passwordHash: await hashPassword(input.password),
+      permissions: [...settings.defaultPermissions],
+      ...settings.defaultQuotas,
+    }),
+  );
+  await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "local", username, role: input.role });
+  return user;
+}
+
+/** Change a user's own password after checking the current one; ends their other sessions. */
+export async function changePassword(
+  deps: Pick<AppDeps, "database" | "log">,
+  user: User,
+  current: string,
+  next: string,
+  keepSessionHash: string | undefined,
+  actor: Actor,
+): Promise<void> {
+  if (user.passwordHash && !(await Bun.password.verify(current, user.passwordHash).catch(() => false))) {
+    throw new AccountError("The current password is wrong.", "current");
+  }
+  await updateUser(deps.database, user.id, { passwordHash: await hashPassword(next) });
+  await deleteSessionsByUser(deps.database, user.id, keepSessionHash);
+  await audit(deps, actor, "user.password_change", { type: "user", id: user.id });
+}

@@ -1,0 +1,98 @@
+import { and, count, eq } from "drizzle-orm";
+import type { AppDeps } from "../server/deps";
+import { deleteSessionsByUser } from "../store/sessions";
+import { updateUser, type User } from "../store/users";
+import { AccountError } from "./accounts";
+import { audit, type Actor } from "./audit";
+import type { Quotas } from "./auth-settings";
+import type { Permission } from "./permissions";
+
+type Deps = Pick<AppDeps, "database" | "log">;
+
+async function activeAdminCount(deps: Deps): Promise<number> {
+  const { db, tables } = deps.database;
+  const [row] = await db
+    .select({ n: count() })
+    .from(tables.users)
+    .where(and(eq(tables.users.role, "admin"), eq(tables.users.status, "active")));
+  return Number(row?.n ?? 0);
+}
+
+async function assertNotLastAdmin(deps: Deps, target: User, what: string): Promise<void> {
+  if (target.role === "admin" && target.status === "active" && (await activeAdminCount(deps)) <= 1) {
+    throw new AccountError(`${what} would leave MediaNest without an active administrator.`);
+  }
+}
+
+/** Change a user's role, permissions and quotas; records each change in the audit log. */
+export async function updateUserAccess(
+  deps: Deps,
+  actor: Actor,
+  target: User,
+  change: { role: "admin" | "user"; permissions: Permission[]; quotas: Quotas },
+): Promise<User> {
+  if (target.status === "deleted") throw new AccountError("This user was deleted.");
+  if (target.role === "admin" && change.role !== "admin") await assertNotLastAdmin(deps, target, "Making this user a member");
+  const before = {
+    role: target.role,
+    permissions: [...target.permissions].sort(),
+    quotas: { requestsPerWeek: target.requestsPerWeek, downloadsPerHour: target.downloadsPerHour, downloadsPerDay: target.downloadsPerDay, storageCapBytes: target.storageCapBytes },
+  };
+  const after = { role: change.role, permissions: [...change.permissions].sort(), quotas: change.quotas };
+  const updated = (await updateUser(deps.database, target.id, { role: change.role, permissions: after.permissions, ...change.quotas }))!;
+  const t = { type: "user", id: target.id };
+  if (before.role !== after.role) await audit(deps, actor, "user.role_change", t, { username: target.username, from: before.role, to: after.role });
+  if (JSON.stringify(before.permissions) !== JSON.stringify(after.permissions)) {
+    await audit(deps, actor, "user.permissions_change", t, { username: target.username, from: before.permissions, to: after.permissions });
+  }
+  if (JSON.stringify(before.quotas) !== JSON.stringify(after.quotas)) {
+    await audit(deps, actor, "user.quotas_change", t, { username: target.username, from: before.quotas, to: after.quotas });
+  }
+  return updated;
+}
+
+/** Disable a user: they cannot sign in and their sessions end at once. */
+export async function disableUser(deps: Deps, actor: Actor, target: User): Promise<User> {
+  if (target.status !== "active") return target;
+  await assertNotLastAdmin(deps, target, "Disabling this user");
+  const updated = (await updateUser(deps.database, target.id, { status: "disabled" }))!;
+  const ended = await deleteSessionsByUser(deps.database, target.id);
+  await audit(deps, actor, "user.disable", { type: "user", id: target.id }, { username: target.username, sessionsEnded: ended });
+  return updated;
+}
+
+/** Enable a disabled user again. */
+export async function enableUser(deps: Deps, actor: Actor, target: User): Promise<User> {
+  if (target.status !== "disabled") return target;
+  const updated = (await updateUser(deps.database, target.id, { status: "active" }))!;
+  await audit(deps, actor, "user.enable", { type: "user", id: target.id }, { username: target.username });
+  return updated;
+}
+
+/**
+ * Delete a user: their row stays (history keeps pointing at it and shows a deleted user), but credentials, links
+ * to Plex and OIDC, sessions and API tokens are removed, and the user name is freed.
+ */
+export async function deleteUser(deps: Deps, actor: Actor, target: User): Promise<User> {
+  if (target.status === "deleted") return target;
+  await assertNotLastAdmin(deps, target, "Deleting this user");
+  const { db, tables } = deps.database;
+  await deleteSessionsByUser(deps.database, target.id);
+  await db.delete(tables.apiTokens).where(eq(tables.apiTokens.userId, target.id));
+  const updated = (await updateUser(deps.database, target.id, {
+    status: "deleted",
+    username: `deleted-${target.id.slice(0, 8)}`,
+    displayName: `${target.displayName} (deleted)`,
+    email: null,
+    avatarUrl: null,
+    passwordHash: null,
+    plexId: null,
+    plexUuid: null,
+    plexTokenEnc: null,
+    oidcIssuer: null,
+    oidcSubject: null,
+    role: "user",
+  }))!;
+  await audit(deps, actor, "user.delete", { type: "user", id: target.id }, { username: target.username });
+  return updated;
+}

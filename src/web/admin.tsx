@@ -1,0 +1,245 @@
+import { Hono, type Context } from "hono";
+import { and, count, eq } from "drizzle-orm";
+import { z } from "zod";
+import { AccountSettingsPage, AdminHome, AuditPage, NewUserPage, UserEditPage, UsersPage, UsersTable } from "../../views/pages/admin";
+import { allow } from "../server/access";
+import type { AppEnv } from "../server/deps";
+import { clientIp } from "../server/middleware/session";
+import { AccountError, createLocalUser } from "../services/accounts";
+import { audit, type Actor } from "../services/audit";
+import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";
+import { getOidcSettings, saveOidcSettings } from "../services/oidc";
+import { PERMISSIONS } from "../services/permissions";
+import { deleteUser, disableUser, enableUser, updateUserAccess } from "../services/users";
+import { listAuditEntries } from "../store/audit";
+import { findUserById, listUsers } from "../store/users";
+import { newPassword } from "./auth";
+import { parseForm } from "./forms";
+import { isFragmentRequest, renderPage } from "./htmx";
+
+const PAGE_SIZE = 25;
+
+/** Every audit action MediaNest records, for the filter. */
+export const AUDIT_ACTIONS = [
+  "signin.success",
+  "signin.failure",
+  "setup.admin_created",
+  "user.create",
+  "user.role_change",
+  "user.permissions_change",
+  "user.quotas_change",
+  "user.disable",
+  "user.enable",
+  "user.delete",
+  "user.password_change",
+  "user.password_reset",
+  "session.revoke",
+  "token.create",
+  "token.revoke",
+  "settings.change",
+];
+
+const quota = (label: string) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 1e9) {
+        ctx.addIssue({ code: "custom", message: `${label} must be a number of 0 or more, or empty for no limit.` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const accessForm = z.object({
+  permissions: z
+    .union([z.enum(PERMISSIONS), z.array(z.enum(PERMISSIONS))], { error: "Unknown permission." })
+    .optional()
+    .transform((v) => (v === undefined ? [] : [v].flat())),
+  requestsPerWeek: quota("Requests per week").transform((v) => (v === null ? null : Math.floor(v))),
+  downloadsPerHour: quota("Downloads per hour").transform((v) => (v === null ? null : Math.floor(v))),
+  downloadsPerDay: quota("Downloads per day").transform((v) => (v === null ? null : Math.floor(v))),
+  storageCapGiB: quota("Storage cap"),
+});
+
+const userForm = accessForm.extend({ role: z.enum(["admin", "user"], { error: "Choose member or administrator." }) });
+
+const newUserForm = z.object({
+  username: z
+    .string({ error: "Enter a user name." })
+    .trim()
+    .toLowerCase()
+    .min(2, "Use at least 2 characters.")
+    .max(40, "Use at most 40 characters.")
+    .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores."),
+  displayName: z.string().trim().max(80, "Use at most 80 characters.").optional(),
+  password: newPassword,
+  role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
+});
+
+const oidcForm = z.object({
+  issuer: z
+    .string()
+    .trim()
+    .url("Enter the issuer URL, e.g. https://auth.example.com/")
+    .refine((u) => /^https?:\/\//.test(u), "The issuer must be an http(s) URL."),
+  clientId: z.string().trim().min(1, "Enter the client ID.").max(200),
+  clientSecret: z.string().max(500).optional(),
+  displayName: z.string().trim().max(40).optional(),
+  groupClaim: z.string().trim().max(100).optional(),
+  adminGroup: z.string().trim().max(200).optional(),
+});
+
+function quotasFrom(d: z.output<typeof accessForm>) {
+  return {
+    requestsPerWeek: d.requestsPerWeek,
+    downloadsPerHour: d.downloadsPerHour,
+    downloadsPerDay: d.downloadsPerDay,
+    storageCapBytes: d.storageCapGiB === null ? null : Math.round(d.storageCapGiB * 1024 ** 3),
+  };
+}
+
+function actor(c: Context<AppEnv>): Actor {
+  return { user: c.get("user"), ip: clientIp(c) };
+}
+
+function pageNumber(raw: string | undefined): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+}
+
+/** Admin routes: overview, users, sign-in settings, audit log. */
+export function adminRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/admin", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const { db, tables } = deps.database;
+    const [all] = await db.select({ n: count() }).from(tables.users).where(eq(tables.users.status, "active"));
+    const [admins] = await db.select({ n: count() }).from(tables.users).where(and(eq(tables.users.status, "active"), eq(tables.users.role, "admin")));
+    const plex = await getPlexServer(deps);
+    return renderPage(c, "Administration", <AdminHome users={Number(all?.n ?? 0)} admins={Number(admins?.n ?? 0)} plexServer={plex?.name} />);
+  });
+
+  app.get("/admin/users", allow("admin"), async (c) => {
+    const q = (c.req.query("q") ?? "").slice(0, 100);
+    const role = ["admin", "user"].includes(c.req.query("role") ?? "") ? (c.req.query("role") as "admin" | "user") : undefined;
+    const status = ["active", "disabled", "deleted"].includes(c.req.query("status") ?? "") ? (c.req.query("status") as "active") : undefined;
+    const page = pageNumber(c.req.query("page"));
+    const { users, total } = await listUsers(c.get("deps").database, { search: q || undefined, role, status, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    const props = { users, total, page, pageSize: PAGE_SIZE, q, role: role ?? "", status: status ?? "" };
+    return renderPage(c, "Users", <UsersPage {...props} />, { fragment: <UsersTable {...props} /> });
+  });
+
+  app.get("/admin/users/new", allow("admin"), (c) => renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />));
+
+  app.post("/admin/users/new", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(c, newUserForm);
+    if (!form.ok) return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+    try {
+      const user = await createLocalUser(deps, { ...form.data, displayName: form.data.displayName || form.data.username }, actor(c));
+      return c.redirect(`/admin/users/${user.id}`, 303);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={{ [err.field ?? "_form"]: err.message }} values={form.values} />, { status: 422 });
+    }
+  });
+
+  app.get("/admin/users/:id", allow("admin"), async (c) => {
+    const user = await findUserById(c.get("deps").database, c.req.param("id"));
+    if (!user) return c.notFound();
+    return renderPage(c, user.displayName, <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} />);
+  });
+
+  app.post("/admin/users/:id", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const target = await findUserById(deps.database, c.req.param("id"));
+    if (!target) return c.notFound();
+    const self = target.id === c.get("user")!.id;
+    const form = await parseForm(c, userForm);
+    if (!form.ok) {
+      return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} self={self} />, { status: 422 });
+    }
+    try {
+      const updated = await updateUserAccess(deps, actor(c), target, { role: form.data.role, permissions: form.data.permissions, quotas: quotasFrom(form.data) });
+      return renderPage(c, updated.displayName, <UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />, { status: 409 });
+    }
+  });
+
+  const lifecycle = { disable: disableUser, enable: enableUser, delete: deleteUser } as const;
+  for (const [action, run] of Object.entries(lifecycle)) {
+    app.post(`/admin/users/:id/${action}`, allow("admin"), async (c) => {
+      const deps = c.get("deps");
+      const target = await findUserById(deps.database, c.req.param("id"));
+      if (!target) return c.notFound();
+      const self = target.id === c.get("user")!.id;
+      if (self && action !== "enable") {
+        return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message="You cannot disable or delete your own account." self />, { status: 409 });
+      }
+      try {
+        const updated = await run(deps, actor(c), target);
+        if (!isFragmentRequest(c)) return c.redirect(`/admin/users/${target.id}`, 303);
+        return c.html(<UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />);
+      } catch (err) {
+        if (!(err instanceof AccountError)) throw err;
+        return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />, { status: 409 });
+      }
+    });
+  }
+
+  app.get("/admin/settings/accounts", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
+    const saved = c.req.query("saved") === "1" ? "Saved." : undefined;
+    return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} saved={saved} />);
+  });
+
+  app.post("/admin/settings/accounts", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(c, accessForm.extend({ autoCreate: z.string().optional() }));
+    if (!form.ok) {
+      const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
+      return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+    }
+    const next = { autoCreate: Boolean(form.data.autoCreate), defaultPermissions: form.data.permissions, defaultQuotas: quotasFrom(form.data) };
+    await saveAuthSettings(deps, next);
+    await audit(deps, actor(c), "settings.change", { type: "settings", id: "accounts" }, next);
+    return c.redirect("/admin/settings/accounts?saved=1", 303);
+  });
+
+  app.post("/admin/settings/oidc", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(c, oidcForm);
+    if (!form.ok) {
+      const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
+      return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+    }
+    const d = form.data;
+    await saveOidcSettings(deps, {
+      issuer: d.issuer,
+      clientId: d.clientId,
+      clientSecret: d.clientSecret ?? "",
+      displayName: d.displayName ?? "",
+      groupClaim: d.groupClaim ?? "",
+      adminGroup: d.adminGroup ?? "",
+    });
+    await audit(deps, actor(c), "settings.change", { type: "settings", id: "oidc" }, { issuer: d.issuer, clientId: d.clientId, credentialsUpdated: Boolean(d.clientSecret) });
+    return c.redirect("/admin/settings/accounts?saved=1", 303);
+  });
+
+  app.get("/admin/audit", allow("admin"), async (c) => {
+    const action = AUDIT_ACTIONS.includes(c.req.query("action") ?? "") ? c.req.query("action")! : "";
+    const page = pageNumber(c.req.query("page"));
+    const { entries, total } = await listAuditEntries(c.get("deps").database, { action: action || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    return renderPage(c, "Audit log", <AuditPage entries={entries} total={total} page={page} pageSize={PAGE_SIZE} action={action} actions={AUDIT_ACTIONS} />);
+  });
+
+  return app;
+}

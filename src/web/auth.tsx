@@ -1,0 +1,223 @@
+import { Hono, type Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { z } from "zod";
+import { ChooseServer, LoginPage, PlexProblem, PlexReturnPage, PlexWaiting, SetupPage } from "../../views/pages/auth";
+import { IntegrationError } from "../integrations/http";
+import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
+import { allow } from "../server/access";
+import type { AppEnv } from "../server/deps";
+import { clientIp } from "../server/middleware/session";
+import { AccountError, authenticateLocal, completePlexSetup, createSetupAdmin, setupOpen, signInWithPlex, SignInRefused } from "../services/accounts";
+import { audit } from "../services/audit";
+import { getOidcSettings } from "../services/oidc";
+import { plexTvClient } from "../services/plex-auth";
+import { enforceRateLimit, LIMITS } from "../services/rate-limit";
+import { deleteSession } from "../store/sessions";
+import { parseForm } from "./forms";
+import { renderPage } from "./htmx";
+import { beginSession, clearSessionCookie, redirectTo, safeNext } from "./session-cookie";
+
+const PIN_COOKIE = "mn_pin";
+const PIN_TTL_MS = 15 * 60_000;
+
+interface PendingPin {
+  pinId: number;
+  code: string;
+  purpose: "login" | "setup";
+  next: string;
+  authUrl: string;
+}
+
+interface PendingSetup {
+  token: string;
+  account: PlexAccount;
+  servers: PlexResource[];
+}
+
+const username = z
+  .string({ error: "Enter a user name." })
+  .trim()
+  .toLowerCase()
+  .min(2, "Use at least 2 characters.")
+  .max(40, "Use at most 40 characters.")
+  .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores.");
+export const newPassword = z.string({ error: "Enter a password." }).min(10, "Use at least 10 characters.").max(200, "Use at most 200 characters.");
+
+const loginForm = z.object({
+  username: z.string({ error: "Enter your user name." }).trim().min(1, "Enter your user name.").max(100, "That is too long."),
+  password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200, "That is too long."),
+  next: z.string().max(500).optional(),
+});
+
+const setupForm = z
+  .object({
+    username,
+    displayName: z.string().trim().max(80, "Use at most 80 characters.").optional(),
+    password: newPassword,
+    confirm: z.string({ error: "Repeat the password." }),
+  })
+  .refine((f) => f.password === f.confirm, { message: "The passwords differ.", path: ["confirm"] });
+
+function plexFailure(err: unknown): string {
+  if (err instanceof SignInRefused) return err.message;
+  if (err instanceof IntegrationError) return `${err.message}. Try again in a moment.`;
+  throw err;
+}
+
+async function oidcName(c: Context<AppEnv>): Promise<string | undefined> {
+  const oidc = await getOidcSettings(c.get("deps"));
+  return oidc ? oidc.displayName : undefined;
+}
+
+/** Routes for first-run setup, sign-in (local and Plex PIN) and sign-out. */
+export function authRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/setup", allow("public"), async (c) => {
+    if (!(await setupOpen(c.get("deps")))) return c.redirect(c.get("user") ? "/" : "/login", 303);
+    return renderPage(c, "Set up", <SetupPage csrf={c.get("csrfToken")} />);
+  });
+
+  app.post("/setup", allow("public"), async (c) => {
+    const deps = c.get("deps");
+    await enforceRateLimit(deps, LIMITS.login, [`setup:ip:${clientIp(c)}`]);
+    const form = await parseForm(c, setupForm);
+    if (!form.ok) return renderPage(c, "Set up", <SetupPage errors={form.errors} values={form.values} />, { status: 422 });
+    try {
+      const user = await createSetupAdmin(deps, { ...form.data, displayName: form.data.displayName || form.data.username }, { ip: clientIp(c) });
+      await beginSession(c, user);
+      return redirectTo(c, "/admin");
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return renderPage(c, "Set up", <SetupPage values={form.values} message={err.message} />, { status: 409 });
+    }
+  });
+
+  app.post("/setup/plex-server", allow("public"), async (c) => {
+    const deps = c.get("deps");
+    const handle = getCookie(c, PIN_COOKIE);
+    const pending = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
+    if (!pending) return c.html(<PlexProblem purpose="setup" message="Your Plex sign-in expired. Sign in with Plex again." />, 422);
+    const form = await parseForm(c, z.object({ server: z.string({ error: "Choose a server." }).min(1, "Choose a server.") }));
+    const server = form.ok ? pending.servers.find((s) => s.clientIdentifier === form.data.server) : undefined;
+    if (!server) return c.html(<ChooseServer servers={pending.servers} error="Choose one of your servers." />, 422);
+    try {
+      const user = await completePlexSetup(deps, pending.account, pending.token, server, { ip: clientIp(c) });
+      await deps.coordination.cache.delete(`plexsetup:${handle}`);
+      deleteCookie(c, PIN_COOKIE, { path: "/" });
+      await beginSession(c, user);
+      return redirectTo(c, "/admin");
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return c.html(<PlexProblem purpose="setup" message={err.message} />, 409);
+    }
+  });
+
+  app.get("/login", allow("public"), async (c) => {
+    if (c.get("user")) return c.redirect(safeNext(c.req.query("next")), 303);
+    return renderPage(c, "Sign in", <LoginPage next={safeNext(c.req.query("next"))} oidcName={await oidcName(c)} />);
+  });
+
+  app.post("/login", allow("public"), async (c) => {
+    const deps = c.get("deps");
+    const ip = clientIp(c);
+    const form = await parseForm(c, loginForm);
+    if (!form.ok) return renderPage(c, "Sign in", <LoginPage next="/" errors={form.errors} values={form.values} />, { status: 422 });
+    const next = safeNext(form.data.next);
+    await enforceRateLimit(deps, LIMITS.login, [`login:ip:${ip}`]);
+    await enforceRateLimit(deps, LIMITS.loginAccount, [`login:user:${form.data.username.toLowerCase()}`]);
+    const user = await authenticateLocal(deps, form.data.username, form.data.password);
+    if (!user) {
+      await audit(deps, { ip }, "signin.failure", undefined, { method: "password", username: form.data.username.slice(0, 100) });
+      return renderPage(
+        c,
+        "Sign in",
+        <LoginPage next={next} values={{ username: form.data.username }} message="That user name and password do not match an active account." oidcName={await oidcName(c)} />,
+        { status: 401 },
+      );
+    }
+    await deps.coordination.rateLimiter.reset(`rl:login:user:${user.username}`);
+    await audit(deps, { user, ip }, "signin.success", { type: "user", id: user.id }, { method: "password" });
+    await beginSession(c, user);
+    return redirectTo(c, next);
+  });
+
+  app.post("/logout", allow("user"), async (c) => {
+    const session = c.get("session");
+    if (session) await deleteSession(c.get("deps").database, session.idHash);
+    clearSessionCookie(c);
+    return redirectTo(c, "/login");
+  });
+
+  // Plex PIN flow: the server creates the PIN, the browser opens plex.tv, and the browser's poll makes the server
+  // ask plex.tv whether the PIN was approved. The PIN lives in the shared cache, bound to this browser by a cookie.
+  app.post("/auth/plex/pin", allow("public"), async (c) => {
+    const deps = c.get("deps");
+    await enforceRateLimit(deps, LIMITS.pinCreate, [`pin:ip:${clientIp(c)}`]);
+    const form = await parseForm(c, z.object({ purpose: z.enum(["login", "setup"]).default("login"), next: z.string().max(500).optional() }));
+    const purpose = form.ok ? form.data.purpose : "login";
+    if (purpose === "setup" && !(await setupOpen(deps))) {
+      return c.html(<PlexProblem purpose="login" message="Setup is already complete. Sign in instead." />, 409);
+    }
+    const client = await plexTvClient(deps);
+    let pin;
+    try {
+      pin = await client.createPin();
+    } catch (err) {
+      return c.html(<PlexProblem purpose={purpose} message={plexFailure(err)} />, 502);
+    }
+    const handle = crypto.randomUUID();
+    const origin = deps.config.publicUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
+    const authUrl = client.authUrl(pin.code, `${origin}/auth/plex/return`);
+    const pending: PendingPin = { pinId: pin.id, code: pin.code, purpose, next: safeNext(form.ok ? form.data.next : undefined), authUrl };
+    await deps.coordination.cache.set(`plexpin:${handle}`, pending, PIN_TTL_MS);
+    setCookie(c, PIN_COOKIE, handle, { httpOnly: true, sameSite: "Lax", path: "/", maxAge: PIN_TTL_MS / 1000 });
+    return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={authUrl} />);
+  });
+
+  app.get("/auth/plex/return", allow("public"), (c) => renderPage(c, "Signing in", <PlexReturnPage />));
+
+  app.get("/auth/plex/poll", allow("public"), async (c) => {
+    const deps = c.get("deps");
+    const ip = clientIp(c);
+    await enforceRateLimit(deps, LIMITS.pinPoll, [`pinpoll:ip:${ip}`]);
+    const handle = getCookie(c, PIN_COOKIE);
+    const pending = handle ? await deps.coordination.cache.get<PendingPin>(`plexpin:${handle}`) : undefined;
+    const problem = (message: string, status = 200, purpose: "login" | "setup" = pending?.purpose ?? "login") =>
+      renderPage(c, "Sign in with Plex", <PlexProblem purpose={purpose} message={message} />, { status });
+    if (!handle || !pending) return problem("This Plex sign-in expired or was already used. Start again.");
+    const client = await plexTvClient(deps);
+    let status;
+    try {
+      status = await client.getPin(pending.pinId);
+    } catch (err) {
+      return problem(plexFailure(err), 502);
+    }
+    if (status.expired) {
+      await deps.coordination.cache.delete(`plexpin:${handle}`);
+      return problem("The Plex PIN expired before it was approved. Start again.");
+    }
+    if (!status.authToken) return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={pending.authUrl} />);
+    await deps.coordination.cache.delete(`plexpin:${handle}`);
+    if (pending.purpose === "setup") {
+      try {
+        const account = await client.getUser(status.authToken);
+        const servers = (await client.getResources(status.authToken)).filter((r) => r.owned && r.provides.includes("server"));
+        await deps.coordination.cache.set(`plexsetup:${handle}`, { token: status.authToken, account, servers } satisfies PendingSetup, PIN_TTL_MS);
+        return renderPage(c, "Choose your server", <ChooseServer servers={servers} csrf={c.get("csrfToken")} />);
+      } catch (err) {
+        return problem(plexFailure(err), 502, "setup");
+      }
+    }
+    try {
+      const user = await signInWithPlex(deps, status.authToken, { ip });
+      deleteCookie(c, PIN_COOKIE, { path: "/" });
+      await beginSession(c, user);
+      return redirectTo(c, pending.next);
+    } catch (err) {
+      return problem(plexFailure(err), err instanceof SignInRefused ? 403 : 502);
+    }
+  });
+
+  return app;
+}

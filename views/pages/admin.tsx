@@ -1,0 +1,334 @@
+import type { AuditEntry } from "../../src/store/audit";
+import type { User } from "../../src/store/users";
+import type { AuthSettings } from "../../src/services/auth-settings";
+import type { OidcSettings } from "../../src/services/oidc";
+import { PERMISSION_LABELS, PERMISSIONS } from "../../src/services/permissions";
+import type { FieldErrors, FormValues } from "../../src/web/forms";
+import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../components/form";
+import { formatDate } from "../components/format";
+
+/** The admin overview: where each admin task lives. */
+export function AdminHome(props: { users: number; admins: number; plexServer?: string }) {
+  return (
+    <section aria-labelledby="admin-title">
+      <h1 id="admin-title">Administration</h1>
+      <div class="grid">
+        <a class="card" href="/admin/users">
+          <h2>Users</h2>
+          <p class="muted">
+            {props.users} accounts, {props.admins} administrators. Roles, permissions, quotas.
+          </p>
+        </a>
+        <a class="card" href="/admin/settings/accounts">
+          <h2>Sign-in settings</h2>
+          <p class="muted">Who gets in, defaults for new accounts, single sign-on (OIDC).</p>
+        </a>
+        <a class="card" href="/admin/audit">
+          <h2>Audit log</h2>
+          <p class="muted">Sign-ins and every change to accounts and settings.</p>
+        </a>
+      </div>
+      <p class="muted">{props.plexServer ? `Plex server: ${props.plexServer}` : "No Plex server chosen: people sign in with local accounts only."}</p>
+    </section>
+  );
+}
+
+function statusPill(u: User) {
+  return <span class={`pill ${u.status === "active" ? "pill-up" : u.status === "disabled" ? "pill-down" : ""}`}>{u.status}</span>;
+}
+
+/** The users table with its filters; the table part is the htmx swap target. */
+export function UsersPage(props: { users: User[]; total: number; page: number; pageSize: number; q: string; role: string; status: string }) {
+  return (
+    <section aria-labelledby="users-title">
+      <div class="page-head">
+        <h1 id="users-title">Users</h1>
+        <a class="btn btn-primary" href="/admin/users/new">
+          Add a local user
+        </a>
+      </div>
+      <form class="row" method="get" action="/admin/users" hx-get="/admin/users" hx-target="#users-table" hx-select="#users-table" hx-swap="outerHTML" hx-trigger="input changed delay:300ms from:find input, change, submit" hx-push-url="true" role="search">
+        <div style="flex:2;min-width:180px">
+          <Field label="Search" name="q" type="search" value={props.q} placeholder="Name, user name or email" />
+        </div>
+        <div style="flex:1;min-width:120px">
+          <Select label="Role" name="role" value={props.role} options={[["", "Any"], ["admin", "Administrators"], ["user", "Members"]]} />
+        </div>
+        <div style="flex:1;min-width:120px">
+          <Select label="Status" name="status" value={props.status} options={[["", "Any"], ["active", "Active"], ["disabled", "Disabled"], ["deleted", "Deleted"]]} />
+        </div>
+        <noscript>
+          <button class="btn" type="submit">
+            Filter
+          </button>
+        </noscript>
+      </form>
+      <UsersTable {...props} />
+    </section>
+  );
+}
+
+/** The users table and pager. */
+export function UsersTable(props: { users: User[]; total: number; page: number; pageSize: number; q: string; role: string; status: string }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  const link = (page: number) => `/admin/users?${new URLSearchParams({ q: props.q, role: props.role, status: props.status, page: String(page) })}`;
+  return (
+    <div id="users-table">
+      {props.users.length === 0 ? (
+        <Empty title="No users match">Clear the filters, or add a local user.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Role</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="hide-sm">Signs in with</th>
+                <th scope="col" class="hide-sm">Last sign-in</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.users.map((u) => (
+                <tr>
+                  <td>
+                    <a href={`/admin/users/${u.id}`}>{u.displayName}</a> <span class="muted">@{u.username}</span>
+                  </td>
+                  <td>{u.role === "admin" ? "Administrator" : "Member"}</td>
+                  <td>{statusPill(u)}</td>
+                  <td class="hide-sm">{[u.plexId ? "Plex" : "", u.oidcSubject ? "SSO" : "", u.passwordHash ? "password" : ""].filter(Boolean).join(", ") || "—"}</td>
+                  <td class="hide-sm">{u.lastLoginAt ? formatDate(u.lastLoginAt) : "never"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <span class="muted">
+          {props.total} users · page {props.page} of {pages}
+        </span>
+        <span class="row">
+          {props.page > 1 ? (
+            <a class="btn btn-small" href={link(props.page - 1)}>
+              Previous
+            </a>
+          ) : null}
+          {props.page < pages ? (
+            <a class="btn btn-small" href={link(props.page + 1)}>
+              Next
+            </a>
+          ) : null}
+        </span>
+      </nav>
+    </div>
+  );
+}
+
+function quotaValue(v: number | null | undefined): string {
+  return v === null || v === undefined ? "" : String(v);
+}
+
+/** Permission checkboxes and quota fields, shared by the user editor and the defaults form. */
+function AccessFields(props: { permissions: string[]; quotas: { requestsPerWeek: number | null; downloadsPerHour: number | null; downloadsPerDay: number | null; storageCapBytes: number | null }; errors?: FieldErrors; values?: FormValues }) {
+  const gib = props.quotas.storageCapBytes === null ? "" : String(Math.round((props.quotas.storageCapBytes / 1024 ** 3) * 100) / 100);
+  return (
+    <>
+      <fieldset>
+        <legend>Permissions</legend>
+        {PERMISSIONS.map((p) => (
+          <Checkbox label={PERMISSION_LABELS[p]} name="permissions" value={p} checked={props.permissions.includes(p)} />
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Quotas (empty means no limit)</legend>
+        <Field label="Requests per week" name="requestsPerWeek" type="number" min={0} value={props.values?.requestsPerWeek ?? quotaValue(props.quotas.requestsPerWeek)} error={props.errors?.requestsPerWeek} />
+        <Field label="Downloads per hour" name="downloadsPerHour" type="number" min={0} value={props.values?.downloadsPerHour ?? quotaValue(props.quotas.downloadsPerHour)} error={props.errors?.downloadsPerHour} />
+        <Field label="Downloads per day" name="downloadsPerDay" type="number" min={0} value={props.values?.downloadsPerDay ?? quotaValue(props.quotas.downloadsPerDay)} error={props.errors?.downloadsPerDay} />
+        <Field label="Storage cap (GiB)" name="storageCapGiB" type="number" min={0} value={props.values?.storageCapGiB ?? gib} error={props.errors?.storageCapGiB} />
+      </fieldset>
+    </>
+  );
+}
+
+/** The user editor: role, permissions, quotas, and the disable/enable/delete actions. */
+export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: boolean; message?: string; self: boolean }) {
+  const u = props.user;
+  return (
+    <section aria-labelledby="user-title" id="user-editor">
+      <p>
+        <a href="/admin/users">← Users</a>
+      </p>
+      <div class="page-head">
+        <h1 id="user-title">
+          {u.displayName} <span class="muted">@{u.username}</span>
+        </h1>
+        {statusPill(u)}
+      </div>
+      <div id="alerts"></div>
+      {props.saved ? (
+        <div class="alert alert-ok" role="status">
+          Saved.
+        </div>
+      ) : null}
+      <FormError message={props.message} />
+      {u.status === "deleted" ? (
+        <div class="alert alert-info">This user was deleted. Their history stays and shows them as deleted.</div>
+      ) : (
+        <>
+          <form class="card" method="post" action={`/admin/users/${u.id}`} hx-post={`/admin/users/${u.id}`} hx-target="#user-editor" hx-swap="outerHTML">
+            <CsrfField token={props.csrf} />
+            <Select label="Role" name="role" value={props.values?.role ?? u.role} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.errors?.role} />
+            <AccessFields permissions={u.permissions} quotas={u} errors={props.errors} values={props.values} />
+            <button class="btn btn-primary" type="submit">
+              Save changes
+            </button>
+          </form>
+          <div class="card row">
+            {u.status === "active" ? (
+              <form method="post" action={`/admin/users/${u.id}/disable`} hx-post={`/admin/users/${u.id}/disable`} hx-target="#user-editor" hx-swap="outerHTML" hx-confirm="Disable this user? Their sessions end at once.">
+                <CsrfField token={props.csrf} />
+                <button class="btn btn-danger" type="submit" disabled={props.self}>
+                  Disable
+                </button>
+              </form>
+            ) : (
+              <form method="post" action={`/admin/users/${u.id}/enable`} hx-post={`/admin/users/${u.id}/enable`} hx-target="#user-editor" hx-swap="outerHTML">
+                <CsrfField token={props.csrf} />
+                <button class="btn" type="submit">
+                  Enable
+                </button>
+              </form>
+            )}
+            <form method="post" action={`/admin/users/${u.id}/delete`} hx-post={`/admin/users/${u.id}/delete`} hx-target="#user-editor" hx-swap="outerHTML" hx-confirm="Delete this user? Their history stays; their sign-in methods are removed.">
+              <CsrfField token={props.csrf} />
+              <button class="btn btn-danger" type="submit" disabled={props.self}>
+                Delete
+              </button>
+            </form>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The form to create a local user. */
+export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values?: FormValues }) {
+  return (
+    <section class="narrow" aria-labelledby="new-user-title">
+      <p>
+        <a href="/admin/users">← Users</a>
+      </p>
+      <h1 id="new-user-title">Add a local user</h1>
+      <form class="card" method="post" action="/admin/users/new">
+        <CsrfField token={props.csrf} />
+        <FormError message={props.errors?._form} />
+        <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} required maxlength={40} autocomplete="off" />
+        <Field label="Display name" name="displayName" value={props.values?.displayName} error={props.errors?.displayName} maxlength={80} />
+        <Field label="Password" name="password" type="password" error={props.errors?.password} required hint="At least 10 characters. They can change it later." autocomplete="new-password" />
+        <Select label="Role" name="role" value={props.values?.role ?? "user"} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.errors?.role} />
+        <button class="btn btn-primary" type="submit">
+          Create user
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** Sign-in settings: automatic accounts, defaults for new accounts, OIDC provider. */
+export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: OidcSettings; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: string }) {
+  const o = props.oidc;
+  const v = props.values;
+  return (
+    <section aria-labelledby="settings-title">
+      <h1 id="settings-title">Sign-in settings</h1>
+      <div id="alerts"></div>
+      {props.saved ? (
+        <div class="alert alert-ok" role="status">
+          {props.saved}
+        </div>
+      ) : null}
+      <form class="card" method="post" action="/admin/settings/accounts">
+        <CsrfField token={props.csrf} />
+        <h2>New accounts</h2>
+        <Checkbox label="Create an account automatically for every Plex user with access to the server" name="autoCreate" checked={props.settings.autoCreate} />
+        <p class="hint">When off, only users an administrator added can sign in.</p>
+        <AccessFields permissions={props.settings.defaultPermissions} quotas={props.settings.defaultQuotas} errors={props.errors} values={v} />
+        <button class="btn btn-primary" type="submit">
+          Save
+        </button>
+      </form>
+      <form class="card" method="post" action="/admin/settings/oidc">
+        <CsrfField token={props.csrf} />
+        <h2>Single sign-on (OpenID Connect)</h2>
+        <p class="muted">Authentik, Authelia, Keycloak, Pocket ID… Register MediaNest with the redirect URL <code>/auth/oidc/callback</code> under this site's address.</p>
+        <Field label="Issuer URL" name="issuer" type="url" value={v?.issuer ?? o?.issuer} error={props.errors?.issuer} placeholder="https://auth.example.com/application/o/medianest/" />
+        <Field label="Client ID" name="clientId" value={v?.clientId ?? o?.clientId} error={props.errors?.clientId} />
+        <Field label="Client secret" name="clientSecret" type="password" error={props.errors?.clientSecret} hint={o?.clientSecret ? "A secret is saved (hidden). Leave empty to keep it." : "Stored encrypted."} autocomplete="off" />
+        <Field label="Button label" name="displayName" value={v?.displayName ?? o?.displayName} error={props.errors?.displayName} placeholder="Authentik" />
+        <Field label="Group claim" name="groupClaim" value={v?.groupClaim ?? o?.groupClaim} error={props.errors?.groupClaim} placeholder="groups" hint="Optional: the claim that lists a user's groups." />
+        <Field label="Admin group" name="adminGroup" value={v?.adminGroup ?? o?.adminGroup} error={props.errors?.adminGroup} hint="Members of this group become administrators." />
+        <button class="btn btn-primary" type="submit">
+          Save single sign-on
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** The audit log with filters and paging. */
+export function AuditPage(props: { entries: AuditEntry[]; total: number; page: number; pageSize: number; action: string; actions: string[] }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  const link = (page: number) => `/admin/audit?${new URLSearchParams({ action: props.action, page: String(page) })}`;
+  return (
+    <section aria-labelledby="audit-title">
+      <h1 id="audit-title">Audit log</h1>
+      <form class="row" method="get" action="/admin/audit">
+        <div style="min-width:220px">
+          <Select label="Action" name="action" value={props.action} options={[["", "All actions"], ...props.actions.map((a) => [a, a] as [string, string])]} />
+        </div>
+        <button class="btn" type="submit">
+          Filter
+        </button>
+      </form>
+      {props.entries.length === 0 ? (
+        <Empty title="Nothing recorded yet">Sign-ins and changes to accounts and settings appear here.</Empty>
+      ) : (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">Action</th>
+                <th scope="col" class="hide-sm">Details</th>
+                <th scope="col" class="hide-sm">Address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.entries.map((e) => (
+                <tr>
+                  <td>{formatDate(e.at)}</td>
+                  <td>{e.actorName}</td>
+                  <td class="mono">{e.action}</td>
+                  <td class="hide-sm mono">{Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}</td>
+                  <td class="hide-sm mono">{e.ip ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <span class="muted">
+          {props.total} entries · page {props.page} of {pages}
+        </span>
+        <span class="row">
+          {props.page > 1 ? <a class="btn btn-small" href={link(props.page - 1)}>Previous</a> : null}
+          {props.page < pages ? <a class="btn btn-small" href={link(props.page + 1)}>Next</a> : null}
+        </span>
+      </nav>
+    </section>
+  );
+}
