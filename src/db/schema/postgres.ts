@@ -93,3 +93,79 @@ export const auditLog = pgTable(
   },
   (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_action_idx").on(t.action)],
 );
+
+export const notifications = pgTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    link: text("link"),
+    createdAt: createdAt(),
+    readAt: ts("read_at"),
+  },
+  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt), index("notifications_user_read_idx").on(t.userId, t.readAt)],
+);
+
+export const notificationTargets = pgTable(
+  "notification_targets",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["webhook", "discord", "ntfy", "email"] }).notNull(),
+    name: text("name").notNull(),
+    configEnc: text("config_enc").notNull(),
+    events: jsonb("events").$type<string[]>().notNull(),
+    enabled: boolean("enabled").notNull(),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [index("notification_targets_user_idx").on(t.userId)],
+);
+
+export const notificationDeliveries = pgTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    targetId: text("target_id")
+      .notNull()
+      .references(() => notificationTargets.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["pending", "sending", "sent", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull(),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    sentAt: ts("sent_at"),
+  },
+  (t) => [index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("notification_deliveries_target_idx").on(t.targetId)],
+);
+
+export const serviceChecks = pgTable(
+  "service_checks",
+  {
+    id: text("id").primaryKey(),
+    service: text("service").notNull(),
+    checkedAt: ts("checked_at").notNull(),
+    status: text("status", { enum: ["up", "degraded", "down", "maintenance", "unknown"] }).notNull(),
+    responseMs: integer("response_ms"),
+    message: text("message"),
+  },
+  (t) => [index("service_checks_service_at_idx").on(t.service, t.checkedAt)],
+);
+
+export const jobRuns = pgTable("job_runs", {
+  jobId: text("job_id").primaryKey(),
+  lastStartedAt: ts("last_started_at"),
+  lastFinishedAt: ts("last_finished_at"),
+  lastStatus: text("last_status", { enum: ["ok", "failed", "skipped"] }),
+  lastError: text("last_error"),
+  lastDurationMs: integer("last_duration_ms"),
+});

@@ -92,3 +92,79 @@ export const auditLog = sqliteTable(
   },
   (t) => [index("audit_log_at_idx").on(t.at), index("audit_log_action_idx").on(t.action)],
 );
+
+export const notifications = sqliteTable(
+  "notifications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    title: text("title").notNull(),
+    body: text("body").notNull(),
+    link: text("link"),
+    createdAt: createdAt(),
+    readAt: integer("read_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt), index("notifications_user_read_idx").on(t.userId, t.readAt)],
+);
+
+export const notificationTargets = sqliteTable(
+  "notification_targets",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: ["webhook", "discord", "ntfy", "email"] }).notNull(),
+    name: text("name").notNull(),
+    configEnc: text("config_enc").notNull(),
+    events: text("events", { mode: "json" }).$type<string[]>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("notification_targets_user_idx").on(t.userId)],
+);
+
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: text("id").primaryKey(),
+    targetId: text("target_id")
+      .notNull()
+      .references(() => notificationTargets.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    status: text("status", { enum: ["pending", "sending", "sent", "failed"] }).notNull(),
+    attempts: integer("attempts").notNull(),
+    nextAttemptAt: integer("next_attempt_at", { mode: "timestamp_ms" }).notNull(),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    sentAt: integer("sent_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("notification_deliveries_target_idx").on(t.targetId)],
+);
+
+export const serviceChecks = sqliteTable(
+  "service_checks",
+  {
+    id: text("id").primaryKey(),
+    service: text("service").notNull(),
+    checkedAt: integer("checked_at", { mode: "timestamp_ms" }).notNull(),
+    status: text("status", { enum: ["up", "degraded", "down", "maintenance", "unknown"] }).notNull(),
+    responseMs: integer("response_ms"),
+    message: text("message"),
+  },
+  (t) => [index("service_checks_service_at_idx").on(t.service, t.checkedAt)],
+);
+
+export const jobRuns = sqliteTable("job_runs", {
+  jobId: text("job_id").primaryKey(),
+  lastStartedAt: integer("last_started_at", { mode: "timestamp_ms" }),
+  lastFinishedAt: integer("last_finished_at", { mode: "timestamp_ms" }),
+  lastStatus: text("last_status", { enum: ["ok", "failed", "skipped"] }),
+  lastError: text("last_error"),
+  lastDurationMs: integer("last_duration_ms"),
+});
