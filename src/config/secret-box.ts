@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Encrypts and decrypts stored secrets with AES-256-GCM. */
@@ -23,6 +23,8 @@ export function loadMasterKey(dataDir: string, configured?: string): Buffer {
     return Buffer.from(hex, "hex");
   }
   const key = randomBytes(32);
+  // On PostgreSQL nothing else creates the data directory before the key is needed.
+  mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
   chmodSync(file, 0o600);
   return key;

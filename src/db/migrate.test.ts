@@ -2,9 +2,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { getTableName, is } from "drizzle-orm";
+import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { createTempPostgres, postgresAvailable } from "../../test/helpers/services";
 import { DatabaseError, openPostgres, openSqlite, type Database } from "./database";
 import { assertSchemaCurrent, knownMigrations, migrate, schemaStatus } from "./migrate";
+import * as sqliteSchema from "./schema/sqlite";
 
 type Dialect = "sqlite" | "postgres";
 
@@ -40,7 +43,10 @@ async function migrationRows(database: Database): Promise<{ idx: number; tag: st
   return rows.map((r) => ({ idx: Number(r.idx), tag: String(r.tag) }));
 }
 
-const APP_TABLES = ["api_tokens", "audit_log", "sessions", "settings", "users"];
+// Every table the schema declares; both schemas declare the same ones (schema.test.ts).
+const APP_TABLES = Object.values(sqliteSchema)
+  .filter((v) => is(v, SQLiteTable))
+  .map((v) => getTableName(v as SQLiteTable));
 
 for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
   describe.skipIf(dialect === "postgres" && !postgresAvailable)(`migrate on ${dialect}`, () => {
@@ -88,6 +94,7 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       expect(applied).toEqual(known.map((m) => m.tag));
       expect(await schemaStatus(database)).toEqual({ applied: known.length, known: known.length });
       expect(await migrationRows(database)).toEqual(known.map((m, idx) => ({ idx, tag: m.tag })));
+      expect(APP_TABLES).toContain("users");
       expect(await tableNames(database)).toEqual([...APP_TABLES, "medianest_migrations"].sort());
       await assertSchemaCurrent(database);
     });

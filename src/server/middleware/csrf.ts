@@ -11,6 +11,16 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+// A Referer is whatever the client sends; one that is not a URL is no origin at all (refused below), not a crash.
+function originOf(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Check every state-changing request: the Origin (or Referer) must be this site, and a signed-in browser must
  * send its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field).
@@ -23,7 +33,7 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     const self = new URL(c.req.url).origin;
     const allowed = new Set([self]);
     if (config.publicUrl) allowed.add(new URL(config.publicUrl).origin);
-    const origin = c.req.header("origin") ?? (c.req.header("referer") ? new URL(c.req.header("referer")!).origin : undefined);
+    const origin = c.req.header("origin") ?? originOf(c.req.header("referer"));
     if (c.get("authVia") === "token") return next();
     if (!origin || !allowed.has(origin)) {
       throw new HTTPException(403, { message: "This form came from another site (origin check failed). Reload the page and try again." });
