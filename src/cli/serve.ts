@@ -48,6 +48,8 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     stopping = true;
     log.info("shutting down", { signal });
     const graceful = server.stop(false);
+    // Live streams never finish on their own; end them so in-flight requests can drain.
+    deps.live.closeAll();
     const timeout = Bun.sleep(config.shutdownTimeout * 1000).then(() => "timeout" as const);
     if ((await Promise.race([graceful.then(() => "done" as const), timeout])) === "timeout") {
       log.warn("in-flight requests did not finish in time; closing them");

@@ -8,6 +8,7 @@ export interface Metrics {
   integrationUp: Gauge<"service">;
   integrationDuration: Histogram<"service">;
   integrationErrors: Counter<"service" | "kind">;
+  liveStreams: Gauge;
 }
 
 // These default gauges end in _total, which promtool rejects for a gauge.
@@ -45,6 +46,11 @@ export function createMetrics(): Metrics {
       help: "Duration of requests to integrations.",
       labelNames: ["service"],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    liveStreams: new Gauge({
+      name: "medianest_live_streams",
+      help: "Open live-update (SSE) streams on this replica.",
       registers: [registry],
     }),
     integrationErrors: new Counter({

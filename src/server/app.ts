@@ -5,7 +5,10 @@ import { accountRoutes } from "../web/account";
 import { adminRoutes } from "../web/admin";
 import { apiRoutes } from "../web/api";
 import { authRoutes } from "../web/auth";
+import { eventRoutes } from "../web/events";
 import { homeRoutes } from "../web/home";
+import { notificationRoutes } from "../web/notifications";
+import { oidcRoutes } from "../web/oidc";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
 import type { AppDeps, AppEnv } from "./deps";
@@ -84,8 +87,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.route("/", homeRoutes());
   app.route("/", authRoutes());
+  app.route("/", oidcRoutes());
   app.route("/", accountRoutes());
   app.route("/", adminRoutes());
   app.route("/", apiRoutes());
+  app.route("/", eventRoutes());
+  app.route("/", notificationRoutes());
   return app;
 }

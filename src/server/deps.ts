@@ -5,6 +5,7 @@ import type { Database } from "../db/database";
 import type { Metrics } from "../metrics/metrics";
 import type { Session } from "../store/sessions";
 import type { User } from "../store/users";
+import type { LiveStreams } from "./live";
 import type { Logger } from "./logger";
 
 /** Everything the app needs from outside; tests build their own (test/helpers/test-app.ts). */
@@ -17,6 +18,8 @@ export interface AppDeps {
   log: Logger;
   /** fetch used by integration clients; tests may inject one. */
   fetch: typeof fetch;
+  /** Open live (SSE) streams, ended at shutdown. */
+  live: LiveStreams;
   /** True while the schema matches this binary; /readyz reads it. */
   schemaCurrent: () => Promise<boolean>;
 }

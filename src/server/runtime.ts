@@ -6,6 +6,7 @@ import { openPostgres, openSqlite, type Database } from "../db/database";
 import { migrate, schemaStatus } from "../db/migrate";
 import { createMetrics } from "../metrics/metrics";
 import type { AppDeps } from "./deps";
+import { createLiveStreams } from "./live";
 import type { Logger } from "./logger";
 
 /** Return the SQLite file path for a data directory. */
@@ -29,14 +30,16 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
     if (applied.length) log.info("migrations applied", { applied, database: database.location });
     const coordination = await createCoordination(config.redisUrl);
     const secretBox = createSecretBox(loadMasterKey(config.dataDir, config.secretKey));
+    const metrics = createMetrics();
     return {
       config,
       database,
       coordination,
       secretBox,
-      metrics: createMetrics(),
+      metrics,
       log,
-      fetch: globalThis.fetch,
+      live: createLiveStreams((n) => metrics.liveStreams.set(n)),
+    fetch: globalThis.fetch,
       schemaCurrent: async () => {
         const s = await schemaStatus(database);
         return s.applied === s.known;

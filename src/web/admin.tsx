@@ -9,12 +9,14 @@ import { AccountError, createLocalUser } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";
 import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";
 import { getOidcSettings, saveOidcSettings } from "../services/oidc";
+import { getNotice, setNotice } from "../services/notice";
+import { announce } from "../services/notifications";
 import { PERMISSIONS } from "../services/permissions";
 import { deleteUser, disableUser, enableUser, updateUserAccess } from "../services/users";
 import { listAuditEntries } from "../store/audit";
 import { findUserById, listUsers } from "../store/users";
 import { newPassword } from "./auth";
-import { parseForm } from "./forms";
+import { parseForm, type FieldErrors, type FormValues } from "./forms";
 import { isFragmentRequest, renderPage } from "./htmx";
 
 const PAGE_SIZE = 25;
@@ -37,6 +39,7 @@ export const AUDIT_ACTIONS = [
   "token.create",
   "token.revoke",
   "settings.change",
+  "announcement.send",
 ];
 
 const quota = (label: string) =>
@@ -115,13 +118,43 @@ function pageNumber(raw: string | undefined): number {
 export function adminRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get("/admin", allow("admin"), async (c) => {
+  async function showAdminHome(c: Context<AppEnv>, extra: { errors?: FieldErrors; values?: FormValues; saved?: string } = {}, status = 200) {
     const deps = c.get("deps");
     const { db, tables } = deps.database;
     const [all] = await db.select({ n: count() }).from(tables.users).where(eq(tables.users.status, "active"));
     const [admins] = await db.select({ n: count() }).from(tables.users).where(and(eq(tables.users.status, "active"), eq(tables.users.role, "admin")));
-    const plex = await getPlexServer(deps);
-    return renderPage(c, "Administration", <AdminHome users={Number(all?.n ?? 0)} admins={Number(admins?.n ?? 0)} plexServer={plex?.name} />);
+    const [plex, notice] = await Promise.all([getPlexServer(deps), getNotice(deps)]);
+    return renderPage(
+      c,
+      "Administration",
+      <AdminHome users={Number(all?.n ?? 0)} admins={Number(admins?.n ?? 0)} plexServer={plex?.name} notice={notice} csrf={c.get("csrfToken")} {...extra} />,
+      { status },
+    );
+  }
+
+  app.get("/admin", allow("admin"), (c) => showAdminHome(c, { saved: c.req.query("saved") === "notice" ? "Notice updated." : c.req.query("saved") === "announce" ? "Announcement sent." : undefined }));
+
+  app.post("/admin/notice", allow("admin"), async (c) => {
+    const form = await parseForm(c, z.object({ text: z.string().trim().max(300, "Use at most 300 characters.").optional(), action: z.enum(["post", "clear"]).default("post") }));
+    if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
+    const text = form.data.action === "clear" ? null : form.data.text || null;
+    if (form.data.action === "post" && !text) return showAdminHome(c, { errors: { text: "Write the notice, or clear it." }, values: form.values }, 422);
+    await setNotice(c.get("deps"), actor(c), text);
+    return c.redirect("/admin?saved=notice", 303);
+  });
+
+  app.post("/admin/announce", allow("admin"), async (c) => {
+    const form = await parseForm(
+      c,
+      z.object({
+        title: z.string({ error: "Give it a title." }).trim().min(1, "Give it a title.").max(120, "Use at most 120 characters."),
+        body: z.string({ error: "Write the message." }).trim().min(1, "Write the message.").max(1000, "Use at most 1000 characters."),
+      }),
+    );
+    if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
+    const sent = await announce(c.get("deps"), actor(c), form.data.title, form.data.body);
+    c.get("deps").log.info("announcement sent", { recipients: sent });
+    return c.redirect("/admin?saved=announce", 303);
   });
 
   app.get("/admin/users", allow("admin"), async (c) => {

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../server/deps";
+import { getNotice } from "../services/notice";
+import { countUnreadNotifications } from "../store/notifications";
 
 /** True when htmx asked for a part of a page rather than the whole document. */
 export function isFragmentRequest(c: Context<AppEnv>): boolean {
@@ -13,10 +15,13 @@ export async function renderPage(c: Context<AppEnv>, title: string, content: JSX
   const status = (opts.status ?? 200) as 200;
   if (isFragmentRequest(c)) return c.html(opts.fragment ?? content, status);
   const user = c.get("user");
+  const deps = c.get("deps");
+  const [unread, notice] = await Promise.all([user ? countUnreadNotifications(deps.database, user.id) : 0, getNotice(deps).catch(() => null)]);
   const page = await BaseLayout({
       title,
       path: c.req.path,
-      viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl } : undefined,
+      viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread } : undefined,
+      notice,
       csrfToken: c.get("session")?.csrfToken,
       children: content,
   });

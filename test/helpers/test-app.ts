@@ -10,6 +10,7 @@ import { openPostgres, openSqlite } from "../../src/db/database";
 import { migrate, schemaStatus } from "../../src/db/migrate";
 import { createMetrics } from "../../src/metrics/metrics";
 import { createApp } from "../../src/server/app";
+import { createLiveStreams } from "../../src/server/live";
 import type { AppDeps } from "../../src/server/deps";
 import { createLogger, type LogLevel } from "../../src/server/logger";
 import { startSession, SESSION_COOKIE } from "../../src/services/sessions";
@@ -55,13 +56,15 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   await migrate(database);
   const coordination = await createCoordination(config.redisUrl, redisPrefix ? { keyPrefix: redisPrefix } : {});
   const logLines = opts.logLines;
+  const metrics = createMetrics();
   const deps: AppDeps = {
     config,
     database,
     coordination,
     secretBox: createSecretBox(randomBytes(32)),
-    metrics: createMetrics(),
+    metrics,
     log: createLogger((logLines ? "debug" : config.logLevel) as LogLevel, logLines ? (line) => logLines.push(line) : undefined),
+    live: createLiveStreams((n) => metrics.liveStreams.set(n)),
     fetch: opts.fetch ?? globalThis.fetch,
     schemaCurrent: async () => {
       const s = await schemaStatus(database);

@@ -1,5 +1,6 @@
 import type { Child } from "hono/jsx";
 import { assetUrl } from "../../src/server/assets";
+import { BellCount, NoticeBanner } from "../partials/live";
 
 /** What the layout needs to know about the viewer. */
 export interface Viewer {
@@ -7,6 +8,7 @@ export interface Viewer {
   displayName: string;
   role: "admin" | "user";
   avatarUrl: string | null;
+  unread: number;
 }
 
 export interface LayoutProps {
@@ -15,12 +17,13 @@ export interface LayoutProps {
   path: string;
   viewer?: Viewer;
   csrfToken?: string;
-  banner?: Child;
+  notice?: string | null;
   children: Child;
 }
 
 const userNav = [
   { href: "/", label: "Home" },
+  { href: "/status", label: "Status" },
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];
 
@@ -69,18 +72,27 @@ export function BaseLayout(props: LayoutProps) {
                 ◐
               </button>
               {props.viewer ? (
-                <a class="icon-btn" href="/account" title="Your account">
-                  {props.viewer.displayName}
-                </a>
+                <>
+                  <a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">
+                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" /><path d="M13.7 21a2 2 0 0 1-3.4 0" /></svg>
+                    <span class="badge" id="bell-count" aria-live="polite">{BellCount({ unread: props.viewer.unread })}</span>
+                  </a>
+                  <a class="icon-btn" href="/account" title="Your account">
+                    {props.viewer.displayName}
+                  </a>
+                </>
               ) : null}
             </div>
           </div>
         </header>
-        {props.banner}
+        <div id="notice-banner">{NoticeBanner({ text: props.notice ?? null })}</div>
         <main id="main" tabindex={-1}>
+          <div id="alerts" aria-live="assertive"></div>
           {props.children}
         </main>
         <footer class="site-footer">MediaNest</footer>
+        <div id="toasts" class="toasts" aria-live="polite"></div>
+        {props.viewer ? <div id="live" hx-sse:connect="/events" hx-swap="none" hidden></div> : null}
       </body>
     </html>
   );

@@ -155,7 +155,7 @@ export function AccountPage(props: { user: User; sessions: Session[]; currentHas
           </button>
         </form>
       </div>
-      <div id="alerts"></div>
+
       <div class="card">
         <div class="row">
           {u.avatarUrl ? <img class="avatar" src={u.avatarUrl} alt="" width="48" height="48" /> : null}

@@ -8,7 +8,7 @@ import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../compone
 import { formatDate } from "../components/format";
 
 /** The admin overview: where each admin task lives. */
-export function AdminHome(props: { users: number; admins: number; plexServer?: string }) {
+export function AdminHome(props: { users: number; admins: number; plexServer?: string; notice: string | null; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: string }) {
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Administration</h1>
@@ -29,6 +29,39 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
         </a>
       </div>
       <p class="muted">{props.plexServer ? `Plex server: ${props.plexServer}` : "No Plex server chosen: people sign in with local accounts only."}</p>
+      {props.saved ? (
+        <div class="alert alert-ok" role="status">
+          {props.saved}
+        </div>
+      ) : null}
+      <div class="grid">
+        <form class="card" method="post" action="/admin/notice">
+          <CsrfField token={props.csrf} />
+          <h2>Maintenance notice</h2>
+          <p class="muted">Shown as a banner on every page, to everyone, at once.</p>
+          <Field label="Notice" name="text" value={props.values?.text ?? props.notice ?? ""} error={props.errors?.text} maxlength={300} placeholder="Plex restarts tonight at 23:00 for an update." />
+          <div class="row">
+            <button class="btn btn-primary" type="submit" name="action" value="post">
+              Post notice
+            </button>
+            {props.notice ? (
+              <button class="btn" type="submit" name="action" value="clear">
+                Clear notice
+              </button>
+            ) : null}
+          </div>
+        </form>
+        <form class="card" method="post" action="/admin/announce">
+          <CsrfField token={props.csrf} />
+          <h2>Announcement</h2>
+          <p class="muted">Sends a notification to every active user (and on to where each sends their notifications).</p>
+          <Field label="Title" name="title" value={props.values?.title} error={props.errors?.title} maxlength={120} />
+          <Field label="Message" name="body" value={props.values?.body} error={props.errors?.body} maxlength={1000} />
+          <button class="btn btn-primary" type="submit">
+            Send announcement
+          </button>
+        </form>
+      </div>
     </section>
   );
 }
@@ -165,7 +198,7 @@ export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldE
         </h1>
         {statusPill(u)}
       </div>
-      <div id="alerts"></div>
+
       {props.saved ? (
         <div class="alert alert-ok" role="status">
           Saved.
@@ -243,7 +276,7 @@ export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: Oidc
   return (
     <section aria-labelledby="settings-title">
       <h1 id="settings-title">Sign-in settings</h1>
-      <div id="alerts"></div>
+
       {props.saved ? (
         <div class="alert alert-ok" role="status">
           {props.saved}

@@ -54,7 +54,7 @@ export function LoginPage(props: { next: string; csrf?: string; errors?: FieldEr
   return (
     <section class="card narrow" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
-      <div id="alerts"></div>
+
       <div class="stack">
         <PlexButton purpose="login" next={props.next} csrf={props.csrf} />
         {props.oidcName ? (
@@ -84,7 +84,7 @@ export function SetupPage(props: { csrf?: string; errors?: FieldErrors; values?:
     <section class="narrow" aria-labelledby="setup-title">
       <h1 id="setup-title">Set up MediaNest</h1>
       <p>Create the owner's account. This can happen once; later, manage people from the admin pages.</p>
-      <div id="alerts"></div>
+
       <div class="card">
         <h2>Recommended: sign in with Plex</h2>
         <p class="muted">MediaNest keeps your Plex token encrypted and asks which of your servers this household uses.</p>

@@ -32,7 +32,7 @@ export function HomePage(props: { hasAdmin: boolean; user: User | undefined }) {
   return (
     <section aria-labelledby="home-title">
       <h1 id="home-title">Hello, {props.user.displayName}</h1>
-      <div id="alerts"></div>
+
     </section>
   );
 }

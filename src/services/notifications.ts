@@ -1,0 +1,61 @@
+import { eq } from "drizzle-orm";
+import type { AppDeps } from "../server/deps";
+import { audit, type Actor } from "./audit";
+import { countUnreadNotifications, insertNotification, type Notification } from "../store/notifications";
+import { publishEvent, topics } from "./events";
+
+/** What a notification says; kind names the event (e.g. "request.available", "test"). */
+export interface NotificationInput {
+  kind: string;
+  title: string;
+  body: string;
+  link?: string | null;
+}
+
+// Time-ordered ids: notifications created in the same millisecond still sort in creation order.
+let lastMs = 0;
+let seq = 0;
+function newId(now: number): string {
+  seq = now === lastMs ? seq + 1 : 0;
+  lastMs = now;
+  return `${now.toString(36).padStart(9, "0")}${seq.toString(36).padStart(3, "0")}${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Store a notification for a user and push it to their open pages. */
+export async function notify(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string, input: NotificationInput): Promise<Notification> {
+  const now = Date.now();
+  const n: Notification = {
+    id: newId(now),
+    userId,
+    kind: input.kind,
+    title: input.title.slice(0, 200),
+    body: input.body.slice(0, 2000),
+    link: input.link ?? null,
+    createdAt: new Date(now),
+    readAt: null,
+  };
+  await insertNotification(deps.database, n);
+  const unread = await countUnreadNotifications(deps.database, userId);
+  await publishEvent(deps, topics.user(userId), {
+    type: "notification",
+    unread,
+    notification: { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: now },
+  });
+  return n;
+}
+
+/** Tell a user's open pages their unread count changed (after marking read or deleting). */
+export async function publishUnread(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string): Promise<number> {
+  const unread = await countUnreadNotifications(deps.database, userId);
+  await publishEvent(deps, topics.user(userId), { type: "unread", unread });
+  return unread;
+}
+
+/** Send a notification to every active user. Returns how many received it. */
+export async function announce(deps: Pick<AppDeps, "database" | "coordination" | "log">, actor: Actor, title: string, body: string): Promise<number> {
+  const { db, tables } = deps.database;
+  const users = await db.select({ id: tables.users.id }).from(tables.users).where(eq(tables.users.status, "active"));
+  for (const u of users) await notify(deps, u.id, { kind: "announcement", title, body });
+  await audit(deps, actor, "announcement.send", undefined, { title, recipients: users.length });
+  return users.length;
+}

@@ -1,0 +1,83 @@
+import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
+import { dbErrorMessage, type Database, type Tables } from "../db/database";
+
+export type Notification = Tables["notifications"]["$inferSelect"];
+
+/** Insert a notification. */
+export async function insertNotification(database: Database, n: Notification): Promise<void> {
+  const { db, tables } = database;
+  try {
+    await db.insert(tables.notifications).values(n);
+  } catch (err) {
+    throw new Error(`store: unable to insert notification: ${dbErrorMessage(err)}`, { cause: err });
+  }
+}
+
+/** List a user's notifications, newest first. */
+export async function listNotifications(database: Database, userId: string, opts: { limit?: number; offset?: number } = {}): Promise<{ items: Notification[]; total: number }> {
+  const { db, tables } = database;
+  const where = eq(tables.notifications.userId, userId);
+  const items = await db
+    .select()
+    .from(tables.notifications)
+    .where(where)
+    .orderBy(desc(tables.notifications.createdAt), desc(tables.notifications.id))
+    .limit(opts.limit ?? 20)
+    .offset(opts.offset ?? 0);
+  const [c] = await db.select({ n: count() }).from(tables.notifications).where(where);
+  return { items, total: Number(c?.n ?? 0) };
+}
+
+/** List a user's notifications created after a moment, oldest first (to catch up a reconnecting stream). */
+export async function listNotificationsSince(database: Database, userId: string, since: Date, limit = 20): Promise<Notification[]> {
+  const { db, tables } = database;
+  const rows = await db
+    .select()
+    .from(tables.notifications)
+    .where(and(eq(tables.notifications.userId, userId), gt(tables.notifications.createdAt, since)))
+    .orderBy(desc(tables.notifications.createdAt))
+    .limit(limit);
+  return rows.reverse();
+}
+
+/** Count a user's unread notifications. */
+export async function countUnreadNotifications(database: Database, userId: string): Promise<number> {
+  const { db, tables } = database;
+  const [c] = await db
+    .select({ n: count() })
+    .from(tables.notifications)
+    .where(and(eq(tables.notifications.userId, userId), isNull(tables.notifications.readAt)));
+  return Number(c?.n ?? 0);
+}
+
+/** Mark one of a user's notifications read; false when it is not theirs or absent. */
+export async function markNotificationRead(database: Database, id: string, userId: string, at: Date): Promise<boolean> {
+  const { db, tables } = database;
+  const rows = await db
+    .update(tables.notifications)
+    .set({ readAt: at })
+    .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
+    .returning({ id: tables.notifications.id });
+  return rows.length > 0;
+}
+
+/** Mark all of a user's notifications read; returns how many changed. */
+export async function markAllNotificationsRead(database: Database, userId: string, at: Date): Promise<number> {
+  const { db, tables } = database;
+  const rows = await db
+    .update(tables.notifications)
+    .set({ readAt: at })
+    .where(and(eq(tables.notifications.userId, userId), isNull(tables.notifications.readAt)))
+    .returning({ id: tables.notifications.id });
+  return rows.length;
+}
+
+/** Delete one of a user's notifications; false when it is not theirs or absent. */
+export async function deleteNotification(database: Database, id: string, userId: string): Promise<boolean> {
+  const { db, tables } = database;
+  const rows = await db
+    .delete(tables.notifications)
+    .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
+    .returning({ id: tables.notifications.id });
+  return rows.length > 0;
+}

@@ -1,0 +1,43 @@
+import { Hono, type Context } from "hono";
+import { NotificationsPage } from "../../views/pages/notifications";
+import { allow } from "../server/access";
+import type { AppEnv } from "../server/deps";
+import { publishUnread } from "../services/notifications";
+import { deleteNotification, listNotifications, markAllNotificationsRead, markNotificationRead } from "../store/notifications";
+import { renderPage } from "./htmx";
+
+const PAGE_SIZE = 20;
+
+async function showNotificationsPage(c: Context<AppEnv>, status = 200) {
+  const deps = c.get("deps");
+  const n = Number(c.req.query("page"));
+  const page = Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+  const { items, total } = await listNotifications(deps.database, c.get("user")!.id, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+  return renderPage(c, "Notifications", <NotificationsPage items={items} total={total} page={page} pageSize={PAGE_SIZE} csrf={c.get("csrfToken")} />, { status });
+}
+
+async function afterChange(c: Context<AppEnv>, changed: boolean) {
+  const deps = c.get("deps");
+  if (changed) await publishUnread(deps, c.get("user")!.id);
+  if (!c.req.header("hx-request")) return c.redirect("/notifications", 303);
+  return showNotificationsPage(c, changed ? 200 : 404);
+}
+
+/** Routes of the notification center. */
+export function notificationRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get("/notifications", allow("user"), (c) => showNotificationsPage(c));
+  app.post("/notifications/read-all", allow("user"), async (c) => {
+    await markAllNotificationsRead(c.get("deps").database, c.get("user")!.id, new Date());
+    return afterChange(c, true);
+  });
+  app.post("/notifications/:id/read", allow("user"), async (c) => {
+    const ok = await markNotificationRead(c.get("deps").database, c.req.param("id"), c.get("user")!.id, new Date());
+    return afterChange(c, ok);
+  });
+  app.post("/notifications/:id/delete", allow("user"), async (c) => {
+    const ok = await deleteNotification(c.get("deps").database, c.req.param("id"), c.get("user")!.id);
+    return afterChange(c, ok);
+  });
+  return app;
+}

@@ -1,0 +1,86 @@
+import type { Notification } from "../../src/store/notifications";
+import { CsrfField, Empty } from "../components/form";
+import { formatDate } from "../components/format";
+
+/** The notification list; refreshes itself when the live stream says something changed. */
+export function NotificationList(props: { items: Notification[]; total: number; page: number; pageSize: number; csrf?: string }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  return (
+    <div id="notification-list" hx-get={`/notifications?page=${props.page}`} hx-trigger="mn-notifications from:#live" hx-select="#notification-list" hx-swap="outerHTML">
+      {props.items.length === 0 ? (
+        <Empty title="You're all caught up">When something you asked for is ready, or the owner sends news, it shows up here.</Empty>
+      ) : (
+        <ul class="stack" style="list-style:none;padding:0;margin:0">
+          {props.items.map((n) => (
+            <li class="card" data-unread={n.readAt ? undefined : "true"} style={n.readAt ? "opacity:.75" : "border-left:4px solid var(--accent)"}>
+              <div class="row" style="justify-content:space-between">
+                <div style="flex:1;min-width:200px">
+                  <strong>{n.title}</strong> {n.readAt ? null : <span class="pill pill-pending">new</span>}
+                  <div>{n.body}</div>
+                  <div class="hint">
+                    {formatDate(n.createdAt)}
+                    {n.link ? (
+                      <>
+                        {" · "}
+                        <a href={n.link}>Open</a>
+                      </>
+                    ) : null}
+                  </div>
+                </div>
+                <div class="row">
+                  {n.readAt ? null : (
+                    <form method="post" action={`/notifications/${n.id}/read`} hx-post={`/notifications/${n.id}/read`} hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+                      <CsrfField token={props.csrf} />
+                      <button class="btn btn-small" type="submit">
+                        Mark read
+                      </button>
+                    </form>
+                  )}
+                  <form method="post" action={`/notifications/${n.id}/delete`} hx-post={`/notifications/${n.id}/delete`} hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+                    <CsrfField token={props.csrf} />
+                    <button class="btn btn-small btn-danger" type="submit" aria-label={`Delete “${n.title}”`}>
+                      Delete
+                    </button>
+                  </form>
+                </div>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <nav class="pager" aria-label="Pages">
+        <span class="muted">
+          {props.total} notifications · page {props.page} of {pages}
+        </span>
+        <span class="row">
+          {props.page > 1 ? <a class="btn btn-small" href={`/notifications?page=${props.page - 1}`}>Previous</a> : null}
+          {props.page < pages ? <a class="btn btn-small" href={`/notifications?page=${props.page + 1}`}>Next</a> : null}
+        </span>
+      </nav>
+    </div>
+  );
+}
+
+/** The notification center page. */
+export function NotificationsPage(props: { items: Notification[]; total: number; page: number; pageSize: number; csrf?: string }) {
+  return (
+    <section aria-labelledby="notifications-title">
+      <div class="page-head">
+        <h1 id="notifications-title">Notifications</h1>
+        <div class="row">
+          <a class="btn" href="/account/notifications">
+            Where to send them
+          </a>
+          <form method="post" action="/notifications/read-all" hx-post="/notifications/read-all" hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+            <CsrfField token={props.csrf} />
+            <button class="btn" type="submit">
+              Mark all read
+            </button>
+          </form>
+        </div>
+      </div>
+
+      <NotificationList {...props} />
+    </section>
+  );
+}
