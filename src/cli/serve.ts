@@ -38,6 +38,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     throw new CliError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
+  deps.jobs.start();
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
 
@@ -55,6 +56,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
       log.warn("in-flight requests did not finish in time; closing them");
       await server.stop(true);
     }
+    await deps.jobs.stop();
     await deps.coordination.close().catch(() => {});
     await deps.database.close().catch(() => {});
     if (deps.database.dialect === "sqlite") rmSync(pidFile(config.dataDir), { force: true });

@@ -5,6 +5,7 @@ import type { Database } from "../db/database";
 import type { Metrics } from "../metrics/metrics";
 import type { Session } from "../store/sessions";
 import type { User } from "../store/users";
+import type { Scheduler } from "../jobs/scheduler";
 import type { LiveStreams } from "./live";
 import type { Logger } from "./logger";
 
@@ -18,6 +19,8 @@ export interface AppDeps {
   log: Logger;
   /** fetch used by integration clients; tests may inject one. */
   fetch: typeof fetch;
+  /** Scheduled jobs (started by serve; tests run them on demand). */
+  jobs: Scheduler;
   /** Open live (SSE) streams, ended at shutdown. */
   live: LiveStreams;
   /** True while the schema matches this binary; /readyz reads it. */

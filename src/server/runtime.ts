@@ -5,6 +5,8 @@ import { createCoordination } from "../coordination";
 import { openPostgres, openSqlite, type Database } from "../db/database";
 import { migrate, schemaStatus } from "../db/migrate";
 import { createMetrics } from "../metrics/metrics";
+import { allJobs } from "../jobs";
+import { createScheduler, type Scheduler } from "../jobs/scheduler";
 import type { AppDeps } from "./deps";
 import { createLiveStreams } from "./live";
 import type { Logger } from "./logger";
@@ -31,7 +33,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
     const coordination = await createCoordination(config.redisUrl);
     const secretBox = createSecretBox(loadMasterKey(config.dataDir, config.secretKey));
     const metrics = createMetrics();
-    return {
+    const deps: AppDeps = {
       config,
       database,
       coordination,
@@ -44,7 +46,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
         const s = await schemaStatus(database);
         return s.applied === s.known;
       },
+      jobs: undefined as unknown as Scheduler,
     };
+    deps.jobs = createScheduler(allJobs(), () => deps);
+    return deps;
   } catch (err) {
     await database.close().catch(() => {});
     throw err;

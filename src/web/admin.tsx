@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { and, count, eq } from "drizzle-orm";
 import { z } from "zod";
 import { AccountSettingsPage, AdminHome, AuditPage, NewUserPage, UserEditPage, UsersPage, UsersTable } from "../../views/pages/admin";
+import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
@@ -40,6 +41,7 @@ export const AUDIT_ACTIONS = [
   "token.revoke",
   "settings.change",
   "announcement.send",
+  "job.run",
 ];
 
 const quota = (label: string) =>
@@ -265,6 +267,19 @@ export function adminRoutes() {
     });
     await audit(deps, actor(c), "settings.change", { type: "settings", id: "oidc" }, { issuer: d.issuer, clientId: d.clientId, credentialsUpdated: Boolean(d.clientSecret) });
     return c.redirect("/admin/settings/accounts?saved=1", 303);
+  });
+
+  app.get("/admin/jobs", allow("admin"), async (c) => renderPage(c, "Jobs", <JobsPage jobs={await c.get("deps").jobs.list()} csrf={c.get("csrfToken")} />));
+
+  app.post("/admin/jobs/:id/run", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const id = c.req.param("id");
+    if (!deps.jobs.has(id)) return c.notFound();
+    const outcome = await deps.jobs.runNow(id);
+    await audit(deps, actor(c), "job.run", { type: "job", id }, { outcome });
+    const message = outcome === "skipped" ? `${id} is already running.` : outcome === "ok" ? `${id} finished.` : `${id} failed; see the error below.`;
+    const table = <JobsTable jobs={await deps.jobs.list()} csrf={c.get("csrfToken")} message={message} />;
+    return isFragmentRequest(c) ? c.html(table) : renderPage(c, "Jobs", <JobsPage jobs={await deps.jobs.list()} csrf={c.get("csrfToken")} message={message} />);
   });
 
   app.get("/admin/audit", allow("admin"), async (c) => {

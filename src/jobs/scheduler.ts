@@ -1,0 +1,144 @@
+import { Cron } from "croner";
+import type { AppDeps } from "../server/deps";
+
+/** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
+export interface JobDefinition {
+  id: string;
+  description: string;
+  /** Cron expression, e.g. "0 * * * *" or "*\/60 * * * * *" (with seconds). */
+  schedule: string;
+  /** Singleton jobs take a lock so only one replica runs them at a time. */
+  singleton: boolean;
+  /** How long a run may hold its lock before another replica may take over (default 5 min). */
+  lockTtlMs?: number;
+  /** Do the work; the returned text is logged. */
+  run(deps: AppDeps): Promise<string | void>;
+}
+
+export type JobOutcome = "ok" | "failed" | "skipped";
+
+/** What the admin page shows of a job. */
+export interface JobStatus {
+  id: string;
+  description: string;
+  schedule: string;
+  singleton: boolean;
+  running: boolean;
+  nextRunAt: Date | null;
+  lastStartedAt: Date | null;
+  lastFinishedAt: Date | null;
+  lastStatus: JobOutcome | null;
+  lastError: string | null;
+  lastDurationMs: number | null;
+}
+
+/** Runs registered jobs on their schedules and on demand. */
+export interface Scheduler {
+  /** Start the schedules (serve does; tests call runNow instead). */
+  start(): void;
+  /** Stop the schedules and wait for running jobs to finish. */
+  stop(): Promise<void>;
+  /** Run a job now; "skipped" when it is already running here or another replica holds its lock. */
+  runNow(id: string): Promise<JobOutcome>;
+  has(id: string): boolean;
+  list(): Promise<JobStatus[]>;
+}
+
+/** Create the scheduler over a fixed list of jobs; getDeps is called at run time (deps include the scheduler). */
+export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): Scheduler {
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  if (byId.size !== jobs.length) throw new Error("jobs: duplicate job id");
+  const running = new Map<string, Promise<JobOutcome>>();
+  const crons = new Map<string, Cron>();
+
+  async function record(deps: AppDeps, id: string, patch: Partial<Omit<JobStatus, "id">>) {
+    const { db, tables } = deps.database;
+    const row = {
+      lastStartedAt: patch.lastStartedAt,
+      lastFinishedAt: patch.lastFinishedAt,
+      lastStatus: patch.lastStatus,
+      lastError: patch.lastError,
+      lastDurationMs: patch.lastDurationMs,
+    };
+    try {
+      await db.insert(tables.jobRuns).values({ jobId: id, ...row }).onConflictDoUpdate({ target: tables.jobRuns.jobId, set: row });
+    } catch (err) {
+      deps.log.warn("jobs: unable to record run", { job: id, error: (err as Error).message });
+    }
+  }
+
+  async function execute(job: JobDefinition): Promise<JobOutcome> {
+    const deps = getDeps();
+    const lock = job.singleton ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined) : undefined;
+    if (job.singleton && !lock) return "skipped";
+    const ttl = job.lockTtlMs ?? 300_000;
+    const keepAlive = lock ? setInterval(() => void lock.extend(ttl).catch(() => false), Math.max(1000, ttl / 3)) : undefined;
+    const started = new Date();
+    await record(deps, job.id, { lastStartedAt: started });
+    try {
+      const summary = await job.run(deps);
+      const ms = Date.now() - started.getTime();
+      await record(deps, job.id, { lastStartedAt: started, lastFinishedAt: new Date(), lastStatus: "ok", lastError: null, lastDurationMs: ms });
+      deps.log.debug("job finished", { job: job.id, ms, summary: summary || undefined });
+      return "ok";
+    } catch (err) {
+      const ms = Date.now() - started.getTime();
+      const message = (err as Error).message;
+      await record(deps, job.id, { lastStartedAt: started, lastFinishedAt: new Date(), lastStatus: "failed", lastError: message.slice(0, 500), lastDurationMs: ms });
+      deps.log.error("job failed", { job: job.id, error: message });
+      return "failed";
+    } finally {
+      if (keepAlive) clearInterval(keepAlive);
+      await lock?.release().catch(() => {});
+    }
+  }
+
+  function runNow(id: string): Promise<JobOutcome> {
+    const job = byId.get(id);
+    if (!job) return Promise.reject(new Error(`jobs: unknown job ${id}`));
+    if (running.has(id)) return Promise.resolve("skipped");
+    const p = execute(job).finally(() => running.delete(id));
+    running.set(id, p);
+    return p;
+  }
+
+  return {
+    start() {
+      for (const job of jobs) {
+        if (crons.has(job.id)) continue;
+        crons.set(job.id, new Cron(job.schedule, { protect: true, catch: true }, () => void runNow(job.id)));
+      }
+    },
+    async stop() {
+      for (const c of crons.values()) c.stop();
+      crons.clear();
+      await Promise.allSettled([...running.values()]);
+    },
+    runNow,
+    has: (id) => byId.has(id),
+    async list() {
+      const deps = getDeps();
+      const { db, tables } = deps.database;
+      const rows = await db.select().from(tables.jobRuns);
+      const last = new Map(rows.map((r) => [r.jobId, r]));
+      return jobs.map((j) => {
+        const r = last.get(j.id);
+        const next = crons.get(j.id)?.nextRun() ?? new Cron(j.schedule, { paused: true }).nextRun();
+        return {
+          id: j.id,
+          description: j.description,
+          schedule: j.schedule,
+          singleton: j.singleton,
+          running: running.has(j.id),
+          nextRunAt: next ?? null,
+          lastStartedAt: r?.lastStartedAt ?? null,
+          lastFinishedAt: r?.lastFinishedAt ?? null,
+          lastStatus: r?.lastStatus ?? null,
+          lastError: r?.lastError ?? null,
+          lastDurationMs: r?.lastDurationMs ?? null,
+        };
+      });
+    },
+  };
+}
+
