@@ -68,6 +68,12 @@ function openPending(c: Context<AppEnv>, sealed: string | undefined): Pending | 
   }
 }
 
+function integrationMessage(err: IntegrationError): string {
+  return err.kind === "network" || err.kind === "timeout"
+    ? `${err.message}. Try again in a moment.`
+    : `${err.message}. If it keeps happening, the owner should check the single sign-on settings.`;
+}
+
 function sameString(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -111,7 +117,7 @@ export function oidcRoutes() {
       return c.redirect(start.url, 302);
     } catch (err) {
       if (err instanceof SignInRefused) return problem(err.message, 400, false);
-      if (err instanceof IntegrationError) return problem(`${err.message}. Try again in a moment.`, 502, true);
+      if (err instanceof IntegrationError) return problem(integrationMessage(err), 502, true);
       throw err;
     }
   });
@@ -154,7 +160,8 @@ export function oidcRoutes() {
       await checkResponseIssuer(deps, query.iss);
     } catch (err) {
       if (!(err instanceof SignInRefused) && !(err instanceof IntegrationError)) throw err;
-      return problem(err instanceof SignInRefused ? 400 : 502, err.message, `response issuer: ${err.message.slice(0, 200)}`);
+      if (err instanceof SignInRefused) return problem(400, err.message, "response issuer mismatch");
+      return problem(502, integrationMessage(err), `discovery: ${err.message.slice(0, 200)}`);
     }
     try {
       const user = await finishOidcSignIn(deps, { code: query.code, codeVerifier: pending.codeVerifier, nonce: pending.nonce, redirectUri: pending.redirectUri }, { ip });
@@ -164,7 +171,7 @@ export function oidcRoutes() {
       const view = (status: 403 | 502, message: string) =>
         renderPage(c, "Single sign-on", <OidcProblem title="Single sign-on did not work" message={message} next={next} retry={Boolean(settings)} />, { status });
       if (err instanceof SignInRefused) return view(403, err.message);
-      if (err instanceof IntegrationError) return view(502, `${err.message}. Try again in a moment.`);
+      if (err instanceof IntegrationError) return view(502, integrationMessage(err));
       throw err;
     }
   });
