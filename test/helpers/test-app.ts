@@ -9,6 +9,8 @@ import { createCoordination } from "../../src/coordination";
 import { openPostgres, openSqlite } from "../../src/db/database";
 import { migrate, schemaStatus } from "../../src/db/migrate";
 import { createMetrics } from "../../src/metrics/metrics";
+import { allJobs } from "../../src/jobs";
+import { createScheduler, type Scheduler } from "../../src/jobs/scheduler";
 import { createApp } from "../../src/server/app";
 import { createLiveStreams } from "../../src/server/live";
 import type { AppDeps } from "../../src/server/deps";
@@ -70,7 +72,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       const s = await schemaStatus(database);
       return s.applied === s.known;
     },
+    jobs: undefined as unknown as Scheduler,
   };
+  deps.jobs = createScheduler(allJobs(), () => deps);
   const app = createApp(deps);
   return {
     app,
@@ -78,6 +82,8 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     config,
     request: async (path, init) => app.request(path.startsWith("http") ? path : ORIGIN + path, init),
     async close() {
+      await deps.jobs.stop();
+      deps.live.closeAll();
       await coordination.close();
       await database.close();
       if (redisPrefix) await cleanRedisPrefix(redisPrefix);
