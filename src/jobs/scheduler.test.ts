@@ -1,0 +1,69 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { createScheduler, type JobDefinition } from "./scheduler";
+import { createTestApp, givenUser, signIn, type TestApp } from "../../test/helpers/test-app";
+import { insertSession } from "../store/sessions";
+
+describe("job scheduler", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  test("runNow records a run; a failing job records its error; a held lock skips a singleton", async () => {
+    let runs = 0;
+    const jobs: JobDefinition[] = [
+      { id: "counting", description: "counts", schedule: "0 0 * * *", singleton: true, run: async () => void runs++ },
+      { id: "failing", description: "fails", schedule: "0 0 * * *", singleton: false, run: async () => Promise.reject(new Error("upstream said no")) },
+    ];
+    const s = createScheduler(jobs, () => t.deps);
+    expect(await s.runNow("counting")).toBe("ok");
+    expect(runs).toBe(1);
+    expect(await s.runNow("failing")).toBe("failed");
+    const held = await t.deps.coordination.locks.tryAcquire("job:counting", 10_000);
+    expect(await s.runNow("counting")).toBe("skipped");
+    expect(runs).toBe(1);
+    await held!.release();
+    const list = await s.list();
+    const byId = Object.fromEntries(list.map((j) => [j.id, j]));
+    expect(byId.counting!.lastStatus).toBe("ok");
+    expect(byId.failing!.lastStatus).toBe("failed");
+    expect(byId.failing!.lastError).toBe("upstream said no");
+    expect(byId.counting!.nextRunAt).toBeInstanceOf(Date);
+    await expect(s.runNow("nope")).rejects.toThrow("jobs: unknown job nope");
+  });
+
+  test("a second runNow while one runs is skipped, not run twice", async () => {
+    let release!: () => void;
+    let runs = 0;
+    const s = createScheduler(
+      [{ id: "slow", description: "slow", schedule: "0 0 * * *", singleton: false, run: () => new Promise<void>((r) => { runs++; release = r; }) }],
+      () => t.deps,
+    );
+    const first = s.runNow("slow");
+    await Bun.sleep(5);
+    expect(await s.runNow("slow")).toBe("skipped");
+    expect((await s.list())[0]!.running).toBe(true);
+    release();
+    expect(await first).toBe("ok");
+    expect(runs).toBe(1);
+  });
+
+  test("session-cleanup removes expired sessions; admins run it from the jobs page", async () => {
+    const user = await givenUser(t.deps);
+    const old = new Date(Date.now() - 100 * 86_400_000);
+    await insertSession(t.deps.database, { idHash: "a".repeat(64), userId: user.id, csrfToken: "x", userAgent: "t", ip: "1", createdAt: old, lastSeenAt: old, expiresAt: new Date(Date.now() + 86_400_000) });
+    const admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
+    const page = await admin.get("/admin/jobs");
+    expect(await page.text()).toContain("session-cleanup");
+    const res = await admin.post("/admin/jobs/session-cleanup/run", {}, { "hx-request": "true" });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("session-cleanup finished.");
+    const { db, tables } = t.deps.database;
+    const left = await db.select().from(tables.sessions);
+    expect(left.map((s) => s.idHash)).not.toContain("a".repeat(64));
+    expect((await admin.post("/admin/jobs/no-such-job/run")).status).toBe(404);
+  });
+});
