@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { notify } from "../src/services/notifications";
+import { countUnreadNotifications } from "../src/store/notifications";
+import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
+
+/** Read SSE messages from a streaming response until `until` matches or the time runs out. */
+async function readStream(res: Response, until: (text: string) => boolean, ms = 3000): Promise<string> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline && !until(text)) {
+    const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)]);
+    if (!chunk || chunk.done) break;
+    text += decoder.decode(chunk.value, { stream: true });
+  }
+  await reader.cancel().catch(() => {});
+  return text;
+}
+
+describe("notification center", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+    await givenUser(t.deps, { role: "admin" });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  test("notifications are stored, listed, marked read one by one or all, deleted; others' are out of reach", async () => {
+    const user = await givenUser(t.deps);
+    const other = await givenUser(t.deps);
+    const b = await signIn(t, user);
+    const ob = await signIn(t, other);
+    const first = await notify(t.deps, user.id, { kind: "test", title: "First", body: "one" });
+    await notify(t.deps, user.id, { kind: "test", title: "Second", body: "two", link: "/status" });
+    const page = await b.get("/notifications");
+    const html = await page.text();
+    expect(html.indexOf("Second")).toBeLessThan(html.indexOf("First"));
+    expect(html).toContain('<span class="badge" id="bell-count" aria-live="polite">2</span>');
+
+    expect((await ob.post(`/notifications/${first.id}/read`, {}, { "hx-request": "true" })).status).toBe(404);
+    expect((await ob.post(`/notifications/${first.id}/delete`, {}, { "hx-request": "true" })).status).toBe(404);
+    expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(2);
+
+    expect((await b.post(`/notifications/${first.id}/read`, {}, { "hx-request": "true" })).status).toBe(200);
+    expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(1);
+    expect((await b.post("/notifications/read-all")).status).toBe(303);
+    expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(0);
+    expect((await b.post(`/notifications/${first.id}/delete`)).status).toBe(303);
+    const after = await (await b.get("/notifications")).text();
+    expect(after).not.toContain("First");
+    expect(after).toContain("Second");
+    const empty = await (await ob.get("/notifications")).text();
+    expect(empty).toContain("You&#39;re all caught up");
+  });
+
+  test("the live stream sends the unread count, then a toast for a new notification, and catches up after a reconnect", async () => {
+    const user = await givenUser(t.deps);
+    const b = await signIn(t, user);
+    const res = await b.get("/events");
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    expect(res.headers.get("x-accel-buffering")).toBe("no");
+    const reading = readStream(res, (s) => s.includes("mn-notifications"));
+    await Bun.sleep(50);
+    const n = await notify(t.deps, user.id, { kind: "test", title: "Hello <there>", body: "Ready to watch" });
+    const text = await reading;
+    expect(text).toContain('hx-target="#bell-count"');
+    expect(text).toContain("Hello &lt;there&gt;");
+    expect(text).toContain(`id: n${n.createdAt.getTime()}`);
+    expect(text).toContain("event: mn-notifications");
+
+    // A browser that saw nothing after an earlier moment gets what it missed on reconnect.
+    const missed = await notify(t.deps, user.id, { kind: "test", title: "While you were away", body: "x" });
+    const again = await b.get("/events", { "last-event-id": `n${n.createdAt.getTime()}` });
+    const caught = await readStream(again, (s) => s.includes("While you were away"));
+    expect(caught).toContain("While you were away");
+    expect(caught).toContain(`id: n${missed.createdAt.getTime()}`);
+    expect(caught).not.toContain("Hello &lt;there&gt;");
+  });
+
+  test("another user's notification never reaches my stream", async () => {
+    const me = await givenUser(t.deps);
+    const other = await givenUser(t.deps);
+    const res = await (await signIn(t, me)).get("/events");
+    const reading = readStream(res, (s) => s.includes("Mine"), 1500);
+    await Bun.sleep(50);
+    await notify(t.deps, other.id, { kind: "test", title: "Theirs", body: "x" });
+    await notify(t.deps, me.id, { kind: "test", title: "Mine", body: "x" });
+    const text = await reading;
+    expect(text).toContain("Mine");
+    expect(text).not.toContain("Theirs");
+  });
+});
