@@ -1,7 +1,9 @@
 import type { JobDefinition } from "./scheduler";
 import { sessionCleanupJob } from "./session-cleanup";
+import { statusChecksJob } from "./status-checks";
+import { statusHistoryRetentionJob } from "./status-history-retention";
 
 /** Every job MediaNest runs; the admin jobs page lists them in this order. */
 export function allJobs(): JobDefinition[] {
-  return [sessionCleanupJob];
+  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob];
 }

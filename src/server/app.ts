@@ -8,6 +8,7 @@ import { authRoutes } from "../web/auth";
 import { eventRoutes } from "../web/events";
 import { homeRoutes } from "../web/home";
 import { notificationRoutes } from "../web/notifications";
+import { statusRoutes } from "../web/status";
 import { oidcRoutes } from "../web/oidc";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
@@ -93,5 +94,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", apiRoutes());
   app.route("/", eventRoutes());
   app.route("/", notificationRoutes());
+  app.route("/", statusRoutes());
   return app;
 }

@@ -1,0 +1,432 @@
+/**
+ * The status of everything MediaNest depends on. `runStatusChecks` (a job, and the admin's "Check now") asks
+ * every configured integration whether it answers, records one service_checks row each, reads Uptime Kuma's
+ * status page, and caches the resulting overview; pages only ever read that cache (`getStatusOverview`), so a
+ * slow integration never holds a page.
+ */
+import { z } from "zod";
+import { DEFAULT_TIMEOUT_MS, IntegrationError, type IntegrationErrorKind, type IntegrationObserver, requestJson } from "../integrations/http";
+import { createPlexClient } from "../integrations/plex/client";
+import { createKumaClient } from "../integrations/uptime-kuma/client";
+import type { KumaMonitorHeartbeats, KumaStatusPage } from "../integrations/uptime-kuma/types";
+import type { AppDeps } from "../server/deps";
+import {
+  countServiceChecksSince,
+  insertServiceChecks,
+  listRecentServiceChecks,
+  type ServiceCheck,
+  type ServiceCheckCounts,
+} from "../store/service-checks";
+import { VERSION } from "../version";
+import { plexClientIdentifier } from "./auth-settings";
+import { publishEvent, topics } from "./events";
+import { integrationObserver } from "./integration-observer";
+import { getIntegrations, type Integrations } from "./integrations";
+import type { CheckPoint, ServiceState, ServiceTile, StatusAnnouncement, StatusOverview } from "./status-types";
+
+type StatusReadDeps = Pick<AppDeps, "database" | "secretBox" | "coordination">;
+type StatusDeps = Pick<AppDeps, "database" | "secretBox" | "coordination" | "metrics" | "fetch" | "log">;
+
+/** The coordination cache key of the latest overview. */
+export const STATUS_OVERVIEW_CACHE_KEY = "status:overview";
+/** How long a computed overview stays cached; the checks job replaces it every minute. */
+export const STATUS_OVERVIEW_TTL_MS = 15 * 60_000;
+/** How many checks a tile's strip shows. */
+export const STATUS_RECENT_LIMIT = 50;
+/** The group MediaNest's own checks are shown under. */
+export const OWN_GROUP = "MediaNest";
+
+const DAY_MS = 86_400_000;
+
+/** An integration MediaNest checks itself. */
+export type OwnService = "plex" | "seerr" | "kuma" | "ytdlp";
+
+const OWN_SERVICES: { id: OwnService; name: string }[] = [
+  { id: "plex", name: "Plex" },
+  { id: "seerr", name: "Seerr" },
+  { id: "kuma", name: "Uptime Kuma" },
+  { id: "ytdlp", name: "yt-dlp" },
+];
+
+export interface RunStatusChecksOptions {
+  /** Timeout of each check (default 5 s). */
+  timeoutMs?: number;
+}
+
+export interface StatusRunResult {
+  overview: StatusOverview;
+  /** True when some tile's state, the announcements or the source errors differ from the previous overview. */
+  changed: boolean;
+}
+
+interface CheckResult {
+  service: OwnService;
+  state: "up" | "degraded" | "down";
+  responseMs: number;
+  message: string | null;
+}
+
+interface KumaData {
+  page: KumaStatusPage;
+  heartbeats: Map<number, KumaMonitorHeartbeats>;
+}
+
+/** Check every configured integration, record the results, cache the overview and tell open pages when it changed. */
+export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOptions = {}): Promise<StatusRunResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const integrations = await getIntegrations(deps);
+  const observer = integrationObserver(deps);
+  const configured = configuredServices(integrations);
+
+  let kuma: KumaData | undefined;
+  let kumaError: string | undefined;
+  const checks = await Promise.all(
+    configured.map(async (service): Promise<CheckResult> => {
+      switch (service) {
+        case "plex":
+          return checkPlex(deps, integrations, timeoutMs, observer);
+        case "seerr":
+          return checkSeerr(deps, integrations, timeoutMs, observer);
+        case "ytdlp":
+          return checkYtdlp(integrations.ytdlpPath, timeoutMs, observer);
+        case "kuma": {
+          const r = await checkKuma(deps, integrations, timeoutMs, observer);
+          kuma = r.data;
+          kumaError = r.result.state === "down" ? (r.result.message ?? "Uptime Kuma could not be read") : undefined;
+          return r.result;
+        }
+      }
+    }),
+  );
+
+  const now = new Date();
+  await insertServiceChecks(
+    deps.database,
+    checks.map((c) => ({ id: crypto.randomUUID(), service: c.service, checkedAt: now, status: c.state, responseMs: c.responseMs, message: c.message })),
+  );
+  for (const s of OWN_SERVICES) {
+    const c = checks.find((x) => x.service === s.id);
+    if (c) deps.metrics.integrationUp.set({ service: s.id }, c.state === "down" ? 0 : 1);
+    else deps.metrics.integrationUp.remove({ service: s.id });
+  }
+
+  const previous = await readCachedOverview(deps);
+  const own = await buildOwnTiles(deps, configured, now);
+  const kumaPart = kuma ? kumaTiles(kuma) : staleKumaTiles(previous, configured.includes("kuma") ? kumaError : undefined);
+  const overview: StatusOverview = {
+    tiles: [...own, ...kumaPart.tiles],
+    announcements: kumaPart.announcements,
+    sourceErrors: kumaError ? [kumaError] : [],
+    updatedAt: now,
+  };
+  const changed = !previous || signature(previous) !== signature(overview);
+  try {
+    await deps.coordination.cache.set(STATUS_OVERVIEW_CACHE_KEY, toWire(overview), STATUS_OVERVIEW_TTL_MS);
+  } catch (err) {
+    deps.log.warn("status: unable to cache the overview", { error: (err as Error).message });
+  }
+  if (changed) await publishEvent(deps, topics.everyone, { type: "status" });
+  return { overview, changed };
+}
+
+/** Return the latest overview at once: the cached one, or (before the first run) one built from stored checks. */
+export async function getStatusOverview(deps: StatusReadDeps): Promise<StatusOverview> {
+  const cached = await readCachedOverview(deps);
+  if (cached) return cached;
+  const integrations = await getIntegrations(deps);
+  const configured = configuredServices(integrations);
+  const tiles = await buildOwnTiles(deps, configured, new Date());
+  const times = tiles.flatMap((t) => t.recent.map((r) => r.at.getTime()));
+  return { tiles, announcements: [], sourceErrors: [], updatedAt: times.length > 0 ? new Date(Math.max(...times)) : null };
+}
+
+/** Compute the fraction of checks that found a service available (degraded counts as available; maintenance and unknown are left out). */
+export function uptimeFraction(counts: ServiceCheckCounts | undefined): number | null {
+  if (!counts) return null;
+  const up = (counts.up ?? 0) + (counts.degraded ?? 0);
+  const total = up + (counts.down ?? 0);
+  return total === 0 ? null : up / total;
+}
+
+function configuredServices(i: Integrations): OwnService[] {
+  const out: OwnService[] = [];
+  if (i.plex) out.push("plex");
+  if (i.seerr) out.push("seerr");
+  if (i.kuma) out.push("kuma");
+  if (i.ytdlpPath) out.push("ytdlp");
+  return out;
+}
+
+// --- the checks ---------------------------------------------------------------------------------------------
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}
+
+/** Turn a failed call into words that say what is wrong and what to check. */
+function describeFailure(name: string, err: unknown, credential: string | null): string {
+  if (err instanceof IntegrationError) {
+    if (err.kind === "unauthorized" && credential) return `${name} answered ${err.status ?? 401}: check the ${credential}`;
+    return err.message;
+  }
+  return `${name} check failed: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+async function checkPlex(deps: StatusDeps, i: Integrations, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
+  const plex = i.plex!;
+  const started = performance.now();
+  try {
+    const client = createPlexClient({
+      baseUrl: plex.url,
+      token: plex.token,
+      clientIdentifier: await plexClientIdentifier(deps),
+      version: VERSION,
+      fetch: deps.fetch,
+      timeoutMs,
+      observer,
+    });
+    const identity = await client.getIdentity();
+    const ms = elapsed(started);
+    if (plex.machineIdentifier && identity.machineIdentifier !== plex.machineIdentifier) {
+      return { service: "plex", state: "degraded", responseMs: ms, message: `Plex answered, but it is a different server (machine id ${identity.machineIdentifier.slice(0, 12)}…)` };
+    }
+    return { service: "plex", state: "up", responseMs: ms, message: `Plex Media Server ${identity.version}` };
+  } catch (err) {
+    return { service: "plex", state: "down", responseMs: elapsed(started), message: describeFailure("Plex", err, "token") };
+  }
+}
+
+const seerrStatusSchema = z.looseObject({
+  version: z.string(),
+  commitTag: z.string().nullish(),
+  updateAvailable: z.boolean().nullish(),
+  commitsBehind: z.number().nullish(),
+  restartRequired: z.boolean().nullish(),
+});
+
+async function checkSeerr(deps: StatusDeps, i: Integrations, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
+  const seerr = i.seerr!;
+  const started = performance.now();
+  try {
+    const status = await requestJson({
+      service: "seerr",
+      displayName: "Seerr",
+      fetch: deps.fetch,
+      url: `${seerr.url.replace(/\/+$/, "")}/api/v1/status`,
+      headers: { Accept: "application/json", "X-Api-Key": seerr.apiKey },
+      timeoutMs,
+      observer,
+      schema: seerrStatusSchema,
+    });
+    const ms = elapsed(started);
+    if (status.restartRequired) return { service: "seerr", state: "degraded", responseMs: ms, message: `Seerr ${status.version} asks for a restart` };
+    return { service: "seerr", state: "up", responseMs: ms, message: `Seerr ${status.version}` };
+  } catch (err) {
+    return { service: "seerr", state: "down", responseMs: elapsed(started), message: describeFailure("Seerr", err, "API key") };
+  }
+}
+
+async function checkKuma(
+  deps: StatusDeps,
+  i: Integrations,
+  timeoutMs: number,
+  observer: IntegrationObserver,
+): Promise<{ result: CheckResult; data?: KumaData }> {
+  const kuma = i.kuma!;
+  const started = performance.now();
+  const client = createKumaClient({ baseUrl: kuma.url, apiKey: kuma.apiKey, fetch: deps.fetch, timeoutMs, observer });
+  const [page, heartbeats] = await Promise.allSettled([client.getStatusPage(kuma.slug), client.getHeartbeats(kuma.slug)]);
+  const ms = elapsed(started);
+  if (page.status === "rejected" || heartbeats.status === "rejected") {
+    const err = page.status === "rejected" ? page.reason : (heartbeats as PromiseRejectedResult).reason;
+    return { result: { service: "kuma", state: "down", responseMs: ms, message: describeFailure("Uptime Kuma", err, null) } };
+  }
+  return {
+    result: { service: "kuma", state: "up", responseMs: ms, message: `status page "${page.value.title}"` },
+    data: { page: page.value, heartbeats: heartbeats.value },
+  };
+}
+
+/** Run `<path> --version` without a shell, killed after the timeout. */
+async function checkYtdlp(path: string, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
+  const started = performance.now();
+  const fail = (kind: IntegrationErrorKind, message: string): CheckResult => {
+    observer.onIntegrationError?.("ytdlp", kind);
+    observer.onDuration?.("ytdlp", (performance.now() - started) / 1000);
+    return { service: "ytdlp", state: "down", responseMs: elapsed(started), message };
+  };
+  let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
+  try {
+    proc = Bun.spawn([path, "--version"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ENOENT") return fail("network", `yt-dlp was not found at "${path}"`);
+    if (code === "EACCES") return fail("network", `yt-dlp at "${path}" is not executable`);
+    return fail("network", `yt-dlp could not be started: ${(err as Error).message}`);
+  }
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    proc.kill("SIGKILL");
+  }, timeoutMs);
+  try {
+    const exitCode = await proc.exited;
+    // A killed process's children may keep its pipes open; never wait on them for long.
+    const [out, errText] = await Promise.all([readLimited(proc.stdout), readLimited(proc.stderr)]);
+    if (timedOut) return fail("timeout", `yt-dlp did not answer (timeout after ${Math.round(timeoutMs / 100) / 10} s)`);
+    if (exitCode !== 0) {
+      const why = errText.trim().split("\n").at(-1)?.slice(0, 200);
+      return fail("refused", `yt-dlp --version exited with code ${exitCode}${why ? `: ${why}` : ""}`);
+    }
+    const version = out.trim().split("\n")[0]?.trim() ?? "";
+    if (!/^\d{4}\.\d{1,2}\.\d{1,2}/.test(version)) return fail("bad_response", `yt-dlp --version printed something unexpected: ${JSON.stringify(version.slice(0, 60))}`);
+    observer.onDuration?.("ytdlp", (performance.now() - started) / 1000);
+    return { service: "ytdlp", state: "up", responseMs: elapsed(started), message: `yt-dlp ${version}` };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readLimited(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const text = new Response(stream).text().catch(() => "");
+  return Promise.race([text, Bun.sleep(500).then(() => "")]);
+}
+
+// --- tiles --------------------------------------------------------------------------------------------------
+
+async function buildOwnTiles(deps: Pick<AppDeps, "database">, services: OwnService[], now: Date): Promise<ServiceTile[]> {
+  if (services.length === 0) return [];
+  const [day, week, month, recents] = await Promise.all([
+    countServiceChecksSince(deps.database, services, new Date(now.getTime() - DAY_MS)),
+    countServiceChecksSince(deps.database, services, new Date(now.getTime() - 7 * DAY_MS)),
+    countServiceChecksSince(deps.database, services, new Date(now.getTime() - 30 * DAY_MS)),
+    Promise.all(services.map((s) => listRecentServiceChecks(deps.database, s, STATUS_RECENT_LIMIT))),
+  ]);
+  return services.map((service, index) => {
+    const name = OWN_SERVICES.find((s) => s.id === service)?.name ?? service;
+    const recent: ServiceCheck[] = recents[index] ?? [];
+    const latest = recent[0];
+    const state: ServiceState = latest?.status ?? "unknown";
+    return {
+      id: service,
+      name,
+      group: OWN_GROUP,
+      state,
+      reason: !latest ? "not checked yet" : state === "up" || state === "maintenance" ? null : (latest.message ?? (state === "unknown" ? "no result recorded" : `${name} is ${state}`)),
+      responseMs: latest?.responseMs ?? null,
+      uptime: { day: uptimeFraction(day.get(service)), week: uptimeFraction(week.get(service)), month: uptimeFraction(month.get(service)) },
+      recent: recent
+        .slice()
+        .reverse()
+        .map((r): CheckPoint => ({ at: r.checkedAt, state: r.status, responseMs: r.responseMs })),
+      source: "medianest",
+    };
+  });
+}
+
+const BEAT_STATE: Record<string, ServiceState> = { up: "up", down: "down", pending: "degraded", maintenance: "maintenance", unknown: "unknown" };
+
+function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: StatusAnnouncement[] } {
+  const tiles: ServiceTile[] = [];
+  const seen = new Set<number>();
+  for (const group of data.page.groups) {
+    for (const m of group.monitors) {
+      if (seen.has(m.id)) continue;
+      seen.add(m.id);
+      const hb = data.heartbeats.get(m.id);
+      const beats = hb?.beats ?? [];
+      const latest = beats.at(-1);
+      const state = latest ? (BEAT_STATE[latest.status] ?? "unknown") : "unknown";
+      let reason: string | null = null;
+      if (!latest) reason = "Uptime Kuma has no checks for this monitor yet";
+      else if (latest.status === "unknown") reason = `Uptime Kuma sent a status it does not document (${latest.statusCode})`;
+      else if (state === "down") reason = latest.msg.trim() || "Uptime Kuma reports it down";
+      else if (state === "degraded") reason = latest.msg.trim() ? `retrying: ${latest.msg.trim()}` : "Uptime Kuma is retrying (pending)";
+      tiles.push({
+        id: `kuma:${m.id}`,
+        name: m.name,
+        group: group.name,
+        state,
+        reason,
+        responseMs: latest?.ping ?? null,
+        uptime: { day: hb?.uptime24 ?? null, week: hb?.uptime7d ?? null, month: hb?.uptime30d ?? null },
+        recent: beats.slice(-STATUS_RECENT_LIMIT).map((b) => ({ at: b.time, state: BEAT_STATE[b.status] ?? "unknown", responseMs: b.ping })),
+        source: "kuma",
+      });
+    }
+  }
+  const announcements: StatusAnnouncement[] = [
+    ...data.page.maintenance.map((m) => ({ title: m.title, content: m.description, style: "maintenance" as const, at: null })),
+    ...data.page.incidents.map((i) => ({ title: i.title, content: i.content, style: incidentStyle(i.style), at: i.createdDate })),
+  ];
+  return { tiles, announcements };
+}
+
+/** Keep the last known Kuma monitors when Kuma cannot be read this time, marked unknown with the reason. */
+function staleKumaTiles(previous: StatusOverview | undefined, kumaError: string | undefined): { tiles: ServiceTile[]; announcements: StatusAnnouncement[] } {
+  if (!previous || kumaError === undefined) return { tiles: [], announcements: [] };
+  const tiles = previous.tiles
+    .filter((t) => t.source === "kuma")
+    .map((t) => ({ ...t, state: "unknown" as const, reason: `Uptime Kuma could not be read: ${kumaError}`, responseMs: null }));
+  return { tiles, announcements: previous.announcements };
+}
+
+function incidentStyle(style: string): StatusAnnouncement["style"] {
+  return style === "warning" || style === "danger" || style === "primary" ? style : "info";
+}
+
+// --- cache --------------------------------------------------------------------------------------------------
+
+/** Describe what open pages must be told about: states, announcements and source errors (not response times). */
+function signature(o: StatusOverview): string {
+  return JSON.stringify([
+    o.tiles.map((t) => [t.id, t.state, t.reason]).sort(),
+    o.announcements.map((a) => [a.style, a.title, a.content]),
+    o.sourceErrors,
+  ]);
+}
+
+interface WirePoint {
+  at: number;
+  state: ServiceState;
+  responseMs: number | null;
+}
+type WireTile = Omit<ServiceTile, "recent"> & { recent: WirePoint[] };
+interface WireOverview {
+  v: 1;
+  tiles: WireTile[];
+  announcements: (Omit<StatusAnnouncement, "at"> & { at: number | null })[];
+  sourceErrors: string[];
+  updatedAt: number | null;
+}
+
+// The cache holds JSON (Redis in a cluster), so Dates travel as epoch milliseconds.
+function toWire(o: StatusOverview): WireOverview {
+  return {
+    v: 1,
+    tiles: o.tiles.map((t) => ({ ...t, recent: t.recent.map((r) => ({ at: r.at.getTime(), state: r.state, responseMs: r.responseMs })) })),
+    announcements: o.announcements.map((a) => ({ ...a, at: a.at ? a.at.getTime() : null })),
+    sourceErrors: o.sourceErrors,
+    updatedAt: o.updatedAt ? o.updatedAt.getTime() : null,
+  };
+}
+
+function fromWire(w: WireOverview): StatusOverview {
+  return {
+    tiles: w.tiles.map((t) => ({ ...t, recent: t.recent.map((r) => ({ at: new Date(r.at), state: r.state, responseMs: r.responseMs })) })),
+    announcements: w.announcements.map((a) => ({ ...a, at: a.at === null ? null : new Date(a.at) })),
+    sourceErrors: w.sourceErrors,
+    updatedAt: w.updatedAt === null ? null : new Date(w.updatedAt),
+  };
+}
+
+async function readCachedOverview(deps: Pick<AppDeps, "coordination">): Promise<StatusOverview | undefined> {
+  try {
+    const w = await deps.coordination.cache.get<WireOverview>(STATUS_OVERVIEW_CACHE_KEY);
+    // Another version of MediaNest may have written a different shape during a rolling upgrade.
+    if (!w || w.v !== 1 || !Array.isArray(w.tiles)) return undefined;
+    return fromWire(w);
+  } catch {
+    return undefined;
+  }
+}
