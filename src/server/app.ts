@@ -7,6 +7,7 @@ import { apiRoutes } from "../web/api";
 import { authRoutes } from "../web/auth";
 import { eventRoutes } from "../web/events";
 import { homeRoutes } from "../web/home";
+import { imageRoutes } from "../web/images";
 import { notificationRoutes } from "../web/notifications";
 import { statusRoutes } from "../web/status";
 import { oidcRoutes } from "../web/oidc";
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
 
   app.route("/", homeRoutes());
+  app.route("/", imageRoutes());
   app.route("/", authRoutes());
   app.route("/", oidcRoutes());
   app.route("/", accountRoutes());

@@ -1,7 +1,16 @@
+import type { StatusOverview } from "../../src/services/status-types";
 import type { User } from "../../src/store/users";
+import { NowPlayingSection, RecentlyAddedSection, StatusSummarySection, type RecentView, type SectionState, type StreamView } from "../partials/dashboard";
 
-/** Render the home page: what the instance needs next, or a welcome for the signed-in user. */
-export function HomePage(props: { hasAdmin: boolean; user: User | undefined }) {
+/** What the signed-in dashboard shows on first render; sections not cached yet are "loading" and fill in live. */
+export interface DashboardView {
+  status: { overview: StatusOverview | null; error?: string } | null;
+  nowPlaying: SectionState<StreamView[]>;
+  recentlyAdded: SectionState<RecentView[]>;
+}
+
+/** Render the home page: what the instance needs next, a sign-in prompt, or the signed-in user's dashboard. */
+export function HomePage(props: { hasAdmin: boolean; user: User | undefined; dashboard?: DashboardView }) {
   if (!props.hasAdmin) {
     return (
       <section class="card narrow" aria-labelledby="setup-title">
@@ -29,10 +38,14 @@ export function HomePage(props: { hasAdmin: boolean; user: User | undefined }) {
       </section>
     );
   }
+  const isAdmin = props.user.role === "admin";
+  const d = props.dashboard;
   return (
-    <section aria-labelledby="home-title">
+    <section aria-labelledby="home-title" class="dashboard">
       <h1 id="home-title">Hello, {props.user.displayName}</h1>
-
+      {d?.status ? <StatusSummarySection overview={d.status.overview} error={d.status.error} isAdmin={isAdmin} /> : null}
+      {d ? <NowPlayingSection state={d.nowPlaying} isAdmin={isAdmin} /> : null}
+      {d ? <RecentlyAddedSection state={d.recentlyAdded} /> : null}
     </section>
   );
 }

@@ -1,0 +1,142 @@
+/**
+ * The dashboard's Plex data: what is playing now and what was added lately, fetched with the owner's token and
+ * cached in the coordination cache so many people loading the page cost one Plex call.
+ *
+ * Recently added shows every library the owner's token sees. Plex does not tell a server's owner token which
+ * libraries a shared user may open, and MediaNest keeps no per-user library list yet; when it does, filter
+ * RecentItem.sectionKey here.
+ */
+import type { PlexNowPlaying } from "../integrations/plex/types";
+import type { AppDeps } from "../server/deps";
+import type { User } from "../store/users";
+import { getIntegrations, type PlexIntegration } from "./integrations";
+import { plexServerClient } from "./plex-server";
+
+type DashboardDeps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics" | "coordination" | "log">;
+
+/** How long now playing stays cached. */
+export const NOW_PLAYING_TTL_MS = 10_000;
+/** How long recently added stays cached. */
+export const RECENTLY_ADDED_TTL_MS = 60_000;
+/** How long a failed Plex call is remembered, so a down server is not asked again by every page load. */
+export const FAILURE_TTL_MS = 5_000;
+/** How many recently added items the dashboard shows. */
+export const RECENTLY_ADDED_LIMIT = 12;
+
+/** One recently added item, in a shape the cache can hold as JSON. */
+export interface RecentItem {
+  ratingKey: string;
+  type: string;
+  title: string;
+  /** The show and episode, or the artist, when the item is part of something bigger. */
+  context: string | null;
+  year: number | null;
+  /** Plex image path; mint a proxy URL before it reaches a page. */
+  thumb: string | null;
+  /** Epoch milliseconds. */
+  addedAt: number | null;
+  sectionKey: string | null;
+}
+
+/** A cached Plex answer: the data, or the readable reason it could not be had. */
+export type PlexResult<T> = { ok: true; data: T; at: number } | { ok: false; error: string; at: number };
+
+/** What the dashboard already knows about Plex without asking it. */
+export type CachedPlex =
+  | { configured: false }
+  | { configured: true; nowPlaying: PlexResult<PlexNowPlaying[]> | undefined; recentlyAdded: PlexResult<RecentItem[]> | undefined };
+
+function cacheKey(kind: "now-playing" | "recently-added", plex: PlexIntegration): string {
+  return `dashboard:${kind}:${plex.machineIdentifier ?? plex.url}`;
+}
+
+async function peek<T>(deps: DashboardDeps, key: string): Promise<PlexResult<T> | undefined> {
+  try {
+    return await deps.coordination.cache.get<PlexResult<T>>(key);
+  } catch (err) {
+    // Without the cache the page still renders; the sections then load on their own.
+    deps.log.warn("dashboard: cannot read the cache", { key, error: (err as Error).message });
+    return undefined;
+  }
+}
+
+/** Read what is cached for the dashboard; never calls Plex. */
+export async function peekDashboard(deps: DashboardDeps): Promise<CachedPlex> {
+  const { plex } = await getIntegrations(deps);
+  if (!plex) return { configured: false };
+  const [nowPlaying, recentlyAdded] = await Promise.all([
+    peek<PlexNowPlaying[]>(deps, cacheKey("now-playing", plex)),
+    peek<RecentItem[]>(deps, cacheKey("recently-added", plex)),
+  ]);
+  return { configured: true, nowPlaying, recentlyAdded };
+}
+
+async function cached<T>(deps: DashboardDeps, key: string, ttlMs: number, compute: () => Promise<T>): Promise<PlexResult<T>> {
+  const hit = await peek<T>(deps, key);
+  if (hit) return hit;
+  try {
+    return await deps.coordination.cache.wrap<PlexResult<T>>(key, ttlMs, async () => ({ ok: true, data: await compute(), at: Date.now() }));
+  } catch (err) {
+    const failure: PlexResult<T> = { ok: false, error: (err as Error).message, at: Date.now() };
+    await deps.coordination.cache.set(key, failure, FAILURE_TTL_MS).catch(() => {});
+    return failure;
+  }
+}
+
+/** Return the playbacks in progress on the Plex server (all of them; filter with streamsVisibleTo); undefined when Plex is not configured. */
+export async function getNowPlaying(deps: DashboardDeps): Promise<PlexResult<PlexNowPlaying[]> | undefined> {
+  const { plex } = await getIntegrations(deps);
+  if (!plex) return undefined;
+  return cached(deps, cacheKey("now-playing", plex), NOW_PLAYING_TTL_MS, async () => (await plexServerClient(deps, plex)).listSessions());
+}
+
+/** Return the newest items across the Plex libraries; undefined when Plex is not configured. */
+export async function getRecentlyAdded(deps: DashboardDeps): Promise<PlexResult<RecentItem[]> | undefined> {
+  const { plex } = await getIntegrations(deps);
+  if (!plex) return undefined;
+  return cached(deps, cacheKey("recently-added", plex), RECENTLY_ADDED_TTL_MS, async () => {
+    const items = await (await plexServerClient(deps, plex)).listRecentlyAdded(RECENTLY_ADDED_LIMIT);
+    return items.slice(0, RECENTLY_ADDED_LIMIT).map((m): RecentItem => {
+      let context: string | null = null;
+      if (m.type === "episode") {
+        const code = m.parentIndex != null && m.index != null ? `S${m.parentIndex}·E${m.index}` : null;
+        context = [m.grandparentTitle, code].filter(Boolean).join(" · ") || null;
+      } else if (m.type === "season" || m.type === "album" || m.type === "track") {
+        context = m.parentTitle ?? m.grandparentTitle;
+      }
+      return {
+        ratingKey: m.ratingKey,
+        type: m.type,
+        title: m.title,
+        context,
+        year: m.year,
+        thumb: m.thumb,
+        addedAt: m.addedAt ? m.addedAt.getTime() : null,
+        sectionKey: m.sectionKey,
+      };
+    });
+  });
+}
+
+/** Drop the cached dashboard data, e.g. after the Plex server changed. */
+export async function forgetDashboardCache(deps: Pick<AppDeps, "database" | "secretBox" | "coordination">): Promise<void> {
+  const { plex } = await getIntegrations(deps);
+  if (!plex) return;
+  await Promise.all([deps.coordination.cache.delete(cacheKey("now-playing", plex)), deps.coordination.cache.delete(cacheKey("recently-added", plex))]);
+}
+
+/**
+ * Keep the playbacks a user may see: admins see all; a member sees their own. Plex names the account in
+ * User.id (the plex.tv account id, except "1" for the owner) and User.title (the Plex username): a member
+ * linked to Plex matches by id, a local member by username.
+ */
+export function streamsVisibleTo(user: Pick<User, "role" | "plexId" | "username">, streams: PlexNowPlaying[]): PlexNowPlaying[] {
+  if (user.role === "admin") return streams;
+  return streams.filter((s) => {
+    if (user.plexId != null) {
+      if (s.user.id != null) return s.user.id === String(user.plexId);
+      return s.user.title.toLowerCase() === user.username.toLowerCase();
+    }
+    return s.user.title !== "" && s.user.title.toLowerCase() === user.username.toLowerCase();
+  });
+}

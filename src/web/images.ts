@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import { allow } from "../server/access";
+import type { AppEnv } from "../server/deps";
+import { ImageProxyError, imageProxyKey, loadPlexImage, verifyImageRequest } from "../services/image-proxy";
+
+/** Routes of the signed Plex image proxy: GET /img/plex?p=<plex path>&w=<width>&h=<height>&s=<signature>. */
+export function imageRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get("/img/plex", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    try {
+      const { path, width, height } = verifyImageRequest(imageProxyKey(deps), c.req.query());
+      const image = await loadPlexImage(deps, path, width, height);
+      // Signed URLs name an exact Plex image version (its path carries a timestamp), so browsers may keep it.
+      return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": image.contentType,
+        "Cache-Control": "private, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+      });
+    } catch (err) {
+      if (!(err instanceof ImageProxyError)) throw err;
+      if (err.status === 502) deps.log.warn("image-proxy: Plex image failed", { error: err.message });
+      c.header("Cache-Control", "no-store");
+      return c.text(err.message, err.status);
+    }
+  });
+  return app;
+}
