@@ -7,6 +7,7 @@ import { apiRoutes } from "../web/api";
 import { authRoutes } from "../web/auth";
 import { eventRoutes } from "../web/events";
 import { homeRoutes } from "../web/home";
+import { integrationRoutes } from "../web/integrations";
 import { imageRoutes } from "../web/images";
 import { notificationRoutes } from "../web/notifications";
 import { statusRoutes } from "../web/status";
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", oidcRoutes());
   app.route("/", accountRoutes());
   app.route("/", adminRoutes());
+  app.route("/", integrationRoutes());
   app.route("/", apiRoutes());
   app.route("/", eventRoutes());
   app.route("/", notificationRoutes());

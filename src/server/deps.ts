@@ -19,6 +19,8 @@ export interface AppDeps {
   log: Logger;
   /** fetch used by integration clients; tests may inject one. */
   fetch: typeof fetch;
+  /** How long admin connection checks wait for a service, in ms (default 5000); tests shorten it. */
+  integrationTimeoutMs?: number;
   /** Scheduled jobs (started by serve; tests run them on demand). */
   jobs: Scheduler;
   /** Open live (SSE) streams, ended at shutdown. */

@@ -55,6 +55,12 @@ describe.skipIf(!plexSpecFile)("fake Plex Media Server matches plex-api-spec.yam
     expect(validateResponse(spec, "GET", "/identity", status, body)).toEqual([]);
   });
 
+  test("GET /", async () => {
+    const { status, body } = await getJson("/");
+    expect((body as { MediaContainer: { friendlyName: string } }).MediaContainer.friendlyName).toBe("Plex Server");
+    expect(validateResponse(spec, "GET", "/", status, body)).toEqual([]);
+  });
+
   test("GET /library/sections", async () => {
     const { status, body } = await getJson("/library/sections");
     // The spec files this response under /library/sections/all; real servers answer it on /library/sections.

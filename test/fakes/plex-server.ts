@@ -10,6 +10,8 @@ export interface FakePlexServerOptions {
   /** Tokens of shared users; they can read libraries but not sessions or rescans. */
   userTokens?: string[];
   version?: string;
+  /** The server's name (GET / friendlyName); default "Plex Server". */
+  friendlyName?: string;
   claimed?: boolean;
   sections?: PlexWire[];
   /** Library items; `librarySectionID` ties them to a section. */
@@ -290,6 +292,22 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     const token = req.headers["x-plex-token"] ?? req.query["X-Plex-Token"];
     if (token === undefined || !tokens.has(token)) return htmlError(401);
     const isOwner = token === opts.ownerToken;
+
+    if (method === "GET" && path === "/") {
+      return container(req, {
+        size: 0,
+        allowCameraUpload: false,
+        allowSync: true,
+        claimed: opts.claimed ?? true,
+        friendlyName: opts.friendlyName ?? "Plex Server",
+        machineIdentifier: opts.machineIdentifier,
+        myPlex: true,
+        platform: "Linux",
+        transcoderActiveVideoSessions: 0,
+        updatedAt: ADDED_AT,
+        version: opts.version ?? "1.41.3.9314-a0bfb8370",
+      });
+    }
 
     if (method === "GET" && path === "/library/sections") {
       return container(req, { size: sections.length, allowSync: false, title1: "Plex Library", Directory: sections });

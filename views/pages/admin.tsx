@@ -23,6 +23,10 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
           <h2>Sign-in settings</h2>
           <p class="muted">Who gets in, defaults for new accounts, single sign-on (OIDC).</p>
         </a>
+        <a class="card" href="/admin/integrations">
+          <h2>Integrations</h2>
+          <p class="muted">Plex server, Seerr, Uptime Kuma, yt-dlp and download folders; test each connection.</p>
+        </a>
         <a class="card" href="/admin/jobs">
           <h2>Jobs</h2>
           <p class="muted">Scheduled work: last and next run, run now.</p>

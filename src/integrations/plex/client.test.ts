@@ -73,6 +73,19 @@ async function failure(call: Promise<unknown>): Promise<IntegrationError> {
   return err as IntegrationError;
 }
 
+describe("getServerInfo", () => {
+  test("reads the server's name, id and version with the token", async () => {
+    expect(await client.getServerInfo()).toEqual({ name: "Plex Server", machineIdentifier: MACHINE_ID, version: "1.41.3.9314-a0bfb8370" });
+    expect(lastRequest().path).toBe("/");
+    expectHeaders(lastRequest().headers);
+  });
+
+  test("a wrong token is refused", async () => {
+    const stranger = createPlexClient({ baseUrl: fake.url, token: "nope", clientIdentifier: CLIENT_ID });
+    expect((await failure(stranger.getServerInfo())).status).toBe(401);
+  });
+});
+
 describe("getIdentity", () => {
   test("reads machineIdentifier, version and claimed", async () => {
     expect(await client.getIdentity()).toEqual({

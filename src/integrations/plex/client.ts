@@ -8,11 +8,13 @@ import {
   type PlexPlayerState,
   type PlexSection,
   type PlexSectionType,
+  type PlexServerInfo,
   type RemoteMetadata,
   type RemoteSession,
   remoteIdentitySchema,
   remoteMetadataListSchema,
   remoteSectionsSchema,
+  remoteServerInfoSchema,
   remoteSessionsSchema,
 } from "./types";
 
@@ -35,6 +37,8 @@ export interface PlexClientOptions {
 export interface PlexClient {
   /** Read who the server is (works without a valid token). */
   getIdentity(): Promise<PlexIdentity>;
+  /** Read the server's name, id and version (needs the token). */
+  getServerInfo(): Promise<PlexServerInfo>;
   /** List the library sections and their folders. */
   listSections(): Promise<PlexSection[]>;
   /** List the newest items across all libraries, newest first. */
@@ -97,6 +101,12 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
       const body = await requestJson({ ...common(), url: url("/identity"), headers: headers(), schema: remoteIdentitySchema });
       const mc = body.MediaContainer;
       return { machineIdentifier: mc.machineIdentifier, version: mc.version, claimed: mc.claimed ?? false };
+    },
+
+    async getServerInfo() {
+      const body = await requestJson({ ...common(), url: url("/"), headers: headers(), schema: remoteServerInfoSchema });
+      const mc = body.MediaContainer;
+      return { name: mc.friendlyName || "Plex Media Server", machineIdentifier: mc.machineIdentifier, version: mc.version };
     },
 
     async listSections() {

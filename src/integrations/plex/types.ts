@@ -15,6 +15,15 @@ export const remoteIdentitySchema = z.looseObject({
   }),
 });
 
+/** Parse GET / (the server's own description; needs a token). */
+export const remoteServerInfoSchema = z.looseObject({
+  MediaContainer: z.looseObject({
+    friendlyName: z.string().nullish(),
+    machineIdentifier: z.string(),
+    version: z.string(),
+  }),
+});
+
 /** Parse one library section of GET /library/sections. */
 export const remoteSectionSchema = z.looseObject({
   key: idString,
@@ -96,6 +105,13 @@ export interface PlexIdentity {
   machineIdentifier: string;
   version: string;
   claimed: boolean;
+}
+
+/** What GET / says about the server: its name as the owner set it, id and version. */
+export interface PlexServerInfo {
+  name: string;
+  machineIdentifier: string;
+  version: string;
 }
 
 /** Library section kinds; anything Plex adds later is "other". */

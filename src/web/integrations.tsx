@@ -1,0 +1,261 @@
+import { isAbsolute, resolve } from "node:path";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { ConnectionResult, type IntegrationForm, IntegrationsPage, type IntegrationsPageProps, type TestableService } from "../../views/pages/integrations";
+import { allow } from "../server/access";
+import type { AppEnv } from "../server/deps";
+import { clientIp } from "../server/middleware/session";
+import type { Actor } from "../services/audit";
+import { getPlexServer } from "../services/auth-settings";
+import { checkFolder, type ConnectionReport, ConnectionFailure, readYtdlpVersion, testKuma, testPlex, testSeerr, testYtdlp, type YtdlpVersion } from "../services/integration-checks";
+import { connectAndSavePlex, removeService, saveKuma, saveLibraryFolders, saveSeerr, saveYtdlp, toIntegrationsView, ytdlpVersionCacheKey } from "../services/integration-settings";
+import { getIntegrations, type Integrations } from "../services/integrations";
+import { type FieldErrors, type FormValues, parseForm } from "./forms";
+import { isFragmentRequest, renderPage } from "./htmx";
+
+const TITLE = "Integrations";
+const YTDLP_VERSION_TTL_MS = 60_000;
+
+const httpUrl = (example: string) =>
+  z
+    .string({ error: `Enter the URL, e.g. ${example}` })
+    .trim()
+    .min(1, `Enter the URL, e.g. ${example}`)
+    .max(500, "Use at most 500 characters.")
+    .superRefine((v, ctx) => {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        ctx.addIssue({ code: "custom", message: `Enter an http(s) URL, e.g. ${example}` });
+        return;
+      }
+      if (u.protocol !== "http:" && u.protocol !== "https:") ctx.addIssue({ code: "custom", message: `Use an http:// or https:// URL, e.g. ${example}` });
+      else if (u.username || u.password) ctx.addIssue({ code: "custom", message: "Leave the user name and password out of the URL." });
+      else if (u.search || u.hash) ctx.addIssue({ code: "custom", message: "Leave out the part after ? or #." });
+    })
+    .transform((v) => v.replace(/\/+$/, ""));
+
+const secret = z.string().trim().max(500, "Use at most 500 characters.").optional().transform((v) => v ?? "");
+
+const plexForm = z.object({ plexUrl: httpUrl("http://192.168.1.10:32400"), plexToken: secret });
+const seerrForm = z.object({ seerrUrl: httpUrl("http://192.168.1.10:5055"), seerrApiKey: secret });
+const kumaForm = z.object({
+  kumaUrl: httpUrl("http://192.168.1.10:3001"),
+  kumaSlug: z
+    .string({ error: "Enter the status page slug." })
+    .trim()
+    .min(1, "Enter the status page slug.")
+    .max(100, "Use at most 100 characters.")
+    .regex(/^[A-Za-z0-9_-]+$/, "Use only the slug: letters, digits, dashes (the part after /status/)."),
+  kumaApiKey: secret,
+  kumaClearApiKey: z.string().optional().transform(Boolean),
+});
+const ytdlpForm = z.object({
+  ytdlpPath: z
+    .string({ error: "Enter the path of the yt-dlp program." })
+    .trim()
+    .min(1, "Enter the path of the yt-dlp program.")
+    .max(500, "Use at most 500 characters.")
+    .refine((v) => !v.includes("\0"), "Enter a path.")
+    .refine((v) => isAbsolute(v) || /^[A-Za-z0-9._+-]+$/.test(v), "Use an absolute path (/usr/local/bin/yt-dlp) or a program name on the PATH (yt-dlp).")
+    .transform((v) => (isAbsolute(v) ? resolve(v) : v)),
+});
+const folder = z
+  .string()
+  .trim()
+  .max(1000, "Use at most 1000 characters.")
+  .refine((v) => v === "" || (isAbsolute(v) && !v.includes("\0")), "Use an absolute folder path, e.g. /data/media/movies.")
+  .transform((v) => (v === "" ? "" : resolve(v)));
+
+function actor(c: Context<AppEnv>): Actor {
+  return { user: c.get("user"), ip: clientIp(c) };
+}
+
+/** The saved-setting notices, by ?saved= value. */
+const SAVED: Record<string, string> = {
+  plex: "Plex server saved; its machine identifier and library sections were read again.",
+  seerr: "Seerr saved. Use Test connection to check the API key.",
+  "seerr-removed": "Seerr removed.",
+  kuma: "Uptime Kuma saved.",
+  "kuma-removed": "Uptime Kuma removed.",
+  ytdlp: "yt-dlp path saved.",
+  libraries: "Download folders saved.",
+};
+
+/** Read the stored Plex settings, falling back to what setup stored when the page has not saved them yet. */
+async function storedPlex(c: Context<AppEnv>, i: Integrations): Promise<{ url: string | null; token: string | null; machineIdentifier: string | null }> {
+  if (i.plex) return { url: i.plex.url, token: i.plex.token, machineIdentifier: i.plex.machineIdentifier };
+  const setup = await getPlexServer(c.get("deps"));
+  return { url: setup?.url ?? null, token: setup?.ownerToken ?? null, machineIdentifier: setup?.machineIdentifier ?? null };
+}
+
+async function ytdlpVersion(c: Context<AppEnv>, path: string): Promise<YtdlpVersion> {
+  const deps = c.get("deps");
+  return deps.coordination.cache.wrap(ytdlpVersionCacheKey(path), YTDLP_VERSION_TTL_MS, () => readYtdlpVersion(path, deps.integrationTimeoutMs));
+}
+
+async function showIntegrationsPage(
+  c: Context<AppEnv>,
+  extra: { saved?: string; form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues }; report?: { service: TestableService; report: ConnectionReport } } = {},
+  status = 200,
+) {
+  const integrations = await getIntegrations(c.get("deps"));
+  const view = toIntegrationsView(integrations);
+  if (!view.plex) {
+    const setup = await storedPlex(c, integrations);
+    if (setup.url || setup.token) view.plex = { url: setup.url ?? "", hasToken: Boolean(setup.token), machineIdentifier: setup.machineIdentifier, name: null };
+  }
+  const [ytdlp, checks] = await Promise.all([
+    ytdlpVersion(c, integrations.ytdlpPath),
+    Promise.all(integrations.libraries.filter((l) => l.folder).map(async (l) => [l.sectionKey, (await checkFolder(l.folder)).warning] as const)),
+  ]);
+  const props: IntegrationsPageProps = { view, csrf: c.get("csrfToken"), ytdlp, folderWarnings: Object.fromEntries(checks), ...extra };
+  return renderPage(c, TITLE, <IntegrationsPage {...props} />, { status });
+}
+
+/** Answer a connection test: the result fragment for htmx, the whole page (result in its card) otherwise. */
+function answerTest(c: Context<AppEnv>, service: TestableService, report: ConnectionReport, status = 200) {
+  if (isFragmentRequest(c)) return c.html(<ConnectionResult report={report} />, status as 200);
+  return showIntegrationsPage(c, { report: { service, report } }, status);
+}
+
+/** A form that failed validation: in a test, a readable failure; in a save, the page with the fields marked. */
+function invalidTest(c: Context<AppEnv>, service: TestableService, errors: FieldErrors, values: FormValues) {
+  if (isFragmentRequest(c)) {
+    return c.html(<ConnectionResult report={{ ok: false, message: `Not tested: ${Object.values(errors).join(" ")}` }} />, 422);
+  }
+  return showIntegrationsPage(c, { form: { name: service, errors, values: withoutSecrets(values) } }, 422);
+}
+
+/** Drop secret fields from echoed form values, so a typed secret never comes back in HTML. */
+function withoutSecrets(values: FormValues): FormValues {
+  const out: FormValues = {};
+  for (const [k, v] of Object.entries(values)) if (!/token|apikey/i.test(k)) out[k] = v;
+  return out;
+}
+
+function invalidSave(c: Context<AppEnv>, name: IntegrationForm, errors: FieldErrors, values: FormValues) {
+  return showIntegrationsPage(c, { form: { name, errors, values: withoutSecrets(values) } }, 422);
+}
+
+function savedRedirect(c: Context<AppEnv>, what: string) {
+  const to = `/admin/integrations?saved=${what}`;
+  if (c.req.header("hx-request") === "true") {
+    c.header("HX-Redirect", to);
+    return c.body(null, 200);
+  }
+  return c.redirect(to, 303);
+}
+
+/** Admin routes for the integrations page: save, test and remove each service's settings. */
+export function integrationRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/admin/integrations", allow("admin"), (c) => showIntegrationsPage(c, { saved: SAVED[c.req.query("saved") ?? ""] }));
+
+  app.post("/admin/integrations/plex", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const stored = await storedPlex(c, await getIntegrations(deps));
+    const form = await parseForm(c, plexForm);
+    if (!form.ok) return invalidSave(c, "plex", form.errors, form.values);
+    if (!form.data.plexToken && !stored.token) return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, form.values);
+    try {
+      await connectAndSavePlex(deps, actor(c), { url: form.data.plexUrl, token: form.data.plexToken, storedToken: stored.token });
+    } catch (err) {
+      if (!(err instanceof ConnectionFailure)) throw err;
+      const field = err.field === "token" ? "plexToken" : "plexUrl";
+      return invalidSave(c, "plex", { [field]: `${err.message}. Nothing was saved.` }, form.values);
+    }
+    return savedRedirect(c, "plex");
+  });
+
+  app.post("/admin/integrations/plex/test", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const stored = await storedPlex(c, await getIntegrations(deps));
+    const form = await parseForm(c, plexForm);
+    if (!form.ok) return invalidTest(c, "plex", form.errors, form.values);
+    const token = form.data.plexToken || stored.token;
+    if (!token) return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
+    return answerTest(c, "plex", await testPlex(deps, { url: form.data.plexUrl, token }, stored.machineIdentifier));
+  });
+
+  app.post("/admin/integrations/seerr", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const current = await getIntegrations(deps);
+    const form = await parseForm(c, seerrForm);
+    if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
+    if (!form.data.seerrApiKey && !current.seerr) return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, form.values);
+    await saveSeerr(deps, actor(c), { url: form.data.seerrUrl, apiKey: form.data.seerrApiKey });
+    return savedRedirect(c, "seerr");
+  });
+
+  app.post("/admin/integrations/seerr/test", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const current = await getIntegrations(deps);
+    const form = await parseForm(c, seerrForm);
+    if (!form.ok) return invalidTest(c, "seerr", form.errors, form.values);
+    const apiKey = form.data.seerrApiKey || current.seerr?.apiKey;
+    if (!apiKey) return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
+    return answerTest(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
+  });
+
+  app.post("/admin/integrations/kuma", allow("admin"), async (c) => {
+    const form = await parseForm(c, kumaForm);
+    if (!form.ok) return invalidSave(c, "kuma", form.errors, form.values);
+    const d = form.data;
+    await saveKuma(c.get("deps"), actor(c), { url: d.kumaUrl, slug: d.kumaSlug, apiKey: d.kumaApiKey, clearApiKey: d.kumaClearApiKey && !d.kumaApiKey });
+    return savedRedirect(c, "kuma");
+  });
+
+  app.post("/admin/integrations/kuma/test", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const current = await getIntegrations(deps);
+    const form = await parseForm(c, kumaForm);
+    if (!form.ok) return invalidTest(c, "kuma", form.errors, form.values);
+    const d = form.data;
+    const apiKey = d.kumaApiKey || (d.kumaClearApiKey ? null : (current.kuma?.apiKey ?? null));
+    return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
+  });
+
+  for (const service of ["seerr", "kuma"] as const) {
+    app.post(`/admin/integrations/${service}/remove`, allow("admin"), async (c) => {
+      await removeService(c.get("deps"), actor(c), service);
+      return savedRedirect(c, `${service}-removed`);
+    });
+  }
+
+  app.post("/admin/integrations/ytdlp", allow("admin"), async (c) => {
+    const form = await parseForm(c, ytdlpForm);
+    if (!form.ok) return invalidSave(c, "ytdlp", form.errors, form.values);
+    await saveYtdlp(c.get("deps"), actor(c), form.data.ytdlpPath);
+    return savedRedirect(c, "ytdlp");
+  });
+
+  app.post("/admin/integrations/ytdlp/test", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(c, ytdlpForm);
+    if (!form.ok) return invalidTest(c, "ytdlp", form.errors, form.values);
+    const report = await testYtdlp(deps, form.data.ytdlpPath);
+    // A fresh answer replaces the one the page shows.
+    await deps.coordination.cache.delete(ytdlpVersionCacheKey(form.data.ytdlpPath));
+    return answerTest(c, "ytdlp", report);
+  });
+
+  app.post("/admin/integrations/libraries", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const { libraries } = await getIntegrations(deps);
+    const schema = z.object(Object.fromEntries(libraries.map((l) => [`folder-${l.sectionKey}`, folder.optional()])));
+    const form = await parseForm(c, schema);
+    if (!form.ok) return invalidSave(c, "libraries", form.errors, form.values);
+    const folders: Record<string, string> = {};
+    for (const l of libraries) {
+      const v = (form.data as Record<string, string | undefined>)[`folder-${l.sectionKey}`];
+      if (v !== undefined) folders[l.sectionKey] = v;
+    }
+    await saveLibraryFolders(deps, actor(c), folders);
+    return savedRedirect(c, "libraries");
+  });
+
+  return app;
+}
