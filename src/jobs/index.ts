@@ -1,3 +1,4 @@
+import { notificationDeliveriesJob } from "./notification-deliveries";
 import type { JobDefinition } from "./scheduler";
 import { sessionCleanupJob } from "./session-cleanup";
 import { statusChecksJob } from "./status-checks";
@@ -5,5 +6,5 @@ import { statusHistoryRetentionJob } from "./status-history-retention";
 
 /** Every job MediaNest runs; the admin jobs page lists them in this order. */
 export function allJobs(): JobDefinition[] {
-  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob];
+  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob, notificationDeliveriesJob];
 }

@@ -10,6 +10,7 @@ import { homeRoutes } from "../web/home";
 import { integrationRoutes } from "../web/integrations";
 import { imageRoutes } from "../web/images";
 import { notificationRoutes } from "../web/notifications";
+import { notificationTargetRoutes } from "../web/notification-targets";
 import { statusRoutes } from "../web/status";
 import { oidcRoutes } from "../web/oidc";
 import { allow } from "./access";
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", apiRoutes());
   app.route("/", eventRoutes());
   app.route("/", notificationRoutes());
+  app.route("/", notificationTargetRoutes());
   app.route("/", statusRoutes());
   return app;
 }

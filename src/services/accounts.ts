@@ -12,6 +12,7 @@ import {
   type NewUser,
   type User,
 } from "../store/users";
+import { alertAdminsOfNewUser } from "./admin-alerts";
 import { audit, type Actor } from "./audit";
 import { getAuthSettings, getPlexServer, savePlexServer } from "./auth-settings";
 import { DEFAULT_PERMISSIONS } from "./permissions";
@@ -145,7 +146,7 @@ export async function authenticateLocal(deps: Pick<AppDeps, "database">, usernam
  * allowed one by the automatic account creation setting. Name, avatar and token refresh at every sign-in.
  */
 export async function signInWithPlex(
-  deps: Pick<AppDeps, "database" | "log" | "secretBox" | "config" | "fetch" | "metrics">,
+  deps: Pick<AppDeps, "database" | "log" | "secretBox" | "config" | "fetch" | "metrics" | "coordination">,
   token: string,
   actor: Actor,
 ): Promise<User> {
@@ -196,6 +197,7 @@ export async function signInWithPlex(
       }),
     );
     await audit(deps, { ...actor, user }, "user.create", { type: "user", id: user.id }, { method: "plex", username: user.username });
+    await alertAdminsOfNewUser(deps, user, "plex");
   }
   await audit(deps, { ...actor, user }, "signin.success", { type: "user", id: user.id }, { method: "plex" });
   return user;
@@ -203,7 +205,7 @@ export async function signInWithPlex(
 
 /** Create a local account (admin action). */
 export async function createLocalUser(
-  deps: Pick<AppDeps, "database" | "log" | "secretBox">,
+  deps: Pick<AppDeps, "database" | "log" | "secretBox" | "coordination">,
   input: { username: string; displayName: string; password: string; role: "admin" | "user" },
   actor: Actor,
 ): Promise<User> {
@@ -222,6 +224,7 @@ export async function createLocalUser(
     }),
   );
   await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "local", username, role: input.role });
+  await alertAdminsOfNewUser(deps, user, "local");
   return user;
 }
 

@@ -3,6 +3,7 @@ import type { AppDeps } from "../server/deps";
 import { audit, type Actor } from "./audit";
 import { countUnreadNotifications, insertNotification, type Notification } from "../store/notifications";
 import { publishEvent, topics } from "./events";
+import { queueOutboundDeliveries } from "./outbound-notifications";
 
 /** What a notification says; kind names the event (e.g. "request.available", "test"). */
 export interface NotificationInput {
@@ -21,8 +22,12 @@ function newId(now: number): string {
   return `${now.toString(36).padStart(9, "0")}${seq.toString(36).padStart(3, "0")}${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Store a notification for a user and push it to their open pages. */
-export async function notify(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string, input: NotificationInput): Promise<Notification> {
+/** Store a notification for a user, push it to their open pages and queue it for their outbound targets. */
+export async function notify(
+  deps: Pick<AppDeps, "database" | "coordination" | "log"> & Partial<Pick<AppDeps, "jobs">>,
+  userId: string,
+  input: NotificationInput,
+): Promise<Notification> {
   const now = Date.now();
   const n: Notification = {
     id: newId(now),
@@ -41,6 +46,8 @@ export async function notify(deps: Pick<AppDeps, "database" | "coordination" | "
     unread,
     notification: { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: now },
   });
+  // Never throws: a broken outbound target must not fail (or block) the notification.
+  await queueOutboundDeliveries(deps, n);
   return n;
 }
 

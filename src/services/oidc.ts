@@ -17,6 +17,7 @@ import type { AppDeps } from "../server/deps";
 import { listSettings, upsertSetting } from "../store/settings";
 import { findUserByOidc, findUserByUsername, insertUser, listUsers, updateUser, type User } from "../store/users";
 import { SignInRefused } from "./accounts";
+import { alertAdminsOfNewUser } from "./admin-alerts";
 import { audit, type Actor } from "./audit";
 import { getAuthSettings } from "./auth-settings";
 import { integrationObserver } from "./integration-observer";
@@ -549,6 +550,7 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
       user = winner;
     }
     await audit(deps, { ...actor, user }, "user.create", { type: "user", id: user.id }, { method: "oidc", username: user.username, role: user.role });
+    await alertAdminsOfNewUser(deps, user, "oidc");
   }
   await audit(deps, { ...actor, user }, "signin.success", { type: "user", id: user.id }, { method: "oidc", issuer });
   return user;

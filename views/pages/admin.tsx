@@ -31,6 +31,10 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
           <h2>Jobs</h2>
           <p class="muted">Scheduled work: last and next run, run now.</p>
         </a>
+        <a class="card" href="/admin/notifications">
+          <h2>Outbound notifications</h2>
+          <p class="muted">Deliveries to webhooks, Discord, ntfy and email: failures first, retry now.</p>
+        </a>
         <a class="card" href="/admin/audit">
           <h2>Audit log</h2>
           <p class="muted">Sign-ins and every change to accounts and settings.</p>
