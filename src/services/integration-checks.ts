@@ -1,7 +1,7 @@
 /** Connection checks for the integrations page: what each service answers, or in plain words what failed. */
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { IntegrationError, DEFAULT_TIMEOUT_MS } from "../integrations/http";
+import { IntegrationError, DEFAULT_TIMEOUT_MS, type IntegrationErrorKind } from "../integrations/http";
 import { createPlexClient } from "../integrations/plex/client";
 import type { PlexSection } from "../integrations/plex/types";
 import { createSeerrClient } from "../integrations/seerr/client";
@@ -38,7 +38,7 @@ export class ConnectionFailure extends Error {
 }
 
 /** The result of running `<path> --version`. */
-export type YtdlpVersion = { ok: true; version: string; path: string } | { ok: false; message: string };
+export type YtdlpVersion = { ok: true; version: string; path: string } | { ok: false; kind: IntegrationErrorKind; message: string };
 
 /** Where a library folder stands on disk; a problem is a warning, never a reason to refuse the mapping. */
 export interface FolderCheck {
@@ -189,12 +189,12 @@ export async function testKuma(deps: CheckDeps, v: { url: string; slug: string; 
 /** Run `<path> --version` (argument array, no shell, minimal environment) and report the version it prints. */
 export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_TIMEOUT_MS): Promise<YtdlpVersion> {
   const resolved = path.includes("/") ? path : Bun.which(path);
-  if (!resolved) return { ok: false, message: `yt-dlp not found: ${path} is not on the PATH` };
+  if (!resolved) return { ok: false, kind: "network", message: `yt-dlp not found: ${path} is not on the PATH` };
   try {
     const s = await stat(resolved);
-    if (!s.isFile()) return { ok: false, message: `yt-dlp not found at ${resolved} (it is not a file)` };
+    if (!s.isFile()) return { ok: false, kind: "network", message: `yt-dlp not found at ${resolved} (it is not a file)` };
   } catch {
-    return { ok: false, message: `yt-dlp not found at ${resolved}` };
+    return { ok: false, kind: "network", message: `yt-dlp not found at ${resolved}` };
   }
   let proc;
   try {
@@ -209,7 +209,7 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
     });
   } catch (err) {
     const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
-    return { ok: false, message: code === "EACCES" ? `yt-dlp at ${resolved} is not executable` : `yt-dlp at ${resolved} could not be started (${err instanceof Error ? err.message : code})` };
+    return { ok: false, kind: "network", message: code === "EACCES" ? `yt-dlp at ${resolved} is not executable` : `yt-dlp at ${resolved} could not be started (${err instanceof Error ? err.message : code})` };
   }
   const stdout = readUpTo(proc.stdout, 64 * 1024);
   const stderr = readUpTo(proc.stderr, 64 * 1024);
@@ -217,15 +217,15 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
   // A grandchild may still hold the pipes after a kill: never wait on them for long.
   const [out, errText] = await Promise.all([within(stdout, 500, ""), within(stderr, 500, "")]);
   if (proc.signalCode) {
-    return { ok: false, message: `yt-dlp at ${resolved} did not answer (timeout after ${Math.round(limitMs / 100) / 10} s)` };
+    return { ok: false, kind: "timeout", message: `yt-dlp at ${resolved} did not answer (timeout after ${Math.round(limitMs / 100) / 10} s)` };
   }
   if (exitCode !== 0) {
     const why = firstLine(errText) || firstLine(out);
-    return { ok: false, message: `yt-dlp at ${resolved} failed (exit ${exitCode})${why ? `: ${why}` : ""}` };
+    return { ok: false, kind: "refused", message: `yt-dlp at ${resolved} failed (exit ${exitCode})${why ? `: ${why}` : ""}` };
   }
   const version = firstLine(out);
   if (!/^\d[\w.+-]*$/.test(version)) {
-    return { ok: false, message: `${resolved} does not look like yt-dlp (--version printed ${version ? `“${version.slice(0, 80)}”` : "nothing"})` };
+    return { ok: false, kind: "bad_response", message: `${resolved} does not look like yt-dlp (--version printed ${version ? `“${version.slice(0, 80)}”` : "nothing"})` };
   }
   return { ok: true, version, path: resolved };
 }

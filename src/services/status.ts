@@ -4,9 +4,9 @@
  * status page, and caches the resulting overview; pages only ever read that cache (`getStatusOverview`), so a
  * slow integration never holds a page.
  */
-import { z } from "zod";
-import { DEFAULT_TIMEOUT_MS, IntegrationError, type IntegrationErrorKind, type IntegrationObserver, requestJson } from "../integrations/http";
+import { DEFAULT_TIMEOUT_MS, IntegrationError, type IntegrationObserver } from "../integrations/http";
 import { createPlexClient } from "../integrations/plex/client";
+import { createSeerrClient } from "../integrations/seerr/client";
 import { createKumaClient } from "../integrations/uptime-kuma/client";
 import type { KumaMonitorHeartbeats, KumaStatusPage } from "../integrations/uptime-kuma/types";
 import type { AppDeps } from "../server/deps";
@@ -20,6 +20,7 @@ import {
 import { VERSION } from "../version";
 import { plexClientIdentifier } from "./auth-settings";
 import { publishEvent, topics } from "./events";
+import { readYtdlpVersion } from "./integration-checks";
 import { integrationObserver } from "./integration-observer";
 import { getIntegrations, type Integrations } from "./integrations";
 import type { CheckPoint, ServiceState, ServiceTile, StatusAnnouncement, StatusOverview } from "./status-types";
@@ -196,28 +197,11 @@ async function checkPlex(deps: StatusDeps, i: Integrations, timeoutMs: number, o
   }
 }
 
-const seerrStatusSchema = z.looseObject({
-  version: z.string(),
-  commitTag: z.string().nullish(),
-  updateAvailable: z.boolean().nullish(),
-  commitsBehind: z.number().nullish(),
-  restartRequired: z.boolean().nullish(),
-});
-
 async function checkSeerr(deps: StatusDeps, i: Integrations, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
   const seerr = i.seerr!;
   const started = performance.now();
   try {
-    const status = await requestJson({
-      service: "seerr",
-      displayName: "Seerr",
-      fetch: deps.fetch,
-      url: `${seerr.url.replace(/\/+$/, "")}/api/v1/status`,
-      headers: { Accept: "application/json", "X-Api-Key": seerr.apiKey },
-      timeoutMs,
-      observer,
-      schema: seerrStatusSchema,
-    });
+    const status = await createSeerrClient({ baseUrl: seerr.url, apiKey: seerr.apiKey, fetch: deps.fetch, timeoutMs, observer }).getStatus();
     const ms = elapsed(started);
     if (status.restartRequired) return { service: "seerr", state: "degraded", responseMs: ms, message: `Seerr ${status.version} asks for a restart` };
     return { service: "seerr", state: "up", responseMs: ms, message: `Seerr ${status.version}` };
@@ -247,49 +231,16 @@ async function checkKuma(
   };
 }
 
-/** Run `<path> --version` without a shell, killed after the timeout. */
+/** Check yt-dlp by the version it reports (shared with the integrations page's test). */
 async function checkYtdlp(path: string, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
   const started = performance.now();
-  const fail = (kind: IntegrationErrorKind, message: string): CheckResult => {
-    observer.onIntegrationError?.("ytdlp", kind);
-    observer.onDuration?.("ytdlp", (performance.now() - started) / 1000);
-    return { service: "ytdlp", state: "down", responseMs: elapsed(started), message };
-  };
-  let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
-  try {
-    proc = Bun.spawn([path, "--version"], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === "ENOENT") return fail("network", `yt-dlp was not found at "${path}"`);
-    if (code === "EACCES") return fail("network", `yt-dlp at "${path}" is not executable`);
-    return fail("network", `yt-dlp could not be started: ${(err as Error).message}`);
+  const v = await readYtdlpVersion(path, timeoutMs);
+  observer.onDuration?.("ytdlp", (performance.now() - started) / 1000);
+  if (!v.ok) {
+    observer.onIntegrationError?.("ytdlp", v.kind);
+    return { service: "ytdlp", state: "down", responseMs: elapsed(started), message: v.message };
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    proc.kill("SIGKILL");
-  }, timeoutMs);
-  try {
-    const exitCode = await proc.exited;
-    // A killed process's children may keep its pipes open; never wait on them for long.
-    const [out, errText] = await Promise.all([readLimited(proc.stdout), readLimited(proc.stderr)]);
-    if (timedOut) return fail("timeout", `yt-dlp did not answer (timeout after ${Math.round(timeoutMs / 100) / 10} s)`);
-    if (exitCode !== 0) {
-      const why = errText.trim().split("\n").at(-1)?.slice(0, 200);
-      return fail("refused", `yt-dlp --version exited with code ${exitCode}${why ? `: ${why}` : ""}`);
-    }
-    const version = out.trim().split("\n")[0]?.trim() ?? "";
-    if (!/^\d{4}\.\d{1,2}\.\d{1,2}/.test(version)) return fail("bad_response", `yt-dlp --version printed something unexpected: ${JSON.stringify(version.slice(0, 60))}`);
-    observer.onDuration?.("ytdlp", (performance.now() - started) / 1000);
-    return { service: "ytdlp", state: "up", responseMs: elapsed(started), message: `yt-dlp ${version}` };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function readLimited(stream: ReadableStream<Uint8Array>): Promise<string> {
-  const text = new Response(stream).text().catch(() => "");
-  return Promise.race([text, Bun.sleep(500).then(() => "")]);
+  return { service: "ytdlp", state: "up", responseMs: elapsed(started), message: `yt-dlp ${v.version}` };
 }
 
 // --- tiles --------------------------------------------------------------------------------------------------
