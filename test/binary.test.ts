@@ -1,0 +1,344 @@
+// The compiled binary, end to end: built once with package.json's build script, then run as users run it.
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..");
+const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string; scripts: Record<string, string> };
+const work = mkdtempSync(join(tmpdir(), "medianest-binary-"));
+const BIN = join(work, "medianest");
+const SECRET_KEY = "k3y-that-must-never-be-printed-0123456789";
+const DB_PASSWORD = "pw-that-must-never-be-printed";
+const promtool = Bun.which("promtool");
+if (!promtool) console.warn("binary.test: promtool not found; the `promtool check metrics` assertion is SKIPPED");
+
+const running = new Set<Bun.Subprocess>();
+
+/** Give a port nothing listens on right now. */
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+/** Make a fresh data directory under the work dir. */
+function newDataDir(name: string): string {
+  return mkdtempSync(join(work, `${name}-`));
+}
+
+/** Return a clean environment for the binary: nothing from the caller's MEDIANEST_* or DATABASE_URL leaks in. */
+function envFor(dataDir: string, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? work,
+    MEDIANEST_DATA_DIR: dataDir,
+    MEDIANEST_PORT: String(port),
+    MEDIANEST_HOST: "127.0.0.1",
+    MEDIANEST_SHUTDOWN_TIMEOUT: "3",
+    ...extra,
+  };
+}
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command of the binary to completion (cwd is the work dir, so no .env or bunfig.toml is picked up). */
+async function run(args: string[], env: Record<string, string>, stdin?: string): Promise<Result> {
+  const proc = Bun.spawn([BIN, ...args], {
+    cwd: work,
+    env,
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+interface Server {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  port: number;
+  base: string;
+  /** Everything the server wrote to stdout and stderr so far. */
+  output(): string;
+  /** SIGTERM, then the exit code (or "timeout" after ms). */
+  stop(ms?: number): Promise<number | "timeout">;
+}
+
+function drain(stream: ReadableStream<Uint8Array>, into: string[]): void {
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) into.push(decoder.decode(chunk, { stream: true }));
+  })();
+}
+
+/** Start `serve` and wait until /healthz answers 200; throws with the server's output when it does not. */
+async function startServe(dataDir: string, extra: Record<string, string> = {}): Promise<Server> {
+  const port = freePort();
+  const proc = Bun.spawn([BIN, "serve"], { cwd: work, env: envFor(dataDir, port, extra), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  running.add(proc);
+  const chunks: string[] = [];
+  drain(proc.stdout, chunks);
+  drain(proc.stderr, chunks);
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  while (true) {
+    if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}:\n${chunks.join("")}`);
+    try {
+      const res = await fetch(`${base}/healthz`);
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`serve did not answer within 15 s:\n${chunks.join("")}`);
+    await Bun.sleep(25);
+  }
+  return {
+    proc,
+    port,
+    base,
+    output: () => chunks.join(""),
+    async stop(ms = 5000) {
+      proc.kill("SIGTERM");
+      const code = await Promise.race([proc.exited, Bun.sleep(ms).then(() => "timeout" as const)]);
+      running.delete(proc);
+      return code;
+    },
+  };
+}
+
+function userNames(dbFile: string): string[] {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    return (db.query("SELECT username FROM users ORDER BY username").all() as { username: string }[]).map((r) => r.username);
+  } finally {
+    db.close();
+  }
+}
+
+beforeAll(async () => {
+  // package.json's build script, pointed at a private outfile so parallel runs do not race on dist/.
+  const script = pkg.scripts.build!;
+  expect(script).toContain("--outfile dist/medianest");
+  const argv = script.replace("--outfile dist/medianest", `--outfile ${BIN}`).split(/\s+/);
+  const proc = Bun.spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`build failed (${code}):\n${stdout}\n${stderr}`);
+}, 300_000);
+
+afterAll(async () => {
+  for (const proc of running) {
+    proc.kill("SIGKILL");
+    await proc.exited;
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("medianest binary", () => {
+  test("version prints package.json's version", async () => {
+    const r = await run(["version"], envFor(work, 8080));
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  test("config prints the effective configuration with secrets masked", async () => {
+    const r = await run(["config"], envFor(newDataDir("config"), 8080, { MEDIANEST_SECRET_KEY: SECRET_KEY, DATABASE_URL: `postgres://medianest:${DB_PASSWORD}@db.example:5432/medianest` }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("MEDIANEST_SECRET_KEY=");
+    expect(r.stdout).toContain("DATABASE_URL=postgres://medianest:");
+    expect(r.stdout).toContain("db.example");
+    expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);
+    expect(r.stdout + r.stderr).not.toContain(DB_PASSWORD);
+  });
+
+  test("a bad setting exits 2 with one line naming the variable and no stack trace", async () => {
+    const r = await run(["serve"], { ...envFor(newDataDir("badenv"), 8080), MEDIANEST_PORT: "abc" });
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain("MEDIANEST_PORT");
+    expect(r.stderr + r.stdout).not.toMatch(/^\s+at /m);
+  });
+
+  test("create-admin with MEDIANEST_ADMIN_PASSWORD creates an administrator", async () => {
+    const dataDir = newDataDir("admin");
+    const r = await run(["create-admin", "Alice"], envFor(dataDir, 8080, { MEDIANEST_ADMIN_PASSWORD: "correct horse battery" }));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("alice");
+    const db = new Database(join(dataDir, "medianest.db"), { readonly: true });
+    const row = db.query("SELECT username, role, status, password_hash AS hash FROM users").get() as Record<string, string> | null;
+    db.close();
+    expect(row?.username).toBe("alice");
+    expect(row?.role).toBe("admin");
+    expect(row?.status).toBe("active");
+    expect(await Bun.password.verify("correct horse battery", row!.hash!)).toBe(true);
+  });
+
+  test("create-admin refuses a short password", async () => {
+    const r = await run(["create-admin", "bob"], envFor(newDataDir("shortpw"), 8080, { MEDIANEST_ADMIN_PASSWORD: "short" }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("at least 10 characters");
+  });
+
+  test("a data directory holding a file that is not SQLite is refused and the file left byte for byte", async () => {
+    const dataDir = newDataDir("garbage");
+    const file = join(dataDir, "medianest.db");
+    const garbage = new Uint8Array(8192);
+    crypto.getRandomValues(garbage);
+    writeFileSync(file, garbage);
+    const r = await run(["serve"], envFor(dataDir, freePort()));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("not a usable SQLite database");
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(Buffer.compare(readFileSync(file), Buffer.from(garbage))).toBe(0);
+    expect(readdirSync(dataDir).sort()).toEqual(["medianest.db"]);
+  });
+
+  test("an unreachable PostgreSQL is retried, then serve exits naming PostgreSQL", async () => {
+    const r = await run(["serve"], envFor(newDataDir("pg"), freePort(), { DATABASE_URL: "postgres://postgres@127.0.0.1:1/x", MEDIANEST_DATABASE_CONNECT_TIMEOUT: "1" }));
+    expect(r.code).not.toBe(0);
+    const retries = r.stderr.split("\n").filter((l) => /not reachable .*retrying/.test(l));
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    const last = r.stderr.trim().split("\n").at(-1)!;
+    expect(last).toContain("PostgreSQL");
+    expect(last).toContain("did not answer");
+  });
+});
+
+describe("medianest serve", () => {
+  const dataDir = newDataDir("serve");
+  let server: Server;
+
+  beforeAll(async () => {
+    server = await startServe(dataDir);
+  });
+
+  afterAll(async () => {
+    if (server && server.proc.exitCode === null) await server.stop();
+  });
+
+  test("answers /healthz and /readyz with 200, and logs the migrations it applied", async () => {
+    const healthz = await fetch(`${server.base}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(await healthz.text()).toBe("ok");
+    const readyz = await fetch(`${server.base}/readyz`);
+    expect(readyz.status).toBe(200);
+    expect(await readyz.json()).toMatchObject({ ready: true, database: "up", migrations: "current" });
+    expect(server.output()).toContain('"msg":"migrations applied"');
+    expect(existsSync(join(dataDir, "medianest.pid"))).toBe(true);
+  });
+
+  test.skipIf(!promtool)("/metrics passes promtool check metrics", async () => {
+    const res = await fetch(`${server.base}/metrics`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain("medianest_build_info");
+    const check = Bun.spawn([promtool!, "check", "metrics"], { stdin: new TextEncoder().encode(body), stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(check.stdout).text(), new Response(check.stderr).text(), check.exited]);
+    if (code !== 0) console.error(out, err);
+    expect(code).toBe(0);
+  });
+
+  test("the healthcheck command exits 0 while it runs, and 1 on a port nobody answers", async () => {
+    const ok = await run(["healthcheck"], envFor(dataDir, server.port));
+    expect(ok.code).toBe(0);
+    const down = await run(["healthcheck"], envFor(dataDir, freePort()));
+    expect(down.code).toBe(1);
+  });
+
+  test("a second serve on a port already in use says so and exits non-zero", async () => {
+    const r = await run(["serve"], envFor(newDataDir("busy"), server.port));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`port ${server.port} is already in use`);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test("backup works while it runs; restore is refused while it runs", async () => {
+    const backupFile = join(work, "online-backup.db");
+    const b = await run(["backup", backupFile], envFor(dataDir, server.port));
+    expect(b.stderr).toBe("");
+    expect(b.code).toBe(0);
+    expect(existsSync(backupFile)).toBe(true);
+    const before = readFileSync(join(dataDir, "medianest.db"));
+    const r = await run(["restore", backupFile], envFor(dataDir, server.port));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("is running");
+    expect(Buffer.compare(readFileSync(join(dataDir, "medianest.db")), before)).toBe(0);
+  });
+
+  test("SIGTERM stops it with exit 0 within a few seconds and removes the pid file", async () => {
+    const code = await server.stop(5000);
+    expect(code).toBe(0);
+    expect(existsSync(join(dataDir, "medianest.pid"))).toBe(false);
+    expect(server.output()).toContain('"msg":"stopped"');
+  });
+
+  test("a second serve on the migrated database applies no migrations", async () => {
+    const again = await startServe(dataDir);
+    try {
+      expect(again.output()).toContain('"msg":"MediaNest is running"');
+      expect(again.output()).not.toContain("migrations applied");
+    } finally {
+      expect(await again.stop()).toBe(0);
+    }
+  });
+});
+
+describe("medianest backup and restore", () => {
+  test("round trip: restore brings back the backed-up data and keeps the previous database", async () => {
+    const dataDir = newDataDir("roundtrip");
+    const env = envFor(dataDir, 8080, { MEDIANEST_ADMIN_PASSWORD: "a long enough password" });
+    expect((await run(["create-admin", "alice"], env)).code).toBe(0);
+    const backupFile = join(work, "roundtrip-backup.db");
+    const b = await run(["backup", backupFile], env);
+    expect(b.code).toBe(0);
+    expect(b.stdout).toContain(backupFile);
+    expect((await run(["create-admin", "bob"], env)).code).toBe(0);
+    expect(userNames(join(dataDir, "medianest.db"))).toEqual(["alice", "bob"]);
+
+    const r = await run(["restore", backupFile], env);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(userNames(join(dataDir, "medianest.db"))).toEqual(["alice"]);
+    const kept = readdirSync(dataDir).filter((f) => f.startsWith("medianest.db.before-restore-"));
+    expect(kept).toHaveLength(1);
+    expect(userNames(join(dataDir, kept[0]!))).toEqual(["alice", "bob"]);
+
+    // The restored database serves.
+    const server = await startServe(dataDir);
+    expect((await fetch(`${server.base}/readyz`)).status).toBe(200);
+    expect(await server.stop()).toBe(0);
+  });
+
+  test("backup without a file name writes into <data dir>/backups", async () => {
+    const dataDir = newDataDir("defaultbackup");
+    const env = envFor(dataDir, 8080);
+    expect((await run(["migrate"], env)).code).toBe(0);
+    const b = await run(["backup"], env);
+    expect(b.code).toBe(0);
+    expect(readdirSync(join(dataDir, "backups")).filter((f) => f.endsWith(".db"))).toHaveLength(1);
+  });
+
+  test("restore refuses a file that is not a MediaNest database", async () => {
+    const dataDir = newDataDir("badrestore");
+    const env = envFor(dataDir, 8080);
+    expect((await run(["migrate"], env)).code).toBe(0);
+    const bogus = join(work, "bogus.db");
+    writeFileSync(bogus, "this is not a database");
+    const before = readFileSync(join(dataDir, "medianest.db"));
+    const r = await run(["restore", bogus], env);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("restore:");
+    expect(Buffer.compare(readFileSync(join(dataDir, "medianest.db")), before)).toBe(0);
+  });
+});
