@@ -239,7 +239,7 @@ for (const [dialect, redis, available] of variants) {
         expect(section).toContain('data-state="unknown">0 unknown<');
         const problems = section.slice(section.indexOf('<ul class="status-problems">'));
         expect(problems).toContain('<a href="/status">yt-dlp</a>');
-        expect(problems).toContain("was not found");
+        expect(problems).toContain("yt-dlp not found at");
         expect(problems).not.toContain(">Plex<");
       }
     });

@@ -1,4 +1,5 @@
-import { and, count, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { preparedQuery } from "../db/prepared";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type Notification = Tables["notifications"]["$inferSelect"];
@@ -40,13 +41,28 @@ export async function listNotificationsSince(database: Database, userId: string,
   return rows.reverse();
 }
 
-/** Count a user's unread notifications. */
-export async function countUnreadNotifications(database: Database, userId: string): Promise<number> {
+/** Return when a user's newest notification was created; undefined when they have none. */
+export async function findLatestNotificationTime(database: Database, userId: string): Promise<Date | undefined> {
   const { db, tables } = database;
-  const [c] = await db
-    .select({ n: count() })
+  const [row] = await db
+    .select({ createdAt: tables.notifications.createdAt })
     .from(tables.notifications)
-    .where(and(eq(tables.notifications.userId, userId), isNull(tables.notifications.readAt)));
+    .where(eq(tables.notifications.userId, userId))
+    .orderBy(desc(tables.notifications.createdAt))
+    .limit(1);
+  return row?.createdAt;
+}
+
+const unreadCount = preparedQuery<{ n: number }>("unread_notifications", (db, t) =>
+  db
+    .select({ n: count() })
+    .from(t.notifications)
+    .where(and(eq(t.notifications.userId, sql.placeholder("userId")), isNull(t.notifications.readAt))),
+);
+
+/** Count a user's unread notifications (every page a signed-in user loads: a prepared statement). */
+export async function countUnreadNotifications(database: Database, userId: string): Promise<number> {
+  const [c] = await unreadCount(database, { userId });
   return Number(c?.n ?? 0);
 }
 

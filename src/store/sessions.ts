@@ -1,4 +1,5 @@
-import { and, desc, eq, lt, ne, or } from "drizzle-orm";
+import { and, desc, eq, lt, ne, or, sql } from "drizzle-orm";
+import { preparedQuery } from "../db/prepared";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type Session = Tables["sessions"]["$inferSelect"];
@@ -14,10 +15,13 @@ export async function insertSession(database: Database, session: NewSession): Pr
   }
 }
 
-/** Find a session by the hash of its id. */
+const sessionByHash = preparedQuery<Session>("session_by_hash", (db, t) =>
+  db.select().from(t.sessions).where(eq(t.sessions.idHash, sql.placeholder("idHash"))).limit(1),
+);
+
+/** Find a session by the hash of its id (every signed-in request: a prepared statement). */
 export async function findSessionByHash(database: Database, idHash: string): Promise<Session | undefined> {
-  const { db, tables } = database;
-  const [row] = await db.select().from(tables.sessions).where(eq(tables.sessions.idHash, idHash)).limit(1);
+  const [row] = await sessionByHash(database, { idHash });
   return row;
 }
 

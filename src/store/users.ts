@@ -1,13 +1,15 @@
 import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
+import { preparedQuery } from "../db/prepared";
 
 export type User = Tables["users"]["$inferSelect"];
 export type NewUser = Tables["users"]["$inferInsert"];
 
-/** Find a user by id; undefined when absent. */
+const userById = preparedQuery<User>("user_by_id", (db, t) => db.select().from(t.users).where(eq(t.users.id, sql.placeholder("id"))).limit(1));
+
+/** Find a user by id; undefined when absent (every signed-in request: a prepared statement). */
 export async function findUserById(database: Database, id: string): Promise<User | undefined> {
-  const { db, tables } = database;
-  const [row] = await db.select().from(tables.users).where(eq(tables.users.id, id)).limit(1);
+  const [row] = await userById(database, { id });
   return row;
 }
 

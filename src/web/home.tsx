@@ -6,7 +6,7 @@ import type { AppDeps, AppEnv } from "../server/deps";
 import { getNowPlaying, getRecentlyAdded, peekDashboard, streamsVisibleTo, type PlexResult, type RecentItem } from "../services/dashboard";
 import { imageProxyKey, signedPlexImageUrl } from "../services/image-proxy";
 import { getStatusOverview } from "../services/status";
-import { adminExists, type User } from "../store/users";
+import type { User } from "../store/users";
 import { renderPage } from "./htmx";
 import { HomePage, type DashboardView } from "../../views/pages/home";
 import {
@@ -98,15 +98,15 @@ export function homeRoutes() {
   app.get("/", allow("public"), async (c) => {
     const deps = c.get("deps");
     const user = c.get("user");
-    const hasAdmin = await adminExists(deps.database);
-    if (!user || !hasAdmin) return renderPage(c, "MediaNest", HomePage({ hasAdmin, user }));
+    // The setup gate has already sent everyone to /setup while no admin exists.
+    if (!user) return renderPage(c, "MediaNest", HomePage({ user }));
     const [cached, status] = await Promise.all([peekDashboard(deps), statusSummary(deps)]);
     const dashboard: DashboardView = {
       status,
       nowPlaying: nowPlayingState(deps, user, cached.configured ? cached.nowPlaying : undefined, cached.configured),
       recentlyAdded: recentlyAddedState(deps, user, cached.configured ? cached.recentlyAdded : undefined, cached.configured),
     };
-    return renderPage(c, "MediaNest", HomePage({ hasAdmin, user, dashboard }));
+    return renderPage(c, "MediaNest", HomePage({ user, dashboard }));
   });
 
   app.get("/dashboard/now-playing", allow("user"), async (c) => {

@@ -9,24 +9,8 @@ export interface DashboardView {
   recentlyAdded: SectionState<RecentView[]>;
 }
 
-/** Render the home page: what the instance needs next, a sign-in prompt, or the signed-in user's dashboard. */
-export function HomePage(props: { hasAdmin: boolean; user: User | undefined; dashboard?: DashboardView }) {
-  if (!props.hasAdmin) {
-    return (
-      <section class="card narrow" aria-labelledby="setup-title">
-        <h1 id="setup-title">Welcome to MediaNest</h1>
-        <p>This server has no administrator yet. Finish setup to start using it:</p>
-        <ol class="steps">
-          <li>Create the owner account: sign in with Plex, or make a local administrator.</li>
-          <li>Choose the Plex server your household uses.</li>
-          <li>Invite your household: they sign in with their Plex accounts.</li>
-        </ol>
-        <a class="btn btn-primary" href="/setup">
-          Start setup
-        </a>
-      </section>
-    );
-  }
+/** Render the home page: a sign-in prompt, or the signed-in user's dashboard. */
+export function HomePage(props: { user: User | undefined; dashboard?: DashboardView }) {
   if (!props.user) {
     return (
       <section class="card narrow" aria-labelledby="welcome-title">
