@@ -1,14 +1,11 @@
-import { backup, restore } from "./cli/backup";
-import { createAdmin } from "./cli/create-admin";
 import { CliError } from "./cli/errors";
-import { healthcheck } from "./cli/healthcheck";
-import { serve } from "./cli/serve";
 import { ConfigError, describeConfig, loadConfig } from "./config/config";
 import { DatabaseError } from "./db/database";
-import { migrate } from "./db/migrate";
 import { createLogger } from "./server/logger";
-import { openDatabase } from "./server/runtime";
 import { VERSION } from "./version";
+
+// Each command loads its own code when it runs: `healthcheck` runs every few seconds in a container and
+// must not pay for the whole server.
 
 const USAGE = `MediaNest ${VERSION}
 
@@ -39,8 +36,9 @@ async function run(argv: string[]): Promise<number> {
   const log = createLogger(config.logLevel);
   switch (command) {
     case "serve":
-      return serve(config, log);
+      return (await import("./cli/serve")).serve(config, log);
     case "migrate": {
+      const [{ openDatabase }, { migrate }] = await Promise.all([import("./server/runtime"), import("./db/migrate")]);
       const database = await openDatabase(config, log);
       try {
         const applied = await migrate(database);
@@ -51,18 +49,18 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case "create-admin":
-      return createAdmin(config, log, args);
+      return (await import("./cli/create-admin")).createAdmin(config, log, args);
     case "backup":
-      console.log(`backup written to ${backup(config, args[0])}`);
+      console.log(`backup written to ${(await import("./cli/backup")).backup(config, args[0])}`);
       return 0;
     case "restore": {
       if (!args[0]) throw new CliError("restore: name the backup file: medianest restore FILE", 2);
-      const r = restore(config, args[0]);
+      const r = (await import("./cli/backup")).restore(config, args[0]);
       console.log(`restored ${args[0]} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`);
       return 0;
     }
     case "healthcheck":
-      return healthcheck(config);
+      return (await import("./cli/healthcheck")).healthcheck(config);
     case "config":
       for (const line of describeConfig(config)) console.log(line);
       return 0;

@@ -4,7 +4,6 @@ import { dirname } from "node:path";
 import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Sql } from "postgres";
-import * as pgSchema from "./schema/postgres";
 import * as sqliteSchema from "./schema/sqlite";
 
 export type Tables = typeof sqliteSchema;
@@ -128,6 +127,8 @@ export async function openPostgres(
 ): Promise<Database> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
+  // The PostgreSQL schema (and drizzle's pg-core) load only in PostgreSQL mode.
+  const pgSchema = await import("./schema/postgres");
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const masked = maskUrl(url);
   const deadline = Date.now() + timeoutMs;
