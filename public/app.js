@@ -38,8 +38,10 @@
   });
 
   // plex.tv sends the sign-in popup back to /auth/plex/return; the page that opened it finishes the sign-in.
+  // window.opener is null by then (Cross-Origin-Opener-Policy cuts it on the way through plex.tv), so just try:
+  // only a window opened by script closes; a tab the user opened stays and finishes the sign-in itself.
   document.addEventListener("DOMContentLoaded", function () {
-    if (window.opener && document.querySelector("[data-close-if-popup]")) window.close();
+    if (document.querySelector("[data-close-if-popup]")) window.close();
   });
 
   // Popups opened for Plex sign-in are closed when the server says the sign-in finished.

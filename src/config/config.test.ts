@@ -42,6 +42,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       bodyLimit: 1_048_576,
       shutdownTimeout: 10,
+      sseHeartbeat: 15,
       sessionIdleDays: 14,
       sessionMaxDays: 90,
       plexTvUrl: "https://plex.tv",
@@ -60,6 +61,7 @@ describe("loadConfig", () => {
       MEDIANEST_LOG_LEVEL: "debug",
       MEDIANEST_BODY_LIMIT: "2048",
       MEDIANEST_SESSION_IDLE_DAYS: "0.5",
+      MEDIANEST_SSE_HEARTBEAT: "0.25",
     });
     expect(config.port).toBe(3000);
     expect(config.publicUrl).toBe("https://media.example.org");
@@ -70,6 +72,7 @@ describe("loadConfig", () => {
     expect(config.logLevel).toBe("debug");
     expect(config.bodyLimit).toBe(2048);
     expect(config.sessionIdleDays).toBe(0.5);
+    expect(config.sseHeartbeat).toBe(0.25);
   });
 
   test("an empty variable means the default", () => {
@@ -90,6 +93,8 @@ describe("loadConfig", () => {
     ["boolean that is not one", { MEDIANEST_TRUST_PROXY: "maybe" }, "MEDIANEST_TRUST_PROXY", /true or false/],
     ["tiny body limit", { MEDIANEST_BODY_LIMIT: "10" }, "MEDIANEST_BODY_LIMIT", /at least 1024/],
     ["negative connect timeout", { MEDIANEST_DATABASE_CONNECT_TIMEOUT: "-5" }, "MEDIANEST_DATABASE_CONNECT_TIMEOUT", /negative/],
+    ["zero SSE heartbeat", { MEDIANEST_SSE_HEARTBEAT: "0" }, "MEDIANEST_SSE_HEARTBEAT", /more than 0/],
+    ["SSE heartbeat past the idle timeout", { MEDIANEST_SSE_HEARTBEAT: "90" }, "MEDIANEST_SSE_HEARTBEAT", /at most 50/],
     ["zero session days", { MEDIANEST_SESSION_MAX_DAYS: "0" }, "MEDIANEST_SESSION_MAX_DAYS", /positive/],
     ["cluster without DATABASE_URL or REDIS_URL", { MEDIANEST_CLUSTER: "1" }, "MEDIANEST_CLUSTER", /DATABASE_URL.*REDIS_URL/],
     ["cluster without REDIS_URL", { MEDIANEST_CLUSTER: "true", DATABASE_URL: "postgres://db/medianest" }, "MEDIANEST_CLUSTER", /REDIS_URL/],

@@ -113,6 +113,15 @@ export const options = {
     default: "10",
     schema: duration,
   },
+  sseHeartbeat: {
+    env: "MEDIANEST_SSE_HEARTBEAT",
+    description: "Seconds between keep-alive comments on live-update (SSE) streams; keep it below any proxy's idle timeout.",
+    default: "15",
+    schema: z.coerce
+      .number({ error: "must be a number of seconds" })
+      .positive("must be more than 0")
+      .max(50, "must be at most 50 (the server closes connections idle for 60 s)"),
+  },
   sessionIdleDays: {
     env: "MEDIANEST_SESSION_IDLE_DAYS",
     description: "Days of inactivity after which a session ends.",

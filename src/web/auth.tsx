@@ -9,6 +9,7 @@ import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
 import { AccountError, authenticateLocal, completePlexSetup, createSetupAdmin, setupOpen, signInWithPlex, SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";
+import { publishEvent, topics } from "../services/events";
 import { getOidcSettings } from "../services/oidc";
 import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
@@ -144,7 +145,11 @@ export function authRoutes() {
 
   app.post("/logout", allow("user"), async (c) => {
     const session = c.get("session");
-    if (session) await deleteSession(c.get("deps").database, session.idHash);
+    if (session) {
+      const deps = c.get("deps");
+      await deleteSession(deps.database, session.idHash);
+      await publishEvent(deps, topics.user(session.userId), { type: "session-ended", sessionHash: session.idHash });
+    }
     clearSessionCookie(c);
     return redirectTo(c, "/login");
   });
@@ -185,7 +190,11 @@ export function authRoutes() {
     const pending = handle ? await deps.coordination.cache.get<PendingPin>(`plexpin:${handle}`) : undefined;
     const problem = (message: string, status = 200, purpose: "login" | "setup" = pending?.purpose ?? "login") =>
       renderPage(c, "Sign in with Plex", <PlexProblem purpose={purpose} message={message} />, { status });
-    if (!handle || !pending) return problem("This Plex sign-in expired or was already used. Start again.");
+    if (!handle || !pending) {
+      // The Plex popup came back to /auth/plex/return and its own poll finished the sign-in: follow it.
+      if (c.get("user")) return redirectTo(c, "/");
+      return problem("This Plex sign-in expired or was already used. Start again.");
+    }
     const client = await plexTvClient(deps);
     let status;
     try {

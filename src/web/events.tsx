@@ -4,11 +4,15 @@ import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
-import { countUnreadNotifications, listNotificationsSince } from "../store/notifications";
+import { countUnreadNotifications, findLatestNotificationTime, listNotificationsSince } from "../store/notifications";
 
-const HEARTBEAT_MS = 15_000;
 // Streams end after this long; the browser reconnects on its own and the session is checked again.
 const MAX_STREAM_MS = 30 * 60_000;
+
+/** The SSE id of a notification: its creation time, which a reconnecting browser sends back as Last-Event-ID. */
+function eventId(createdAtMs: number): string {
+  return `n${String(createdAtMs).padStart(13, "0")}`;
+}
 
 function bell(unread: number): string {
   return `<hx-partial hx-target="#bell-count" hx-swap="innerHTML">${String(BellCount({ unread }))}</hx-partial>`;
@@ -23,7 +27,7 @@ function render(event: DomainEvent): { event?: string; data: string; id?: string
   switch (event.type) {
     case "notification":
       return [
-        { data: bell(event.unread) + toast(event.notification), id: `n${event.notification.createdAt}` },
+        { data: bell(event.unread) + toast(event.notification), id: eventId(event.notification.createdAt) },
         { event: "mn-notifications", data: event.notification.id },
       ];
     case "unread":
@@ -58,6 +62,7 @@ export function eventRoutes() {
     c.header("X-Accel-Buffering", "no");
     c.header("Cache-Control", "no-cache, no-transform");
     const lastEventId = c.req.header("last-event-id") ?? "";
+    const heartbeatMs = deps.config.sseHeartbeat * 1000;
     return streamSSE(c, async (stream) => {
       let closed = false;
       const queue: DomainEvent[] = [];
@@ -83,22 +88,36 @@ export function eventRoutes() {
       try {
         // A reconnecting browser names the last notification it saw; send what it missed.
         const since = /^n(\d{13})$/.exec(lastEventId);
+        let cursor: number;
+        // Caught-up notifications that also arrive live (created while catching up) are sent once.
+        const caughtUp = new Set<string>();
         if (since) {
-          for (const n of await listNotificationsSince(deps.database, user.id, new Date(Number(since[1])))) {
+          cursor = Number(since[1]);
+          const missed = await listNotificationsSince(deps.database, user.id, new Date(cursor));
+          for (const n of missed) {
+            caughtUp.add(n.id);
             const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
-            await stream.writeSSE({ data: toast(live), id: `n${live.createdAt}` });
+            await stream.writeSSE({ data: toast(live), id: eventId(live.createdAt) });
+            cursor = live.createdAt;
           }
+          if (missed.length > 0) await stream.writeSSE({ event: "mn-notifications", data: "missed" });
+        } else {
+          // The browser only sends Last-Event-ID once a message carried an id; give the first connection one,
+          // so a page that has not seen a notification yet still catches up after a dropped stream.
+          // Subscribed already: anything newer than this cursor arrives live.
+          cursor = (await findLatestNotificationTime(deps.database, user.id))?.getTime() ?? 0;
         }
-        await stream.writeSSE({ data: bell(await countUnreadNotifications(deps.database, user.id)) });
+        await stream.writeSSE({ data: bell(await countUnreadNotifications(deps.database, user.id)), id: eventId(cursor) });
         let lastWrite = Date.now();
         while (!closed) {
           const event = queue.shift();
+          if (event?.type === "notification" && caughtUp.has(event.notification.id)) continue;
           if (event) {
             for (const msg of renderOnce(event)) await stream.writeSSE(msg);
             lastWrite = Date.now();
             continue;
           }
-          const idle = HEARTBEAT_MS - (Date.now() - lastWrite);
+          const idle = heartbeatMs - (Date.now() - lastWrite);
           if (idle <= 0) {
             await stream.write(": heartbeat\n\n");
             lastWrite = Date.now();

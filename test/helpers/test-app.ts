@@ -25,6 +25,8 @@ export type Dialect = "sqlite" | "postgres";
 export interface TestAppOptions {
   dialect?: Dialect;
   redis?: boolean;
+  /** Redis key prefix to use instead of a fresh one: apps given the same prefix act as replicas of one deployment. */
+  redisPrefix?: string;
   env?: Record<string, string>;
   fetch?: typeof fetch;
   /** Collect log lines instead of printing them. */
@@ -46,7 +48,7 @@ export const ORIGIN = "http://localhost";
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "medianest-test-"));
   const pg = opts.dialect === "postgres" ? await createTempPostgres() : undefined;
-  const redisPrefix = opts.redis ? testRedisPrefix() : undefined;
+  const redisPrefix = opts.redis ? (opts.redisPrefix ?? testRedisPrefix()) : undefined;
   const config = loadConfig({
     MEDIANEST_DATA_DIR: dataDir,
     MEDIANEST_LOG_LEVEL: "warn",

@@ -49,8 +49,10 @@ export function BaseLayout(props: LayoutProps) {
         <link rel="apple-touch-icon" href="/icon-192.png" />
         <link rel="manifest" href="/manifest.webmanifest" />
         <script src={assetUrl("app.js")}></script>
-        <script src={assetUrl("htmx.js")} defer></script>
-        <script src={assetUrl("hx-sse.js")} defer></script>
+        {/* Not deferred: htmx initialises on a timer once the document is past "loading", and a deferred
+            hx-sse.js still downloading on a cold cache then registers too late and the live stream never starts. */}
+        <script src={assetUrl("htmx.js")}></script>
+        <script src={assetUrl("hx-sse.js")}></script>
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
@@ -77,7 +79,7 @@ export function BaseLayout(props: LayoutProps) {
                     <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" /><path d="M13.7 21a2 2 0 0 1-3.4 0" /></svg>
                     <span class="badge" id="bell-count" aria-live="polite">{BellCount({ unread: props.viewer.unread })}</span>
                   </a>
-                  <a class="icon-btn" href="/account" title="Your account">
+                  <a class="icon-btn account-link" href="/account" title="Your account">
                     {props.viewer.displayName}
                   </a>
                 </>
