@@ -39,4 +39,5 @@ if [ ! -d node_modules ]; then
   bun install --frozen-lockfile >&2
 fi
 
-exec bun test "$@"
+# Suites that build the binary, start servers, databases and browsers need more than the 5 s default.
+exec bun test --timeout 60000 "$@"
