@@ -92,4 +92,24 @@ describe("notification center", () => {
     expect(text).toContain("Mine");
     expect(text).not.toContain("Theirs");
   });
+
+  test("disabling a user ends their open live streams at once", async () => {
+    const member = await givenUser(t.deps);
+    const admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
+    const res = await (await signIn(t, member)).get("/events");
+    const reader = res.body!.getReader();
+    await reader.read();
+    expect((await admin.post(`/admin/users/${member.id}/disable`)).status).toBe(303);
+    const deadline = Date.now() + 3000;
+    let ended = false;
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)]);
+      if (!chunk) break;
+      if (chunk.done) {
+        ended = true;
+        break;
+      }
+    }
+    expect(ended).toBe(true);
+  });
 });

@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { AppDeps } from "../server/deps";
 import { findServerAccess } from "../integrations/plextv/client";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
-import { deleteSessionsByUser } from "../store/sessions";
+import { endUserSessions } from "./sessions";
 import {
   adminExists,
   findUserByPlexId,
@@ -230,7 +230,7 @@ export async function createLocalUser(
 
 /** Change a user's own password after checking the current one; ends their other sessions. */
 export async function changePassword(
-  deps: Pick<AppDeps, "database" | "log">,
+  deps: Pick<AppDeps, "database" | "log" | "coordination">,
   user: User,
   current: string,
   next: string,
@@ -241,6 +241,6 @@ export async function changePassword(
     throw new AccountError("The current password is wrong.", "current");
   }
   await updateUser(deps.database, user.id, { passwordHash: await hashPassword(next) });
-  await deleteSessionsByUser(deps.database, user.id, keepSessionHash);
+  await endUserSessions(deps, user.id, keepSessionHash);
   await audit(deps, actor, "user.password_change", { type: "user", id: user.id });
 }

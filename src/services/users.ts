@@ -1,13 +1,13 @@
 import { and, count, eq } from "drizzle-orm";
 import type { AppDeps } from "../server/deps";
-import { deleteSessionsByUser } from "../store/sessions";
+import { endUserSessions } from "./sessions";
 import { updateUser, type User } from "../store/users";
 import { AccountError } from "./accounts";
 import { audit, type Actor } from "./audit";
 import type { Quotas } from "./auth-settings";
 import type { Permission } from "./permissions";
 
-type Deps = Pick<AppDeps, "database" | "log">;
+type Deps = Pick<AppDeps, "database" | "log" | "coordination">;
 
 async function activeAdminCount(deps: Deps): Promise<number> {
   const { db, tables } = deps.database;
@@ -56,7 +56,7 @@ export async function disableUser(deps: Deps, actor: Actor, target: User): Promi
   if (target.status !== "active") return target;
   await assertNotLastAdmin(deps, target, "Disabling this user");
   const updated = (await updateUser(deps.database, target.id, { status: "disabled" }))!;
-  const ended = await deleteSessionsByUser(deps.database, target.id);
+  const ended = await endUserSessions(deps, target.id);
   await audit(deps, actor, "user.disable", { type: "user", id: target.id }, { username: target.username, sessionsEnded: ended });
   return updated;
 }
@@ -77,7 +77,7 @@ export async function deleteUser(deps: Deps, actor: Actor, target: User): Promis
   if (target.status === "deleted") return target;
   await assertNotLastAdmin(deps, target, "Deleting this user");
   const { db, tables } = deps.database;
-  await deleteSessionsByUser(deps.database, target.id);
+  await endUserSessions(deps, target.id);
   await db.delete(tables.apiTokens).where(eq(tables.apiTokens.userId, target.id));
   const updated = (await updateUser(deps.database, target.id, {
     status: "deleted",

@@ -7,9 +7,9 @@ import { clientIp } from "../server/middleware/session";
 import { AccountError, changePassword } from "../services/accounts";
 import { createApiToken } from "../services/api-tokens";
 import { audit } from "../services/audit";
-import { publishEvent, topics } from "../services/events";
+import { endSession } from "../services/sessions";
 import { deleteApiToken, listApiTokensByUser } from "../store/api-tokens";
-import { deleteSession, listSessionsByUser } from "../store/sessions";
+import { listSessionsByUser } from "../store/sessions";
 import { newPassword } from "./auth";
 import { parseForm } from "./forms";
 import { renderPage } from "./htmx";
@@ -59,9 +59,8 @@ export function accountRoutes() {
     const sessions = await listSessionsByUser(deps.database, user.id);
     const target = sessions.find((s) => publicSessionId(s) === c.req.param("id"));
     if (!target) return c.html(<SessionsTable sessions={sessions} currentHash={c.get("session")?.idHash} csrf={c.get("csrfToken")} />, 404);
-    await deleteSession(deps.database, target.idHash, user.id);
     // Its live stream (on whichever replica) ends now rather than at its next reconnect.
-    await publishEvent(deps, topics.user(user.id), { type: "session-ended", sessionHash: target.idHash });
+    await endSession(deps, user.id, target.idHash);
     await audit(deps, { user, ip: clientIp(c) }, "session.revoke", { type: "user", id: user.id });
     const rest = sessions.filter((s) => s !== target);
     if (!c.req.header("hx-request")) return c.redirect("/account", 303);

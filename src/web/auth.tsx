@@ -9,11 +9,10 @@ import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
 import { AccountError, authenticateLocal, completePlexSetup, createSetupAdmin, setupOpen, signInWithPlex, SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";
-import { publishEvent, topics } from "../services/events";
+import { endSession } from "../services/sessions";
 import { getOidcSettings } from "../services/oidc";
 import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
-import { deleteSession } from "../store/sessions";
 import { parseForm } from "./forms";
 import { renderPage } from "./htmx";
 import { beginSession, clearSessionCookie, redirectTo, safeNext } from "./session-cookie";
@@ -147,8 +146,7 @@ export function authRoutes() {
     const session = c.get("session");
     if (session) {
       const deps = c.get("deps");
-      await deleteSession(deps.database, session.idHash);
-      await publishEvent(deps, topics.user(session.userId), { type: "session-ended", sessionHash: session.idHash });
+      await endSession(deps, session.userId, session.idHash);
     }
     clearSessionCookie(c);
     return redirectTo(c, "/login");
