@@ -44,14 +44,29 @@
     if (document.querySelector("[data-close-if-popup]")) window.close();
   });
 
-  // Popups opened for Plex sign-in are closed when the server says the sign-in finished.
-  document.addEventListener("medianest:close-popup", function () {
-    if (window.__plexPopup && !window.__plexPopup.closed) window.__plexPopup.close();
-  });
+  // The Plex approval page opens in a small popup where the browser allows one, in a new tab otherwise.
   document.addEventListener("click", function (evt) {
     var link = evt.target.closest && evt.target.closest("[data-popup]");
     if (!link) return;
-    var w = window.open(link.href, "plex-auth", "width=600,height=700");
-    if (w) { window.__plexPopup = w; evt.preventDefault(); }
+    if (window.open(link.href, "plex-auth", "width=600,height=700")) evt.preventDefault();
   });
+
+  // Toasts leave on their own after a while; hovering or focusing one keeps it until the pointer or focus leaves.
+  var TOAST_MS = 8000;
+  function scheduleToast(toast) {
+    var timer = setTimeout(function () { toast.remove(); }, TOAST_MS);
+    function hold() { clearTimeout(timer); }
+    function release() { timer = setTimeout(function () { toast.remove(); }, TOAST_MS / 2); }
+    toast.addEventListener("mouseenter", hold);
+    toast.addEventListener("focusin", hold);
+    toast.addEventListener("mouseleave", release);
+    toast.addEventListener("focusout", release);
+  }
+  new MutationObserver(function (records) {
+    records.forEach(function (r) {
+      r.addedNodes.forEach(function (n) {
+        if (n.nodeType === 1 && n.hasAttribute("data-autodismiss")) scheduleToast(n);
+      });
+    });
+  }).observe(document.documentElement, { childList: true, subtree: true });
 })();

@@ -6,10 +6,13 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { savePlexServer } from "../../src/services/auth-settings";
+import { saveKumaIntegration } from "../../src/services/integrations";
 import { notify } from "../../src/services/notifications";
+import { runStatusChecks } from "../../src/services/status";
 import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { findUserByPlexId, type User } from "../../src/store/users";
 import { startFakePlexTv, type FakePlexTv } from "../fakes/plex-tv";
+import { startFakeUptimeKuma } from "../fakes/uptime-kuma";
 import { createTestApp, givenUser, type TestApp } from "../helpers/test-app";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -267,6 +270,37 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await until("the notice to disappear from the member's page", async () => (await text(memberPage, "#notice-banner")) === "");
     await memberContext.close();
     await adminContext.close();
+  });
+
+  test("a monitor going down in Uptime Kuma turns its status tile red without a reload", { timeout: STEP_MS }, async () => {
+    const kuma = startFakeUptimeKuma({ slug: "home", groups: [{ name: "Media", monitors: [{ id: 31, name: "Jellyfin box" }] }] });
+    try {
+      kuma.setBeats(31, [{ status: 1, time: new Date(Date.now() - 60_000), ping: 12 }]);
+      await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home" });
+      await runStatusChecks(t.deps);
+      const context = await newContext(member);
+      const page = await context.newPage();
+      await page.goto("/status");
+      await streamReady(page);
+      const tile = page.locator('[data-tile="kuma:31"]');
+      expect(await tile.getAttribute("data-state")).toBe("up");
+      const upColour = await tile.locator(".pill").evaluate((el) => getComputedStyle(el, "::before").backgroundColor);
+
+      kuma.addBeat(31, { status: 0, time: new Date(), msg: "connect ECONNREFUSED", ping: null });
+      await runStatusChecks(t.deps);
+      await until("the Kuma tile to turn down", async () => (await tile.getAttribute("data-state")) === "down");
+      expect(await tile.textContent()).toContain("connect ECONNREFUSED");
+      const downColour = await tile.locator(".pill").evaluate((el) => getComputedStyle(el, "::before").backgroundColor);
+      expect(downColour).not.toBe(upColour);
+      // Red: the red channel dominates.
+      const [r, g, b] = downColour.match(/\d+/g)!.map(Number);
+      expect(r!).toBeGreaterThan(g! + 60);
+      expect(r!).toBeGreaterThan(b! + 60);
+      expect(page.url()).toBe(`${base}/status`);
+      await context.close();
+    } finally {
+      await kuma.stop();
+    }
   });
 
   test("the theme toggle switches data-theme and the choice survives a reload", { timeout: STEP_MS }, async () => {

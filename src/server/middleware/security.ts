@@ -8,7 +8,7 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       scriptSrc: ["'self'"],
-      // htmx injects its indicator stylesheet; everything else is in /static.
+      // Views use style="" attributes for layout details (widths, progress bars); stylesheets come from /static.
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", "data:"],
       connectSrc: ["'self'"],
