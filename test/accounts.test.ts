@@ -165,6 +165,24 @@ for (const [dialect, redis, available] of variants) {
         expect(users.filter((u) => u.plexId === 2002)).toHaveLength(1);
       });
 
+      test("a poll whose answer was lost (the popup closed first) does not lose the sign-in: the next poll gets it", async () => {
+        plextv.addUser({ token: "popup-token", id: 2102, username: "popup", resources: [SERVER] });
+        const jar = new CookieJar(t);
+        await jar.get("/login");
+        await jar.post("/auth/plex/pin", {}, { "hx-request": "true" });
+        plextv.approvePin(plextv.lastPin()!.id, "popup-token");
+        const before = new Map(jar.cookies);
+        const [a, b] = await Promise.all([jar.get("/auth/plex/poll", { "hx-request": "true" }), jar.get("/auth/plex/poll", { "hx-request": "true" })]);
+        expect([a, b].filter((r) => r.headers.get("hx-redirect") === "/").length).toBeGreaterThanOrEqual(1);
+        jar.cookies = before; // the popup closed before its answer arrived: no session cookie, PIN cookie still there
+        const next = await jar.get("/auth/plex/poll", { "hx-request": "true" });
+        expect(next.headers.get("hx-redirect")).toBe("/");
+        expect(jar.cookies.has("mn_session")).toBe(true);
+        expect((await jar.get("/account")).status).toBe(200);
+        const { users } = await listUsers(t.deps.database);
+        expect(users.filter((u) => u.plexId === 2102)).toHaveLength(1);
+      });
+
       test("a Plex user without access to our server is refused politely and nothing is created", async () => {
         plextv.addUser({ token: "stranger-token", id: 3003, username: "stranger", resources: [{ clientIdentifier: "other-machine", name: "Other", provides: "server" }] });
         const jar = new CookieJar(t);

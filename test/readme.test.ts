@@ -51,7 +51,7 @@ describe("README commands", () => {
     expect(readme).toContain("npm test");
     expect(readme).toContain("./install.sh");
     expect(pkg.scripts.test).toBe("sh test/run.sh");
-    expect(await Bun.file(join(ROOT, "test/run.sh")).text()).toContain('exec bun test "$@"');
+    expect(await Bun.file(join(ROOT, "test/run.sh")).text()).toContain('exec bun test --timeout 60000 "$@"');
   });
 
   test("links the architecture and performance pages", () => {

@@ -13,12 +13,14 @@ import { endSession } from "../services/sessions";
 import { getOidcSettings } from "../services/oidc";
 import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
+import { findUserById } from "../store/users";
 import { parseForm } from "./forms";
 import { renderPage } from "./htmx";
 import { beginSession, clearSessionCookie, redirectTo, safeNext } from "./session-cookie";
 
 const PIN_COOKIE = "mn_pin";
 const PIN_TTL_MS = 15 * 60_000;
+const COMPLETED_PIN_TTL_MS = 2 * 60_000;
 
 interface PendingPin {
   pinId: number;
@@ -26,6 +28,8 @@ interface PendingPin {
   purpose: "login" | "setup";
   next: string;
   authUrl: string;
+  /** Set once the PIN signed someone in; another poll of the same browser then signs in as them too. */
+  completedUserId?: string;
 }
 
 interface PendingSetup {
@@ -189,40 +193,59 @@ export function authRoutes() {
     const problem = (message: string, status = 200, purpose: "login" | "setup" = pending?.purpose ?? "login") =>
       renderPage(c, "Sign in with Plex", <PlexProblem purpose={purpose} message={message} />, { status });
     if (!handle || !pending) {
-      // The Plex popup came back to /auth/plex/return and its own poll finished the sign-in: follow it.
+      // The popup's own poll finished the sign-in and its answer reached this browser: follow it.
       if (c.get("user")) return redirectTo(c, "/");
+      const setup = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
+      if (setup) return renderPage(c, "Choose your server", <ChooseServer servers={setup.servers} csrf={c.get("csrfToken")} />);
       return problem("This Plex sign-in expired or was already used. Start again.");
     }
-    const client = await plexTvClient(deps);
-    let status;
-    try {
-      status = await client.getPin(pending.pinId);
-    } catch (err) {
-      return problem(plexFailure(err), 502);
-    }
-    if (status.expired) {
-      await deps.coordination.cache.delete(`plexpin:${handle}`);
-      return problem("The Plex PIN expired before it was approved. Start again.");
-    }
-    if (!status.authToken) return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={pending.authUrl} />);
-    await deps.coordination.cache.delete(`plexpin:${handle}`);
-    if (pending.purpose === "setup") {
-      try {
-        const account = await client.getUser(status.authToken);
-        const servers = (await client.getResources(status.authToken)).filter((r) => r.owned && r.provides.includes("server"));
-        await deps.coordination.cache.set(`plexsetup:${handle}`, { token: status.authToken, account, servers } satisfies PendingSetup, PIN_TTL_MS);
-        return renderPage(c, "Choose your server", <ChooseServer servers={servers} csrf={c.get("csrfToken")} />);
-      } catch (err) {
-        return problem(plexFailure(err), 502, "setup");
-      }
-    }
-    try {
-      const user = await signInWithPlex(deps, status.authToken, { ip });
+    // The popup (back at /auth/plex/return) and this page may poll at once, and a popup that closes itself can
+    // lose the answer that carried its session cookie: the PIN, once used, signs in whichever poll of this
+    // browser comes next, for a short while.
+    if (pending.completedUserId) {
+      const user = await findUserById(deps.database, pending.completedUserId);
+      if (!user || user.status !== "active") return problem("This Plex sign-in expired or was already used. Start again.");
       deleteCookie(c, PIN_COOKIE, { path: "/" });
       await beginSession(c, user);
       return redirectTo(c, pending.next);
-    } catch (err) {
-      return problem(plexFailure(err), err instanceof SignInRefused ? 403 : 502);
+    }
+    const lock = await deps.coordination.locks.tryAcquire(`plexpin:${handle}`, 15_000);
+    if (!lock) return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={pending.authUrl} />);
+    try {
+      const client = await plexTvClient(deps);
+      let status;
+      try {
+        status = await client.getPin(pending.pinId);
+      } catch (err) {
+        return problem(plexFailure(err), 502);
+      }
+      if (status.expired) {
+        await deps.coordination.cache.delete(`plexpin:${handle}`);
+        return problem("The Plex PIN expired before it was approved. Start again.");
+      }
+      if (!status.authToken) return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={pending.authUrl} />);
+      await deps.coordination.cache.delete(`plexpin:${handle}`);
+      if (pending.purpose === "setup") {
+        try {
+          const account = await client.getUser(status.authToken);
+          const servers = (await client.getResources(status.authToken)).filter((r) => r.owned && r.provides.includes("server"));
+          await deps.coordination.cache.set(`plexsetup:${handle}`, { token: status.authToken, account, servers } satisfies PendingSetup, PIN_TTL_MS);
+          return renderPage(c, "Choose your server", <ChooseServer servers={servers} csrf={c.get("csrfToken")} />);
+        } catch (err) {
+          return problem(plexFailure(err), 502, "setup");
+        }
+      }
+      try {
+        const user = await signInWithPlex(deps, status.authToken, { ip });
+        await deps.coordination.cache.set(`plexpin:${handle}`, { ...pending, completedUserId: user.id } satisfies PendingPin, COMPLETED_PIN_TTL_MS);
+        deleteCookie(c, PIN_COOKIE, { path: "/" });
+        await beginSession(c, user);
+        return redirectTo(c, pending.next);
+      } catch (err) {
+        return problem(plexFailure(err), err instanceof SignInRefused ? 403 : 502);
+      }
+    } finally {
+      await lock.release();
     }
   });
 
