@@ -1,3 +1,4 @@
+import { html, raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { assetUrl } from "../../src/server/assets";
 import { BellCount, NoticeBanner } from "../partials/live";
@@ -27,6 +28,28 @@ const userNav = [
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];
 
+// The parts of every page that never change are rendered once: the layout is on every request's path.
+const HEAD_START = '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">';
+let assetsHtml: string | undefined;
+let brandHtml: string | undefined;
+
+function headAssets(): string {
+  // Scripts are not deferred: htmx initialises on a timer once the document is past "loading", and a deferred
+  // hx-sse.js still downloading on a cold cache then registers too late and the live stream never starts.
+  assetsHtml ??=
+    '<meta name="color-scheme" content="light dark"><meta name="theme-color" content="#e5a00d">' +
+    '<meta name="htmx-config" content="{&quot;defaultTimeout&quot;:15000}">' +
+    `<link rel="stylesheet" href="${assetUrl("app.css")}"><link rel="icon" href="${assetUrl("icon.svg")}" type="image/svg+xml">` +
+    '<link rel="apple-touch-icon" href="/icon-192.png"><link rel="manifest" href="/manifest.webmanifest">' +
+    `<script src="${assetUrl("app.js")}"></script><script src="${assetUrl("htmx.js")}"></script><script src="${assetUrl("hx-sse.js")}"></script>`;
+  return assetsHtml;
+}
+
+function brand(): string {
+  brandHtml ??= `<a class="brand" href="/"><img src="${assetUrl("icon.svg")}" alt="" width="28" height="28">MediaNest</a>`;
+  return brandHtml;
+}
+
 function isCurrent(path: string, href: string): boolean {
   return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
 }
@@ -37,31 +60,16 @@ export function BaseLayout(props: LayoutProps) {
   return (
     <html lang="en">
       <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title === "MediaNest" ? "MediaNest" : `${props.title} · MediaNest`}</title>
-        <meta name="color-scheme" content="light dark" />
-        <meta name="theme-color" content="#e5a00d" />
-        {props.csrfToken ? <meta name="csrf-token" content={props.csrfToken} /> : null}
-        <meta name="htmx-config" content='{"defaultTimeout":15000}' />
-        <link rel="stylesheet" href={assetUrl("app.css")} />
-        <link rel="icon" href={assetUrl("icon.svg")} type="image/svg+xml" />
-        <link rel="apple-touch-icon" href="/icon-192.png" />
-        <link rel="manifest" href="/manifest.webmanifest" />
-        <script src={assetUrl("app.js")}></script>
-        {/* Not deferred: htmx initialises on a timer once the document is past "loading", and a deferred
-            hx-sse.js still downloading on a cold cache then registers too late and the live stream never starts. */}
-        <script src={assetUrl("htmx.js")}></script>
-        <script src={assetUrl("hx-sse.js")}></script>
+        {raw(HEAD_START)}
+        {html`<title>${props.title === "MediaNest" ? "MediaNest" : `${props.title} · MediaNest`}</title>`}
+        {props.csrfToken ? html`<meta name="csrf-token" content="${props.csrfToken}">` : null}
+        {raw(headAssets())}
       </head>
       <body>
         <a class="skip-link" href="#main">Skip to content</a>
         <header class="site-header">
           <div class="bar">
-            <a class="brand" href="/">
-              <img src={assetUrl("icon.svg")} alt="" width="28" height="28" />
-              MediaNest
-            </a>
+            {raw(brand())}
             <nav class="nav" aria-label="Main">
               {nav.map((n) => (
                 <a href={n.href} aria-current={isCurrent(props.path, n.href) ? "page" : undefined}>
