@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { streamSSE } from "hono/streaming";
 import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
@@ -22,8 +21,25 @@ function toast(n: LiveNotification): string {
   return `<hx-partial hx-target="#toasts" hx-swap="beforeend">${String(Toast({ n }))}</hx-partial>`;
 }
 
+interface SseMessage {
+  event?: string;
+  data: string;
+  id?: string;
+}
+
+const encoder = new TextEncoder();
+
+/** Encode one SSE message; every line of data gets its own `data:` field. */
+function encode(m: SseMessage): Uint8Array {
+  let out = "";
+  if (m.id !== undefined) out += `id: ${m.id}\n`;
+  if (m.event) out += `event: ${m.event}\n`;
+  for (const line of m.data.split("\n")) out += `data: ${line}\n`;
+  return encoder.encode(out + "\n");
+}
+
 /** Render what one event sends down a stream: unnamed messages carry partials, named ones ask pages to refresh. */
-function render(event: DomainEvent): { event?: string; data: string; id?: string }[] {
+function render(event: DomainEvent): SseMessage[] {
   switch (event.type) {
     case "notification":
       return [
@@ -41,16 +57,20 @@ function render(event: DomainEvent): { event?: string; data: string; id?: string
   }
 }
 
-// Events for everyone render once, not once per stream.
-const renderCache = new WeakMap<object, ReturnType<typeof render>>();
-function renderOnce(event: DomainEvent) {
+// An event for everyone is rendered and encoded once, then the same bytes go down every stream.
+const renderCache = new WeakMap<object, Uint8Array[]>();
+function renderOnce(event: DomainEvent): Uint8Array[] {
   let out = renderCache.get(event);
   if (!out) {
-    out = render(event);
+    out = render(event).map(encode);
     renderCache.set(event, out);
   }
   return out;
 }
+
+const HEARTBEAT = encoder.encode(": heartbeat\n\n");
+// A browser that stops reading is dropped once this much waits for it; it reconnects and catches up.
+const MAX_BUFFERED_BYTES = 1 << 20;
 
 /** The live stream: one SSE connection per signed-in browser, fed by the user's, admins' and everyone's topics. */
 export function eventRoutes() {
@@ -59,84 +79,100 @@ export function eventRoutes() {
     const deps = c.get("deps");
     const user = c.get("user")!;
     const sessionHash = c.get("session")?.idHash;
-    c.header("X-Accel-Buffering", "no");
-    c.header("Cache-Control", "no-cache, no-transform");
     const lastEventId = c.req.header("last-event-id") ?? "";
     const heartbeatMs = deps.config.sseHeartbeat * 1000;
-    return streamSSE(c, async (stream) => {
-      let closed = false;
-      const queue: DomainEvent[] = [];
-      let wake: (() => void) | undefined;
-      const close = () => {
-        closed = true;
-        wake?.();
-      };
-      const unregister = deps.live.add(close);
-      const onEvent = (message: unknown) => {
-        const event = message as DomainEvent;
-        if (event.type === "session-ended") {
-          if (event.sessionHash === sessionHash) close();
-          return;
-        }
-        queue.push(event);
-        wake?.();
-      };
-      const topicList = [topics.user(user.id), topics.everyone, ...(user.role === "admin" ? [topics.admins] : [])];
-      const unsubscribes = await Promise.all(topicList.map((t) => deps.coordination.pubsub.subscribe(t, onEvent)));
-      stream.onAbort(close);
-      const deadline = setTimeout(close, MAX_STREAM_MS);
+    const topicList = [topics.user(user.id), topics.everyone, ...(user.role === "admin" ? [topics.admins] : [])];
+
+    // A plain stream, written to as events arrive: no loop or promise per stream while it idles.
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let closed = false;
+    let lastWrite = Date.now();
+    // Events that arrive while the opening messages are being prepared wait here, in order.
+    let pending: DomainEvent[] | undefined = [];
+    const caughtUp = new Set<string>();
+    const unsubscribes: (() => Promise<void>)[] = [];
+    let heartbeat: ReturnType<typeof setInterval> | undefined;
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    let unregister = () => {};
+
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      clearTimeout(deadline);
+      unregister();
+      for (const u of unsubscribes) void u().catch(() => {});
       try {
-        // A reconnecting browser names the last notification it saw; send what it missed.
-        const since = /^n(\d{13})$/.exec(lastEventId);
-        let cursor: number;
-        // Caught-up notifications that also arrive live (created while catching up) are sent once.
-        const caughtUp = new Set<string>();
-        if (since) {
-          cursor = Number(since[1]);
-          const missed = await listNotificationsSince(deps.database, user.id, new Date(cursor));
-          for (const n of missed) {
-            caughtUp.add(n.id);
-            const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
-            await stream.writeSSE({ data: toast(live), id: eventId(live.createdAt) });
-            cursor = live.createdAt;
-          }
-          if (missed.length > 0) await stream.writeSSE({ event: "mn-notifications", data: "missed" });
-        } else {
-          // The browser only sends Last-Event-ID once a message carried an id; give the first connection one,
-          // so a page that has not seen a notification yet still catches up after a dropped stream.
-          // Subscribed already: anything newer than this cursor arrives live.
-          cursor = (await findLatestNotificationTime(deps.database, user.id))?.getTime() ?? 0;
-        }
-        await stream.writeSSE({ data: bell(await countUnreadNotifications(deps.database, user.id)), id: eventId(cursor) });
-        let lastWrite = Date.now();
-        while (!closed) {
-          const event = queue.shift();
-          if (event?.type === "notification" && caughtUp.has(event.notification.id)) continue;
-          if (event) {
-            for (const msg of renderOnce(event)) await stream.writeSSE(msg);
-            lastWrite = Date.now();
-            continue;
-          }
-          const idle = heartbeatMs - (Date.now() - lastWrite);
-          if (idle <= 0) {
-            await stream.write(": heartbeat\n\n");
-            lastWrite = Date.now();
-            continue;
-          }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, idle);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          wake = undefined;
-        }
-      } finally {
-        clearTimeout(deadline);
-        unregister();
-        await Promise.all(unsubscribes.map((u) => u().catch(() => {})));
+        controller.close();
+      } catch {
+        // already closed by the client going away
       }
+    };
+    const write = (bytes: Uint8Array) => {
+      if (closed) return;
+      if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return close();
+      controller.enqueue(bytes);
+      lastWrite = Date.now();
+    };
+    const deliver = (event: DomainEvent) => {
+      if (event.type === "notification" && caughtUp.has(event.notification.id)) return;
+      for (const bytes of renderOnce(event)) write(bytes);
+    };
+    const onEvent = (message: unknown) => {
+      const event = message as DomainEvent;
+      if (event.type === "session-ended") {
+        if (event.sessionHash === sessionHash) close();
+        return;
+      }
+      if (pending) pending.push(event);
+      else deliver(event);
+    };
+
+    const body = new ReadableStream<Uint8Array>({
+      start(ctrl) {
+        controller = ctrl;
+      },
+      cancel: close,
+    });
+    unregister = deps.live.add(close);
+    for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
+    c.req.raw.signal.addEventListener("abort", close);
+    deadline = setTimeout(close, MAX_STREAM_MS);
+    heartbeat = setInterval(() => {
+      if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
+    }, heartbeatMs);
+
+    // A reconnecting browser names the last notification it saw; send what it missed.
+    const since = /^n(\d{13})$/.exec(lastEventId);
+    let cursor: number;
+    if (since) {
+      cursor = Number(since[1]);
+      const missed = await listNotificationsSince(deps.database, user.id, new Date(cursor));
+      for (const n of missed) {
+        caughtUp.add(n.id);
+        const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
+        write(encode({ data: toast(live), id: eventId(live.createdAt) }));
+        cursor = live.createdAt;
+      }
+      if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
+    } else {
+      // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
+      // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
+      // anything newer than this cursor arrives live.
+      cursor = (await findLatestNotificationTime(deps.database, user.id))?.getTime() ?? 0;
+    }
+    write(encode({ data: bell(await countUnreadNotifications(deps.database, user.id)), id: eventId(cursor) }));
+    const queued = pending;
+    pending = undefined;
+    for (const event of queued) deliver(event);
+
+    return new Response(body, {
+      headers: {
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-cache, no-transform",
+        "X-Accel-Buffering": "no",
+        Connection: "keep-alive",
+      },
     });
   });
   return app;

@@ -281,5 +281,18 @@ bare Bun.serve ${bareStart.starts.map((x) => fmt(x)).join(", ")}.${errors ? `\n\
   machine with the server, so on few cores both rates are lower than a separate client would see, and other
   load on the machine moves every figure; the ratios are the figures to watch.
 `;
-writeFileSync(join(ROOT, "docs", "performance.md"), doc);
+// Keep the section test/bench/sse.ts writes; this script owns the rest of the file.
+const docPath = join(ROOT, "docs", "performance.md");
+let sseSection = "";
+try {
+  const old = readFileSync(docPath, "utf8");
+  const start = old.indexOf("\n## SSE fan-out\n");
+  if (start >= 0) {
+    const after = old.indexOf("\n## ", start + 1);
+    sseSection = old.slice(start + 1, after >= 0 ? after + 1 : undefined);
+  }
+} catch {
+  // no earlier file
+}
+writeFileSync(docPath, sseSection ? `${doc.replace(/\n*$/, "\n")}\n${sseSection}` : doc);
 console.log("bench: wrote docs/performance.md");

@@ -30,6 +30,11 @@ const adminNav = [{ href: "/admin", label: "Admin" }];
 
 // The parts of every page that never change are rendered once: the layout is on every request's path.
 const HEAD_START = '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">';
+const SKIP_LINK = '<a class="skip-link" href="#main">Skip to content</a>';
+const THEME_TOGGLE = '<button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">◐</button>';
+const BELL_ICON =
+  '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path><path d="M13.7 21a2 2 0 0 1-3.4 0"></path></svg>';
+const FOOTER = '<footer class="site-footer">MediaNest</footer><div id="toasts" class="toasts" aria-live="polite"></div>';
 let assetsHtml: string | undefined;
 let brandHtml: string | undefined;
 
@@ -66,7 +71,7 @@ export function BaseLayout(props: LayoutProps) {
         {raw(headAssets())}
       </head>
       <body>
-        <a class="skip-link" href="#main">Skip to content</a>
+        {raw(SKIP_LINK)}
         <header class="site-header">
           <div class="bar">
             {raw(brand())}
@@ -78,13 +83,11 @@ export function BaseLayout(props: LayoutProps) {
               ))}
             </nav>
             <div class="header-tools">
-              <button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">
-                ◐
-              </button>
+              {raw(THEME_TOGGLE)}
               {props.viewer ? (
                 <>
                   <a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">
-                    <svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" /><path d="M13.7 21a2 2 0 0 1-3.4 0" /></svg>
+                    {raw(BELL_ICON)}
                     <span class="badge" id="bell-count" aria-live="polite">{BellCount({ unread: props.viewer.unread })}</span>
                   </a>
                   <a class="icon-btn account-link" href="/account" title="Your account">
@@ -100,8 +103,7 @@ export function BaseLayout(props: LayoutProps) {
           <div id="alerts" aria-live="assertive"></div>
           {props.children}
         </main>
-        <footer class="site-footer">MediaNest</footer>
-        <div id="toasts" class="toasts" aria-live="polite"></div>
+        {raw(FOOTER)}
         {props.viewer ? <div id="live" hx-sse:connect="/events" hx-swap="none" hidden></div> : null}
       </body>
     </html>
