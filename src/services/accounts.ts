@@ -118,7 +118,7 @@ export async function completePlexSetup(
 }
 
 /** Pick a username not yet taken, based on the wanted one. */
-async function freeUsername(deps: Pick<AppDeps, "database">, wanted: string): Promise<string> {
+export async function freeUsername(deps: Pick<AppDeps, "database">, wanted: string): Promise<string> {
   const base = wanted.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "user";
   for (let i = 0; i < 50; i++) {
     const candidate = i === 0 ? base : `${base}-${i + 1}`;

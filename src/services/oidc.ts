@@ -15,8 +15,8 @@ import type { Cache } from "../coordination/types";
 import { IntegrationError, requestJson, type IntegrationErrorKind, type IntegrationObserver } from "../integrations/http";
 import type { AppDeps } from "../server/deps";
 import { listSettings, upsertSetting } from "../store/settings";
-import { findUserByOidc, findUserByUsername, insertUser, listUsers, updateUser, type User } from "../store/users";
-import { SignInRefused } from "./accounts";
+import { findUserByOidc, insertUser, listUsers, updateUser, type User } from "../store/users";
+import { freeUsername, SignInRefused } from "./accounts";
 import { alertAdminsOfNewUser } from "./admin-alerts";
 import { audit, type Actor } from "./audit";
 import { getAuthSettings } from "./auth-settings";
@@ -433,15 +433,6 @@ async function withUserinfo(deps: OidcDeps, settings: OidcSettings, discovery: O
   // The ID token's own claims were checked; UserInfo may only add to them.
   for (const [k, v] of Object.entries(claims)) merged[k] = v;
   return merged;
-}
-
-async function freeUsername(deps: Pick<AppDeps, "database">, wanted: string): Promise<string> {
-  const base = wanted.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "user";
-  for (let i = 0; i < 50; i++) {
-    const candidate = i === 0 ? base : `${base}-${i + 1}`;
-    if (!(await findUserByUsername(deps.database, candidate))) return candidate;
-  }
-  return `${base}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 function wantedUsername(claims: Claims, sub: string): string {

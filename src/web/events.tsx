@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppDeps, AppEnv } from "../server/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
 import { countUnreadNotifications, findLatestNotificationTime, listNotificationsSince } from "../store/notifications";
 
@@ -72,107 +72,126 @@ const HEARTBEAT = encoder.encode(": heartbeat\n\n");
 // A browser that stops reading is dropped once this much waits for it; it reconnects and catches up.
 const MAX_BUFFERED_BYTES = 1 << 20;
 
+interface StreamOwner {
+  userId: string;
+  isAdmin: boolean;
+  sessionHash: string | undefined;
+  lastEventId: string;
+  signal: AbortSignal;
+}
+
+/**
+ * Open one live stream. Kept apart from the handler so a stream's closures hold only what they use, not the
+ * request's context: with thousands of open streams that is most of their memory.
+ */
+async function openLiveStream(deps: AppDeps, owner: StreamOwner): Promise<Response> {
+  const heartbeatMs = deps.config.sseHeartbeat * 1000;
+  const topicList = [topics.user(owner.userId), topics.everyone, ...(owner.isAdmin ? [topics.admins] : [])];
+
+  // A plain stream, written to as events arrive: no loop or promise per stream while it idles.
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let closed = false;
+  let lastWrite = Date.now();
+  // Events that arrive while the opening messages are being prepared wait here, in order.
+  let pending: DomainEvent[] | undefined = [];
+  const caughtUp = new Set<string>();
+  const unsubscribes: (() => Promise<void>)[] = [];
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let deadline: ReturnType<typeof setTimeout> | undefined;
+  let unregister = () => {};
+
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    clearTimeout(deadline);
+    unregister();
+    for (const u of unsubscribes) void u().catch(() => {});
+    try {
+      controller.close();
+    } catch {
+      // already closed by the client going away
+    }
+  };
+  const write = (bytes: Uint8Array) => {
+    if (closed) return;
+    if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return close();
+    controller.enqueue(bytes);
+    lastWrite = Date.now();
+  };
+  const deliver = (event: DomainEvent) => {
+    if (event.type === "notification" && caughtUp.has(event.notification.id)) return;
+    for (const bytes of renderOnce(event)) write(bytes);
+  };
+  const onEvent = (message: unknown) => {
+    const event = message as DomainEvent;
+    if (event.type === "session-ended") {
+      if (event.sessionHash === owner.sessionHash) close();
+      return;
+    }
+    if (pending) pending.push(event);
+    else deliver(event);
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(ctrl) {
+      controller = ctrl;
+    },
+    cancel: close,
+  });
+  unregister = deps.live.add(close);
+  for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
+  owner.signal.addEventListener("abort", close);
+  deadline = setTimeout(close, MAX_STREAM_MS);
+  heartbeat = setInterval(() => {
+    if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
+  }, heartbeatMs);
+
+  // A reconnecting browser names the last notification it saw; send what it missed.
+  const since = /^n(\d{13})$/.exec(owner.lastEventId);
+  let cursor: number;
+  if (since) {
+    cursor = Number(since[1]);
+    const missed = await listNotificationsSince(deps.database, owner.userId, new Date(cursor));
+    for (const n of missed) {
+      caughtUp.add(n.id);
+      const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
+      write(encode({ data: toast(live), id: eventId(live.createdAt) }));
+      cursor = live.createdAt;
+    }
+    if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
+  } else {
+    // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
+    // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
+    // anything newer than this cursor arrives live.
+    cursor = (await findLatestNotificationTime(deps.database, owner.userId))?.getTime() ?? 0;
+  }
+  write(encode({ data: bell(await countUnreadNotifications(deps.database, owner.userId)), id: eventId(cursor) }));
+  const queued = pending;
+  pending = undefined;
+  for (const event of queued) deliver(event);
+
+  return new Response(body, {
+    headers: {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      "X-Accel-Buffering": "no",
+      Connection: "keep-alive",
+    },
+  });
+}
+
 /** The live stream: one SSE connection per signed-in browser, fed by the user's, admins' and everyone's topics. */
 export function eventRoutes() {
   const app = new Hono<AppEnv>();
-  app.get("/events", allow("user"), async (c) => {
-    const deps = c.get("deps");
+  app.get("/events", allow("user"), (c) => {
     const user = c.get("user")!;
-    const sessionHash = c.get("session")?.idHash;
-    const lastEventId = c.req.header("last-event-id") ?? "";
-    const heartbeatMs = deps.config.sseHeartbeat * 1000;
-    const topicList = [topics.user(user.id), topics.everyone, ...(user.role === "admin" ? [topics.admins] : [])];
-
-    // A plain stream, written to as events arrive: no loop or promise per stream while it idles.
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    let closed = false;
-    let lastWrite = Date.now();
-    // Events that arrive while the opening messages are being prepared wait here, in order.
-    let pending: DomainEvent[] | undefined = [];
-    const caughtUp = new Set<string>();
-    const unsubscribes: (() => Promise<void>)[] = [];
-    let heartbeat: ReturnType<typeof setInterval> | undefined;
-    let deadline: ReturnType<typeof setTimeout> | undefined;
-    let unregister = () => {};
-
-    const close = () => {
-      if (closed) return;
-      closed = true;
-      clearInterval(heartbeat);
-      clearTimeout(deadline);
-      unregister();
-      for (const u of unsubscribes) void u().catch(() => {});
-      try {
-        controller.close();
-      } catch {
-        // already closed by the client going away
-      }
-    };
-    const write = (bytes: Uint8Array) => {
-      if (closed) return;
-      if ((controller.desiredSize ?? 0) < -MAX_BUFFERED_BYTES) return close();
-      controller.enqueue(bytes);
-      lastWrite = Date.now();
-    };
-    const deliver = (event: DomainEvent) => {
-      if (event.type === "notification" && caughtUp.has(event.notification.id)) return;
-      for (const bytes of renderOnce(event)) write(bytes);
-    };
-    const onEvent = (message: unknown) => {
-      const event = message as DomainEvent;
-      if (event.type === "session-ended") {
-        if (event.sessionHash === sessionHash) close();
-        return;
-      }
-      if (pending) pending.push(event);
-      else deliver(event);
-    };
-
-    const body = new ReadableStream<Uint8Array>({
-      start(ctrl) {
-        controller = ctrl;
-      },
-      cancel: close,
-    });
-    unregister = deps.live.add(close);
-    for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
-    c.req.raw.signal.addEventListener("abort", close);
-    deadline = setTimeout(close, MAX_STREAM_MS);
-    heartbeat = setInterval(() => {
-      if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
-    }, heartbeatMs);
-
-    // A reconnecting browser names the last notification it saw; send what it missed.
-    const since = /^n(\d{13})$/.exec(lastEventId);
-    let cursor: number;
-    if (since) {
-      cursor = Number(since[1]);
-      const missed = await listNotificationsSince(deps.database, user.id, new Date(cursor));
-      for (const n of missed) {
-        caughtUp.add(n.id);
-        const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
-        write(encode({ data: toast(live), id: eventId(live.createdAt) }));
-        cursor = live.createdAt;
-      }
-      if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
-    } else {
-      // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
-      // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
-      // anything newer than this cursor arrives live.
-      cursor = (await findLatestNotificationTime(deps.database, user.id))?.getTime() ?? 0;
-    }
-    write(encode({ data: bell(await countUnreadNotifications(deps.database, user.id)), id: eventId(cursor) }));
-    const queued = pending;
-    pending = undefined;
-    for (const event of queued) deliver(event);
-
-    return new Response(body, {
-      headers: {
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-cache, no-transform",
-        "X-Accel-Buffering": "no",
-        Connection: "keep-alive",
-      },
+    return openLiveStream(c.get("deps"), {
+      userId: user.id,
+      isAdmin: user.role === "admin",
+      sessionHash: c.get("session")?.idHash,
+      lastEventId: c.req.header("last-event-id") ?? "",
+      signal: c.req.raw.signal,
     });
   });
   return app;

@@ -101,3 +101,27 @@ export function Empty(props: { title: string; children?: Child }) {
     </div>
   );
 }
+
+/** Page links under a table: "N things · page X of Y" with Previous and Next. */
+export function Pager(props: { total: number; noun: string; page: number; pageSize: number; link: (page: number) => string }) {
+  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
+  return (
+    <nav class="pager" aria-label="Pages">
+      <span class="muted">
+        {props.total} {props.noun} · page {props.page} of {pages}
+      </span>
+      <span class="row">
+        {props.page > 1 ? (
+          <a class="btn btn-small" href={props.link(props.page - 1)}>
+            Previous
+          </a>
+        ) : null}
+        {props.page < pages ? (
+          <a class="btn btn-small" href={props.link(props.page + 1)}>
+            Next
+          </a>
+        ) : null}
+      </span>
+    </nav>
+  );
+}

@@ -4,7 +4,7 @@ import type { AuthSettings } from "../../src/services/auth-settings";
 import type { OidcSettings } from "../../src/services/oidc";
 import { PERMISSION_LABELS, PERMISSIONS } from "../../src/services/permissions";
 import type { FieldErrors, FormValues } from "../../src/web/forms";
-import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../components/form";
+import { Checkbox, CsrfField, Empty, Field, FormError, Pager, Select } from "../components/form";
 import { formatDate } from "../components/format";
 
 /** The admin overview: where each admin task lives. */
@@ -115,7 +115,6 @@ export function UsersPage(props: { users: User[]; total: number; page: number; p
 
 /** The users table and pager. */
 export function UsersTable(props: { users: User[]; total: number; page: number; pageSize: number; q: string; role: string; status: string }) {
-  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   const link = (page: number) => `/admin/users?${new URLSearchParams({ q: props.q, role: props.role, status: props.status, page: String(page) })}`;
   return (
     <div id="users-table">
@@ -149,23 +148,7 @@ export function UsersTable(props: { users: User[]; total: number; page: number; 
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        <span class="muted">
-          {props.total} users · page {props.page} of {pages}
-        </span>
-        <span class="row">
-          {props.page > 1 ? (
-            <a class="btn btn-small" href={link(props.page - 1)}>
-              Previous
-            </a>
-          ) : null}
-          {props.page < pages ? (
-            <a class="btn btn-small" href={link(props.page + 1)}>
-              Next
-            </a>
-          ) : null}
-        </span>
-      </nav>
+      <Pager total={props.total} noun="users" page={props.page} pageSize={props.pageSize} link={link} />
     </div>
   );
 }
@@ -324,7 +307,6 @@ export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: Oidc
 
 /** The audit log with filters and paging. */
 export function AuditPage(props: { entries: AuditEntry[]; total: number; page: number; pageSize: number; action: string; actions: string[] }) {
-  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   const link = (page: number) => `/admin/audit?${new URLSearchParams({ action: props.action, page: String(page) })}`;
   return (
     <section aria-labelledby="audit-title">
@@ -365,15 +347,7 @@ export function AuditPage(props: { entries: AuditEntry[]; total: number; page: n
           </table>
         </div>
       )}
-      <nav class="pager" aria-label="Pages">
-        <span class="muted">
-          {props.total} entries · page {props.page} of {pages}
-        </span>
-        <span class="row">
-          {props.page > 1 ? <a class="btn btn-small" href={link(props.page - 1)}>Previous</a> : null}
-          {props.page < pages ? <a class="btn btn-small" href={link(props.page + 1)}>Next</a> : null}
-        </span>
-      </nav>
+      <Pager total={props.total} noun="entries" page={props.page} pageSize={props.pageSize} link={link} />
     </section>
   );
 }

@@ -1,10 +1,9 @@
 import type { Notification } from "../../src/store/notifications";
-import { CsrfField, Empty } from "../components/form";
+import { CsrfField, Empty, Pager } from "../components/form";
 import { formatDate } from "../components/format";
 
 /** The notification list; refreshes itself when the live stream says something changed. */
 export function NotificationList(props: { items: Notification[]; total: number; page: number; pageSize: number; csrf?: string }) {
-  const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   return (
     <div id="notification-list" hx-get={`/notifications?page=${props.page}`} hx-trigger="mn-notifications from:#live" hx-select="#notification-list" hx-swap="outerHTML">
       {props.items.length === 0 ? (
@@ -48,15 +47,7 @@ export function NotificationList(props: { items: Notification[]; total: number; 
           ))}
         </ul>
       )}
-      <nav class="pager" aria-label="Pages">
-        <span class="muted">
-          {props.total} notifications · page {props.page} of {pages}
-        </span>
-        <span class="row">
-          {props.page > 1 ? <a class="btn btn-small" href={`/notifications?page=${props.page - 1}`}>Previous</a> : null}
-          {props.page < pages ? <a class="btn btn-small" href={`/notifications?page=${props.page + 1}`}>Next</a> : null}
-        </span>
-      </nav>
+      <Pager total={props.total} noun="notifications" page={props.page} pageSize={props.pageSize} link={(p) => `/notifications?page=${p}`} />
     </div>
   );
 }
