@@ -11,19 +11,26 @@ export function isFragmentRequest(c: Context<AppEnv>): boolean {
 }
 
 /** Answer with the fragment for htmx requests and the full page otherwise, so deep links and no-JS work. */
-export async function renderPage(c: Context<AppEnv>, title: string, content: JSX.Element, opts: { status?: number; fragment?: JSX.Element } = {}) {
+export async function renderPage(
+  c: Context<AppEnv>,
+  title: string,
+  content: JSX.Element,
+  opts: { status?: number; fragment?: JSX.Element; /** Read nothing from the database (it may be what failed). */ offline?: boolean } = {},
+) {
   const status = (opts.status ?? 200) as 200;
   if (isFragmentRequest(c)) return c.html(opts.fragment ?? content, status);
   const user = c.get("user");
   const deps = c.get("deps");
-  const [unread, notice] = await Promise.all([user ? countUnreadNotifications(deps.database, user.id) : 0, getNotice(deps).catch(() => null)]);
+  const [unread, notice] = opts.offline
+    ? [0, null]
+    : await Promise.all([user ? countUnreadNotifications(deps.database, user.id) : 0, getNotice(deps).catch(() => null)]);
   const page = await BaseLayout({
-      title,
-      path: c.req.path,
-      viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread } : undefined,
-      notice,
-      csrfToken: c.get("session")?.csrfToken,
-      children: content,
+    title,
+    path: c.req.path,
+    viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread } : undefined,
+    notice,
+    csrfToken: c.get("session")?.csrfToken,
+    children: content,
   });
   return c.html(`<!DOCTYPE html>${page}`, status);
 }

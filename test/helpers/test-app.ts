@@ -27,6 +27,8 @@ export interface TestAppOptions {
   redis?: boolean;
   /** Redis key prefix to use instead of a fresh one: apps given the same prefix act as replicas of one deployment. */
   redisPrefix?: string;
+  /** Reach PostgreSQL and Redis through other addresses (e.g. a proxy a test can cut): host:port → host:port. */
+  via?: { postgres?: string; redis?: string };
   env?: Record<string, string>;
   fetch?: typeof fetch;
   /** Collect log lines instead of printing them. */
@@ -44,6 +46,13 @@ export interface TestApp {
 
 export const ORIGIN = "http://localhost";
 
+function reroute(url: string, hostPort: string | undefined): string {
+  if (!hostPort) return url;
+  const u = new URL(url);
+  u.host = hostPort;
+  return u.toString();
+}
+
 /** Build a full app on a migrated throwaway database, memory or Redis coordination, fakes injected. */
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "medianest-test-"));
@@ -56,9 +65,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     ...(opts.redis ? { REDIS_URL: REDIS_TEST_URL } : {}),
     ...opts.env,
   });
-  const database = pg ? await openPostgres(pg.url, { timeoutMs: 5000, max: 4 }) : openSqlite(join(dataDir, "medianest.db"));
+  const database = pg ? await openPostgres(reroute(pg.url, opts.via?.postgres), { timeoutMs: 5000, max: 4 }) : openSqlite(join(dataDir, "medianest.db"));
   await migrate(database);
-  const coordination = await createCoordination(config.redisUrl, redisPrefix ? { keyPrefix: redisPrefix } : {});
+  const coordination = await createCoordination(config.redisUrl && reroute(config.redisUrl, opts.via?.redis), redisPrefix ? { keyPrefix: redisPrefix } : {});
   const logLines = opts.logLines;
   const metrics = createMetrics();
   const deps: AppDeps = {

@@ -10,7 +10,8 @@ export function securityHeaders(): MiddlewareHandler<AppEnv> {
       scriptSrc: ["'self'"],
       // Views use style="" attributes for layout details (widths, progress bars); stylesheets come from /static.
       styleSrc: ["'self'", "'unsafe-inline'"],
-      imgSrc: ["'self'", "data:"],
+      // Plex account avatars come from plex.tv; every other image is ours (Plex posters go through /img/plex).
+      imgSrc: ["'self'", "data:", "https://plex.tv", "https://*.plex.tv"],
       connectSrc: ["'self'"],
       formAction: ["'self'", "https://app.plex.tv"],
       frameAncestors: ["'none'"],
