@@ -68,8 +68,14 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect((await dead.request("/healthz")).status).toBe(200);
 
         const page = await dead.request("/");
-        expect(page.status).toBe(500);
-        expect(await page.text()).toContain("MediaNest hit an unexpected error");
+        if (dialect === "postgres") {
+          // An ended pool is an unreachable database: a clear 503 (test/outage.test.ts cuts a live one).
+          expect(page.status).toBe(503);
+          expect(await page.text()).toContain("MediaNest cannot reach its database right now");
+        } else {
+          expect(page.status).toBe(500);
+          expect(await page.text()).toContain("MediaNest hit an unexpected error");
+        }
       } finally {
         await dead.close();
       }
