@@ -3,7 +3,7 @@ import type { Session } from "../../src/store/sessions";
 import type { User } from "../../src/store/users";
 import type { FieldErrors } from "../../src/web/forms";
 import { CsrfField, Empty, Field, FormError } from "../components/form";
-import { formatDate } from "../components/format";
+import { Ago } from "../components/format";
 
 /** Describe a browser from its user agent in a few words. */
 export function describeDevice(ua: string): string {
@@ -41,7 +41,7 @@ export function SessionsTable(props: { sessions: Session[]; currentHash?: string
                 {s.idHash === props.currentHash ? <span class="pill"> this browser</span> : null}
               </td>
               <td class="hide-sm mono">{s.ip}</td>
-              <td>{formatDate(s.lastSeenAt)}</td>
+              <td class="nowrap"><Ago at={s.lastSeenAt} /></td>
               <td>
                 {s.idHash === props.currentHash ? null : (
                   <form method="post" action={`/account/sessions/${publicSessionId(s)}/revoke`} hx-post={`/account/sessions/${publicSessionId(s)}/revoke`} hx-target="#sessions" hx-swap="outerHTML">
@@ -92,7 +92,7 @@ export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; create
                 <tr>
                   <td>{t.name}</td>
                   <td class="mono">…{t.lastChars}</td>
-                  <td class="hide-sm">{t.lastUsedAt ? formatDate(t.lastUsedAt) : "never"}</td>
+                  <td class="hide-sm nowrap">{t.lastUsedAt ? <Ago at={t.lastUsedAt} /> : "never"}</td>
                   <td>
                     <form method="post" action={`/account/tokens/${t.id}/revoke`} hx-post={`/account/tokens/${t.id}/revoke`} hx-target="#tokens" hx-swap="outerHTML">
                       <CsrfField token={props.csrf} />

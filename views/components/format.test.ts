@@ -1,0 +1,14 @@
+import { expect, test } from "bun:test";
+import { formatAgo, formatDate } from "./format";
+
+test("formatAgo says how long ago in words, and the date beyond a week", () => {
+  const now = Date.parse("2026-11-22T12:00:00Z");
+  expect(formatAgo(new Date(now - 20_000), now)).toBe("just now");
+  expect(formatAgo(new Date(now - 5 * 60_000), now)).toBe("5 min ago");
+  expect(formatAgo(new Date(now - 3 * 3_600_000), now)).toBe("3 h ago");
+  expect(formatAgo(new Date(now - 26 * 3_600_000), now)).toBe("1 day ago");
+  expect(formatAgo(new Date(now - 3 * 86_400_000), now)).toBe("3 days ago");
+  expect(formatAgo(new Date(now - 9 * 86_400_000), now)).toBe("2026-11-13 12:00 UTC");
+  expect(formatAgo(new Date(now + 60_000), now)).toBe("just now");
+  expect(formatDate(null)).toBe("");
+});
