@@ -38,7 +38,8 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     throw new CliError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
-  deps.jobs.start();
+  // Setting up the schedules takes a few milliseconds; the first requests should not wait behind them.
+  const jobsStart = setTimeout(() => deps.jobs.start(), 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
 
@@ -56,6 +57,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
       log.warn("in-flight requests did not finish in time; closing them");
       await server.stop(true);
     }
+    clearTimeout(jobsStart);
     await deps.jobs.stop();
     await deps.coordination.close().catch(() => {});
     await deps.database.close().catch(() => {});
