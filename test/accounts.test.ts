@@ -391,9 +391,9 @@ for (const [dialect, redis, available] of variants) {
       test("admins create local users; a taken name is a field error", async () => {
         const owner = (await listUsers(t.deps.database, { role: "admin" })).users[0]!;
         const admin = await signIn(t, owner);
-        const ok = await admin.post("/admin/users/new", { username: "kid", displayName: "Kid", password: "kid-password-1", role: "user" });
+        const ok = await admin.post("/admin/new-user", { username: "kid", displayName: "Kid", password: "kid-password-1", role: "user" });
         expect(ok.status).toBe(303);
-        const taken = await admin.post("/admin/users/new", { username: "KID", password: "kid-password-1", role: "user" });
+        const taken = await admin.post("/admin/new-user", { username: "KID", password: "kid-password-1", role: "user" });
         expect(taken.status).toBe(422);
         expect(await taken.text()).toContain("That user name is taken.");
         const kid = new CookieJar(t);

@@ -46,7 +46,7 @@ describe("notification center", () => {
 
     expect((await b.post(`/notifications/${first.id}/read`, {}, { "hx-request": "true" })).status).toBe(200);
     expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(1);
-    expect((await b.post("/notifications/read-all")).status).toBe(303);
+    expect((await b.post("/notifications/all/read")).status).toBe(303);
     expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(0);
     expect((await b.post(`/notifications/${first.id}/delete`)).status).toBe(303);
     const after = await (await b.get("/notifications")).text();

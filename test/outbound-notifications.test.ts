@@ -78,7 +78,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   });
 
   test("webhook: notify() queues a delivery and the worker POSTs {event, title, body, link, user, sentAt} with the Authorization header", async () => {
-    const created = await b.post("/account/notifications/new/webhook", {
+    const created = await b.post("/account/new-target/webhook", {
       name: "Home Assistant",
       url: `${receiver.url}/hook/s3cr3t-path?key=abc`,
       authorization: "Bearer hook-token-123",
@@ -183,7 +183,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   test("email: sent over SMTP with AUTH; From, To, Subject and body arrive; wrong credentials are reported", async () => {
     const smtp = await startSmtp({ auth: { user: "mailer", pass: "smtp-pass-987" } });
     try {
-      const created = await b.post("/account/notifications/new/email", {
+      const created = await b.post("/account/new-target/email", {
         name: "My inbox",
         host: "127.0.0.1",
         port: String(smtp.port),
@@ -214,7 +214,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
       expect(smtp.messages).toHaveLength(2);
       expect(smtp.messages[1]!.raw).toMatch(/^Subject: MediaNest test notification\r$/m);
 
-      await b.post("/account/notifications/new/email", {
+      await b.post("/account/new-target/email", {
         name: "Wrong password",
         host: "127.0.0.1",
         port: String(smtp.port),
@@ -276,10 +276,10 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   test("secrets are stored encrypted and never appear in pages", async () => {
     const smtp = { host: "127.0.0.1", port: "2525", security: "starttls", from: "a@example.com", to: "b@example.com" };
     const secrets = ["s3cr3t-webhook-path", "Bearer hook-auth-value", "discord-token-XYZ", "tk_ntfy_token_value", "secret-topic-xyz", "smtp-password-value"];
-    expect((await b.post("/account/notifications/new/webhook", { name: "Hook", url: `https://hooks.example/s3cr3t-webhook-path`, authorization: "Bearer hook-auth-value", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/notifications/new/discord", { name: "Disco", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/notifications/new/ntfy", { name: "Phone", server: "https://ntfy.sh", topic: "secret-topic-xyz", token: "tk_ntfy_token_value", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/notifications/new/email", { name: "Mail", ...smtp, user: "me", password: "smtp-password-value", events: "announcement" })).status).toBe(303);
+    expect((await b.post("/account/new-target/webhook", { name: "Hook", url: `https://hooks.example/s3cr3t-webhook-path`, authorization: "Bearer hook-auth-value", events: "announcement" })).status).toBe(303);
+    expect((await b.post("/account/new-target/discord", { name: "Disco", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" })).status).toBe(303);
+    expect((await b.post("/account/new-target/ntfy", { name: "Phone", server: "https://ntfy.sh", topic: "secret-topic-xyz", token: "tk_ntfy_token_value", events: "announcement" })).status).toBe(303);
+    expect((await b.post("/account/new-target/email", { name: "Mail", ...smtp, user: "me", password: "smtp-password-value", events: "announcement" })).status).toBe(303);
 
     const raw = t.deps.database.sqlite!.query("select kind, config_enc from notification_targets").all() as { kind: string; config_enc: string }[];
     expect(raw).toHaveLength(4);
@@ -297,10 +297,10 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     expect(page).toContain("set (hidden)");
 
     // A form sent back with errors does not echo the secret fields either.
-    const bad = await b.post("/account/notifications/new/discord", { name: "", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" });
+    const bad = await b.post("/account/new-target/discord", { name: "", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" });
     expect(bad.status).toBe(422);
     expect(await bad.text()).not.toContain("discord-token-XYZ");
-    const badMail = await b.post("/account/notifications/new/email", { name: "Mail", ...smtp, port: "0", user: "me", password: "smtp-password-value", events: "announcement" });
+    const badMail = await b.post("/account/new-target/email", { name: "Mail", ...smtp, port: "0", user: "me", password: "smtp-password-value", events: "announcement" });
     expect(badMail.status).toBe(422);
     expect(await badMail.text()).not.toContain("smtp-password-value");
   });
@@ -343,15 +343,15 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
       ["webhook", { name: "x", url: "https://example.com/", events: ["admin.user_created"] }, "events", "Only administrators can receive administrator events."],
     ];
     for (const [kind, form, field, message] of cases) {
-      const res = await b.post(`/account/notifications/new/${kind}`, form);
+      const res = await b.post(`/account/new-target/${kind}`, form);
       const html = await res.text();
       expect([kind, field, res.status]).toEqual([kind, field, 422]);
       expect(html).toContain(message);
       if (field !== "events" && field !== "security") expect(html).toMatch(new RegExp(`id="f-${field}"[^>]*aria-invalid="true"`));
     }
     expect(await listNotificationTargetsByUser(t.deps.database, user.id)).toHaveLength(0);
-    expect((await b.get("/account/notifications/new/sms")).status).toBe(404);
-    expect((await b.post("/account/notifications/new/sms", { name: "x" })).status).toBe(404);
+    expect((await b.get("/account/new-target/sms")).status).toBe(404);
+    expect((await b.post("/account/new-target/sms", { name: "x" })).status).toBe(404);
 
     const target = await addTarget(t, user, { kind: "webhook", config: { url: receiver.url } }, ["announcement"], "Keep");
     const bad = await b.post(`/account/notifications/${target.id}`, { name: "", events: "announcement" }, htmx);
@@ -364,16 +364,16 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   });
 
   test("admin events: only admins may choose them, and a new account reaches the admins' targets", async () => {
-    const memberForm = await (await b.get("/account/notifications/new/webhook")).text();
+    const memberForm = await (await b.get("/account/new-target/webhook")).text();
     expect(memberForm).not.toContain("admin.user_created");
     const admin = await givenUser(t.deps, { role: "admin", displayName: "Owner" });
     const ab = await signIn(t, admin);
-    const adminForm = await (await ab.get("/account/notifications/new/webhook")).text();
+    const adminForm = await (await ab.get("/account/new-target/webhook")).text();
     expect(adminForm).toContain('value="admin.user_created"');
     expect(adminForm).toContain('value="admin.delivery_failed"');
-    expect((await ab.post("/account/notifications/new/webhook", { name: "Ops", url: `${receiver.url}/ops`, events: ["admin.user_created"] })).status).toBe(303);
+    expect((await ab.post("/account/new-target/webhook", { name: "Ops", url: `${receiver.url}/ops`, events: ["admin.user_created"] })).status).toBe(303);
 
-    const created = await ab.post("/admin/users/new", { username: "newbie", displayName: "New Person", password: "long-enough-pw-1", role: "user" });
+    const created = await ab.post("/admin/new-user", { username: "newbie", displayName: "New Person", password: "long-enough-pw-1", role: "user" });
     expect(created.status).toBe(303);
     await drain(t);
     expect(receiver.requests).toHaveLength(1);

@@ -47,6 +47,12 @@ describe("route access rules", () => {
     await plextv.stop();
   });
 
+  test("the route table fits Hono's RegExpRouter (no static segment beside a parameter), so matching stays one regex", async () => {
+    await t.request("/healthz");
+    const router = t.app.router as unknown as { activeRouter?: { name: string } };
+    expect(router.activeRouter?.name).toBe("RegExpRouter");
+  });
+
   test("every route declares who may call it", () => {
     expect(routes.length).toBeGreaterThan(20);
     const undeclared = routes.filter((r) => !r.access).map((r) => `${r.method} ${r.path}`);

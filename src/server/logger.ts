@@ -11,14 +11,37 @@ export type LogLevel = keyof typeof levels;
 
 /** Create a JSON-lines logger that drops entries below minLevel; `write` is injectable for tests. */
 export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel) => void): Logger {
-  const out =
-    write ??
-    ((line: string, level: LogLevel) => {
-      (levels[level] >= levels.warn ? process.stderr : process.stdout).write(line + "\n");
-    });
+  const out = write ?? writeStdio();
   const log = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (levels[level] < levels[minLevel]) return;
     out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }), level);
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+}
+
+// Lines for stdout are gathered and written together a few milliseconds later: a write per request line costs a
+// large share of a fast request. Warnings and errors go to stderr at once, after what stdout still holds.
+const FLUSH_MS = 10;
+
+function writeStdio(): (line: string, level: LogLevel) => void {
+  let buffered = "";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const flush = () => {
+    timer = undefined;
+    if (!buffered) return;
+    const text = buffered;
+    buffered = "";
+    process.stdout.write(text);
+  };
+  process.once("exit", flush);
+  return (line, level) => {
+    if (levels[level] >= levels.warn) {
+      flush();
+      process.stderr.write(line + "\n");
+      return;
+    }
+    buffered += line + "\n";
+    if (buffered.length > 64 * 1024) flush();
+    else timer ??= setTimeout(flush, FLUSH_MS);
+  };
 }

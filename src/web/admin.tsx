@@ -169,9 +169,9 @@ export function adminRoutes() {
     return renderPage(c, "Users", <UsersPage {...props} />, { fragment: <UsersTable {...props} /> });
   });
 
-  app.get("/admin/users/new", allow("admin"), (c) => renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />));
+  app.get("/admin/new-user", allow("admin"), (c) => renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />));
 
-  app.post("/admin/users/new", allow("admin"), async (c) => {
+  app.post("/admin/new-user", allow("admin"), async (c) => {
     const deps = c.get("deps");
     const form = await parseForm(c, newUserForm);
     if (!form.ok) return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });

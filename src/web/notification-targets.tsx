@@ -180,13 +180,13 @@ export function notificationTargetRoutes() {
 
   app.get("/account/notifications", allow("user"), (c) => showTargetsPage(c, { message: MESSAGES[c.req.query("saved") ?? ""] }));
 
-  app.get("/account/notifications/new/:kind", allow("user"), (c) => {
+  app.get("/account/new-target/:kind", allow("user"), (c) => {
     const kind = KINDS.find((k) => k === c.req.param("kind"));
     if (!kind) return c.notFound();
     return showNewTargetPage(c, kind);
   });
 
-  app.post("/account/notifications/new/:kind", allow("user"), async (c) => {
+  app.post("/account/new-target/:kind", allow("user"), async (c) => {
     const kind = KINDS.find((k) => k === c.req.param("kind"));
     if (!kind) return c.notFound();
     const form = await parseForm(c, forms[kind]);

@@ -88,7 +88,7 @@ export function UsersPage(props: { users: User[]; total: number; page: number; p
     <section aria-labelledby="users-title">
       <div class="page-head">
         <h1 id="users-title">Users</h1>
-        <a class="btn btn-primary" href="/admin/users/new">
+        <a class="btn btn-primary" href="/admin/new-user">
           Add a local user
         </a>
       </div>
@@ -249,7 +249,7 @@ export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values
         <a href="/admin/users">← Users</a>
       </p>
       <h1 id="new-user-title">Add a local user</h1>
-      <form class="card" method="post" action="/admin/users/new">
+      <form class="card" method="post" action="/admin/new-user">
         <CsrfField token={props.csrf} />
         <FormError message={props.errors?._form} />
         <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} required maxlength={40} autocomplete="off" />
