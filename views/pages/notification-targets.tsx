@@ -167,7 +167,7 @@ export function TargetsPage(props: { targets: TargetView[]; events: Notification
         <h2>Add a place to send them</h2>
         <div class="row">
           {(Object.keys(KIND_LABELS) as TargetKind[]).map((k) => (
-            <a class="btn" href={`/account/notifications/new/${k}`}>
+            <a class="btn" href={`/account/new-target/${k}`}>
               {KIND_LABELS[k]}
             </a>
           ))}
@@ -194,7 +194,7 @@ export function NewTargetPage(props: { kind: TargetKind; events: NotificationEve
     <section aria-labelledby="new-target-title" class="narrow">
       <h1 id="new-target-title">Add {props.kind === "email" ? "an email" : props.kind === "ntfy" ? "an ntfy" : props.kind === "webhook" ? "a webhook" : "a Discord"} target</h1>
       <p class="muted">{KIND_HELP[props.kind]}</p>
-      <form class="card" method="post" action={`/account/notifications/new/${props.kind}`}>
+      <form class="card" method="post" action={`/account/new-target/${props.kind}`}>
         <CsrfField token={props.csrf} />
         <FormError message={e._form} />
         <Field label="Name" name="name" value={v.name} error={e.name} maxlength={60} required placeholder={props.kind === "email" ? "e.g. my inbox" : "e.g. my phone"} />

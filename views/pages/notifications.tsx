@@ -62,7 +62,7 @@ export function NotificationsPage(props: { items: Notification[]; total: number;
           <a class="btn" href="/account/notifications">
             Where to send them
           </a>
-          <form method="post" action="/notifications/read-all" hx-post="/notifications/read-all" hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+          <form method="post" action="/notifications/all/read" hx-post="/notifications/all/read" hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
             <CsrfField token={props.csrf} />
             <button class="btn" type="submit">
               Mark all read
