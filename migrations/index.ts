@@ -2,8 +2,10 @@
 
 import sqlite0 from "./sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "./sqlite/0001_notifications_status_jobs.sql" with { type: "text" };
+import sqlite2 from "./sqlite/0002_plex_invites.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
+import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -14,9 +16,11 @@ export interface Migration {
 export const sqliteMigrations: Migration[] = [
   { tag: "0000_init", sql: sqlite0 },
   { tag: "0001_notifications_status_jobs", sql: sqlite1 },
+  { tag: "0002_plex_invites", sql: sqlite2 },
 ];
 
 export const postgresMigrations: Migration[] = [
   { tag: "0000_init", sql: postgres0 },
   { tag: "0001_notifications_status_jobs", sql: postgres1 },
+  { tag: "0002_plex_invites", sql: postgres2 },
 ];

@@ -208,6 +208,36 @@ for (const [dialect, redis, available] of variants) {
         expect(ok.headers.get("hx-redirect")).toBe("/account");
       });
 
+      test("with automatic accounts off, a Plex user the admin added by name or email gets in and claims that account", async () => {
+        const owner = (await listUsers(t.deps.database, { role: "admin" })).users[0]!;
+        const admin = await signIn(t, owner);
+        expect((await admin.post("/admin/settings/accounts", { permissions: ["request"] })).status).toBe(303);
+        const bad = await admin.post("/admin/new-plex-user", { plexName: "has space", role: "user" });
+        expect(bad.status).toBe(422);
+        expect(await bad.text()).toContain("A Plex user name or email has no spaces.");
+        const added = await admin.post("/admin/new-plex-user", { plexName: "Grandma@Example.com", role: "user" });
+        expect(added.status).toBe(303);
+        const again = await admin.post("/admin/new-plex-user", { plexName: "grandma@example.com", role: "user" });
+        expect(again.status).toBe(422);
+        expect(await again.text()).toContain("already on the list");
+        const listed = (await listUsers(t.deps.database, { search: "grandma" })).users[0]!;
+        expect(listed.plexInvite).toBe("grandma@example.com");
+        expect(await (await admin.get("/admin/users?q=grandma")).text()).toContain("Plex (not signed in yet)");
+
+        plextv.addUser({ token: "gran-token", id: 5005, username: "nana55", title: "Nana", email: "grandma@example.com", resources: [SERVER] });
+        const res = await plexSignIn(new CookieJar(t), "gran-token");
+        expect(res.headers.get("hx-redirect")).toBe("/account");
+        const claimed = (await findUserById(t.deps.database, listed.id))!;
+        expect(claimed.plexId).toBe(5005);
+        expect(claimed.plexInvite).toBeNull();
+        expect(claimed.displayName).toBe("Nana");
+        expect(claimed.permissions).toEqual(["request"]);
+        expect((await listUsers(t.deps.database)).users.filter((u) => u.plexId === 5005)).toHaveLength(1);
+        // Someone else with server access but not on the list is still refused.
+        plextv.addUser({ token: "other-token", id: 5006, username: "stranger2", resources: [SERVER] });
+        expect((await plexSignIn(new CookieJar(t), "other-token")).status).toBe(403);
+      });
+
       test("an expired PIN, an unknown PIN and plex.tv answering nonsense each get a clear message", async () => {
         const jar = new CookieJar(t);
         await jar.get("/login");

@@ -6,8 +6,10 @@ import { endUserSessions } from "./sessions";
 import {
   adminExists,
   findUserByPlexId,
+  findUserByPlexInvite,
   findUserByUsername,
   insertUser,
+  listUsers,
   updateUser,
   type NewUser,
   type User,
@@ -164,6 +166,12 @@ export async function signInWithPlex(
   }
   const settings = await getAuthSettings(deps);
   let user = await findUserByPlexId(deps.database, account.plexId);
+  // An account the owner added for this Plex user by name or email is claimed by their first sign-in.
+  const invited = user ? undefined : await findUserByPlexInvite(deps.database, [account.username, account.email ?? ""]);
+  if (invited) {
+    user = (await updateUser(deps.database, invited.id, { plexId: account.plexId, plexInvite: null }))!;
+    await audit(deps, { ...actor, user }, "user.plex_linked", { type: "user", id: user.id }, { username: account.username });
+  }
   const profile = {
     displayName: account.title || account.username,
     email: account.email,
@@ -225,6 +233,36 @@ export async function createLocalUser(
   );
   await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "local", username, role: input.role });
   await alertAdminsOfNewUser(deps, user, "local");
+  return user;
+}
+
+/** Add a Plex user by Plex user name or email before they sign in (the way in while automatic accounts are off). */
+export async function invitePlexUser(
+  deps: Pick<AppDeps, "database" | "log" | "secretBox">,
+  input: { plexName: string; role: "admin" | "user" },
+  actor: Actor,
+): Promise<User> {
+  const name = input.plexName.trim();
+  const key = name.toLowerCase();
+  if (await findUserByPlexInvite(deps.database, [key])) throw new AccountError("That Plex user is already on the list.", "plexName");
+  const { users } = await listUsers(deps.database, { search: key, limit: 5 });
+  if (users.some((u) => u.plexId !== null && (u.username === key || u.email?.toLowerCase() === key))) {
+    throw new AccountError("That Plex user already has an account.", "plexName");
+  }
+  const settings = await getAuthSettings(deps);
+  const user = await insertUser(
+    deps.database,
+    newUserRow(crypto.randomUUID(), {
+      username: await freeUsername(deps, name.includes("@") ? name.split("@")[0]! : name),
+      displayName: name.includes("@") ? name.split("@")[0]! : name,
+      email: name.includes("@") ? name : null,
+      role: input.role,
+      plexInvite: key,
+      permissions: [...settings.defaultPermissions],
+      ...settings.defaultQuotas,
+    }),
+  );
+  await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "plex-invite", plexName: name, role: input.role });
   return user;
 }
 

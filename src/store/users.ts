@@ -1,4 +1,4 @@
-import { and, asc, count, eq, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 import { preparedQuery } from "../db/prepared";
 
@@ -34,6 +34,19 @@ export async function findUserByOidc(database: Database, issuer: string, subject
     .select()
     .from(tables.users)
     .where(and(eq(tables.users.oidcIssuer, issuer), eq(tables.users.oidcSubject, subject)))
+    .limit(1);
+  return row;
+}
+
+/** Find an account an admin added for a Plex user (by lower-cased Plex user name or email) not yet claimed. */
+export async function findUserByPlexInvite(database: Database, names: string[]): Promise<User | undefined> {
+  const { db, tables } = database;
+  const wanted = names.filter(Boolean).map((n) => n.toLowerCase());
+  if (wanted.length === 0) return undefined;
+  const [row] = await db
+    .select()
+    .from(tables.users)
+    .where(and(inArray(tables.users.plexInvite, wanted), isNull(tables.users.plexId)))
     .limit(1);
   return row;
 }

@@ -6,7 +6,7 @@ import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
-import { AccountError, createLocalUser } from "../services/accounts";
+import { AccountError, createLocalUser, invitePlexUser } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";
 import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";
 import { getOidcSettings, saveOidcSettings } from "../services/oidc";
@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   "settings.change",
   "announcement.send",
   "job.run",
+  "user.plex_linked",
 ];
 
 const quota = (label: string) =>
@@ -181,6 +182,30 @@ export function adminRoutes() {
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={{ [err.field ?? "_form"]: err.message }} values={form.values} />, { status: 422 });
+    }
+  });
+
+  app.post("/admin/new-plex-user", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(
+      c,
+      z.object({
+        plexName: z
+          .string({ error: "Enter their Plex user name or email." })
+          .trim()
+          .min(2, "Enter their Plex user name or email.")
+          .max(120, "Use at most 120 characters.")
+          .regex(/^[^\s<>"]+$/, "A Plex user name or email has no spaces."),
+        role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
+      }),
+    );
+    if (!form.ok) return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} plexErrors={form.errors} plexValues={form.values} />, { status: 422 });
+    try {
+      const user = await invitePlexUser(deps, form.data, actor(c));
+      return c.redirect(`/admin/users/${user.id}`, 303);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} plexErrors={{ [err.field ?? "_form"]: err.message }} plexValues={form.values} />, { status: 422 });
     }
   });
 

@@ -140,7 +140,7 @@ export function UsersTable(props: { users: User[]; total: number; page: number; 
                   </td>
                   <td>{u.role === "admin" ? "Administrator" : "Member"}</td>
                   <td>{statusPill(u)}</td>
-                  <td class="hide-sm">{[u.plexId ? "Plex" : "", u.oidcSubject ? "SSO" : "", u.passwordHash ? "password" : ""].filter(Boolean).join(", ") || "—"}</td>
+                  <td class="hide-sm">{[u.plexId ? "Plex" : u.plexInvite ? "Plex (not signed in yet)" : "", u.oidcSubject ? "SSO" : "", u.passwordHash ? "password" : ""].filter(Boolean).join(", ") || "—"}</td>
                   <td class="hide-sm">{u.lastLoginAt ? formatDate(u.lastLoginAt) : "never"}</td>
                 </tr>
               ))}
@@ -242,14 +242,26 @@ export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldE
 }
 
 /** The form to create a local user. */
-export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values?: FormValues }) {
+export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values?: FormValues; plexErrors?: FieldErrors; plexValues?: FormValues }) {
   return (
     <section class="narrow" aria-labelledby="new-user-title">
       <p>
         <a href="/admin/users">← Users</a>
       </p>
-      <h1 id="new-user-title">Add a local user</h1>
+      <h1 id="new-user-title">Add a user</h1>
+      <form class="card" method="post" action="/admin/new-plex-user">
+        <CsrfField token={props.csrf} />
+        <h2>Someone with Plex</h2>
+        <p class="muted">They sign in with Plex; their first sign-in claims this account. This is how people get in while automatic accounts are off. They still need access to your Plex server.</p>
+        <FormError message={props.plexErrors?._form} />
+        <Field label="Plex user name or email" name="plexName" value={props.plexValues?.plexName} error={props.plexErrors?.plexName} required maxlength={120} autocomplete="off" />
+        <Select label="Role" name="role" value={props.plexValues?.role ?? "user"} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.plexErrors?.role} />
+        <button class="btn btn-primary" type="submit">
+          Add Plex user
+        </button>
+      </form>
       <form class="card" method="post" action="/admin/new-user">
+        <h2>A local account</h2>
         <CsrfField token={props.csrf} />
         <FormError message={props.errors?._form} />
         <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} required maxlength={40} autocomplete="off" />

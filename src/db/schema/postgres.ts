@@ -19,6 +19,8 @@ export const users = pgTable(
     plexId: bigint("plex_id", { mode: "number" }),
     plexUuid: text("plex_uuid"),
     plexTokenEnc: text("plex_token_enc"),
+    /** Lower-cased Plex user name or email an admin added; the first matching Plex sign-in claims the account. */
+    plexInvite: text("plex_invite"),
     oidcIssuer: text("oidc_issuer"),
     oidcSubject: text("oidc_subject"),
     permissions: jsonb("permissions").$type<string[]>().notNull(),
@@ -35,6 +37,7 @@ export const users = pgTable(
     uniqueIndex("users_plex_id_idx").on(t.plexId),
     uniqueIndex("users_oidc_idx").on(t.oidcIssuer, t.oidcSubject),
     index("users_role_status_idx").on(t.role, t.status),
+    index("users_plex_invite_idx").on(t.plexInvite),
   ],
 );
 

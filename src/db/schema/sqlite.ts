@@ -18,6 +18,8 @@ export const users = sqliteTable(
     plexId: integer("plex_id"),
     plexUuid: text("plex_uuid"),
     plexTokenEnc: text("plex_token_enc"),
+    /** Lower-cased Plex user name or email an admin added; the first matching Plex sign-in claims the account. */
+    plexInvite: text("plex_invite"),
     oidcIssuer: text("oidc_issuer"),
     oidcSubject: text("oidc_subject"),
     permissions: text("permissions", { mode: "json" }).$type<string[]>().notNull(),
@@ -34,6 +36,7 @@ export const users = sqliteTable(
     uniqueIndex("users_plex_id_idx").on(t.plexId),
     uniqueIndex("users_oidc_idx").on(t.oidcIssuer, t.oidcSubject),
     index("users_role_status_idx").on(t.role, t.status),
+    index("users_plex_invite_idx").on(t.plexInvite),
   ],
 );
 
