@@ -86,6 +86,7 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
           passwordHash: null,
           plexUuid: null,
           plexTokenEnc: null,
+          plexInvite: null,
           oidcIssuer: null,
           oidcSubject: null,
           downloadsPerHour: null,
