@@ -10,20 +10,21 @@ const levels = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof levels;
 
 /** Create a JSON-lines logger that drops entries below minLevel; `write` is injectable for tests. */
-export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel) => void): Logger {
+export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel, batch?: boolean) => void): Logger {
   const out = write ?? writeStdio();
   const log = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (levels[level] < levels[minLevel]) return;
-    out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }), level);
+    out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }), level, msg === "request");
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 
-// Lines for stdout are gathered and written together a few milliseconds later: a write per request line costs a
-// large share of a fast request. Warnings and errors go to stderr at once, after what stdout still holds.
+// Request lines are gathered and written together a few milliseconds later: a write per request line costs a
+// large share of a fast request. Every other line is written at once (after what is gathered), warnings and
+// errors to stderr.
 const FLUSH_MS = 10;
 
-function writeStdio(): (line: string, level: LogLevel) => void {
+function writeStdio(): (line: string, level: LogLevel, batch?: boolean) => void {
   let buffered = "";
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -34,10 +35,15 @@ function writeStdio(): (line: string, level: LogLevel) => void {
     process.stdout.write(text);
   };
   process.once("exit", flush);
-  return (line, level) => {
+  return (line, level, batch) => {
     if (levels[level] >= levels.warn) {
       flush();
       process.stderr.write(line + "\n");
+      return;
+    }
+    if (!batch) {
+      flush();
+      process.stdout.write(line + "\n");
       return;
     }
     buffered += line + "\n";
