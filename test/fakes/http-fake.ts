@@ -106,3 +106,16 @@ function element(name: string, value: unknown): string {
 function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
+
+/** Serve a fake on a random loopback port: record every request, answer queued faults first, then the route. */
+export function serveFake(requests: RecordedRequest[], faults: FaultQueue, route: (req: RecordedRequest) => Response | Promise<Response>) {
+  return Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(raw) {
+      const req = await recordRequest(raw);
+      requests.push(req);
+      return (await faults.next()) ?? route(req);
+    },
+  });
+}

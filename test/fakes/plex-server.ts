@@ -1,5 +1,5 @@
 /** A fake Plex Media Server answering the JSON shapes real PMS sends (validated against plex-api-spec.yaml). */
-import { type Fault, FaultQueue, type RecordedRequest, recordRequest, toXml, wantsJson } from "./http-fake";
+import { type Fault, FaultQueue, type RecordedRequest, toXml, wantsJson, serveFake } from "./http-fake";
 
 /** A wire object as Plex sends it; builders below fill the fields MediaNest and the spec care about. */
 export type PlexWire = Record<string, unknown>;
@@ -375,15 +375,7 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     return htmlError(404);
   }
 
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(raw) {
-      const req = await recordRequest(raw);
-      requests.push(req);
-      return (await faults.next()) ?? route(req);
-    },
-  });
+  const server = serveFake(requests, faults, route);
 
   return {
     url: `http://127.0.0.1:${server.port}`,

@@ -1,5 +1,5 @@
 /** A fake plex.tv: PIN sign-in, /api/v2/user and /api/v2/resources, answering the wire shapes real plex.tv sends. */
-import { type Fault, FaultQueue, type RecordedRequest, recordRequest, toXml, wantsJson } from "./http-fake";
+import { type Fault, FaultQueue, type RecordedRequest, toXml, wantsJson, serveFake } from "./http-fake";
 
 export interface FakeConnectionInput {
   uri: string;
@@ -130,15 +130,7 @@ export function startFakePlexTv(opts: FakePlexTvOptions = {}): FakePlexTv {
     return plexTvError(404, 1002, "Not found");
   }
 
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(raw) {
-      const req = await recordRequest(raw);
-      requests.push(req);
-      return (await faults.next()) ?? route(req);
-    },
-  });
+  const server = serveFake(requests, faults, route);
 
   return {
     url: `http://127.0.0.1:${server.port}`,

@@ -2,7 +2,7 @@
  * A fake Uptime Kuma (1.23 or 2.x) answering the public status page API and /metrics with the shapes real Kuma
  * sends (../shared/specs/README.md, "Uptime Kuma"; Kuma's status-page-router.js and models' toPublicJSON()).
  */
-import { type Fault, FaultQueue, type RecordedRequest, recordRequest } from "./http-fake";
+import { type Fault, FaultQueue, type RecordedRequest, serveFake } from "./http-fake";
 
 export type FakeKumaVersion = "1.23" | "2";
 
@@ -226,15 +226,7 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     return kumaError(404, "Not Found");
   }
 
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(raw) {
-      const req = await recordRequest(raw);
-      requests.push(req);
-      return (await faults.next()) ?? route(req);
-    },
-  });
+  const server = serveFake(requests, faults, route);
 
   return {
     url: `http://127.0.0.1:${server.port}`,
