@@ -4,6 +4,9 @@ import type { AppEnv } from "../deps";
 
 /** Log one JSON line per request and observe its duration by route pattern (never by raw path). */
 export function requestLog(): MiddlewareHandler<AppEnv> {
+  // One histogram child per method, route pattern and status, looked up by a string instead of hashing labels on
+  // every request. Bounded: route patterns and status codes are few.
+  const observers = new Map<string, { observe(v: number): void }>();
   return async (c, next) => {
     const start = performance.now();
     c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID());
@@ -11,7 +14,13 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     const seconds = (performance.now() - start) / 1000;
     const deps = c.get("deps");
     const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
-    deps.metrics.httpDuration.observe({ method: c.req.method, route, status: String(c.res.status) }, seconds);
+    const key = `${c.req.method} ${c.res.status} ${route}`;
+    let observer = observers.get(key);
+    if (!observer) {
+      observer = deps.metrics.httpDuration.labels(c.req.method, route, String(c.res.status));
+      observers.set(key, observer);
+    }
+    observer.observe(seconds);
     if (c.req.path === "/healthz" || c.req.path === "/metrics") return;
     deps.log.info("request", {
       id: c.get("requestId"),
