@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { notify } from "../src/services/notifications";
-import { countUnreadNotifications } from "../src/store/notifications";
+import { countUnreadNotifications, insertNotification } from "../src/store/notifications";
 import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
 
 /** Read SSE messages from a streaming response until `until` matches or the time runs out. */
@@ -68,16 +68,29 @@ describe("notification center", () => {
     const text = await reading;
     expect(text).toContain('hx-target="#bell-count"');
     expect(text).toContain("Hello &lt;there&gt;");
-    expect(text).toContain(`id: n${n.createdAt.getTime()}`);
+    expect(text).toContain(`id: n${n.id}`);
     expect(text).toContain("event: mn-notifications");
 
     // A browser that saw nothing after an earlier moment gets what it missed on reconnect.
     const missed = await notify(t.deps, user.id, { kind: "test", title: "While you were away", body: "x" });
-    const again = await b.get("/events", { "last-event-id": `n${n.createdAt.getTime()}` });
+    const again = await b.get("/events", { "last-event-id": `n${n.id}` });
     const caught = await readStream(again, (s) => s.includes("While you were away"));
     expect(caught).toContain("While you were away");
-    expect(caught).toContain(`id: n${missed.createdAt.getTime()}`);
+    expect(caught).toContain(`id: n${missed.id}`);
     expect(caught).not.toContain("Hello &lt;there&gt;");
+  });
+
+  test("catch-up tells apart notifications made in the same millisecond", async () => {
+    const user = await givenUser(t.deps);
+    const b = await signIn(t, user);
+    const at = new Date();
+    await insertNotification(t.deps.database, { id: "0000test0001", userId: user.id, kind: "test", title: "Seen", body: "x", link: null, createdAt: at, readAt: null });
+    await insertNotification(t.deps.database, { id: "0000test0002", userId: user.id, kind: "test", title: "Same moment", body: "x", link: null, createdAt: at, readAt: null });
+    const res = await b.get("/events", { "last-event-id": "n0000test0001" });
+    const text = await readStream(res, (s) => s.includes("Same moment"));
+    expect(text).toContain("Same moment");
+    expect(text).not.toContain(">Seen<");
+    expect(text).toContain("id: n0000test0002");
   });
 
   test("another user's notification never reaches my stream", async () => {

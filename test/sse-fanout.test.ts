@@ -160,7 +160,7 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
 
     const n = await notify(a.deps, user.id, { kind: "test", title: "Dune is ready <4K>", body: "On Plex now." });
     const toast = await client.waitFor("the toast", (m) => m.data?.includes("Dune is ready &lt;4K&gt;") ?? false);
-    expect(toast.id).toBe(`n${n.createdAt.getTime()}`);
+    expect(toast.id).toBe(`n${n.id}`);
     expect(toast.data).toContain('hx-target="#toasts"');
     expect(toast.data).toContain('<hx-partial hx-target="#bell-count" hx-swap="innerHTML">1</hx-partial>');
     await client.waitFor("the list refresh event", (m) => m.event === "mn-notifications" && m.data === n.id);

@@ -29,28 +29,31 @@ export async function listNotifications(database: Database, userId: string, opts
   return { items, total: Number(c?.n ?? 0) };
 }
 
-/** List a user's notifications created after a moment, oldest first (to catch up a reconnecting stream). */
-export async function listNotificationsSince(database: Database, userId: string, since: Date, limit = 20): Promise<Notification[]> {
+/**
+ * List a user's notifications newer than the one with `afterId`, oldest first (to catch up a reconnecting stream).
+ * Ids sort in creation order, so notifications made in the same millisecond are told apart.
+ */
+export async function listNotificationsAfter(database: Database, userId: string, afterId: string, limit = 20): Promise<Notification[]> {
   const { db, tables } = database;
   const rows = await db
     .select()
     .from(tables.notifications)
-    .where(and(eq(tables.notifications.userId, userId), gt(tables.notifications.createdAt, since)))
-    .orderBy(desc(tables.notifications.createdAt))
+    .where(and(eq(tables.notifications.userId, userId), gt(tables.notifications.id, afterId)))
+    .orderBy(desc(tables.notifications.id))
     .limit(limit);
   return rows.reverse();
 }
 
-/** Return when a user's newest notification was created; undefined when they have none. */
-export async function findLatestNotificationTime(database: Database, userId: string): Promise<Date | undefined> {
+/** Return the id of a user's newest notification; undefined when they have none. */
+export async function findLatestNotificationId(database: Database, userId: string): Promise<string | undefined> {
   const { db, tables } = database;
   const [row] = await db
-    .select({ createdAt: tables.notifications.createdAt })
+    .select({ id: tables.notifications.id })
     .from(tables.notifications)
     .where(eq(tables.notifications.userId, userId))
-    .orderBy(desc(tables.notifications.createdAt))
+    .orderBy(desc(tables.notifications.id))
     .limit(1);
-  return row?.createdAt;
+  return row?.id;
 }
 
 const unreadCount = preparedQuery<{ n: number }>("unread_notifications", (db, t) =>

@@ -3,14 +3,17 @@ import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../server/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
-import { countUnreadNotifications, findLatestNotificationTime, listNotificationsSince } from "../store/notifications";
+import { countUnreadNotifications, findLatestNotificationId, listNotificationsAfter } from "../store/notifications";
 
 // Streams end after this long; the browser reconnects on its own and the session is checked again.
 const MAX_STREAM_MS = 30 * 60_000;
 
-/** The SSE id of a notification: its creation time, which a reconnecting browser sends back as Last-Event-ID. */
-function eventId(createdAtMs: number): string {
-  return `n${String(createdAtMs).padStart(13, "0")}`;
+/**
+ * The SSE id of a notification: `n` and its id (ids sort in creation order), which a reconnecting browser sends back
+ * as Last-Event-ID. `n0` stands before every notification.
+ */
+function eventId(notificationId: string): string {
+  return `n${notificationId}`;
 }
 
 function bell(unread: number): string {
@@ -43,7 +46,7 @@ function render(event: DomainEvent): SseMessage[] {
   switch (event.type) {
     case "notification":
       return [
-        { data: bell(event.unread) + toast(event.notification), id: eventId(event.notification.createdAt) },
+        { data: bell(event.unread) + toast(event.notification), id: eventId(event.notification.id) },
         { event: "mn-notifications", data: event.notification.id },
       ];
     case "unread":
@@ -148,23 +151,23 @@ async function openLiveStream(deps: AppDeps, owner: StreamOwner): Promise<Respon
   }, heartbeatMs);
 
   // A reconnecting browser names the last notification it saw; send what it missed.
-  const since = /^n(\d{13})$/.exec(owner.lastEventId);
-  let cursor: number;
+  const since = /^n([0-9a-z-]{1,64})$/.exec(owner.lastEventId);
+  let cursor: string;
   if (since) {
-    cursor = Number(since[1]);
-    const missed = await listNotificationsSince(deps.database, owner.userId, new Date(cursor));
+    cursor = since[1]!;
+    const missed = await listNotificationsAfter(deps.database, owner.userId, cursor);
     for (const n of missed) {
       caughtUp.add(n.id);
       const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
-      write(encode({ data: toast(live), id: eventId(live.createdAt) }));
-      cursor = live.createdAt;
+      write(encode({ data: toast(live), id: eventId(n.id) }));
+      cursor = n.id;
     }
     if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
   } else {
     // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
     // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
     // anything newer than this cursor arrives live.
-    cursor = (await findLatestNotificationTime(deps.database, owner.userId))?.getTime() ?? 0;
+    cursor = (await findLatestNotificationId(deps.database, owner.userId)) ?? "0";
   }
   write(encode({ data: bell(await countUnreadNotifications(deps.database, owner.userId)), id: eventId(cursor) }));
   const queued = pending;
