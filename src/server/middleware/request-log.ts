@@ -13,7 +13,8 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     await next();
     const seconds = (performance.now() - start) / 1000;
     const deps = c.get("deps");
-    const route = c.res.status === 404 && routePath(c) === "/*" ? "unmatched" : routePath(c);
+    const matched = routePath(c);
+    const route = c.res.status === 404 && matched === "/*" ? "unmatched" : matched;
     const key = `${c.req.method} ${c.res.status} ${route}`;
     let observer = observers.get(key);
     if (!observer) {
