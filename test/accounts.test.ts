@@ -300,6 +300,28 @@ for (const [dialect, redis, available] of variants) {
         expect((await jar.post("/login", { username: "other", password: "other-password-1" })).status).toBe(303);
       });
 
+      test("behind a trusted proxy the per-IP limit keys on the hop the proxy added, not on what the client sent", async () => {
+        const proxied = await createTestApp({ dialect, redis, env: { MEDIANEST_TRUST_PROXY: "true" } });
+        try {
+          await givenUser(proxied.deps, { role: "admin" });
+          const statuses: number[] = [];
+          for (let i = 0; i < 11; i++) {
+            const res = await proxied.request("/login", {
+              method: "POST",
+              body: new URLSearchParams({ username: `nobody${i}`, password: "wrong-password" }),
+              headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `10.9.${i}.1, 203.0.113.7` },
+            });
+            statuses.push(res.status);
+          }
+          expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+          expect(statuses[10]).toBe(429);
+          const { entries } = await listAuditEntries(proxied.deps.database, { action: "signin.failure" });
+          expect(entries.every((e) => e.ip === "203.0.113.7")).toBe(true);
+        } finally {
+          await proxied.close();
+        }
+      });
+
       test("sign out ends the session; a tampered cookie is just anonymous", async () => {
         const jar = new CookieJar(t);
         await jar.get("/login");

@@ -93,6 +93,35 @@ describe("notification center", () => {
     expect(text).toContain("id: n0000test0002");
   });
 
+  test("a stream that fails while opening leaves no registration or subscription behind", async () => {
+    const user = await givenUser(t.deps);
+    const b = await signIn(t, user);
+    const pubsub = t.deps.coordination.pubsub;
+    const subscribe = pubsub.subscribe.bind(pubsub);
+    const live: (() => Promise<void>)[] = [];
+    let calls = 0;
+    // Fault injection on the injected dependency: the second subscription fails, as Redis may mid-outage.
+    pubsub.subscribe = async (topic, handler) => {
+      if (++calls === 2) throw new Error("coordination: redis SUBSCRIBE failed: connection lost");
+      const unsubscribe = await subscribe(topic, handler);
+      const tracked = async () => {
+        live.splice(live.indexOf(tracked), 1);
+        await unsubscribe();
+      };
+      live.push(tracked);
+      return tracked;
+    };
+    try {
+      const res = await b.get("/events");
+      expect(res.status).toBe(503);
+      await Bun.sleep(10);
+      expect(t.deps.live.size).toBe(0);
+      expect(live).toHaveLength(0);
+    } finally {
+      pubsub.subscribe = subscribe;
+    }
+  });
+
   test("another user's notification never reaches my stream", async () => {
     const me = await givenUser(t.deps);
     const other = await givenUser(t.deps);

@@ -143,36 +143,44 @@ async function openLiveStream(deps: AppDeps, owner: StreamOwner): Promise<Respon
     cancel: close,
   });
   unregister = deps.live.add(close);
-  for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
-  owner.signal.addEventListener("abort", close);
-  deadline = setTimeout(close, MAX_STREAM_MS);
-  heartbeat = setInterval(() => {
-    if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
-  }, heartbeatMs);
+  // Whatever fails while opening (Redis refusing a subscription, the database down) must not leave the
+  // registration, the subscriptions or the timers of a stream nobody will read.
+  try {
+    for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
+    owner.signal.addEventListener("abort", close);
+    deadline = setTimeout(close, MAX_STREAM_MS);
+    heartbeat = setInterval(() => {
+      if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
+    }, heartbeatMs);
 
-  // A reconnecting browser names the last notification it saw; send what it missed.
-  const since = /^n([0-9a-z-]{1,64})$/.exec(owner.lastEventId);
-  let cursor: string;
-  if (since) {
-    cursor = since[1]!;
-    const missed = await listNotificationsAfter(deps.database, owner.userId, cursor);
-    for (const n of missed) {
-      caughtUp.add(n.id);
-      const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
-      write(encode({ data: toast(live), id: eventId(n.id) }));
-      cursor = n.id;
+    // A reconnecting browser names the last notification it saw; send what it missed.
+    const since = /^n([0-9a-z-]{1,64})$/.exec(owner.lastEventId);
+    let cursor: string;
+    if (since) {
+      cursor = since[1]!;
+      const missed = await listNotificationsAfter(deps.database, owner.userId, cursor);
+      for (const n of missed) {
+        caughtUp.add(n.id);
+        const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
+        write(encode({ data: toast(live), id: eventId(n.id) }));
+        cursor = n.id;
+      }
+      if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
+    } else {
+      // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
+      // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
+      // anything newer than this cursor arrives live.
+      cursor = (await findLatestNotificationId(deps.database, owner.userId)) ?? "0";
     }
-    if (missed.length > 0) write(encode({ event: "mn-notifications", data: "missed" }));
-  } else {
-    // The browser only sends Last-Event-ID once a message carried an id; give the first connection one, so a
-    // page that has not seen a notification yet still catches up after a dropped stream. Subscribed already:
-    // anything newer than this cursor arrives live.
-    cursor = (await findLatestNotificationId(deps.database, owner.userId)) ?? "0";
+    write(encode({ data: bell(await countUnreadNotifications(deps.database, owner.userId)), id: eventId(cursor) }));
+    const queued = pending;
+    pending = undefined;
+    for (const event of queued) deliver(event);
+  } catch (err) {
+    close();
+    throw err;
   }
-  write(encode({ data: bell(await countUnreadNotifications(deps.database, owner.userId)), id: eventId(cursor) }));
-  const queued = pending;
-  pending = undefined;
-  for (const event of queued) deliver(event);
+  if (owner.signal.aborted) close();
 
   return new Response(body, {
     headers: {

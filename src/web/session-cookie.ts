@@ -25,7 +25,9 @@ export function clearSessionCookie(c: Context<AppEnv>): void {
 
 /** A same-site path to go to after sign-in; anything else becomes "/". */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  // Printable ASCII only: browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become
+  // "//evil.example" (another site), and a newline would break the Location header.
+  if (!next || !/^\/(?![\/\\])[\x21-\x7e]*$/.test(next)) return "/";
   return next;
 }
 

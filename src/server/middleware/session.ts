@@ -34,10 +34,11 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** The client's IP: the socket address, or X-Forwarded-For's first hop when the proxy is trusted. */
+/** The client's IP: the socket address, or the address a trusted proxy appended to X-Forwarded-For. */
 export function clientIp(c: Context<AppEnv>): string {
   if (c.get("deps").config.trustProxy) {
-    const fwd = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    // The last hop is the address our proxy saw; earlier entries are whatever the client chose to send.
+    const fwd = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
     if (fwd) return fwd;
   }
   try {
