@@ -175,9 +175,17 @@ for (const [dialect, redis, available] of variants) {
         const [a, b] = await Promise.all([jar.get("/auth/plex/poll", { "hx-request": "true" }), jar.get("/auth/plex/poll", { "hx-request": "true" })]);
         expect([a, b].filter((r) => r.headers.get("hx-redirect") === "/").length).toBeGreaterThanOrEqual(1);
         jar.cookies = before; // the popup closed before its answer arrived: no session cookie, PIN cookie still there
+        const replay = new Map(before);
         const next = await jar.get("/auth/plex/poll", { "hx-request": "true" });
         expect(next.headers.get("hx-redirect")).toBe("/");
         expect(jar.cookies.has("mn_session")).toBe(true);
+        // A copied PIN cookie signs in once more at most, never again.
+        jar.cookies = replay;
+        const again = await jar.get("/auth/plex/poll", { "hx-request": "true" });
+        expect(again.headers.get("hx-redirect")).toBeNull();
+        expect(await again.text()).toContain("expired or was already used");
+        jar.cookies = new Map(before);
+        jar.cookies.set("mn_session", next.headers.getSetCookie().find((c) => c.startsWith("mn_session="))!.split(";")[0]!.slice("mn_session=".length));
         expect((await jar.get("/account")).status).toBe(200);
         const { users } = await listUsers(t.deps.database);
         expect(users.filter((u) => u.plexId === 2102)).toHaveLength(1);

@@ -6,7 +6,7 @@ import { IntegrationError } from "../integrations/http";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
-import { clientIp } from "../server/middleware/session";
+import { clientIp, isSecureRequest } from "../server/middleware/session";
 import { AccountError, authenticateLocal, completePlexSetup, createSetupAdmin, setupOpen, signInWithPlex, SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";
 import { endSession } from "../services/sessions";
@@ -178,7 +178,7 @@ export function authRoutes() {
     const authUrl = client.authUrl(pin.code, `${origin}/auth/plex/return`);
     const pending: PendingPin = { pinId: pin.id, code: pin.code, purpose, next: safeNext(form.ok ? form.data.next : undefined), authUrl };
     await deps.coordination.cache.set(`plexpin:${handle}`, pending, PIN_TTL_MS);
-    setCookie(c, PIN_COOKIE, handle, { httpOnly: true, sameSite: "Lax", path: "/", maxAge: PIN_TTL_MS / 1000 });
+    setCookie(c, PIN_COOKIE, handle, { httpOnly: true, sameSite: "Lax", secure: isSecureRequest(c), path: "/", maxAge: PIN_TTL_MS / 1000 });
     return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={authUrl} />);
   });
 
@@ -203,6 +203,8 @@ export function authRoutes() {
     // lose the answer that carried its session cookie: the PIN, once used, signs in whichever poll of this
     // browser comes next, for a short while.
     if (pending.completedUserId) {
+      // Once only: a copied PIN cookie must not mint sessions.
+      await deps.coordination.cache.delete(`plexpin:${handle}`);
       const user = await findUserById(deps.database, pending.completedUserId);
       if (!user || user.status !== "active") return problem("This Plex sign-in expired or was already used. Start again.");
       deleteCookie(c, PIN_COOKIE, { path: "/" });

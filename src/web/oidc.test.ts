@@ -384,6 +384,13 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
     expect((await sessionsOf(alice)).length).toBe(1);
   });
 
+  test("forged callbacks are rate limited per address, so they cannot flood the audit log", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await t.request(`/auth/oidc/callback?state=forged${i}&code=x`)).status);
+    expect(statuses.slice(0, 10).every((s) => s === 400)).toBe(true);
+    expect(statuses[10]).toBe(429);
+  });
+
   test("a missing, tampered or foreign state cookie is refused", async () => {
     const jar = new CookieJar(t);
     const start = await jar.get("/auth/oidc/start");

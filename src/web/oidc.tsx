@@ -125,6 +125,8 @@ export function oidcRoutes() {
   app.get("/auth/oidc/callback", allow("public"), async (c) => {
     const deps = c.get("deps");
     const ip = clientIp(c);
+    // Every refused callback writes an audit row: bound how fast anyone can make them.
+    await enforceRateLimit(deps, LIMITS.login, [`oidc-callback:ip:${ip}`]);
     const query = c.req.query();
     // Gone from the browser before anything else happens, so this state can be used once only.
     const pending = openPending(c, getCookie(c, OIDC_COOKIE));
