@@ -52,7 +52,11 @@ function cacheKey(kind: "now-playing" | "recently-added", plex: PlexIntegration)
 
 async function peek<T>(deps: DashboardDeps, key: string): Promise<PlexResult<T> | undefined> {
   try {
-    return await deps.coordination.cache.get<PlexResult<T>>(key);
+    const hit = await deps.coordination.cache.get<PlexResult<T>>(key);
+    // The cache may be shared with another version during a rolling upgrade: use only what has the right shape.
+    if (!hit || typeof hit !== "object" || typeof hit.ok !== "boolean") return undefined;
+    if (hit.ok ? !Array.isArray(hit.data) : typeof hit.error !== "string") return undefined;
+    return hit;
   } catch (err) {
     // Without the cache the page still renders; the sections then load on their own.
     deps.log.warn("dashboard: cannot read the cache", { key, error: (err as Error).message });
@@ -128,7 +132,8 @@ export async function forgetDashboardCache(deps: Pick<AppDeps, "database" | "sec
 /**
  * Keep the playbacks a user may see: admins see all; a member sees their own. Plex names the account in
  * User.id (the plex.tv account id, except "1" for the owner) and User.title (the Plex username): a member
- * linked to Plex matches by id, a local member by username.
+ * linked to Plex matches by id (by username only when Plex sends no id). A member not linked to Plex sees none:
+ * a local or single-sign-on user name proves nothing about who is watching.
  */
 export function streamsVisibleTo(user: Pick<User, "role" | "plexId" | "username">, streams: PlexNowPlaying[]): PlexNowPlaying[] {
   if (user.role === "admin") return streams;
@@ -137,6 +142,6 @@ export function streamsVisibleTo(user: Pick<User, "role" | "plexId" | "username"
       if (s.user.id != null) return s.user.id === String(user.plexId);
       return s.user.title.toLowerCase() === user.username.toLowerCase();
     }
-    return s.user.title !== "" && s.user.title.toLowerCase() === user.username.toLowerCase();
+    return false;
   });
 }
