@@ -66,7 +66,8 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
 
   beforeEach(async () => {
     logLines.length = 0;
-    t = await createTestApp({ env: { MEDIANEST_PUBLIC_URL: "https://media.example" }, logLines });
+    // Receivers here listen on loopback, as a LAN ntfy would: members may use private addresses in these tests.
+    t = await createTestApp({ env: { MEDIANEST_PUBLIC_URL: "https://media.example", MEDIANEST_OUTBOUND_PRIVATE: "everyone" }, logLines });
     await givenUser(t.deps, { role: "admin" });
     user = await givenUser(t.deps, { displayName: "Ana Member" });
     b = await signIn(t, user);
@@ -403,7 +404,7 @@ for (const [dialect, available] of dialects) {
     let user: User;
 
     beforeEach(async () => {
-      t = await createTestApp({ dialect, logLines: [] });
+      t = await createTestApp({ dialect, logLines: [], env: { MEDIANEST_OUTBOUND_PRIVATE: "everyone" } });
       user = await givenUser(t.deps, { username: "ana" });
       receiver = startReceiver();
     });
@@ -623,3 +624,71 @@ for (const [dialect, available] of dialects) {
     }, 30_000);
   });
 }
+
+describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)", () => {
+  let t: TestApp;
+  let receiver: FakeReceiver;
+  afterEach(async () => {
+    await receiver?.stop();
+    await t?.close();
+  });
+
+  test("a member cannot point a target at a private or local address; an admin can; redirects are not followed", async () => {
+    t = await createTestApp();
+    receiver = startReceiver();
+    const admin = await givenUser(t.deps, { role: "admin" });
+    const member = await givenUser(t.deps);
+    const mb = await signIn(t, member);
+    const refused = await mb.post("/account/new-target/webhook", { name: "inside", url: `${receiver.url}/hook`, events: ["test"] });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain("Only an administrator can send notifications to a private or local address (127.0.0.1 is a private or local address)");
+    const ntfy = await mb.post("/account/new-target/ntfy", { name: "lan ntfy", server: "http://localhost:8090", topic: "x", events: ["test"] });
+    expect(ntfy.status).toBe(422);
+    expect(await ntfy.text()).toContain("localhost is this machine");
+    expect(receiver.requests).toHaveLength(0);
+
+    // A target that became private after it was saved (or was saved under another policy) is refused at send time.
+    const { db, tables } = t.deps.database;
+    await db.insert(tables.notificationTargets).values({
+      id: crypto.randomUUID(),
+      userId: member.id,
+      kind: "webhook",
+      name: "smuggled",
+      configEnc: t.deps.secretBox.encrypt(JSON.stringify({ url: `${receiver.url}/hook` })),
+      events: ["test"],
+      enabled: true,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await notify(t.deps, member.id, { kind: "test", title: "x", body: "y" });
+    await drain(t);
+    const [delivery] = await allDeliveries(t);
+    expect(delivery!.status).toBe("failed");
+    expect(delivery!.lastError).toContain("private or local address");
+    expect(receiver.requests).toHaveLength(0);
+
+    // An admin's own target may use the LAN; a redirect from the receiver is reported, not followed.
+    const other = startReceiver();
+    let redirected = 0;
+    const redirector = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => {
+        redirected++;
+        return new Response(null, { status: 307, headers: { location: `${other.url}/elsewhere` } });
+      },
+    });
+    try {
+      const ab = await signIn(t, admin);
+      expect((await ab.post("/account/new-target/webhook", { name: "lan hook", url: `http://127.0.0.1:${redirector.port}/hook`, events: ["test"] })).status).toBe(303);
+      const target = (await onlyTarget(t, admin))!;
+      const test1 = await ab.post(`/account/notifications/${target.id}/test`, {}, { "hx-request": "true" });
+      expect(await test1.text()).toContain("307");
+      expect(redirected).toBe(1);
+      expect(other.requests).toHaveLength(0);
+    } finally {
+      await redirector.stop(true);
+      await other.stop();
+    }
+  });
+});

@@ -43,6 +43,7 @@ describe("loadConfig", () => {
       bodyLimit: 1_048_576,
       shutdownTimeout: 10,
       sseHeartbeat: 15,
+      outboundPrivate: "admins",
       sessionIdleDays: 14,
       sessionMaxDays: 90,
       plexTvUrl: "https://plex.tv",

@@ -134,6 +134,12 @@ export const options = {
     default: "90",
     schema: z.coerce.number({ error: "must be a number" }).positive("must be positive"),
   },
+  outboundPrivate: {
+    env: "MEDIANEST_OUTBOUND_PRIVATE",
+    description: "Who may send notifications to private and local addresses (a LAN ntfy, a local webhook): admins or everyone.",
+    default: "admins",
+    schema: z.enum(["admins", "everyone"], { error: "must be admins or everyone" }),
+  },
   plexTvUrl: {
     env: "MEDIANEST_PLEX_TV_URL",
     description: "plex.tv API base (change only for testing).",

@@ -3,6 +3,7 @@
  * the deliveries notify() queues for them, and the worker step that sends, retries and gives up.
  */
 import { z } from "zod";
+import { privateDestination } from "../integrations/outbound/destination";
 import { IntegrationError } from "../integrations/http";
 import { sendEmail } from "../integrations/outbound/email";
 import { sendDiscord, sendNtfy, sendWebhook } from "../integrations/outbound/http-targets";
@@ -131,13 +132,31 @@ function checkEvents(user: Pick<User, "role">, events: string[]): string[] {
   return [...new Set(events)];
 }
 
+/**
+ * Refuse a private or local destination for a member's target unless the owner allowed it
+ * (MEDIANEST_OUTBOUND_PRIVATE=everyone): otherwise any member could make the server call inside the network.
+ */
+export async function checkDestination(deps: Pick<AppDeps, "config">, owner: Pick<User, "role">, target: TargetConfig): Promise<void> {
+  if (owner.role === "admin" || deps.config.outboundPrivate === "everyone") return;
+  const host =
+    target.kind === "email" ? target.config.host : new URL(target.kind === "ntfy" ? target.config.server : target.config.url).hostname;
+  const why = await privateDestination(host);
+  if (why) {
+    throw new TargetError(
+      `Only an administrator can send notifications to a private or local address (${why}).`,
+      target.kind === "email" ? "host" : target.kind === "ntfy" ? "server" : "url",
+    );
+  }
+}
+
 /** Add a target for a user; its whole config is stored encrypted. */
 export async function createNotificationTarget(
-  deps: Pick<AppDeps, "database" | "secretBox">,
+  deps: Pick<AppDeps, "database" | "secretBox" | "config">,
   user: Pick<User, "id" | "role">,
   input: { name: string; events: string[]; target: TargetConfig },
 ): Promise<NotificationTarget> {
   const events = checkEvents(user, input.events);
+  await checkDestination(deps, user, input.target);
   const existing = await listNotificationTargetsByUser(deps.database, user.id);
   if (existing.length >= MAX_TARGETS_PER_USER) throw new TargetError(`You have ${MAX_TARGETS_PER_USER} targets already; delete one first.`);
   const now = new Date();
@@ -313,7 +332,7 @@ export interface TestSendResult {
 /** Send a test message to a target right now and say exactly what happened; never throws. */
 export async function sendTestNotification(
   deps: Pick<AppDeps, "fetch" | "metrics" | "secretBox" | "config" | "coordination">,
-  user: Pick<User, "id" | "username" | "displayName">,
+  user: Pick<User, "id" | "username" | "displayName" | "role">,
   target: NotificationTarget,
   timeoutMs = SEND_TIMEOUT_MS,
 ): Promise<TestSendResult> {
@@ -329,9 +348,11 @@ export async function sendTestNotification(
       user: { id: user.id, username: user.username, displayName: user.displayName },
       sentAt: new Date(),
     };
+    await checkDestination(deps, user, config);
     const r = await sendToTarget(deps, config, message, timeoutMs);
     return { ok: true, text: `Delivered (${r.status} in ${r.ms} ms)` };
   } catch (err) {
+    if (err instanceof TargetError) return { ok: false, text: err.message };
     return { ok: false, text: describeSendFailure(err) };
   }
 }
@@ -361,6 +382,9 @@ export async function attemptDelivery(deps: WorkerDeps, item: DeliveryWithTarget
     } catch (err) {
       throw new TargetError((err as Error).message);
     }
+    const owner = await findUserById(deps.database, target.userId);
+    if (!owner) throw new TargetError("The target's owner no longer exists.");
+    await checkDestination(deps, owner, config);
     const payload = payloadSchema.safeParse(d.payload);
     if (!payload.success) throw new TargetError("outbound: the queued notification is not readable");
     const p = payload.data;
