@@ -168,12 +168,37 @@ describe("Plex server", () => {
   });
 
   test("a server that cannot be reached is refused on save, naming the URL", async () => {
-    const res = await admin.post("/admin/integrations/plex", { plexUrl: closedUrl, plexToken: "" });
+    const res = await admin.post("/admin/integrations/plex", { plexUrl: closedUrl, plexToken: PLEX_TOKEN });
     expect(res.status).toBe(422);
     const html = await res.text();
     expect(html).toContain('id="f-plexUrl-error"');
     expect(html).toContain("Plex could not be reached (connection refused)");
     expect((await getIntegrations(t.deps)).plex?.url).toBe(plex.url);
+  });
+
+  test("the saved token and keys go only where they were saved for: a new address needs them typed again", async () => {
+    await saveAll();
+    const before = plex.requests.length;
+    const elsewhere = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => Response.json({ MediaContainer: { size: 0, claimed: true, machineIdentifier: "someone-else", version: "1" } }, { headers: { "x-saw-token": req.headers.get("x-plex-token") ?? "" } }) });
+    const seen: string[] = [];
+    const recorder = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => { seen.push(req.headers.get("x-api-key") ?? ""); return Response.json({ version: "1" }); } });
+    try {
+      const other = `http://127.0.0.1:${elsewhere.port}`;
+      const save = await admin.post("/admin/integrations/plex", { plexUrl: other, plexToken: "" });
+      expect(save.status).toBe(422);
+      expect(await save.text()).toContain("Enter the owner token again");
+      expect(await testConnection("plex", { plexUrl: other, plexToken: "" }, 422)).toContain("Enter the owner token again");
+      // Another address of the same server (its /identity names the saved machine) keeps the token.
+      expect(await testConnection("plex", { plexUrl: plex.url.replace("127.0.0.1", "localhost"), plexToken: "" })).not.toContain("Enter the owner token again");
+      expect(plex.requests.length).toBeGreaterThan(before);
+
+      const seerrTest = await testConnection("seerr", { seerrUrl: `http://127.0.0.1:${recorder.port}`, seerrApiKey: "" }, 422);
+      expect(seerrTest).toContain("Enter the API key again");
+      expect(seen.filter((k) => k === SEERR_KEY)).toHaveLength(0);
+    } finally {
+      await elsewhere.stop(true);
+      await recorder.stop(true);
+    }
   });
 });
 
@@ -323,8 +348,8 @@ if (!existsSync(YTDLP)) console.warn(`integrations-settings.test: ${YTDLP} is ab
 
 describe("test connection: each failure kind is a readable message, never a 500", () => {
   test("connection refused", async () => {
-    expect(await testConnection("plex", { plexUrl: closedUrl, plexToken: "" })).toContain("Plex could not be reached (connection refused)");
-    expect(await testConnection("seerr", { seerrUrl: closedUrl, seerrApiKey: "" })).toContain("Seerr could not be reached (connection refused)");
+    expect(await testConnection("plex", { plexUrl: closedUrl, plexToken: PLEX_TOKEN })).toContain("Plex could not be reached (connection refused)");
+    expect(await testConnection("seerr", { seerrUrl: closedUrl, seerrApiKey: SEERR_KEY })).toContain("Seerr could not be reached (connection refused)");
     expect(await testConnection("kuma", { kumaUrl: closedUrl, kumaSlug: "home" })).toContain("Uptime Kuma could not be reached (connection refused)");
   });
 

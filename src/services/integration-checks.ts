@@ -276,3 +276,29 @@ async function readUpTo(stream: ReadableStream<Uint8Array>, limit: number): Prom
 function within<T>(p: Promise<T>, limit: number, fallback: T): Promise<T> {
   return Promise.race([p.catch(() => fallback), Bun.sleep(limit).then(() => fallback)]);
 }
+
+/** True when two URLs share scheme, host and port. */
+export function sameOrigin(a: string | null | undefined, b: string): boolean {
+  if (!a) return false;
+  try {
+    return new URL(a).origin === new URL(b).origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the saved Plex owner token may be sent to the address typed in the form: the saved address's origin, or a
+ * server whose /identity (asked without a token) names the machine the token was saved for. Anything else could
+ * hand the owner's token to whatever the form points at.
+ */
+export async function storedPlexTokenMayGoTo(deps: CheckDeps, url: string, saved: { url: string | null; machineIdentifier: string | null }): Promise<boolean> {
+  if (sameOrigin(saved.url, url)) return true;
+  if (!saved.machineIdentifier) return false;
+  try {
+    const identity = await (await plexClient(deps, { url, token: "" })).getIdentity();
+    return identity.machineIdentifier === saved.machineIdentifier;
+  } catch {
+    return false;
+  }
+}

@@ -7,7 +7,7 @@ import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
 import type { Actor } from "../services/audit";
 import { getPlexServer } from "../services/auth-settings";
-import { checkFolder, type ConnectionReport, ConnectionFailure, readYtdlpVersion, testKuma, testPlex, testSeerr, testYtdlp, type YtdlpVersion } from "../services/integration-checks";
+import { checkFolder, type ConnectionReport, ConnectionFailure, readYtdlpVersion, sameOrigin, storedPlexTokenMayGoTo, testKuma, testPlex, testSeerr, testYtdlp, type YtdlpVersion } from "../services/integration-checks";
 import { connectAndSavePlex, removeService, saveKuma, saveLibraryFolders, saveSeerr, saveYtdlp, toIntegrationsView, ytdlpVersionCacheKey } from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
 import { type FieldErrors, type FormValues, parseForm } from "./forms";
@@ -84,6 +84,9 @@ const SAVED: Record<string, string> = {
 };
 
 /** Read the stored Plex settings, falling back to what setup stored when the page has not saved them yet. */
+const TOKEN_AGAIN = "Enter the owner token again: this address is not the Plex server the saved token belongs to.";
+const KEY_AGAIN = "Enter the API key again: the saved key stays with the address it was saved for.";
+
 async function storedPlex(c: Context<AppEnv>, i: Integrations): Promise<{ url: string | null; token: string | null; machineIdentifier: string | null }> {
   if (i.plex) return { url: i.plex.url, token: i.plex.token, machineIdentifier: i.plex.machineIdentifier };
   const setup = await getPlexServer(c.get("deps"));
@@ -160,6 +163,9 @@ export function integrationRoutes() {
     const form = await parseForm(c, plexForm);
     if (!form.ok) return invalidSave(c, "plex", form.errors, form.values);
     if (!form.data.plexToken && !stored.token) return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, form.values);
+    if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
+      return invalidSave(c, "plex", { plexToken: TOKEN_AGAIN }, form.values);
+    }
     try {
       await connectAndSavePlex(deps, actor(c), { url: form.data.plexUrl, token: form.data.plexToken, storedToken: stored.token });
     } catch (err) {
@@ -177,6 +183,9 @@ export function integrationRoutes() {
     if (!form.ok) return invalidTest(c, "plex", form.errors, form.values);
     const token = form.data.plexToken || stored.token;
     if (!token) return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
+    if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
+      return answerTest(c, "plex", { ok: false, message: TOKEN_AGAIN }, 422);
+    }
     return answerTest(c, "plex", await testPlex(deps, { url: form.data.plexUrl, token }, stored.machineIdentifier));
   });
 
@@ -186,6 +195,7 @@ export function integrationRoutes() {
     const form = await parseForm(c, seerrForm);
     if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
     if (!form.data.seerrApiKey && !current.seerr) return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, form.values);
+    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl)) return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, form.values);
     await saveSeerr(deps, actor(c), { url: form.data.seerrUrl, apiKey: form.data.seerrApiKey });
     return savedRedirect(c, "seerr");
   });
@@ -197,6 +207,7 @@ export function integrationRoutes() {
     if (!form.ok) return invalidTest(c, "seerr", form.errors, form.values);
     const apiKey = form.data.seerrApiKey || current.seerr?.apiKey;
     if (!apiKey) return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
+    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl)) return answerTest(c, "seerr", { ok: false, message: KEY_AGAIN }, 422);
     return answerTest(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
   });
 
@@ -204,7 +215,9 @@ export function integrationRoutes() {
     const form = await parseForm(c, kumaForm);
     if (!form.ok) return invalidSave(c, "kuma", form.errors, form.values);
     const d = form.data;
-    await saveKuma(c.get("deps"), actor(c), { url: d.kumaUrl, slug: d.kumaSlug, apiKey: d.kumaApiKey, clearApiKey: d.kumaClearApiKey && !d.kumaApiKey });
+    // The optional key stays with the address it was saved for: a new address without a new key drops it.
+    const moved = !sameOrigin((await getIntegrations(c.get("deps"))).kuma?.url, d.kumaUrl);
+    await saveKuma(c.get("deps"), actor(c), { url: d.kumaUrl, slug: d.kumaSlug, apiKey: d.kumaApiKey, clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey });
     return savedRedirect(c, "kuma");
   });
 
@@ -214,7 +227,7 @@ export function integrationRoutes() {
     const form = await parseForm(c, kumaForm);
     if (!form.ok) return invalidTest(c, "kuma", form.errors, form.values);
     const d = form.data;
-    const apiKey = d.kumaApiKey || (d.kumaClearApiKey ? null : (current.kuma?.apiKey ?? null));
+    const apiKey = d.kumaApiKey || (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
     return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
   });
 
