@@ -448,6 +448,19 @@ for (const [dialect, redis, available] of variants) {
         expect((await findUserById(t.deps.database, owner.id))!.role).toBe("admin");
       });
 
+      test("two admins disabling each other at the same moment leave one active admin", async () => {
+        const owner = (await listUsers(t.deps.database, { role: "admin" })).users[0]!;
+        const second = await givenUser(t.deps, { role: "admin", username: "second-admin" });
+        const a = await signIn(t, owner);
+        const b = await signIn(t, second);
+        const [ra, rb] = await Promise.all([a.post(`/admin/users/${second.id}/disable`), b.post(`/admin/users/${owner.id}/disable`)]);
+        // One wins; the other is refused (409), or finds its own session already ended (sent to sign in).
+        const done = [ra, rb].filter((r) => r.status === 303 && r.headers.get("location")?.startsWith("/admin/users/"));
+        expect(done).toHaveLength(1);
+        const { users } = await listUsers(t.deps.database, { role: "admin", status: "active" });
+        expect(users).toHaveLength(1);
+      });
+
       test("admins create local users; a taken name is a field error", async () => {
         const owner = (await listUsers(t.deps.database, { role: "admin" })).users[0]!;
         const admin = await signIn(t, owner);
