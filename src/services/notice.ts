@@ -6,9 +6,17 @@ import { publishEvent, topics } from "./events";
 const KEY = "notice.text";
 const CACHE_KEY = "notice:text";
 
-/** Read the maintenance notice shown to everyone; null when none. Cached briefly: every page shows it. */
+// Every page shows the notice: each replica keeps it for a second on top of the shared cache (this replica's own
+// changes clear it at once; other replicas' pages catch up within the second, open pages at once over SSE).
+const LOCAL_MS = 1000;
+const local = new WeakMap<object, { text: string | null; until: number }>();
+
+/** Read the maintenance notice shown to everyone; null when none. */
 export async function getNotice(deps: Pick<AppDeps, "database" | "secretBox" | "coordination">): Promise<string | null> {
+  const hit = local.get(deps.coordination);
+  if (hit && hit.until > performance.now()) return hit.text;
   const cached = await deps.coordination.cache.wrap(CACHE_KEY, 30_000, async () => ({ text: (await findSetting(deps.database, deps.secretBox, KEY)) ?? null }));
+  local.set(deps.coordination, { text: cached.text, until: performance.now() + LOCAL_MS });
   return cached.text;
 }
 
@@ -17,6 +25,7 @@ export async function setNotice(deps: Pick<AppDeps, "database" | "secretBox" | "
   if (text) await upsertSetting(deps.database, deps.secretBox, KEY, text);
   else await deleteSetting(deps.database, KEY);
   await deps.coordination.cache.delete(CACHE_KEY);
+  local.delete(deps.coordination);
   await audit(deps, actor, "settings.change", { type: "settings", id: "notice" }, { notice: text });
   await publishEvent(deps, topics.everyone, { type: "notice", text });
 }

@@ -15,7 +15,7 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
     return (
       <section class="card narrow" aria-labelledby="welcome-title">
         <h1 id="welcome-title">MediaNest</h1>
-        <p>Sign in to see what is playing, request movies and shows, and follow your downloads.</p>
+        <p>Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.</p>
         <a class="btn btn-primary" href="/login">
           Sign in
         </a>
