@@ -1,7 +1,7 @@
 import { CliError } from "./cli/errors";
 import { ConfigError, describeConfig, loadConfig } from "./config/config";
 import { DatabaseError } from "./db/database";
-import { createLogger } from "./server/logger";
+import { createLogger, type Logger } from "./server/logger";
 import { VERSION } from "./version";
 
 // Each command loads its own code when it runs: `healthcheck` runs every few seconds in a container and
@@ -22,6 +22,8 @@ Commands:
   version               print the version
 `;
 
+let log: Logger | undefined;
+
 async function run(argv: string[]): Promise<number> {
   const [command = "serve", ...args] = argv;
   if (command === "version" || command === "--version") {
@@ -33,7 +35,7 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  log = createLogger(config.logLevel);
   switch (command) {
     case "serve":
       return (await import("./cli/serve")).serve(config, log);
@@ -70,18 +72,21 @@ async function run(argv: string[]): Promise<number> {
   }
 }
 
+// Log lines still queued for a slow pipe are written before the process ends.
+const exit = (code: number) => void (log?.flush() ?? Promise.resolve()).finally(() => process.exit(code));
+
 run(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (err) => {
     if (err instanceof ConfigError) {
       console.error(err.message);
-      process.exit(2);
+      return exit(2);
     }
     if (err instanceof CliError || err instanceof DatabaseError) {
       console.error(err.message);
-      process.exit(err instanceof CliError ? err.exitCode : 1);
+      return exit(err instanceof CliError ? err.exitCode : 1);
     }
     console.error(`medianest: ${(err as Error).message}`);
-    process.exit(1);
+    exit(1);
   },
 );

@@ -11,9 +11,9 @@ interface RouteInfo {
   access: Access | undefined;
 }
 
-function collectRoutes(t: TestApp): RouteInfo[] {
+async function collectRoutes(t: TestApp): Promise<RouteInfo[]> {
   const byKey = new Map<string, RouteInfo>();
-  for (const r of t.app.routes) {
+  for (const r of await t.app.routes()) {
     if (r.method === "ALL") continue;
     const key = `${r.method} ${r.path}`;
     const info = byKey.get(key) ?? { method: r.method, path: r.path, access: undefined };
@@ -40,17 +40,30 @@ describe("route access rules", () => {
     t = await createTestApp({ env: { MEDIANEST_PLEX_TV_URL: plextv.url } });
     admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
     member = await signIn(t, await givenUser(t.deps, { role: "user" }));
-    routes = collectRoutes(t);
+    routes = await collectRoutes(t);
   });
   afterAll(async () => {
     await t.close();
     await plextv.stop();
   });
 
-  test("the route table fits Hono's RegExpRouter (no static segment beside a parameter), so matching stays one regex", async () => {
-    await t.request("/healthz");
-    const router = t.app.router as unknown as { activeRouter?: { name: string } };
-    expect(router.activeRouter?.name).toBe("RegExpRouter");
+  test("every area's route table fits Hono's RegExpRouter (no static segment beside a parameter), so matching stays one regex", async () => {
+    const apps = await t.app.loadAll();
+    expect(apps.length).toBeGreaterThan(5);
+    for (const app of apps) {
+      const path = app.routes.find((r) => r.method === "GET" && !r.path.includes("*"))?.path ?? "/";
+      await app.request(`http://localhost${path.replace(/:[a-zA-Z]+/g, "x")}`);
+      const router = app.router as unknown as { activeRouter?: { name: string } };
+      expect(`${path}: ${router.activeRouter?.name}`).toBe(`${path}: RegExpRouter`);
+    }
+  });
+
+  test("a request reaches its area by the first path segment, escaped or not, and unknown areas answer 404", async () => {
+    expect((await member.get("/status")).status).toBe(200);
+    expect((await member.get("/%73tatus")).status).toBe(200);
+    expect((await member.get("/status/nothing-here")).status).toBe(404);
+    expect((await member.get("/no-such-area/x")).status).toBe(404);
+    expect((await t.request("/healthz?x=/admin")).status).toBe(200);
   });
 
   test("every route declares who may call it", () => {

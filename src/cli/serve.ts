@@ -38,8 +38,12 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     throw new CliError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
-  // Setting up the schedules takes a few milliseconds; the first requests should not wait behind them.
-  const jobsStart = setTimeout(() => deps.jobs.start(), 250);
+  // Setting up the schedules and the process metrics takes a few milliseconds; the first requests should not
+  // wait behind them.
+  const jobsStart = setTimeout(() => {
+    deps.jobs.start();
+    void deps.metrics.collectDefaults();
+  }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
 

@@ -1,6 +1,7 @@
-import { alertAdminsOfFailedDelivery } from "../services/admin-alerts";
-import { DELIVERY_JOB_ID, processDueDeliveries } from "../services/outbound-notifications";
 import type { JobDefinition } from "./scheduler";
+
+/** The id outbound-notifications uses to run this job at once when something is queued. */
+export const DELIVERY_JOB_ID = "notification-deliveries";
 
 /** Send queued outbound notifications: claim due deliveries, send, retry with backoff, give up after 6 attempts. */
 export const notificationDeliveriesJob: JobDefinition = {
@@ -9,6 +10,11 @@ export const notificationDeliveriesJob: JobDefinition = {
   schedule: "*/10 * * * * *",
   singleton: true,
   async run(deps) {
+    // Loaded at the first run: a server starts without the delivery code.
+    const [{ alertAdminsOfFailedDelivery }, { processDueDeliveries }] = await Promise.all([
+      import("../services/admin-alerts"),
+      import("../services/outbound-notifications"),
+    ]);
     const s = await processDueDeliveries(deps, { onGaveUp: (item, error) => alertAdminsOfFailedDelivery(deps, item, error).then(() => {}) });
     return `${s.sent} sent, ${s.retried} to retry, ${s.failed} failed`;
   },

@@ -1,4 +1,3 @@
-import { runStatusChecks } from "../services/status";
 import type { JobDefinition } from "./scheduler";
 
 /** Check every configured integration and refresh the status overview. */
@@ -9,6 +8,8 @@ export const statusChecksJob: JobDefinition = {
   singleton: true,
   lockTtlMs: 60_000,
   async run(deps) {
+    // Loaded at the first run: a server starts without the integration clients.
+    const { runStatusChecks } = await import("../services/status");
     const { overview, changed } = await runStatusChecks(deps);
     const down = overview.tiles.filter((t) => t.state === "down").length;
     return `${overview.tiles.length} services, ${down} down${changed ? ", changed" : ""}`;

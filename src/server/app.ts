@@ -1,18 +1,7 @@
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { accountRoutes } from "../web/account";
-import { adminRoutes } from "../web/admin";
-import { apiRoutes } from "../web/api";
-import { authRoutes } from "../web/auth";
-import { eventRoutes } from "../web/events";
-import { homeRoutes } from "../web/home";
-import { integrationRoutes } from "../web/integrations";
-import { imageRoutes } from "../web/images";
-import { notificationRoutes } from "../web/notifications";
-import { notificationTargetRoutes } from "../web/notification-targets";
-import { statusRoutes } from "../web/status";
-import { oidcRoutes } from "../web/oidc";
+import type { RouterRoute } from "hono/types";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
 import type { AppDeps, AppEnv } from "./deps";
@@ -31,31 +20,140 @@ const STABLE_FILES: Record<string, string> = {
   "/favicon.ico": "icon.svg",
 };
 
-/** Build the whole Hono app from its dependencies. */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.onError(errorHandler);
-  app.notFound(notFound);
+// The pages come in areas, each a Hono app of its own with the whole middleware chain, chosen by the first segment
+// of the path and loaded the first time a request needs it. A server starts without evaluating the code of pages
+// nobody has asked for yet (most of its code), and each area's route table stays small.
+interface Area {
+  segments: string[];
+  load(): Promise<Hono<AppEnv>[]>;
+}
 
+const AREAS: Area[] = [
+  { segments: ["", "dashboard"], load: async () => [(await import("../web/home")).homeRoutes()] },
+  { segments: ["img"], load: async () => [(await import("../web/images")).imageRoutes()] },
+  {
+    segments: ["login", "logout", "setup", "auth"],
+    load: async () => {
+      const [auth, oidc] = await Promise.all([import("../web/auth"), import("../web/oidc")]);
+      return [auth.authRoutes(), oidc.oidcRoutes()];
+    },
+  },
+  {
+    segments: ["account"],
+    load: async () => {
+      const [account, targets] = await Promise.all([import("../web/account"), import("../web/notification-targets")]);
+      return [account.accountRoutes(), targets.notificationTargetRoutes()];
+    },
+  },
+  {
+    segments: ["admin"],
+    load: async () => {
+      const [admin, integrations, targets] = await Promise.all([import("../web/admin"), import("../web/integrations"), import("../web/notification-targets")]);
+      return [admin.adminRoutes(), integrations.integrationRoutes(), targets.notificationTargetRoutes()];
+    },
+  },
+  { segments: ["api"], load: async () => [(await import("../web/api")).apiRoutes()] },
+  { segments: ["events"], load: async () => [(await import("../web/events")).eventRoutes()] },
+  { segments: ["notifications"], load: async () => [(await import("../web/notifications")).notificationRoutes()] },
+  { segments: ["status"], load: async () => [(await import("../web/status")).statusRoutes()] },
+];
+
+/** The server's request handler; areas of pages are loaded on first use. */
+export interface App {
+  fetch(request: Request, env?: { server?: Bun.Server<undefined> }): Response | Promise<Response>;
+  /** Like Hono's app.request: a URL (or path) and init. */
+  request(input: string, init?: RequestInit): Promise<Response>;
+  /** Load every area and return its Hono app, the core app first (for tests that walk every route). */
+  loadAll(): Promise<Hono<AppEnv>[]>;
+  /** Every route of every area (loads them all). */
+  routes(): Promise<RouterRoute[]>;
+}
+
+/** The first segment of a request URL's path ("" for "/"), decoded when it holds escapes. */
+export function firstSegment(url: string): string {
+  const start = url.indexOf("/", url.indexOf("://") + 3);
+  if (start < 0) return "";
+  let end = start + 1;
+  for (; end < url.length; end++) {
+    const ch = url.charCodeAt(end);
+    if (ch === 47 || ch === 63 || ch === 35) break; // "/", "?", "#"
+  }
+  const segment = url.slice(start + 1, end);
+  if (!segment.includes("%")) return segment;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/** Build the app from its dependencies: the core routes now, each area of pages when first asked for. */
+export function createApp(deps: AppDeps): App {
   // Middleware order: request log → security headers → body limit → session → CSRF → setup gate → handler.
-  app.use(async (c, next) => {
-    c.set("deps", deps);
-    await next();
-  });
-  app.use(requestLog());
-  app.use(securityHeaders());
-  app.use(
+  // One instance of each, shared by every area.
+  const middleware: MiddlewareHandler<AppEnv>[] = [
+    async (c, next) => {
+      c.set("deps", deps);
+      await next();
+    },
+    requestLog(),
+    securityHeaders(),
     bodyLimit({
       maxSize: deps.config.bodyLimit,
       onError: () => {
         throw new HTTPException(413, { message: `The request is too large (limit ${Math.round(deps.config.bodyLimit / 1024)} KiB).` });
       },
     }),
-  );
-  app.use(sessionMiddleware());
-  app.use(csrfProtection());
-  app.use(setupGate());
+    sessionMiddleware(),
+    csrfProtection(),
+    setupGate(),
+  ];
+  const newApp = () => {
+    const app = new Hono<AppEnv>();
+    app.onError(errorHandler);
+    app.notFound(notFound);
+    for (const m of middleware) app.use(m);
+    return app;
+  };
 
+  const core = coreRoutes(newApp(), deps);
+  const bySegment = new Map<string, { area: Area; app?: Hono<AppEnv>; loading?: Promise<Hono<AppEnv>> }>();
+  for (const area of AREAS) {
+    const slot = { area };
+    for (const segment of area.segments) bySegment.set(segment, slot);
+  }
+  const loadArea = (slot: { area: Area; app?: Hono<AppEnv>; loading?: Promise<Hono<AppEnv>> }) =>
+    (slot.loading ??= slot.area.load().then(
+      (routes) => {
+        const app = newApp();
+        for (const r of routes) app.route("/", r);
+        slot.app = app;
+        return app;
+      },
+      (err) => {
+        slot.loading = undefined;
+        throw err;
+      },
+    ));
+
+  const fetch: App["fetch"] = (request, env) => {
+    const slot = bySegment.get(firstSegment(request.url));
+    if (!slot) return core.fetch(request, env);
+    if (slot.app) return slot.app.fetch(request, env);
+    return loadArea(slot).then((app) => app.fetch(request, env));
+  };
+  return {
+    fetch,
+    request: async (input, init) => fetch(new Request(new URL(input, "http://localhost"), init)),
+    loadAll: async () => [core, ...(await Promise.all([...new Set(bySegment.values())].map(loadArea)))],
+    routes: async function () {
+      return (await this.loadAll()).flatMap((app) => app.routes);
+    },
+  };
+}
+
+/** Health, readiness, metrics and static files: what a server must answer before any page is loaded. */
+function coreRoutes(app: Hono<AppEnv>, deps: AppDeps): Hono<AppEnv> {
   app.get("/healthz", allow("public"), (c) => c.text("ok"));
   app.get("/readyz", allow("public"), async (c) => {
     const [db, schema, coordination] = await Promise.all([
@@ -70,6 +168,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     );
   });
   app.get("/metrics", allow("public"), async (c) => {
+    await deps.metrics.collectDefaults();
     c.header("Content-Type", deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
@@ -89,17 +188,5 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     });
   }
 
-  app.route("/", homeRoutes());
-  app.route("/", imageRoutes());
-  app.route("/", authRoutes());
-  app.route("/", oidcRoutes());
-  app.route("/", accountRoutes());
-  app.route("/", adminRoutes());
-  app.route("/", integrationRoutes());
-  app.route("/", apiRoutes());
-  app.route("/", eventRoutes());
-  app.route("/", notificationRoutes());
-  app.route("/", notificationTargetRoutes());
-  app.route("/", statusRoutes());
   return app;
 }

@@ -35,12 +35,11 @@ import {
   type NotificationTarget,
 } from "../store/notification-targets";
 import { findUserById, type User } from "../store/users";
+import { DELIVERY_JOB_ID } from "../jobs/notification-deliveries";
 import { VERSION } from "../version";
 import { integrationObserver } from "./integration-observer";
 import { isAdminOnlyEvent, NOTIFICATION_EVENTS } from "./notification-events";
 
-/** The delivery worker's job id. */
-export const DELIVERY_JOB_ID = "notification-deliveries";
 /** Attempts before a delivery is marked failed. */
 export const MAX_ATTEMPTS = 6;
 /** Wait before attempt n+1 after attempt n failed (index n-1). */
