@@ -8,6 +8,7 @@ import type { User } from "../store/users";
 import type { Scheduler } from "../jobs/scheduler";
 import type { LiveStreams } from "./live";
 import type { Logger } from "./logger";
+import type { SecurityState } from "./middleware/security";
 
 /** Everything the app needs from outside; tests build their own (test/helpers/test-app.ts). */
 export interface AppDeps {
@@ -39,5 +40,7 @@ export interface AppEnv {
     /** "cookie" for browser sessions, "token" for personal API tokens. */
     authVia: "cookie" | "token" | undefined;
     requestId: string;
+    /** Set by the security-headers middleware (sendPage reads it). */
+    security: SecurityState;
   };
 }

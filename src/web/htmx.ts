@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../server/deps";
+import { sendPage } from "../server/middleware/security";
 import { getNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 
@@ -32,5 +33,5 @@ export async function renderPage(
     csrfToken: c.get("session")?.csrfToken,
     children: content,
   });
-  return c.html(`<!DOCTYPE html>${page}`, status);
+  return sendPage(c, `<!DOCTYPE html>${page}`, status);
 }

@@ -1,4 +1,3 @@
-import { html, raw } from "hono/html";
 import type { Child } from "hono/jsx";
 import { assetUrl } from "../../src/server/assets";
 import { BellCount, NoticeBanner } from "../partials/live";
@@ -59,21 +58,47 @@ function isCurrent(path: string, href: string): boolean {
   return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
 }
 
+/** Markup of a JSX child: elements render themselves, text is escaped; async components give a promise. */
+function markup(child: Child): string | Promise<string> {
+  if (child === null || child === undefined || typeof child === "boolean") return "";
+  if (typeof child === "string") return Bun.escapeHTML(child);
+  if (typeof child === "number") return String(child);
+  if (Array.isArray(child)) {
+    const parts = child.map(markup);
+    return parts.some((p) => typeof p !== "string") ? Promise.all(parts).then((ps) => ps.join("")) : parts.join("");
+  }
+  // JSX elements and hono's escaped strings
+  return (child as { toString(): string | Promise<string> }).toString();
+}
+
 /** Render the page shell: head, header with navigation and theme toggle, main landmark, footer. */
-export function BaseLayout(props: LayoutProps) {
-  // A template rather than JSX: the shell is on every page's path, and a template is several times cheaper.
+export function BaseLayout(props: LayoutProps): string | Promise<string> {
+  const content = markup(props.children);
+  return typeof content === "string" ? shell(props, content) : content.then((c) => shell(props, c));
+}
+
+// Plain string building rather than JSX or a tagged template: the shell is on every page's path, and this is
+// several times cheaper. Every value that comes from data goes through Bun.escapeHTML.
+function shell(props: LayoutProps, content: string): string {
   const v = props.viewer;
-  const nav = v
-    ? [...userNav, ...(v.role === "admin" ? adminNav : [])].map(
-        (n) => html`<a href="${n.href}"${isCurrent(props.path, n.href) ? raw(' aria-current="page"') : ""}>${n.label}</a>`,
-      )
-    : [];
-  const tools = v
-    ? html`<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${raw(BELL_ICON)}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a><a class="icon-btn account-link" href="/account" title="Your account">${v.displayName}</a>`
-    : "";
-  return html`<html lang="en"><head>${raw(HEAD_START)}<title>${props.title === "MediaNest" ? "MediaNest" : `${props.title} · MediaNest`}</title>${
-    props.csrfToken ? html`<meta name="csrf-token" content="${props.csrfToken}">` : ""
-  }${raw(headAssets())}</head><body>${raw(SKIP_LINK)}<header class="site-header"><div class="bar">${raw(brand())}<nav class="nav" aria-label="Main">${nav}</nav><div class="header-tools">${raw(THEME_TOGGLE)}${tools}</div></div></header><div id="notice-banner">${NoticeBanner({ text: props.notice ?? null })}</div><main id="main" tabindex="-1"><div id="alerts" aria-live="assertive"></div>${props.children}</main>${raw(FOOTER)}${
-    v ? raw('<div id="live" hx-sse:connect="/events" hx-swap="none" hidden></div>') : ""
-  }</body></html>`;
+  let nav = "";
+  let tools = "";
+  if (v) {
+    for (const n of v.role === "admin" ? [...userNav, ...adminNav] : userNav) {
+      nav += `<a href="${n.href}"${isCurrent(props.path, n.href) ? ' aria-current="page"' : ""}>${n.label}</a>`;
+    }
+    tools =
+      `<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${BELL_ICON}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a>` +
+      `<a class="icon-btn account-link" href="/account" title="Your account">${Bun.escapeHTML(v.displayName)}</a>`;
+  }
+  const title = props.title === "MediaNest" ? "MediaNest" : `${Bun.escapeHTML(props.title)} · MediaNest`;
+  const csrf = props.csrfToken ? `<meta name="csrf-token" content="${Bun.escapeHTML(props.csrfToken)}">` : "";
+  const notice = props.notice ? NoticeBanner({ text: props.notice }).toString() : "";
+  return (
+    `<html lang="en"><head>${HEAD_START}<title>${title}</title>${csrf}${headAssets()}</head><body>${SKIP_LINK}` +
+    `<header class="site-header"><div class="bar">${brand()}<nav class="nav" aria-label="Main">${nav}</nav><div class="header-tools">${THEME_TOGGLE}${tools}</div></div></header>` +
+    `<div id="notice-banner">${notice}</div><main id="main" tabindex="-1"><div id="alerts" aria-live="assertive"></div>${content}</main>${FOOTER}` +
+    (v ? '<div id="live" hx-sse:connect="/events" hx-swap="none" hidden></div>' : "") +
+    "</body></html>"
+  );
 }

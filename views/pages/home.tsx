@@ -1,3 +1,4 @@
+import { raw } from "hono/html";
 import type { StatusOverview } from "../../src/services/status-types";
 import type { User } from "../../src/store/users";
 import { NowPlayingSection, RecentlyAddedSection, StatusSummarySection, type RecentView, type SectionState, type StreamView } from "../partials/dashboard";
@@ -9,10 +10,13 @@ export interface DashboardView {
   recentlyAdded: SectionState<RecentView[]>;
 }
 
+// The sign-in prompt never changes: rendered once.
+let signedOut: string | undefined;
+
 /** Render the home page: a sign-in prompt, or the signed-in user's dashboard. */
 export function HomePage(props: { user: User | undefined; dashboard?: DashboardView }) {
   if (!props.user) {
-    return (
+    signedOut ??= (
       <section class="card narrow" aria-labelledby="welcome-title">
         <h1 id="welcome-title">MediaNest</h1>
         <p>Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.</p>
@@ -20,7 +24,8 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
           Sign in
         </a>
       </section>
-    );
+    ).toString() as string;
+    return raw(signedOut);
   }
   const isAdmin = props.user.role === "admin";
   const d = props.dashboard;
