@@ -1,6 +1,4 @@
 import { Hono, type MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import type { RouterRoute } from "hono/types";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
@@ -89,25 +87,9 @@ export function firstSegment(url: string): string {
 
 /** Build the app from its dependencies: the core routes now, each area of pages when first asked for. */
 export function createApp(deps: AppDeps): App {
-  // Middleware order: request log → security headers → body limit → session → CSRF → setup gate → handler.
-  // One instance of each, shared by every area.
-  const middleware: MiddlewareHandler<AppEnv>[] = [
-    async (c, next) => {
-      c.set("deps", deps);
-      await next();
-    },
-    requestLog(),
-    securityHeaders(),
-    bodyLimit({
-      maxSize: deps.config.bodyLimit,
-      onError: () => {
-        throw new HTTPException(413, { message: `The request is too large (limit ${Math.round(deps.config.bodyLimit / 1024)} KiB).` });
-      },
-    }),
-    sessionMiddleware(),
-    csrfProtection(),
-    setupGate(),
-  ];
+  // Middleware order: request log (and deps) → security headers → session → body limit and CSRF → setup gate →
+  // handler. One instance of each, shared by every area; each layer costs every request, so there are few.
+  const middleware: MiddlewareHandler<AppEnv>[] = [requestLog(deps), securityHeaders(), sessionMiddleware(), csrfProtection(deps.config.bodyLimit), setupGate()];
   const newApp = () => {
     const app = new Hono<AppEnv>();
     app.onError(errorHandler);

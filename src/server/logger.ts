@@ -11,13 +11,25 @@ export interface Logger {
 const levels = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 export type LogLevel = keyof typeof levels;
 
+// Formatting the time is a large part of a request line; lines within one millisecond share it.
+let lastMs = 0;
+let lastIso = "";
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** Create a JSON-lines logger that drops entries below minLevel; `write` is injectable for tests. */
 export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel, batch?: boolean) => void): Logger {
   const stdio = write ? undefined : writeStdio();
   const out = write ?? stdio!.write;
   const log = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (levels[level] < levels[minLevel]) return;
-    out(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }), level, msg === "request");
+    out(JSON.stringify({ time: isoNow(), level, msg, ...fields }), level, msg === "request");
   };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error"), flush: async () => stdio?.flush() };
 }

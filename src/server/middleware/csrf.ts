@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../deps";
 
@@ -22,12 +23,19 @@ function originOf(referer: string | undefined): string | undefined {
 }
 
 /**
- * Check every state-changing request: the Origin (or Referer) must be this site, and a signed-in browser must
- * send its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field).
- * Personal API tokens are not ambient credentials, so token-authenticated calls skip the token check.
+ * Guard every request that carries a body or changes state: a body over `maxBody` bytes is refused with 413 before
+ * anything reads it; the Origin (or Referer) must be this site; a signed-in browser must send its session's CSRF
+ * token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field). Personal API tokens are not ambient
+ * credentials, so token-authenticated calls skip the token check. A GET without a body passes straight through.
  */
-export function csrfProtection(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
+  const limit = bodyLimit({
+    maxSize: maxBody,
+    onError: () => {
+      throw new HTTPException(413, { message: `The request is too large (limit ${Math.round(maxBody / 1024)} KiB).` });
+    },
+  });
+  const check = async (c: Context<AppEnv>, next: Next): Promise<void> => {
     if (SAFE.has(c.req.method)) return next();
     const { config } = c.get("deps");
     const self = new URL(c.req.url).origin;
@@ -51,4 +59,5 @@ export function csrfProtection(): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
+  return (c, next) => (c.req.raw.body ? limit(c, () => check(c, next)) : check(c, next));
 }

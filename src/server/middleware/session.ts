@@ -8,9 +8,6 @@ import type { AppEnv } from "../deps";
 export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const deps = c.get("deps");
-    c.set("user", undefined);
-    c.set("session", undefined);
-    c.set("authVia", undefined);
     const auth = c.req.header("authorization");
     if (auth?.startsWith("Bearer ") && c.req.path.startsWith("/api/")) {
       const user = await resolveApiToken(deps, auth.slice(7).trim());
