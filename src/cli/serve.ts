@@ -43,6 +43,9 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   const jobsStart = setTimeout(() => {
     deps.jobs.start();
     void deps.metrics.collectDefaults();
+    // The binary starts with the JIT reluctant to compile (package.json's build: --compile-jit-policy), because
+    // start-up code runs once; from here on the server's code runs hot.
+    Bun.unsafe.setJITPolicy(1);
   }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });

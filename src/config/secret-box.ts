@@ -1,4 +1,3 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -13,9 +12,27 @@ export interface SecretBox {
 
 const KEY_FILE = "secret.key";
 
+// Hashing and random bytes come from Bun itself; node:crypto (about 2 ms and several MiB at start) is loaded only
+// when a secret is first encrypted or decrypted, for AES-GCM.
+type NodeCrypto = typeof import("node:crypto");
+let nodeCrypto: NodeCrypto | undefined;
+const cipherApi = (): NodeCrypto => (nodeCrypto ??= require("node:crypto") as NodeCrypto);
+
+/** SHA-256 of the parts, as bytes. */
+function sha256(...parts: (string | Buffer)[]): Buffer {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for (const p of parts) hasher.update(p);
+  return hasher.digest();
+}
+
+/** n cryptographically random bytes. */
+export function randomBytes(n: number): Buffer {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(n)));
+}
+
 /** Return the master key: from MEDIANEST_SECRET_KEY, or from a key file in the data directory created on first start (mode 0600). */
 export function loadMasterKey(dataDir: string, configured?: string): Buffer {
-  if (configured) return createHash("sha256").update(configured).digest();
+  if (configured) return sha256(configured);
   const file = join(dataDir, KEY_FILE);
   if (existsSync(file)) {
     const hex = readFileSync(file, "utf8").trim();
@@ -32,18 +49,18 @@ export function loadMasterKey(dataDir: string, configured?: string): Buffer {
 
 /** Create a SecretBox over a 32-byte master key. */
 export function createSecretBox(masterKey: Buffer): SecretBox {
-  const key = createHash("sha256").update("medianest:settings:").update(masterKey).digest();
+  const key = sha256("medianest:settings:", masterKey);
   return {
     encrypt(plain) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv("aes-256-gcm", key, iv);
+      const cipher = cipherApi().createCipheriv("aes-256-gcm", key, iv);
       const ct = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
       return `v1:${iv.toString("base64url")}:${cipher.getAuthTag().toString("base64url")}:${ct.toString("base64url")}`;
     },
     decrypt(sealed) {
       const [v, iv, tag, ct] = sealed.split(":");
       if (v !== "v1" || !iv || !tag || ct === undefined) throw new Error("secret-box: value is not an encrypted secret");
-      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+      const decipher = cipherApi().createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       try {
         return Buffer.concat([decipher.update(Buffer.from(ct, "base64url")), decipher.final()]).toString("utf8");
@@ -52,7 +69,7 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       }
     },
     deriveKey(purpose) {
-      return createHash("sha256").update(`medianest:${purpose}:`).update(masterKey).digest();
+      return sha256(`medianest:${purpose}:`, masterKey);
     },
   };
 }

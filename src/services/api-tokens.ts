@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../config/secret-box";
 import type { AppDeps } from "../server/deps";
 import { findApiTokenByHash, insertApiToken, touchApiToken, type ApiToken } from "../store/api-tokens";
 import { findUserById, type User } from "../store/users";

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "../config/secret-box";
 import type { AppDeps } from "../server/deps";
 import { deleteSession, deleteSessionsByUser, findSessionByHash, insertSession, listSessionsByUser, touchSession, type Session } from "../store/sessions";
 import { publishEvent, topics } from "./events";
@@ -11,7 +11,7 @@ const TOUCH_EVERY_MS = 60_000;
 
 /** Hash a session id or token for storage; the raw value exists only in the cookie or the user's hands. */
 export function hashToken(raw: string): string {
-  return createHash("sha256").update(raw).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(raw).digest("hex");
 }
 
 /** Start a session for a user: a new random id (never reused: no fixation), stored hashed. Returns the cookie value. */

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -9,7 +8,7 @@ const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 function same(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+  return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
 // A Referer is whatever the client sends; one that is not a URL is no origin at all (refused below), not a crash.
