@@ -129,7 +129,7 @@ describe("compose.swarm.yml", async () => {
   test("runs three MediaNest replicas in cluster mode with rolling updates and a healthcheck", () => {
     expect(app).toBeDefined();
     expect(app.deploy?.replicas).toBe(3);
-    expect(options.cluster.schema.parse(env.MEDIANEST_CLUSTER)).toBe(true);
+    expect(options.cluster.schema().parse(env.MEDIANEST_CLUSTER)).toBe(true);
     expect(app.deploy?.update_config?.parallelism).toBe(1);
     expect(app.deploy?.update_config?.order).toBe("start-first");
     expect(app.healthcheck?.test).toEqual(HEALTHCHECK);

@@ -26,6 +26,12 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe("loadConfig", () => {
+  test("every default is what its own schema makes of the default written as text", () => {
+    const withDefault = Object.values(options).filter((o) => o.default !== undefined);
+    expect(withDefault.length).toBeGreaterThan(10);
+    for (const o of withDefault) expect({ env: o.env, value: (o.schema() as { parse(v: string): unknown }).parse(String(o.default)) }).toEqual({ env: o.env, value: o.default });
+  });
+
   test("defaults: SQLite in ./data, memory coordination, port 8080", () => {
     const config = loadConfig({});
     expect(config).toEqual({

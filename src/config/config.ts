@@ -11,6 +11,7 @@ export class ConfigError extends Error {
   }
 }
 
+/** The variable's text (or its _FILE's), or undefined when unset or empty. */
 function rawValue(option: Option<unknown>, env: Record<string, string | undefined>): string | undefined {
   if (option.secret) {
     const file = env[`${option.env}_FILE`];
@@ -23,7 +24,7 @@ function rawValue(option: Option<unknown>, env: Record<string, string | undefine
     }
   }
   const value = env[option.env];
-  return value === undefined || value === "" ? option.default : value;
+  return value === "" ? undefined : value;
 }
 
 /** Parse and validate the whole configuration from the environment; throws ConfigError on the first bad value. */
@@ -31,7 +32,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const out: Record<string, unknown> = {};
   for (const [key, option] of Object.entries(options) as [string, Option<unknown>][]) {
     const raw = rawValue(option, env);
-    const parsed = option.schema.safeParse(raw);
+    if (raw === undefined) {
+      out[key] = option.default;
+      continue;
+    }
+    const parsed = option.schema().safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new ConfigError(option.env, `${issue?.message ?? "is invalid"} (got ${JSON.stringify(option.secret ? "***" : raw)})`);
@@ -69,7 +74,7 @@ export function maskSecret(value: string): string {
 /** Render the configuration table for the README. */
 export function configTableMarkdown(): string {
   const rows = (Object.values(options) as Option<unknown>[]).map(
-    (o) => `| \`${o.env}\`${o.secret ? ` (or \`${o.env}_FILE\`)` : ""} | ${o.default === undefined ? "" : `\`${o.default}\``} | ${o.description} |`,
+    (o) => `| \`${o.env}\`${o.secret ? ` (or \`${o.env}_FILE\`)` : ""} | ${o.default === undefined ? "" : `\`${String(o.default)}\``} | ${o.description} |`,
   );
   return ["| variable | default | meaning |", "| --- | --- | --- |", ...rows].join("\n");
 }

@@ -5,32 +5,39 @@ export interface Option<T> {
   /** Environment variable name. */
   env: string;
   description: string;
-  /** The default as a user would write it in the environment; undefined means unset. */
-  default?: string;
-  /** Parse and validate the raw string; the message of a failure is shown to the user. */
-  schema: z.ZodType<T>;
+  /** The value when the variable is unset or empty; undefined means unset. (config.test.ts checks each parses.) */
+  default?: T;
+  /**
+   * Build the schema that parses and validates the raw string; the message of a failure is shown to the user.
+   * Built only for variables that are set: a server starts with most options at their defaults, and building
+   * every schema was a tenth of its start-up.
+   */
+  schema: () => z.ZodType<T>;
   /** Secrets are masked by `medianest config` and accept a `<env>_FILE` variant. */
   secret?: boolean;
 }
 
-const port = z.coerce
+const port = () =>
+  z.coerce
   .number({ error: "must be a number" })
   .int("must be a whole number")
   .min(1, "must be between 1 and 65535")
   .max(65535, "must be between 1 and 65535");
 
-const bool = z
-  .string()
+const bool = () =>
+  z
+    .string()
   .trim()
   .toLowerCase()
   .refine((v) => ["1", "0", "true", "false", "yes", "no", "on", "off"].includes(v), "must be true or false")
   .transform((v) => ["1", "true", "yes", "on"].includes(v));
 
-const duration = z.coerce
-  .number({ error: "must be a number of seconds" })
+const duration = () =>
+  z.coerce
+    .number({ error: "must be a number of seconds" })
   .min(0, "must not be negative");
 
-const url = (protocols: string[]) =>
+const url = (protocols: string[]) => () =>
   z
     .string()
     .trim()
@@ -42,17 +49,17 @@ const url = (protocols: string[]) =>
       }
     }, `must be a URL (${protocols.join(" or ")})`);
 
-const optional = <T extends z.ZodType>(schema: T) => schema.optional();
+const optional = <T extends z.ZodType>(schema: () => T) => () => schema().optional();
 
 /** Declare every option MediaNest reads; the README's configuration table is generated from this list. */
 export const options = {
-  port: { env: "MEDIANEST_PORT", description: "HTTP port to listen on.", default: "8080", schema: port },
-  host: { env: "MEDIANEST_HOST", description: "Address to listen on.", default: "0.0.0.0", schema: z.string().min(1) },
+  port: { env: "MEDIANEST_PORT", description: "HTTP port to listen on.", default: 8080, schema: port },
+  host: { env: "MEDIANEST_HOST", description: "Address to listen on.", default: "0.0.0.0", schema: () => z.string().min(1) },
   dataDir: {
     env: "MEDIANEST_DATA_DIR",
     description: "Directory for the SQLite database, the key file and backups.",
     default: "./data",
-    schema: z.string().min(1, "must not be empty"),
+    schema: () => z.string().min(1, "must not be empty"),
   },
   publicUrl: {
     env: "MEDIANEST_PUBLIC_URL",
@@ -68,7 +75,7 @@ export const options = {
   databaseConnectTimeout: {
     env: "MEDIANEST_DATABASE_CONNECT_TIMEOUT",
     description: "Seconds to keep retrying an unreachable database at start before giving up.",
-    default: "60",
+    default: 60,
     schema: duration,
   },
   redisUrl: {
@@ -80,44 +87,44 @@ export const options = {
   cluster: {
     env: "MEDIANEST_CLUSTER",
     description: "Run as one of several replicas (needs PostgreSQL and Redis).",
-    default: "false",
+    default: false,
     schema: bool,
   },
   secretKey: {
     env: "MEDIANEST_SECRET_KEY",
     description: "Key that encrypts stored secrets (32+ characters); a key file in the data directory when unset.",
-    schema: optional(z.string().min(32, "must be at least 32 characters")),
+    schema: optional(() => z.string().min(32, "must be at least 32 characters")),
     secret: true,
   },
   trustProxy: {
     env: "MEDIANEST_TRUST_PROXY",
     description: "Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy.",
-    default: "false",
+    default: false,
     schema: bool,
   },
   logLevel: {
     env: "MEDIANEST_LOG_LEVEL",
     description: "debug, info, warn or error.",
     default: "info",
-    schema: z.enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" }),
+    schema: () => z.enum(["debug", "info", "warn", "error"], { error: "must be debug, info, warn or error" }),
   },
   bodyLimit: {
     env: "MEDIANEST_BODY_LIMIT",
     description: "Largest request body accepted, in bytes.",
-    default: "1048576",
-    schema: z.coerce.number({ error: "must be a number" }).int().min(1024, "must be at least 1024"),
+    default: 1048576,
+    schema: () => z.coerce.number({ error: "must be a number" }).int().min(1024, "must be at least 1024"),
   },
   shutdownTimeout: {
     env: "MEDIANEST_SHUTDOWN_TIMEOUT",
     description: "Seconds in-flight requests get to finish on SIGTERM.",
-    default: "10",
+    default: 10,
     schema: duration,
   },
   sseHeartbeat: {
     env: "MEDIANEST_SSE_HEARTBEAT",
     description: "Seconds between keep-alive comments on live-update (SSE) streams; keep it below any proxy's idle timeout.",
-    default: "15",
-    schema: z.coerce
+    default: 15,
+    schema: () => z.coerce
       .number({ error: "must be a number of seconds" })
       .positive("must be more than 0")
       .max(50, "must be at most 50 (the server closes connections idle for 60 s)"),
@@ -125,20 +132,20 @@ export const options = {
   sessionIdleDays: {
     env: "MEDIANEST_SESSION_IDLE_DAYS",
     description: "Days of inactivity after which a session ends.",
-    default: "14",
-    schema: z.coerce.number({ error: "must be a number" }).positive("must be positive"),
+    default: 14,
+    schema: () => z.coerce.number({ error: "must be a number" }).positive("must be positive"),
   },
   sessionMaxDays: {
     env: "MEDIANEST_SESSION_MAX_DAYS",
     description: "Days after which a session ends regardless of activity.",
-    default: "90",
-    schema: z.coerce.number({ error: "must be a number" }).positive("must be positive"),
+    default: 90,
+    schema: () => z.coerce.number({ error: "must be a number" }).positive("must be positive"),
   },
   outboundPrivate: {
     env: "MEDIANEST_OUTBOUND_PRIVATE",
     description: "Who may send notifications to private and local addresses (a LAN ntfy, a local webhook): admins or everyone.",
     default: "admins",
-    schema: z.enum(["admins", "everyone"], { error: "must be admins or everyone" }),
+    schema: () => z.enum(["admins", "everyone"], { error: "must be admins or everyone" }),
   },
   plexTvUrl: {
     env: "MEDIANEST_PLEX_TV_URL",
@@ -155,4 +162,4 @@ export const options = {
 } satisfies Record<string, Option<unknown>>;
 
 export type Options = typeof options;
-export type Config = { [K in keyof Options]: z.output<Options[K]["schema"]> };
+export type Config = { [K in keyof Options]: z.output<ReturnType<Options[K]["schema"]>> };

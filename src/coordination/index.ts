@@ -1,5 +1,5 @@
 import { createMemoryCoordination, type MemoryCoordinationOptions } from "./memory";
-import { createRedisCoordination, type RedisCoordinationOptions } from "./redis";
+import type { RedisCoordinationOptions } from "./redis";
 import type { Coordination } from "./types";
 
 export type * from "./types";
@@ -10,5 +10,7 @@ export type CoordinationOptions = MemoryCoordinationOptions & RedisCoordinationO
 /** Create Redis coordination when a Redis URL is given, in-memory coordination otherwise. */
 export async function createCoordination(redisUrl?: string, opts: CoordinationOptions = {}): Promise<Coordination> {
   if (!redisUrl) return createMemoryCoordination(opts);
+  // Loaded only for Redis: a single server starts without it.
+  const { createRedisCoordination } = await import("./redis");
   return createRedisCoordination(redisUrl, opts);
 }

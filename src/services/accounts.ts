@@ -15,6 +15,7 @@ import {
   type User,
 } from "../store/users";
 import { alertAdminsOfNewUser } from "./admin-alerts";
+import { SETUP_CLAIM, setupOpen } from "./setup-state";
 import { audit, type Actor } from "./audit";
 import { getAuthSettings, getPlexServer, savePlexServer } from "./auth-settings";
 import { DEFAULT_PERMISSIONS } from "./permissions";
@@ -33,14 +34,7 @@ export class AccountError extends Error {
   }
 }
 
-const SETUP_CLAIM = "setup.admin_id";
-
-/** True while the first administrator has not been created. */
-export async function setupOpen(deps: Pick<AppDeps, "database">): Promise<boolean> {
-  const { db, tables } = deps.database;
-  const [claim] = await db.select().from(tables.settings).where(eq(tables.settings.key, SETUP_CLAIM)).limit(1);
-  return !claim && !(await adminExists(deps.database));
-}
+export { setupOpen };
 
 /**
  * Create the first administrator exactly once: the settings row claimed first is the database's own arbiter, so two

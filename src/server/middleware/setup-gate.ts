@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { setupOpen } from "../../services/accounts";
+import { setupOpen } from "../../services/setup-state";
 import type { AppEnv } from "../deps";
 
 const ALWAYS_OPEN = /^\/(setup|auth\/plex|static|healthz|readyz|metrics|manifest\.webmanifest|icon-|favicon)/;
