@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, configTableMarkdown, describeConfig, loadConfig, maskSecret } from "./config";
-import { options } from "./options";
+import { options, type Option } from "./options";
 
 const dir = mkdtempSync(join(tmpdir(), "medianest-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +27,7 @@ function configError(env: Record<string, string>): ConfigError {
 
 describe("loadConfig", () => {
   test("every default is what its own schema makes of the default written as text", () => {
-    const withDefault = Object.values(options).filter((o) => o.default !== undefined);
+    const withDefault = (Object.values(options) as Option<unknown>[]).filter((o) => o.default !== undefined);
     expect(withDefault.length).toBeGreaterThan(10);
     for (const o of withDefault) expect({ env: o.env, value: (o.schema() as { parse(v: string): unknown }).parse(String(o.default)) }).toEqual({ env: o.env, value: o.default });
   });

@@ -8,7 +8,8 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 10);
-const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 3);
+const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 2);
+const RATE_ROUNDS = Number(process.env.BENCH_RATE_ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const MIB = 1024 * 1024;
 
@@ -195,10 +196,24 @@ const firstStart = await measureStart(
   Math.max(3, Math.floor(START_RUNS / 2)),
 );
 
-console.log(`bench: request rate, ${CONCURRENCY} concurrent fetches for ${LOAD_SECONDS} s each …`);
-const honoRate = await measureRate(hono, "/");
-const mnRate = await measureRate(medianest, "/");
-const mnHealthRate = await measureRate(medianest, "/healthz");
+// The machine's other load comes and goes in phases of seconds: the three servers take turns, round after round, and
+// each figure is the median of its rounds, so a noisy phase cannot land on one server alone.
+console.log(`bench: request rate, ${CONCURRENCY} concurrent fetches, ${RATE_ROUNDS} rounds of ${LOAD_SECONDS} s per server …`);
+type Rate = Awaited<ReturnType<typeof measureRate>>;
+const rounds: { hono: Rate; page: Rate; health: Rate }[] = [];
+for (let r = 0; r < RATE_ROUNDS; r++) {
+  rounds.push({ hono: await measureRate(hono, "/"), page: await measureRate(medianest, "/"), health: await measureRate(medianest, "/healthz") });
+}
+const medianRate = (pick: (r: (typeof rounds)[number]) => Rate): Rate => {
+  const all = rounds.map(pick).sort((a, b) => a.rps - b.rps);
+  return { ...all[Math.floor(all.length / 2)]!, errors: all.reduce((n, x) => n + x.errors, 0) };
+};
+const honoRate = medianRate((r) => r.hono);
+const mnRate = medianRate((r) => r.page);
+const mnHealthRate = medianRate((r) => r.health);
+const roundsText = rounds
+  .map((r, i) => `round ${i + 1}: bare Hono ${fmt(r.hono.rps, 0)}, GET / ${fmt(r.page.rps, 0)}, GET /healthz ${fmt(r.health.rps, 0)}`)
+  .join("; ");
 
 const targets = [
   {
@@ -240,6 +255,7 @@ const errors = mnRate.errors + honoRate.errors + mnHealthRate.errors;
 
 console.log(`\n${measurements}\n\n${verdicts}\n`);
 console.log(`machine: ${machine}; ${date}${errors ? `; ${errors} failed requests during the rate runs` : ""}`);
+console.log(`request rates: ${roundsText}`);
 console.log(`start times (ms): MediaNest ${mnStart.starts.map((x) => fmt(x)).join(", ")}; bare ${bareStart.starts.map((x) => fmt(x)).join(", ")}`);
 
 const doc = `# Performance
@@ -258,7 +274,9 @@ ${verdicts}
 ${measurements}
 
 Start times of every run (ms): MediaNest ${mnStart.starts.map((x) => fmt(x)).join(", ")};
-bare Bun.serve ${bareStart.starts.map((x) => fmt(x)).join(", ")}.${errors ? `\n\n${errors} requests failed during the rate runs.` : ""}
+bare Bun.serve ${bareStart.starts.map((x) => fmt(x)).join(", ")}.
+
+Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requests failed during the rate runs.` : ""}
 
 ## How it is measured
 
@@ -277,7 +295,8 @@ bare Bun.serve ${bareStart.starts.map((x) => fmt(x)).join(", ")}.${errors ? `\n\
   \`/healthz\`, \`/readyz\`, \`/\`, \`/metrics\`) and one second idle; the median over the same runs.
 - Request rate: the server runs as its own process; this script keeps ${CONCURRENCY} \`fetch\` loops going against
   \`GET /\` for ${LOAD_SECONDS} s after a 0.5 s warm-up, over loopback, and counts 200 answers (redirects are not
-  followed). For MediaNest \`GET /\` is the anonymous home page (an administrator exists, so the setup gate lets
+  followed). Bare Hono, MediaNest's \`GET /\` and its \`GET /healthz\` take turns for ${RATE_ROUNDS} rounds, each on a
+  freshly started server, and each figure is the median of its rounds. For MediaNest \`GET /\` is the anonymous home page (an administrator exists, so the setup gate lets
   it through): request log (to stdout, here /dev/null), security headers, body limit, session, CSRF token,
   database queries and the rendered page. \`GET /healthz\` goes through the same middleware to a handler that
   does nothing, which separates the middleware's cost from the page's own. The load generator shares the
