@@ -1,6 +1,6 @@
 import { CliError } from "./cli/errors";
 import { ConfigError, describeConfig, loadConfig } from "./config/config";
-import { DatabaseError } from "./db/database";
+import { DatabaseError } from "./db/errors";
 import { createLogger, type Logger } from "./server/logger";
 import { VERSION } from "./version";
 

@@ -80,7 +80,7 @@ function drain(stream: ReadableStream<Uint8Array>, into: string[]): void {
   })();
 }
 
-/** Start `serve` and wait until /healthz answers 200; throws with the server's output when it does not. */
+/** Start `serve` and wait until /readyz answers 200; throws with the server's output when it does not. */
 async function startServe(dataDir: string, extra: Record<string, string> = {}): Promise<Server> {
   const port = freePort();
   const proc = Bun.spawn([BIN, "serve"], { cwd: work, env: envFor(dataDir, port, extra), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -93,7 +93,7 @@ async function startServe(dataDir: string, extra: Record<string, string> = {}): 
   while (true) {
     if (proc.exitCode !== null) throw new Error(`serve exited with ${proc.exitCode}:\n${chunks.join("")}`);
     try {
-      const res = await fetch(`${base}/healthz`);
+      const res = await fetch(`${base}/readyz`);
       await res.arrayBuffer();
       if (res.status === 200) break;
     } catch {
@@ -202,6 +202,33 @@ describe("medianest binary", () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(Buffer.compare(readFileSync(file), Buffer.from(garbage))).toBe(0);
     expect(readdirSync(dataDir).sort()).toEqual(["medianest.db"]);
+  });
+
+  test("while PostgreSQL is retried at start, /healthz says alive and /readyz says not ready", async () => {
+    const port = freePort();
+    const proc = Bun.spawn([BIN, "serve"], {
+      cwd: work,
+      env: envFor(newDataDir("pg-wait"), port, { DATABASE_URL: "postgres://postgres@127.0.0.1:1/x", MEDIANEST_DATABASE_CONNECT_TIMEOUT: "3" }),
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    running.add(proc);
+    const base = `http://127.0.0.1:${port}`;
+    let readyz: Response | undefined;
+    for (let i = 0; i < 200 && !readyz; i++) {
+      readyz = await fetch(`${base}/readyz`).catch(() => undefined);
+      if (!readyz) await Bun.sleep(10);
+    }
+    expect(readyz?.status).toBe(503);
+    expect(await readyz!.json()).toMatchObject({ ready: false });
+    const healthz = await fetch(`${base}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(healthz.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const code = await proc.exited;
+    running.delete(proc);
+    expect(code).not.toBe(0);
+    expect(await new Response(proc.stderr).text()).toContain("PostgreSQL");
   });
 
   test("an unreachable PostgreSQL is retried, then serve exits naming PostgreSQL", async () => {

@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/options";
-import { createApp } from "../server/app";
+import type { App } from "../server/app";
+import type { AppDeps } from "../server/deps";
 import type { Logger } from "../server/logger";
-import { startRuntime } from "../server/runtime";
+import { SECURITY_HEADERS } from "../server/middleware/security";
 import { CliError } from "./errors";
 
 /** Return the path of the file that marks a running server in a data directory. */
@@ -11,36 +12,99 @@ export function pidFile(dataDir: string): string {
   return join(dataDir, "medianest.pid");
 }
 
-/** Start the HTTP server and run until SIGTERM/SIGINT, then shut down gracefully. */
+// How long a page request that arrives during start-up waits for it before a 503 (SQLite starts in milliseconds;
+// PostgreSQL may still be retried).
+const START_WAIT_MS = 5000;
+
+const startingHeaders = (type: string) => ({ ...Object.fromEntries(SECURITY_HEADERS), "content-type": type, "cache-control": "no-store" });
+
+/**
+ * Start the HTTP server and run until SIGTERM/SIGINT, then shut down gracefully.
+ *
+ * The port is taken first. While the database opens and migrates (PostgreSQL is retried with backoff), /healthz
+ * says the process is alive and /readyz says it is not ready; other requests wait for the start to finish, or get a
+ * 503 saying why once it takes longer than a few seconds.
+ */
 export async function serve(config: Config, log: Logger): Promise<number> {
   try {
     mkdirSync(config.dataDir, { recursive: true });
   } catch (err) {
     throw new CliError(`cannot create the data directory ${config.dataDir}: ${(err as NodeJS.ErrnoException).code}`);
   }
-  const deps = await startRuntime(config, log);
-  const app = createApp(deps);
+  let app: App | undefined;
+  const { promise: appReady, resolve: setApp } = Promise.withResolvers<App>();
+  const whileStarting = async (req: Request, srv: Bun.Server<undefined>): Promise<Response> => {
+    const path = new URL(req.url).pathname;
+    if (path === "/healthz") return new Response("ok", { headers: startingHeaders("text/plain; charset=UTF-8") });
+    if (path === "/readyz") {
+      const body = { ready: false, database: "starting", migrations: "pending", coordination: "starting" };
+      return new Response(JSON.stringify(body), { status: 503, headers: startingHeaders("application/json") });
+    }
+    const ready = await Promise.race([appReady, Bun.sleep(START_WAIT_MS).then(() => undefined)]);
+    if (ready) return ready.fetch(req, { server: srv });
+    return new Response("MediaNest is starting and is still waiting for its database. Try again in a moment.", {
+      status: 503,
+      headers: { ...startingHeaders("text/plain; charset=UTF-8"), "retry-after": "5" },
+    });
+  };
+
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (req, srv) => app.fetch(req, { server: srv }),
+      fetch: (req, srv) => (app ? app.fetch(req, { server: srv }) : whileStarting(req, srv)),
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
     });
   } catch (err) {
-    await deps.database.close();
-    await deps.coordination.close();
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new CliError(`port ${config.port} is already in use; set MEDIANEST_PORT to another port`);
     throw new CliError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
+
+  const { promise: stopped, resolve } = Promise.withResolvers<number>();
+  let stopping = false;
+  let jobsStart: ReturnType<typeof setTimeout> | undefined;
+  // The server's code loads after the port is taken.
+  const modules = Promise.all([import("../server/runtime"), import("../server/app")]);
+  const runtime = modules.then(([{ startRuntime }]) => startRuntime(config, log));
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal });
+    const graceful = server.stop(false);
+    const deps = await runtime.catch(() => undefined);
+    // Live streams never finish on their own; end them so in-flight requests can drain.
+    deps?.live.closeAll();
+    const timeout = Bun.sleep(config.shutdownTimeout * 1000).then(() => "timeout" as const);
+    if ((await Promise.race([graceful.then(() => "done" as const), timeout])) === "timeout") {
+      log.warn("in-flight requests did not finish in time; closing them");
+      await server.stop(true);
+    }
+    clearTimeout(jobsStart);
+    if (deps) await closeRuntime(deps, config);
+    log.info("stopped");
+    resolve(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  let deps: AppDeps;
+  try {
+    deps = await runtime;
+  } catch (err) {
+    await server.stop(true);
+    throw err;
+  }
+  if (stopping) return stopped;
+  app = (await modules)[1].createApp(deps);
+  setApp(app);
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
   // Setting up the schedules and the process metrics takes a few milliseconds; the first requests should not
   // wait behind them.
-  const jobsStart = setTimeout(() => {
+  jobsStart = setTimeout(() => {
     deps.jobs.start();
     void deps.metrics.collectDefaults();
     // The binary starts with the JIT reluctant to compile (package.json's build: --compile-jit-policy), because
@@ -49,30 +113,12 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
-
-  const { promise: stopped, resolve } = Promise.withResolvers<number>();
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("shutting down", { signal });
-    const graceful = server.stop(false);
-    // Live streams never finish on their own; end them so in-flight requests can drain.
-    deps.live.closeAll();
-    const timeout = Bun.sleep(config.shutdownTimeout * 1000).then(() => "timeout" as const);
-    if ((await Promise.race([graceful.then(() => "done" as const), timeout])) === "timeout") {
-      log.warn("in-flight requests did not finish in time; closing them");
-      await server.stop(true);
-    }
-    clearTimeout(jobsStart);
-    await deps.jobs.stop();
-    await deps.coordination.close().catch(() => {});
-    await deps.database.close().catch(() => {});
-    if (deps.database.dialect === "sqlite") rmSync(pidFile(config.dataDir), { force: true });
-    log.info("stopped");
-    resolve(0);
-  };
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
   return stopped;
+}
+
+async function closeRuntime(deps: AppDeps, config: Config): Promise<void> {
+  await deps.jobs.stop();
+  await deps.coordination.close().catch(() => {});
+  await deps.database.close().catch(() => {});
+  if (deps.database.dialect === "sqlite") rmSync(pidFile(config.dataDir), { force: true });
 }

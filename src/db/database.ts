@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Sql } from "postgres";
+import { DatabaseError } from "./errors";
 import * as sqliteSchema from "./schema/sqlite";
 
 export type Tables = typeof sqliteSchema;
@@ -28,12 +29,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** A database that cannot be opened; the message says why in words a user can act on. */
-export class DatabaseError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(`db: ${message}`, options);
-  }
-}
+export { DatabaseError };
 
 /**
  * Return the database's own reason for a failed query. On PostgreSQL drizzle wraps driver errors in a
