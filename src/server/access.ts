@@ -9,7 +9,8 @@ export type AccessMiddleware = MiddlewareHandler<AppEnv> & { access: Access };
 
 /** Declare a route's access rule; every route must carry one (test/routes-access.test.ts walks them all). */
 export function allow(access: Access): AccessMiddleware {
-  const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // Not async: every check here is synchronous, and this runs on every request.
+  const mw: MiddlewareHandler<AppEnv> = (c, next) => {
     if (access === "public") return next();
     const user = c.get("user");
     if (!user) {
@@ -18,9 +19,9 @@ export function allow(access: Access): AccessMiddleware {
       const to = `/login?next=${encodeURIComponent(next_)}`;
       if (c.req.header("hx-request")) {
         c.header("HX-Redirect", to);
-        return c.body(null, 401);
+        return Promise.resolve(c.body(null, 401));
       }
-      return c.redirect(to, 303);
+      return Promise.resolve(c.redirect(to, 303));
     }
     if (access === "admin" && user.role !== "admin") {
       throw new HTTPException(403, { message: "This page is for administrators." });

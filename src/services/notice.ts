@@ -11,6 +11,12 @@ const CACHE_KEY = "notice:text";
 const LOCAL_MS = 1000;
 const local = new WeakMap<object, { text: string | null; until: number }>();
 
+/** The notice from this replica's one-second copy, without waiting; undefined when the copy is stale. */
+export function peekNotice(deps: Pick<AppDeps, "coordination">): string | null | undefined {
+  const hit = local.get(deps.coordination);
+  return hit && hit.until > performance.now() ? hit.text : undefined;
+}
+
 /** Read the maintenance notice shown to everyone; null when none. */
 export async function getNotice(deps: Pick<AppDeps, "database" | "secretBox" | "coordination">): Promise<string | null> {
   const hit = local.get(deps.coordination);

@@ -3,7 +3,7 @@ import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../server/deps";
 import { sendPage } from "../server/middleware/security";
-import { getNotice } from "../services/notice";
+import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 
 /** True when htmx asked for a part of a page rather than the whole document. */
@@ -22,10 +22,16 @@ export async function renderPage(
   if (isFragmentRequest(c)) return c.html(opts.fragment ?? content, status);
   const user = c.get("user");
   const deps = c.get("deps");
-  const [unread, notice] = opts.offline
-    ? [0, null]
-    : await Promise.all([user ? countUnreadNotifications(deps.database, user.id) : 0, getNotice(deps).catch(() => null)]);
-  const page = await BaseLayout({
+  let unread = 0;
+  let notice: string | null = null;
+  if (!opts.offline) {
+    // Most pages find the notice in this replica's copy and need not wait for it.
+    const known = peekNotice(deps);
+    const reading = known !== undefined ? known : getNotice(deps).catch(() => null);
+    if (user) [unread, notice] = await Promise.all([countUnreadNotifications(deps.database, user.id), reading]);
+    else notice = reading instanceof Promise ? await reading : reading;
+  }
+  const layout = BaseLayout({
     title,
     path: c.req.path,
     viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread } : undefined,
@@ -33,5 +39,6 @@ export async function renderPage(
     csrfToken: c.get("session")?.csrfToken,
     children: content,
   });
+  const page = typeof layout === "string" ? layout : await layout;
   return sendPage(c, `<!DOCTYPE html>${page}`, status);
 }

@@ -35,7 +35,6 @@ export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
     },
   });
   const check = async (c: Context<AppEnv>, next: Next): Promise<void> => {
-    if (SAFE.has(c.req.method)) return next();
     const { config } = c.get("deps");
     const self = new URL(c.req.url).origin;
     const allowed = new Set([self]);
@@ -58,5 +57,8 @@ export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
-  return (c, next) => (c.req.raw.body ? limit(c, () => check(c, next)) : check(c, next));
+  return (c, next) => {
+    if (!c.req.raw.body) return SAFE.has(c.req.method) ? next() : check(c, next);
+    return limit(c, () => (SAFE.has(c.req.method) ? next() : check(c, next)));
+  };
 }

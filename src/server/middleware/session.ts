@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { getCookie } from "hono/cookie";
 import { resolveSession, SESSION_COOKIE } from "../../services/sessions";
 import { resolveApiToken } from "../../services/api-tokens";
@@ -6,9 +6,8 @@ import type { AppEnv } from "../deps";
 
 /** Load the signed-in user from the session cookie, or from a personal API token under /api. */
 export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
+  const withCredentials = async (c: Context<AppEnv>, next: Next, auth: string | undefined, raw: string | undefined) => {
     const deps = c.get("deps");
-    const auth = c.req.header("authorization");
     if (auth?.startsWith("Bearer ") && c.req.path.startsWith("/api/")) {
       const user = await resolveApiToken(deps, auth.slice(7).trim());
       if (user) {
@@ -17,7 +16,6 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
       }
       return next();
     }
-    const raw = getCookie(c, SESSION_COOKIE);
     if (raw) {
       const found = await resolveSession(deps, raw);
       if (found) {
@@ -28,6 +26,12 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
       }
     }
     await next();
+  };
+  // Not async itself: a request without credentials (most anonymous requests) goes straight on.
+  return (c, next) => {
+    const auth = c.req.header("authorization");
+    const raw = getCookie(c, SESSION_COOKIE);
+    return auth || raw ? withCredentials(c, next, auth, raw) : next();
   };
 }
 

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { setupOpen } from "../../services/setup-state";
 import type { AppEnv } from "../deps";
 
@@ -8,8 +8,7 @@ const ALWAYS_OPEN = /^\/(setup|auth\/plex|static|healthz|readyz|metrics|manifest
 export function setupGate(): MiddlewareHandler<AppEnv> {
   // Once setup is done it stays done, so only the open state costs a query per request.
   let done = false;
-  return async (c, next) => {
-    if (done || ALWAYS_OPEN.test(c.req.path.slice(0)) || c.req.path.startsWith("/api/")) return next();
+  const check = async (c: Context<AppEnv>, next: Next) => {
     if (!(await setupOpen(c.get("deps")))) {
       done = true;
       return next();
@@ -20,4 +19,5 @@ export function setupGate(): MiddlewareHandler<AppEnv> {
     }
     return c.redirect("/setup", 303);
   };
+  return (c, next) => (done || ALWAYS_OPEN.test(c.req.path) || c.req.path.startsWith("/api/") ? next() : check(c, next));
 }
