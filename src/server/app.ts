@@ -26,6 +26,13 @@ interface Area {
   load(): Promise<Hono<AppEnv>[]>;
 }
 
+/** An area and, once asked for, its app. */
+interface Slot {
+  area: Area;
+  app?: Hono<AppEnv>;
+  loading?: Promise<Hono<AppEnv>>;
+}
+
 const AREAS: Area[] = [
   { segments: ["", "dashboard"], load: async () => [(await import("../web/home")).homeRoutes()] },
   { segments: ["img"], load: async () => [(await import("../web/images")).imageRoutes()] },
@@ -99,12 +106,12 @@ export function createApp(deps: AppDeps): App {
   };
 
   const core = coreRoutes(newApp(), deps);
-  const bySegment = new Map<string, { area: Area; app?: Hono<AppEnv>; loading?: Promise<Hono<AppEnv>> }>();
+  const bySegment = new Map<string, Slot>();
   for (const area of AREAS) {
-    const slot = { area };
+    const slot: Slot = { area };
     for (const segment of area.segments) bySegment.set(segment, slot);
   }
-  const loadArea = (slot: { area: Area; app?: Hono<AppEnv>; loading?: Promise<Hono<AppEnv>> }) =>
+  const loadArea = (slot: Slot) =>
     (slot.loading ??= slot.area.load().then(
       (routes) => {
         const app = newApp();
@@ -122,7 +129,13 @@ export function createApp(deps: AppDeps): App {
     const slot = bySegment.get(firstSegment(request.url));
     if (!slot) return core.fetch(request, env);
     if (slot.app) return slot.app.fetch(request, env);
-    return loadArea(slot).then((app) => app.fetch(request, env));
+    return loadArea(slot).then(
+      (app) => app.fetch(request, env),
+      (err: Error) => {
+        deps.log.error("cannot load a page area", { segments: slot.area.segments, error: err.message });
+        return new Response("MediaNest could not load this page. The log says why.", { status: 500, headers: { "content-type": "text/plain; charset=UTF-8" } });
+      },
+    );
   };
   return {
     fetch,
