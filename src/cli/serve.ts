@@ -37,7 +37,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     const path = new URL(req.url).pathname;
     if (path === "/healthz") return new Response("ok", { headers: startingHeaders("text/plain; charset=UTF-8") });
     if (path === "/readyz") {
-      const body = { ready: false, database: "starting", migrations: "pending", coordination: "starting" };
+      const body = { ready: false, database: "starting", migrations: "starting", coordination: "starting" };
       return new Response(JSON.stringify(body), { status: 503, headers: startingHeaders("application/json") });
     }
     const ready = await Promise.race([appReady, Bun.sleep(START_WAIT_MS).then(() => undefined)]);
