@@ -134,6 +134,8 @@ describe("security headers", () => {
     ["an /api 404", () => t.request("/api/no-such-thing")],
     ["a static file", async () => t.request((await homeAssets()).js)],
     ["a refused POST", () => t.request("/login", { method: "POST" })],
+    ["an htmx fragment", () => t.request("/login", { headers: { "hx-request": "true" } })],
+    ["a HEAD of a page", () => t.request("/", { method: "HEAD" })],
   ];
   for (const [what, get] of cases) {
     test(`on ${what}: strict CSP, nosniff, no framing`, async () => {
