@@ -143,6 +143,17 @@ for (const [dialect, redis, available] of variants) {
       expect(page.match(/hx-trigger="load"/g)?.length).toBe(1); // only recently added is still to load
     });
 
+    test("saving the Plex settings again drops the cached dashboard data, so the next load asks Plex", async () => {
+      await admin.get("/dashboard/now-playing", HX);
+      const before = count(fake, "/status/sessions");
+      await admin.get("/dashboard/now-playing", HX);
+      expect(count(fake, "/status/sessions")).toBe(before);
+      const saved = await admin.post("/admin/integrations/plex", { plexUrl: fake.url, plexToken: OWNER_TOKEN });
+      expect(saved.status).toBeLessThan(400);
+      await admin.get("/dashboard/now-playing", HX);
+      expect(count(fake, "/status/sessions")).toBe(before + 1);
+    });
+
     test("a member sees only their own streams, matched by Plex account id; a member not linked to Plex sees none", async () => {
       const aliceHtml = await (await alice.get("/dashboard/now-playing", HX)).text();
       expect(aliceHtml).toContain("Inception");

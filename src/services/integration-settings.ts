@@ -1,6 +1,7 @@
 /** Saving the integrations page: each change is stored (secrets encrypted) and audited without its secrets. */
 import type { AppDeps } from "../server/deps";
 import { type Actor, audit } from "./audit";
+import { forgetDashboardCache } from "./dashboard";
 import { connectPlex, type PlexConnection } from "./integration-checks";
 import {
   getIntegrations,
@@ -54,6 +55,8 @@ export async function connectAndSavePlex(deps: Deps, actor: Actor, v: { url: str
   const token = v.token || v.storedToken || "";
   const connection = await connectPlex(deps, { url: v.url, token });
   const current = await getIntegrations(deps);
+  // What the dashboard cached was read with the old settings (another token may see other streams).
+  await forgetDashboardCache(deps);
   await savePlexIntegration(deps, { url: v.url, ...(v.token ? { token: v.token } : {}), machineIdentifier: connection.machineIdentifier, name: connection.name });
   await saveLibraries(deps, mergeLibraries(connection.sections, current.libraries));
   await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.plex" }, {
