@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSecretBox, loadMasterKey } from "./secret-box";
@@ -87,6 +87,20 @@ describe("loadMasterKey", () => {
     expect(readFileSync(file, "utf8")).toBe(content);
     // And what one start sealed, the next start opens.
     expect(createSecretBox(second).decrypt(createSecretBox(first).encrypt("kept across restarts"))).toBe("kept across restarts");
+  });
+
+  test("processes starting together on one data directory all get the same key, and leave only the key file", async () => {
+    const dir = freshDir();
+    const module = join(import.meta.dir, "secret-box.ts");
+    // Each process waits for the same moment, then loads the key: they race for the key file.
+    const at = Date.now() + 400;
+    const script = `const { loadMasterKey } = await import(${JSON.stringify(module)}); Bun.sleepSync(Math.max(0, ${at} - Date.now())); console.log(loadMasterKey(${JSON.stringify(dir)}).toString("hex"));`;
+    const procs = Array.from({ length: 6 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" }));
+    const results = await Promise.all(procs.map(async (p) => ({ out: (await new Response(p.stdout).text()).trim(), err: await new Response(p.stderr).text(), code: await p.exited })));
+    for (const r of results) expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: "" });
+    expect(new Set(results.map((r) => r.out)).size).toBe(1);
+    expect(results[0]!.out).toBe(readFileSync(join(dir, "secret.key"), "utf8").trim());
+    expect(readdirSync(dir)).toEqual(["secret.key"]);
   });
 
   test("two data directories get different keys", () => {

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Encrypts and decrypts stored secrets with AES-256-GCM. */
@@ -30,20 +30,35 @@ export function randomBytes(n: number): Buffer {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(n)));
 }
 
-/** Return the master key: from MEDIANEST_SECRET_KEY, or from a key file in the data directory created on first start (mode 0600). */
+function readKeyFile(file: string): Buffer {
+  const hex = readFileSync(file, "utf8").trim();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`secret-box: ${file} is not a MediaNest key file (expected 64 hex characters)`);
+  return Buffer.from(hex, "hex");
+}
+
+/**
+ * Return the master key: from MEDIANEST_SECRET_KEY, or from a key file in the data directory created on first start
+ * (mode 0600). Processes starting together on one data directory end up with the same key: the file is written
+ * whole under another name and linked into place, which only one of them can do; the others read the winner's.
+ */
 export function loadMasterKey(dataDir: string, configured?: string): Buffer {
   if (configured) return sha256(configured);
   const file = join(dataDir, KEY_FILE);
-  if (existsSync(file)) {
-    const hex = readFileSync(file, "utf8").trim();
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`secret-box: ${file} is not a MediaNest key file (expected 64 hex characters)`);
-    return Buffer.from(hex, "hex");
-  }
+  if (existsSync(file)) return readKeyFile(file);
   const key = randomBytes(32);
   // On PostgreSQL nothing else creates the data directory before the key is needed.
   mkdirSync(dataDir, { recursive: true });
-  writeFileSync(file, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
-  chmodSync(file, 0o600);
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  writeFileSync(draft, key.toString("hex") + "\n", { mode: 0o600, flag: "wx" });
+  try {
+    chmodSync(draft, 0o600);
+    linkSync(draft, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return readKeyFile(file);
+    throw err;
+  } finally {
+    rmSync(draft, { force: true });
+  }
   return key;
 }
 
