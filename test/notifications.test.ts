@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { notify } from "../src/services/notifications";
 import { countUnreadNotifications, insertNotification } from "../src/store/notifications";
+import { deleteSessionsByUser } from "../src/store/sessions";
 import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
 
 /** Read SSE messages from a streaming response until `until` matches or the time runs out. */
@@ -153,5 +154,32 @@ describe("notification center", () => {
       }
     }
     expect(ended).toBe(true);
+  });
+
+  test("a session deleted where no event reaches the server (the create-admin command) ends its stream within four heartbeats", async () => {
+    const fast = await createTestApp({ env: { MEDIANEST_SSE_HEARTBEAT: "0.05" } });
+    try {
+      await givenUser(fast.deps, { role: "admin" });
+      const member = await givenUser(fast.deps);
+      const b = await signIn(fast, member);
+      const reader = (await b.get("/events")).body!.getReader();
+      await reader.read();
+      // Still open through several checks while the session is good.
+      const readUntil = async (ms: number): Promise<boolean> => {
+        const deadline = Date.now() + ms;
+        while (Date.now() < deadline) {
+          const chunk = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => undefined)]);
+          if (!chunk) return false;
+          if (chunk.done) return true;
+        }
+        return false;
+      };
+      expect(await readUntil(500)).toBe(false);
+      // What create-admin does: delete the rows directly, publishing nothing.
+      await deleteSessionsByUser(fast.deps.database, member.id);
+      expect(await readUntil(3000)).toBe(true);
+    } finally {
+      await fast.close();
+    }
   });
 });

@@ -43,7 +43,20 @@ export async function resolveSession(
   now = new Date(),
 ): Promise<{ session: Session; user: User } | undefined> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(raw)) return undefined;
-  const session = await findSessionByHash(deps.database, hashToken(raw));
+  return resolveSessionByHash(deps, hashToken(raw), now);
+}
+
+/**
+ * The session stored under a hash and its user, when both are still good: not expired, not idle too long, the user
+ * active. A session found no longer good is deleted. `touch: false` reads without counting it as activity.
+ */
+export async function resolveSessionByHash(
+  deps: Pick<AppDeps, "database" | "config">,
+  idHash: string,
+  now = new Date(),
+  opts: { touch?: boolean } = {},
+): Promise<{ session: Session; user: User } | undefined> {
+  const session = await findSessionByHash(deps.database, idHash);
   if (!session) return undefined;
   const idleLimit = now.getTime() - deps.config.sessionIdleDays * DAY;
   if (session.expiresAt.getTime() <= now.getTime() || session.lastSeenAt.getTime() <= idleLimit) {
@@ -55,7 +68,7 @@ export async function resolveSession(
     await deleteSession(deps.database, session.idHash);
     return undefined;
   }
-  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
+  if (opts.touch !== false && now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await touchSession(deps.database, session.idHash, now);
     session.lastSeenAt = now;
   }

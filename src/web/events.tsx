@@ -3,6 +3,7 @@ import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../server/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
+import { resolveSessionByHash } from "../services/sessions";
 import { countUnreadNotifications, findLatestNotificationId, listNotificationsAfter } from "../store/notifications";
 
 // Streams end after this long; the browser reconnects on its own and the session is checked again.
@@ -149,8 +150,18 @@ async function openLiveStream(deps: AppDeps, owner: StreamOwner): Promise<Respon
     for (const t of topicList) unsubscribes.push(await deps.coordination.pubsub.subscribe(t, onEvent));
     owner.signal.addEventListener("abort", close);
     deadline = setTimeout(close, MAX_STREAM_MS);
+    let ticks = 0;
     heartbeat = setInterval(() => {
       if (Date.now() - lastWrite >= heartbeatMs - 50) write(HEARTBEAT);
+      // Every fourth heartbeat (a minute by default) the session is read again: one that ended where no event
+      // reaches this replica (the create-admin command, expiry, a disabled user) still ends its stream.
+      const hash = owner.sessionHash;
+      if (hash && ++ticks % 4 === 0) {
+        resolveSessionByHash(deps, hash, new Date(), { touch: false }).then(
+          (found) => found || close(),
+          () => {}, // the database is away: keep the stream; the next check asks again
+        );
+      }
     }, heartbeatMs);
 
     // A reconnecting browser names the last notification it saw; send what it missed.
