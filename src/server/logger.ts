@@ -56,6 +56,8 @@ function writeStdio(): { write: (line: string, level: LogLevel, batch?: boolean)
     buffered = "";
     stdout.flush();
   };
+  // A process ending some other way (an uncaught error) still writes what was gathered.
+  process.once("exit", writeBuffered);
   return {
     write: (line, level, batch) => {
       if (levels[level] >= levels.warn) {
