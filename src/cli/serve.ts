@@ -16,6 +16,9 @@ export function pidFile(dataDir: string): string {
 // PostgreSQL may still be retried).
 const START_WAIT_MS = 5000;
 
+/** Let the event loop run (answer requests that have arrived) before the next step of start-up. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const startingHeaders = (type: string) => ({ ...Object.fromEntries(SECURITY_HEADERS), "content-type": type, "cache-control": "no-store" });
 
 /**
@@ -67,9 +70,18 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   const { promise: stopped, resolve } = Promise.withResolvers<number>();
   let stopping = false;
   let jobsStart: ReturnType<typeof setTimeout> | undefined;
-  // The server's code loads after the port is taken.
-  const modules = Promise.all([import("../server/runtime"), import("../server/app")]);
-  const runtime = modules.then(([{ startRuntime }]) => startRuntime(config, log));
+  // The server's code loads after the port is taken, in steps with the event loop running between them, so a health
+  // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
+  const modules = (async () => {
+    await nextTurn();
+    await import("../db/database");
+    await nextTurn();
+    return import("../server/runtime");
+  })();
+  const runtime = modules.then(async ({ startRuntime }) => {
+    await nextTurn();
+    return startRuntime(config, log);
+  });
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -99,7 +111,8 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     throw err;
   }
   if (stopping) return stopped;
-  app = (await modules)[1].createApp(deps);
+  await nextTurn();
+  app = (await import("../server/app")).createApp(deps);
   setApp(app);
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
   // Setting up the schedules and the process metrics takes a few milliseconds; the first requests should not
