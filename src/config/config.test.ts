@@ -99,6 +99,7 @@ describe("loadConfig", () => {
     ["public URL that is not http(s)", { MEDIANEST_PUBLIC_URL: "ftp://media.example.org" }, "MEDIANEST_PUBLIC_URL", /http/],
     ["boolean that is not one", { MEDIANEST_TRUST_PROXY: "maybe" }, "MEDIANEST_TRUST_PROXY", /true or false/],
     ["tiny body limit", { MEDIANEST_BODY_LIMIT: "10" }, "MEDIANEST_BODY_LIMIT", /at least 1024/],
+    ["fractional body limit", { MEDIANEST_BODY_LIMIT: "2048.5" }, "MEDIANEST_BODY_LIMIT", /whole number/],
     ["negative connect timeout", { MEDIANEST_DATABASE_CONNECT_TIMEOUT: "-5" }, "MEDIANEST_DATABASE_CONNECT_TIMEOUT", /negative/],
     ["zero SSE heartbeat", { MEDIANEST_SSE_HEARTBEAT: "0" }, "MEDIANEST_SSE_HEARTBEAT", /more than 0/],
     ["SSE heartbeat past the idle timeout", { MEDIANEST_SSE_HEARTBEAT: "90" }, "MEDIANEST_SSE_HEARTBEAT", /at most 50/],
