@@ -10,22 +10,24 @@ export interface DashboardView {
   recentlyAdded: SectionState<RecentView[]>;
 }
 
-// The sign-in prompt never changes: rendered once.
-let signedOut: string | undefined;
+// The sign-in prompt never changes: rendered once, kept as the escaped string the layout takes.
+let signedOut: ReturnType<typeof raw> | undefined;
 
 /** Render the home page: a sign-in prompt, or the signed-in user's dashboard. */
 export function HomePage(props: { user: User | undefined; dashboard?: DashboardView }) {
   if (!props.user) {
-    signedOut ??= (
-      <section class="card narrow" aria-labelledby="welcome-title">
-        <h1 id="welcome-title">MediaNest</h1>
-        <p>Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.</p>
-        <a class="btn btn-primary" href="/login">
-          Sign in
-        </a>
-      </section>
-    ).toString() as string;
-    return raw(signedOut);
+    signedOut ??= raw(
+      (
+        <section class="card narrow" aria-labelledby="welcome-title">
+          <h1 id="welcome-title">MediaNest</h1>
+          <p>Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.</p>
+          <a class="btn btn-primary" href="/login">
+            Sign in
+          </a>
+        </section>
+      ).toString(),
+    );
+    return signedOut;
   }
   const isAdmin = props.user.role === "admin";
   const d = props.dashboard;
