@@ -12,7 +12,7 @@ export type Tables = typeof sqliteSchema;
  * Store code is written once against the SQLite-typed drizzle API; on PostgreSQL the same calls run on the
  * pg tables, whose columns map to the same TypeScript types (schema.test.ts holds the two schemas equal).
  */
-export type Db = BunSQLiteDatabase<Tables>;
+export type Db = BunSQLiteDatabase;
 
 /** An open database of either dialect. */
 export interface Database {
@@ -90,7 +90,9 @@ export function openSqlite(path: string): Database {
     }
     throw new DatabaseError(`${path} is not a usable SQLite database (${msg}); it was left untouched`, { cause: err });
   }
-  const db = drizzleSqlite({ client: sqlite, schema: sqliteSchema });
+  // No schema for drizzle: the store uses the query builder with the tables, never drizzle's relational queries,
+  // and building their metadata from the schema was a millisecond of every start.
+  const db = drizzleSqlite({ client: sqlite });
   return {
     dialect: "sqlite",
     db,
@@ -133,7 +135,7 @@ export async function openPostgres(
     const sql = postgres(url, { max: opts.max ?? 10, onnotice: () => {}, connect_timeout: 5, idle_timeout: 60 });
     try {
       await sql`select 1`;
-      const db = drizzle({ client: sql, schema: pgSchema }) as unknown as Db;
+      const db = drizzle({ client: sql }) as unknown as Db;
       return {
         dialect: "postgres",
         db,
