@@ -72,16 +72,14 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   let jobsStart: ReturnType<typeof setTimeout> | undefined;
   // The server's code loads after the port is taken, in steps with the event loop running between them, so a health
   // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
-  const modules = (async () => {
+  const runtime = (async () => {
     await nextTurn();
     await import("../db/database");
     await nextTurn();
-    return import("../server/runtime");
-  })();
-  const runtime = modules.then(async ({ startRuntime }) => {
+    const { startRuntime } = await import("../server/runtime");
     await nextTurn();
     return startRuntime(config, log);
-  });
+  })();
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
