@@ -201,8 +201,10 @@ console.log("bench: building dist/medianest and the baselines …");
 await sh(["bun", "run", "build"]);
 const bareBin = join(work, "bare-server");
 const honoBin = join(work, "bare-hono");
+const pageBin = join(work, "bare-page");
 await compile(join(import.meta.dir, "bare-server.ts"), bareBin);
 await compile(join(import.meta.dir, "bare-hono.ts"), honoBin);
+await compile(join(import.meta.dir, "bare-page.ts"), pageBin);
 
 const dataDir = join(work, "data");
 const medianestEnv = (dir: string) => (port: number) => ({
@@ -237,14 +239,32 @@ const firstStart = await measureStart(
   Math.max(3, Math.floor(START_RUNS / 2)),
 );
 
-// The machine's other load comes and goes in phases of seconds: the three servers take turns, round after round;
+// A reference for the page rate: bare Hono sending the very bytes and headers of MediaNest's GET /, so the figures
+// show how much of the gap to a hello world is the response itself and how much is MediaNest's code.
+const pageFile = join(work, "page.json");
+{
+  const port = freePort();
+  const { proc } = await startAndTime(medianest, port);
+  const res = await fetch(`http://127.0.0.1:${port}/`, { redirect: "manual" });
+  const headers = [...res.headers].filter(([name]) => name !== "date" && name !== "content-length");
+  writeFileSync(pageFile, JSON.stringify({ status: res.status, headers, body: await res.text() }));
+  await stopTarget(proc);
+}
+const barePage: Target = { name: "bare Hono with MediaNest's page", bin: pageBin, args: [], readyPath: "/", warmPaths: ["/"], env: (port) => ({ ...baseEnv(port), PAGE_FILE: pageFile }) };
+
+// The machine's other load comes and goes in phases of seconds: the servers take turns, round after round;
 // each rate is the median of its rounds and each ratio the median of the rounds' ratios, so a noisy phase cannot
 // land on one server alone.
 console.log(`bench: request rate, ${CONCURRENCY} concurrent fetches, ${RATE_ROUNDS} rounds of ${LOAD_SECONDS} s per server …`);
 type Rate = Awaited<ReturnType<typeof measureRate>>;
-const rounds: { hono: Rate; page: Rate; health: Rate }[] = [];
+const rounds: { hono: Rate; page: Rate; health: Rate; bytes: Rate }[] = [];
 for (let r = 0; r < RATE_ROUNDS; r++) {
-  rounds.push({ hono: await measureRate(hono, "/"), page: await measureRate(medianest, "/"), health: await measureRate(medianest, "/healthz") });
+  rounds.push({
+    hono: await measureRate(hono, "/"),
+    page: await measureRate(medianest, "/"),
+    health: await measureRate(medianest, "/healthz"),
+    bytes: await measureRate(barePage, "/"),
+  });
 }
 const medianRate = (pick: (r: (typeof rounds)[number]) => Rate): Rate => {
   const all = rounds.map(pick).sort((a, b) => a.rps - b.rps);
@@ -253,6 +273,7 @@ const medianRate = (pick: (r: (typeof rounds)[number]) => Rate): Rate => {
 const honoRate = medianRate((r) => r.hono);
 const mnRate = medianRate((r) => r.page);
 const mnHealthRate = medianRate((r) => r.health);
+const bytesRate = medianRate((r) => r.bytes);
 
 // The fetch client above tops out near bare Hono's rate, so that rate is partly the client's. When wrk (a C load
 // generator) is installed, the same pair is measured with it too: there the servers, not the client, set the pace.
@@ -280,11 +301,12 @@ if (Bun.which("wrk")) {
 }
 const pageRatio = pairedRatio(rounds.map((r) => r.page.rps), rounds.map((r) => r.hono.rps));
 const healthRatio = pairedRatio(rounds.map((r) => r.health.rps), rounds.map((r) => r.hono.rps));
+const bytesRatio = pairedRatio(rounds.map((r) => r.bytes.rps), rounds.map((r) => r.hono.rps));
 const startRatio = pairedRatio(mnStart.starts, bareStart.starts);
 const readyRatio = pairedRatio(mnStart.readies, bareStart.starts);
 const rssRatio = pairedRatio(mnStart.rssRuns, bareStart.rssRuns);
 const roundsText = rounds
-  .map((r, i) => `round ${i + 1}: bare Hono ${fmt(r.hono.rps, 0)}, GET / ${fmt(r.page.rps, 0)}, GET /healthz ${fmt(r.health.rps, 0)}`)
+  .map((r, i) => `round ${i + 1}: bare Hono ${fmt(r.hono.rps, 0)}, GET / ${fmt(r.page.rps, 0)}, GET /healthz ${fmt(r.health.rps, 0)}, page bytes ${fmt(r.bytes.rps, 0)}`)
   .join("; ");
 
 const targets = [
@@ -317,6 +339,7 @@ const measurements = [
   `| idle RSS after start, a few requests and 1 s idle (median) | ${fmt(mnStart.rssMiB)} MiB | ${fmt(bareStart.rssMiB)} MiB (bare Bun.serve) | ${fmt(rssRatio, 2)}x |`,
   `| GET / requests per second | ${fmt(mnRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono) | ${fmt(pageRatio, 2)}x |`,
   `| GET /healthz requests per second (all middleware, trivial handler) | ${fmt(mnHealthRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono GET /) | ${fmt(healthRatio, 2)}x |`,
+  `| bare Hono sending GET /'s bytes and headers (reference: the response alone) | ${fmt(bytesRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono GET /) | ${fmt(bytesRatio, 2)}x |`,
   `| GET / latency p50 / p99 | ${fmt(mnRate.p50, 2)} / ${fmt(mnRate.p99, 2)} ms | ${fmt(honoRate.p50, 2)} / ${fmt(honoRate.p99, 2)} ms | |`,
   wrkRounds.length
     ? `| GET / requests per second, wrk load generator (not the target's method) | ${fmt(median(wrkRounds.map((r) => r.page)), 0)} | ${fmt(median(wrkRounds.map((r) => r.hono)), 0)} (bare Hono) | ${fmt(pairedRatio(wrkRounds.map((r) => r.page), wrkRounds.map((r) => r.hono)), 2)}x |`
@@ -327,7 +350,7 @@ const verdicts = ["| target | measured | met |", "| --- | --- | --- |", ...targe
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
 const machine = `${availableParallelism()} CPUs (nproc; ${cpuModel}), ${fmt(totalmem() / 1024 / MIB)} GiB memory, Linux ${release()}, Bun ${Bun.version}; load average ${loadBefore} before the run`;
 const date = new Date().toISOString().slice(0, 10);
-const errors = mnRate.errors + honoRate.errors + mnHealthRate.errors;
+const errors = mnRate.errors + honoRate.errors + mnHealthRate.errors + bytesRate.errors;
 
 console.log(`\n${measurements}\n\n${verdicts}\n`);
 console.log(`machine: ${machine}; ${date}${errors ? `; ${errors} failed requests during the rate runs` : ""}`);
@@ -356,9 +379,9 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
 
 ## How it is measured
 
-- All three servers are compiled with \`bun build --compile --bytecode --minify\`: \`dist/medianest\` from
-  \`bun run build\`, \`test/bench/bare-server.ts\` (a bare \`Bun.serve\` answering "hello") and
-  \`test/bench/bare-hono.ts\` (a bare Hono app answering "hello"). MediaNest's build adds code splitting
+- All servers are compiled with \`bun build --compile --bytecode --minify\`: \`dist/medianest\` from
+  \`bun run build\`, \`test/bench/bare-server.ts\` (a bare \`Bun.serve\` answering "hello"),
+  \`test/bench/bare-hono.ts\` (a bare Hono app answering "hello") and \`test/bench/bare-page.ts\` (below). MediaNest's build adds code splitting
   (\`--format=esm --splitting\`: each command and page area is its own chunk inside the binary),
   \`--bytecode-order=src/main.order\` (its bytecode laid out in the order a recorded restart used it;
   \`bun run build:order\` records it again) and \`--compile-jit-policy=16\` (the JIT waits until start-up is over;
@@ -376,14 +399,18 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
   \`/healthz\`, \`/readyz\`, \`/\`, \`/metrics\`) and one second idle; the median over the same runs.
 - Request rate: the server runs as its own process; this script keeps ${CONCURRENCY} \`fetch\` loops going against
   \`GET /\` for ${LOAD_SECONDS} s after a 0.5 s warm-up, over loopback, and counts 200 answers (redirects are not
-  followed). Bare Hono, MediaNest's \`GET /\` and its \`GET /healthz\` take turns for ${RATE_ROUNDS} rounds, each on a
-  freshly started server.
+  followed). Bare Hono, MediaNest's \`GET /\`, its \`GET /healthz\` and the reference below take turns for
+  ${RATE_ROUNDS} rounds, each on a freshly started server.
+- Reference: \`test/bench/bare-page.ts\` is bare Hono answering \`GET /\` with the status, headers and body MediaNest's
+  \`GET /\` sent (captured once per run). Its ratio is what the response alone costs (a larger body, ten headers
+  for the client to parse); the rest of the gap between it and MediaNest's \`GET /\` is MediaNest's middleware and
+  page code.
 - With wrk (a C load generator, one thread, 32 connections) installed, bare Hono and \`GET /\` are also measured
   with it, ${RATE_ROUNDS} rounds in turn. The fetch client tops out near bare Hono's rate, so its figure for bare Hono
   is partly the client's own limit; wrk is not, and its ratio shows what the servers themselves cost. The target
   is judged on the fetch client's figures, the method this benchmark has always used.
 - Figures and ratios: this machine's other load comes and goes in phases of seconds, so the servers take turns
-  (start runs alternate between bare Bun.serve and MediaNest, rate rounds between the three servers). Each figure
+  (start runs alternate between bare Bun.serve and MediaNest, rate rounds between the servers). Each figure
   is the median of its runs; each ratio is the median of the ratios of runs made one right after the other, which
   a noisy phase moves far less than a ratio of medians. Both are printed; the targets are judged on the ratios. For MediaNest \`GET /\` is the anonymous home page (an administrator exists, so the setup gate lets
   it through): request log (to stdout, here /dev/null), security headers, body limit, session, CSRF token,
