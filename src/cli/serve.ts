@@ -121,6 +121,9 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     // The binary starts with the JIT reluctant to compile (package.json's build: --compile-jit-policy), because
     // start-up code runs once; from here on the server's code runs hot.
     Bun.unsafe.setJITPolicy(1);
+    // What start-up left behind (module evaluation, migrations, schemas) is garbage from here on; an idle server
+    // allocates too little to trigger a collection, so collect once now rather than hold it.
+    Bun.gc(true);
   }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
