@@ -201,10 +201,8 @@ console.log("bench: building dist/medianest and the baselines …");
 await sh(["bun", "run", "build"]);
 const bareBin = join(work, "bare-server");
 const honoBin = join(work, "bare-hono");
-const pageBin = join(work, "bare-page");
 await compile(join(import.meta.dir, "bare-server.ts"), bareBin);
 await compile(join(import.meta.dir, "bare-hono.ts"), honoBin);
-await compile(join(import.meta.dir, "bare-page.ts"), pageBin);
 
 const dataDir = join(work, "data");
 const medianestEnv = (dir: string) => (port: number) => ({
@@ -250,7 +248,7 @@ const pageFile = join(work, "page.json");
   writeFileSync(pageFile, JSON.stringify({ status: res.status, headers, body: await res.text() }));
   await stopTarget(proc);
 }
-const barePage: Target = { name: "bare Hono with MediaNest's page", bin: pageBin, args: [], readyPath: "/", warmPaths: ["/"], env: (port) => ({ ...baseEnv(port), PAGE_FILE: pageFile }) };
+const barePage: Target = { name: "bare Hono with MediaNest's page", bin: honoBin, args: [], readyPath: "/", warmPaths: ["/"], env: (port) => ({ ...baseEnv(port), PAGE_FILE: pageFile }) };
 
 // The machine's other load comes and goes in phases of seconds: the servers take turns, round after round;
 // each rate is the median of its rounds and each ratio the median of the rounds' ratios, so a noisy phase cannot
@@ -381,7 +379,7 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
 
 - All servers are compiled with \`bun build --compile --bytecode --minify\`: \`dist/medianest\` from
   \`bun run build\`, \`test/bench/bare-server.ts\` (a bare \`Bun.serve\` answering "hello"),
-  \`test/bench/bare-hono.ts\` (a bare Hono app answering "hello") and \`test/bench/bare-page.ts\` (below). MediaNest's build adds code splitting
+  \`test/bench/bare-hono.ts\` (a bare Hono app answering "hello", or the reference below). MediaNest's build adds code splitting
   (\`--format=esm --splitting\`: each command and page area is its own chunk inside the binary),
   \`--bytecode-order=src/main.order\` (its bytecode laid out in the order a recorded restart used it;
   \`bun run build:order\` records it again) and \`--compile-jit-policy=16\` (the JIT waits until start-up is over;
@@ -401,7 +399,7 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
   \`GET /\` for ${LOAD_SECONDS} s after a 0.5 s warm-up, over loopback, and counts 200 answers (redirects are not
   followed). Bare Hono, MediaNest's \`GET /\`, its \`GET /healthz\` and the reference below take turns for
   ${RATE_ROUNDS} rounds, each on a freshly started server.
-- Reference: \`test/bench/bare-page.ts\` is bare Hono answering \`GET /\` with the status, headers and body MediaNest's
+- Reference: \`test/bench/bare-hono.ts\` with \`PAGE_FILE\` is bare Hono answering \`GET /\` with the status, headers and body MediaNest's
   \`GET /\` sent (captured once per run). Its ratio is what the response alone costs (a larger body, ten headers
   for the client to parse); the rest of the gap between it and MediaNest's \`GET /\` is MediaNest's middleware and
   page code.
