@@ -74,6 +74,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
   const runtime = (async () => {
     await nextTurn();
+    // The database layer (drizzle and the tables) is the largest step: loaded on its own.
     await import("../db/database");
     await nextTurn();
     const { startRuntime } = await import("../server/runtime");
