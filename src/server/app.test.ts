@@ -127,6 +127,27 @@ describe("/metrics", () => {
   });
 });
 
+describe("/metrics request histogram", () => {
+  test("each series has cumulative buckets by le, +Inf equal to its count, and the sum of the durations", async () => {
+    const before = await t.request("/metrics").then((r) => r.text());
+    const count = (text: string) => Number(/^medianest_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    for (let i = 0; i < 5; i++) expect((await t.request("/readyz")).status).toBe(200);
+    const text = await t.request("/metrics").then((r) => r.text());
+    expect(count(text) - count(before)).toBe(5);
+
+    const lines = text.split("\n");
+    const value = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => [l.slice(prefix.length, l.indexOf(" ")), Number(l.split(" ")[1])] as const);
+    const buckets = value('medianest_http_request_duration_seconds_bucket{le="').map(([le, n]) => [le.split('"')[0]!, n, le] as const);
+    const readyz = buckets.filter(([, , rest]) => rest.endsWith('",method="GET",route="/readyz",status="200"}'));
+    expect(readyz.map(([le]) => le)).toEqual(["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]);
+    for (let i = 1; i < readyz.length; i++) expect(readyz[i]![1]).toBeGreaterThanOrEqual(readyz[i - 1]![1]);
+    expect(readyz.at(-1)![1]).toBe(count(text));
+    const sum = value('medianest_http_request_duration_seconds_sum{method="GET",route="/readyz",status="200"}')[0]![1];
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThan(count(text) * 10);
+  });
+});
+
 describe("security headers", () => {
   const cases: [string, () => Promise<Response>][] = [
     ["a page", () => t.request("/")],

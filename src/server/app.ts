@@ -1,14 +1,10 @@
-import { Hono, type MiddlewareHandler } from "hono";
+import { Hono } from "hono";
 import type { RouterRoute } from "hono/types";
 import { allow } from "./access";
 import { assetUrl, findAsset } from "./assets";
 import type { AppDeps, AppEnv } from "./deps";
-import { csrfProtection } from "./middleware/csrf";
 import { errorHandler, notFound } from "./middleware/errors";
-import { requestLog } from "./middleware/request-log";
-import { securityHeaders } from "./middleware/security";
-import { sessionMiddleware } from "./middleware/session";
-import { setupGate } from "./middleware/setup-gate";
+import { requestPipeline } from "./middleware/pipeline";
 
 // Unhashed paths the web app manifest and browsers ask for by name.
 const STABLE_FILES: Record<string, string> = {
@@ -94,14 +90,14 @@ export function firstSegment(url: string): string {
 
 /** Build the app from its dependencies: the core routes now, each area of pages when first asked for. */
 export function createApp(deps: AppDeps): App {
-  // Middleware order: request log (and deps) → security headers → session → body limit and CSRF → setup gate →
-  // handler. One instance of each, shared by every area; each layer costs every request, so there are few.
-  const middleware: MiddlewareHandler<AppEnv>[] = [requestLog(deps), securityHeaders(), sessionMiddleware(), csrfProtection(deps.config.bodyLimit), setupGate()];
+  // One middleware runs every request's layers (request log, security headers, session, body limit and CSRF, setup
+  // gate; see pipeline.ts), shared by every area.
+  const pipeline = requestPipeline(deps, errorHandler);
   const newApp = () => {
     const app = new Hono<AppEnv>();
     app.onError(errorHandler);
     app.notFound(notFound);
-    for (const m of middleware) app.use(m);
+    app.use(pipeline);
     return app;
   };
 

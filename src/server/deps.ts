@@ -39,8 +39,7 @@ export interface AppEnv {
     csrfToken: string;
     /** "cookie" for browser sessions, "token" for personal API tokens. */
     authVia: "cookie" | "token" | undefined;
-    requestId: string;
-    /** Set by the security-headers middleware (sendPage reads it). */
+    /** Set by the request pipeline's security headers step (sendPage reads it). */
     security: SecurityState;
   };
 }

@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../deps";
 
 // A strict CSP: scripts and styles only from this origin, no inline script.
@@ -35,6 +35,9 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
 
 // A response built with these headers costs far less than one whose headers are set afterwards: touching a
 // Response's headers from JavaScript (even to read them) costs about as much as Hono's whole routing.
+// A page goes out as its UTF-8 bytes: Bun sends a body given as a fresh string at a higher cost than encoding it
+// here (about 1 µs of a page's CPU time, measured under load).
+const UTF8 = new TextEncoder();
 const PAGE_HEADERS = new Headers(Object.fromEntries([...SECURITY_HEADERS, ["content-type", "text/html; charset=UTF-8"]]));
 
 /** Per request: whether anything set a header on the context, and the response already built with them all. */
@@ -44,30 +47,32 @@ export interface SecurityState {
 }
 
 /**
- * Set the security headers on every response; a header a route set itself is kept. Pages sent with sendPage come
- * with the headers already, unless the route set headers of its own (a cookie, an htmx instruction), in which case
- * the headers are added here like on any other response.
+ * Start a request's security headers: note whether a route sets headers of its own on the context. Pages sent with
+ * sendPage come with the headers already, unless the route set headers of its own (a cookie, an htmx instruction),
+ * in which case finishSecurityHeaders adds them like on any other response.
  */
-export function securityHeaders(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const state: SecurityState = { headersSet: false, built: undefined };
-    const header = c.header;
-    c.header = ((name: string, value?: string, options?: { append?: boolean }) => {
-      state.headersSet = true;
-      header(name, value as string, options);
-    }) as typeof c.header;
-    c.set("security", state);
-    await next();
-    if (state.built && state.built === c.res) return;
-    const headers = c.res.headers;
-    for (const [name, value] of SECURITY_HEADERS) if (!headers.has(name)) headers.set(name, value);
-  };
+export function beginSecurityHeaders(c: Context<AppEnv>): SecurityState {
+  const state: SecurityState = { headersSet: false, built: undefined };
+  const header = c.header;
+  c.header = ((name: string, value?: string, options?: { append?: boolean }) => {
+    state.headersSet = true;
+    header(name, value as string, options);
+  }) as typeof c.header;
+  c.set("security", state);
+  return state;
+}
+
+/** Set the security headers on the answer, unless sendPage built it with them; a header a route set itself is kept. */
+export function finishSecurityHeaders(c: Context<AppEnv>, state: SecurityState): void {
+  if (state.built && state.built === c.res) return;
+  const headers = c.res.headers;
+  for (const [name, value] of SECURITY_HEADERS) if (!headers.has(name)) headers.set(name, value);
 }
 
 /** Answer with an HTML document, security headers included. */
 export function sendPage(c: Context<AppEnv>, html: string, status: number): Response {
   const state = c.get("security");
   if (!state || state.headersSet || c.finalized) return c.html(html, status as 200);
-  state.built = new Response(html, { status, headers: PAGE_HEADERS });
+  state.built = new Response(UTF8.encode(html), { status, headers: PAGE_HEADERS });
   return state.built;
 }

@@ -1,0 +1,40 @@
+import type { ErrorHandler, MiddlewareHandler, Next } from "hono";
+import type { AppDeps, AppEnv } from "../deps";
+import { csrfProtection } from "./csrf";
+import { requestLog } from "./request-log";
+import { beginSecurityHeaders, finishSecurityHeaders } from "./security";
+import { sessionMiddleware } from "./session";
+import { setupGate } from "./setup-gate";
+
+/**
+ * Every request's layers as one Hono middleware, outermost first: the dependencies, the security headers, the
+ * session, the body limit and CSRF check, the setup gate; then the route; then the duration and the log line.
+ *
+ * Hono runs each middleware it is given as an async step of its own, with a promise and closures per layer on every
+ * request. Called here one inside the other, a layer with nothing to do (no credentials, a GET without a body, setup
+ * long done) costs a plain function call. A layer that answers itself (the setup gate's redirect) or throws (a
+ * failed CSRF check) is handled as Hono would: the answer becomes the response, the error goes to the error handler,
+ * so the security headers and the log line apply to it like to any other answer.
+ */
+export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): MiddlewareHandler<AppEnv> {
+  const session = sessionMiddleware();
+  const csrf = csrfProtection(deps.config.bodyLimit);
+  const gate = setupGate();
+  const log = requestLog(deps);
+  return async (c, next) => {
+    const started = performance.now();
+    c.set("deps", deps);
+    const security = beginSecurityHeaders(c);
+    try {
+      // Each layer resolves to its own answer, if it gave one, or to nothing once the route has answered.
+      const answer = await session(c, (() => csrf(c, (() => gate(c, next)) as Next)) as Next);
+      if (answer && !c.finalized) c.res = answer;
+    } catch (err) {
+      if (!(err instanceof Error)) throw err;
+      c.error = err;
+      c.res = await onError(err, c);
+    }
+    finishSecurityHeaders(c, security);
+    log(c, started);
+  };
+}
