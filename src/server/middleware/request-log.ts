@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
 import type { AppDeps, AppEnv } from "../deps";
+import { REQUEST_MSG } from "../logger";
 
 /**
  * The end of every request (the request pipeline calls it once the request has its answer): observe the duration by
@@ -15,7 +16,7 @@ export function requestLog(deps: AppDeps): (c: Context<AppEnv>, started: number)
     deps.metrics.httpDuration.observe(method, status === 404 && matched === "/*" ? "unmatched" : matched, status, seconds);
     const path = c.req.path;
     if (path === "/healthz" || path === "/metrics") return;
-    deps.log.info("request", {
+    deps.log.info(REQUEST_MSG, {
       id: c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID(),
       method,
       path,
