@@ -2,7 +2,9 @@
 (function () {
   var root = document.documentElement;
   var stored = null;
-  try { stored = localStorage.getItem("theme"); } catch (e) {}
+  try {
+    stored = localStorage.getItem("theme");
+  } catch (e) {}
   if (stored === "light" || stored === "dark") root.dataset.theme = stored;
 
   function currentTheme() {
@@ -26,7 +28,9 @@
     if (toggle) {
       var next = currentTheme() === "dark" ? "light" : "dark";
       root.dataset.theme = next;
-      try { localStorage.setItem("theme", next); } catch (e) {}
+      try {
+        localStorage.setItem("theme", next);
+      } catch (e) {}
       toggle.setAttribute("aria-pressed", String(next === "dark"));
       return;
     }
@@ -54,9 +58,17 @@
   // Toasts leave on their own after a while; hovering or focusing one keeps it until the pointer or focus leaves.
   var TOAST_MS = 8000;
   function scheduleToast(toast) {
-    var timer = setTimeout(function () { toast.remove(); }, TOAST_MS);
-    function hold() { clearTimeout(timer); }
-    function release() { timer = setTimeout(function () { toast.remove(); }, TOAST_MS / 2); }
+    var timer = setTimeout(function () {
+      toast.remove();
+    }, TOAST_MS);
+    function hold() {
+      clearTimeout(timer);
+    }
+    function release() {
+      timer = setTimeout(function () {
+        toast.remove();
+      }, TOAST_MS / 2);
+    }
     toast.addEventListener("mouseenter", hold);
     toast.addEventListener("focusin", hold);
     toast.addEventListener("mouseleave", release);

@@ -58,7 +58,9 @@ async function run(argv: string[]): Promise<number> {
     case "restore": {
       if (!args[0]) throw new CliError("restore: name the backup file: medianest restore FILE", 2);
       const r = (await import("./cli/backup")).restore(config, args[0]);
-      console.log(`restored ${args[0]} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`);
+      console.log(
+        `restored ${args[0]} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`,
+      );
       return 0;
     }
     case "healthcheck":

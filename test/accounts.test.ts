@@ -9,7 +9,13 @@ import { postgresAvailable, redisAvailable } from "./helpers/services";
 import { createTestApp, givenUser, signIn, type Dialect, type TestApp } from "./helpers/test-app";
 
 const MACHINE = "machine-abc123";
-const SERVER = { clientIdentifier: MACHINE, name: "Living Room", provides: "server", owned: false, accessToken: "shared-token" };
+const SERVER = {
+  clientIdentifier: MACHINE,
+  name: "Living Room",
+  provides: "server",
+  owned: false,
+  accessToken: "shared-token",
+};
 
 const variants: [Dialect, boolean, boolean][] = [
   ["sqlite", false, true],
@@ -28,14 +34,22 @@ for (const [dialect, redis, available] of variants) {
       await plextv.stop();
     });
     beforeEach(async () => {
-      t = await createTestApp({ dialect, redis, env: { MEDIANEST_PLEX_TV_URL: plextv.url, MEDIANEST_PLEX_APP_URL: `${plextv.url}/auth` } });
+      t = await createTestApp({
+        dialect,
+        redis,
+        env: { MEDIANEST_PLEX_TV_URL: plextv.url, MEDIANEST_PLEX_APP_URL: `${plextv.url}/auth` },
+      });
     });
     afterEach(async () => {
       await t.close();
     });
 
     async function withAdmin() {
-      return givenUser(t.deps, { role: "admin", username: "owner", passwordHash: await Bun.password.hash("owner-password-1") });
+      return givenUser(t.deps, {
+        role: "admin",
+        username: "owner",
+        passwordHash: await Bun.password.hash("owner-password-1"),
+      });
     }
 
     test("every page leads to /setup until an admin exists; local setup creates one admin and signs in", async () => {
@@ -53,7 +67,12 @@ for (const [dialect, redis, available] of variants) {
       expect(html).toContain("Use at least 10 characters.");
       expect(html).toContain("The passwords differ.");
 
-      const ok = await jar.post("/setup", { username: "Owner", displayName: "The Owner", password: "correct-horse-1", confirm: "correct-horse-1" });
+      const ok = await jar.post("/setup", {
+        username: "Owner",
+        displayName: "The Owner",
+        password: "correct-horse-1",
+        confirm: "correct-horse-1",
+      });
       expect(ok.status).toBe(303);
       expect(ok.headers.get("location")).toBe("/admin");
       expect((await jar.get("/admin")).status).toBe(200);
@@ -85,7 +104,14 @@ for (const [dialect, redis, available] of variants) {
         title: "Owner Person",
         email: "owner@example.com",
         resources: [
-          { clientIdentifier: MACHINE, name: "Living Room", provides: "server", owned: true, accessToken: "owner-server-token", connections: [{ uri: "http://192.168.1.5:32400", local: true }] },
+          {
+            clientIdentifier: MACHINE,
+            name: "Living Room",
+            provides: "server",
+            owned: true,
+            accessToken: "owner-server-token",
+            connections: [{ uri: "http://192.168.1.5:32400", local: true }],
+          },
           { clientIdentifier: "player-1", name: "Phone", provides: "player", owned: true },
         ],
       });
@@ -130,7 +156,12 @@ for (const [dialect, redis, available] of variants) {
     describe("with setup done", () => {
       beforeEach(async () => {
         await withAdmin();
-        await savePlexServer(t.deps, { machineIdentifier: MACHINE, name: "Living Room", url: null, ownerToken: "owner-token" });
+        await savePlexServer(t.deps, {
+          machineIdentifier: MACHINE,
+          name: "Living Room",
+          url: null,
+          ownerToken: "owner-token",
+        });
       });
 
       async function plexSignIn(jar: CookieJar, token: string) {
@@ -142,7 +173,14 @@ for (const [dialect, redis, available] of variants) {
       }
 
       test("a Plex user with access to our server signs in and gets an account with default permissions", async () => {
-        plextv.addUser({ token: "friend-token", id: 2002, username: "friend", title: "Friendly", thumb: "https://plex.tv/users/x/avatar", resources: [SERVER] });
+        plextv.addUser({
+          token: "friend-token",
+          id: 2002,
+          username: "friend",
+          title: "Friendly",
+          thumb: "https://plex.tv/users/x/avatar",
+          resources: [SERVER],
+        });
         const jar = new CookieJar(t);
         const res = await plexSignIn(jar, "friend-token");
         expect(res.headers.get("hx-redirect")).toBe("/account");
@@ -158,7 +196,13 @@ for (const [dialect, redis, available] of variants) {
         expect(userReq.headers.accept).toBe("application/json");
 
         // Name and avatar refresh at the next sign-in.
-        plextv.addUser({ token: "friend-token", id: 2002, username: "friend", title: "Renamed Friend", resources: [SERVER] });
+        plextv.addUser({
+          token: "friend-token",
+          id: 2002,
+          username: "friend",
+          title: "Renamed Friend",
+          resources: [SERVER],
+        });
         await plexSignIn(new CookieJar(t), "friend-token");
         expect((await findUserByPlexId(t.deps.database, 2002))!.displayName).toBe("Renamed Friend");
         const { users } = await listUsers(t.deps.database);
@@ -172,7 +216,10 @@ for (const [dialect, redis, available] of variants) {
         await jar.post("/auth/plex/pin", {}, { "hx-request": "true" });
         plextv.approvePin(plextv.lastPin()!.id, "popup-token");
         const before = new Map(jar.cookies);
-        const [a, b] = await Promise.all([jar.get("/auth/plex/poll", { "hx-request": "true" }), jar.get("/auth/plex/poll", { "hx-request": "true" })]);
+        const [a, b] = await Promise.all([
+          jar.get("/auth/plex/poll", { "hx-request": "true" }),
+          jar.get("/auth/plex/poll", { "hx-request": "true" }),
+        ]);
         expect([a, b].filter((r) => r.headers.get("hx-redirect") === "/").length).toBeGreaterThanOrEqual(1);
         jar.cookies = before; // the popup closed before its answer arrived: no session cookie, PIN cookie still there
         const replay = new Map(before);
@@ -185,14 +232,26 @@ for (const [dialect, redis, available] of variants) {
         expect(again.headers.get("hx-redirect")).toBeNull();
         expect(await again.text()).toContain("expired or was already used");
         jar.cookies = new Map(before);
-        jar.cookies.set("mn_session", next.headers.getSetCookie().find((c) => c.startsWith("mn_session="))!.split(";")[0]!.slice("mn_session=".length));
+        jar.cookies.set(
+          "mn_session",
+          next.headers
+            .getSetCookie()
+            .find((c) => c.startsWith("mn_session="))!
+            .split(";")[0]!
+            .slice("mn_session=".length),
+        );
         expect((await jar.get("/account")).status).toBe(200);
         const { users } = await listUsers(t.deps.database);
         expect(users.filter((u) => u.plexId === 2102)).toHaveLength(1);
       });
 
       test("a Plex user without access to our server is refused politely and nothing is created", async () => {
-        plextv.addUser({ token: "stranger-token", id: 3003, username: "stranger", resources: [{ clientIdentifier: "other-machine", name: "Other", provides: "server" }] });
+        plextv.addUser({
+          token: "stranger-token",
+          id: 3003,
+          username: "stranger",
+          resources: [{ clientIdentifier: "other-machine", name: "Other", provides: "server" }],
+        });
         const jar = new CookieJar(t);
         const res = await plexSignIn(jar, "stranger-token");
         expect(res.status).toBe(403);
@@ -232,7 +291,14 @@ for (const [dialect, redis, available] of variants) {
         expect(listed.plexInvite).toBe("grandma@example.com");
         expect(await (await admin.get("/admin/users?q=grandma")).text()).toContain("Plex (not signed in yet)");
 
-        plextv.addUser({ token: "gran-token", id: 5005, username: "nana55", title: "Nana", email: "grandma@example.com", resources: [SERVER] });
+        plextv.addUser({
+          token: "gran-token",
+          id: 5005,
+          username: "nana55",
+          title: "Nana",
+          email: "grandma@example.com",
+          resources: [SERVER],
+        });
         const res = await plexSignIn(new CookieJar(t), "gran-token");
         expect(res.headers.get("hx-redirect")).toBe("/account");
         const claimed = (await findUserById(t.deps.database, listed.id))!;
@@ -282,7 +348,11 @@ for (const [dialect, redis, available] of variants) {
         expect(ok.status).toBe(303);
         expect(ok.headers.get("location")).toBe("/admin/users");
         expect(jar.cookies.get("mn_session")).not.toBe("attacker-chosen-session-id-aaaaaaaaaaaaaaaaa");
-        const offsite = await new CookieJar(t).post("/login", { username: "owner", password: "owner-password-1", next: "//evil.example/x" });
+        const offsite = await new CookieJar(t).post("/login", {
+          username: "owner",
+          password: "owner-password-1",
+          next: "//evil.example/x",
+        });
         expect(offsite.headers.get("location")).toBe("/");
 
         const { entries } = await listAuditEntries(t.deps.database);
@@ -297,7 +367,8 @@ for (const [dialect, redis, available] of variants) {
         const jar = new CookieJar(t);
         await jar.get("/login");
         const statuses: number[] = [];
-        for (let i = 0; i < 7; i++) statuses.push((await jar.post("/login", { username: "owner", password: `wrong-${i}-password` })).status);
+        for (let i = 0; i < 7; i++)
+          statuses.push((await jar.post("/login", { username: "owner", password: `wrong-${i}-password` })).status);
         expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
         expect(statuses[5]).toBe(429);
         const limited = await jar.post("/login", { username: "owner", password: "owner-password-1" });
@@ -317,7 +388,11 @@ for (const [dialect, redis, available] of variants) {
             const res = await proxied.request("/login", {
               method: "POST",
               body: new URLSearchParams({ username: `nobody${i}`, password: "wrong-password" }),
-              headers: { origin: "http://localhost", "content-type": "application/x-www-form-urlencoded", "x-forwarded-for": `10.9.${i}.1, 203.0.113.7` },
+              headers: {
+                origin: "http://localhost",
+                "content-type": "application/x-www-form-urlencoded",
+                "x-forwarded-for": `10.9.${i}.1, 203.0.113.7`,
+              },
             });
             statuses.push(res.status);
           }
@@ -357,12 +432,22 @@ for (const [dialect, redis, available] of variants) {
         expect(ids).toHaveLength(2);
         expect((await here.post(`/account/sessions/${ids[0]}/revoke`, {}, { "hx-request": "true" })).status).toBe(200);
         expect(await listSessionsByUser(t.deps.database, owner.id)).toHaveLength(2);
-        expect((await here.post("/account/sessions/ffffffffffffffff/revoke", {}, { "hx-request": "true" })).status).toBe(404);
+        expect(
+          (await here.post("/account/sessions/ffffffffffffffff/revoke", {}, { "hx-request": "true" })).status,
+        ).toBe(404);
 
-        const wrong = await here.post("/account/password", { current: "bad-password-x", password: "new-password-1", confirm: "new-password-1" });
+        const wrong = await here.post("/account/password", {
+          current: "bad-password-x",
+          password: "new-password-1",
+          confirm: "new-password-1",
+        });
         expect(wrong.status).toBe(422);
         expect(await wrong.text()).toContain("The current password is wrong.");
-        const ok = await here.post("/account/password", { current: "owner-password-1", password: "new-password-1", confirm: "new-password-1" });
+        const ok = await here.post("/account/password", {
+          current: "owner-password-1",
+          password: "new-password-1",
+          confirm: "new-password-1",
+        });
         expect(ok.status).toBe(200);
         const remaining = await listSessionsByUser(t.deps.database, owner.id);
         expect(remaining).toHaveLength(1);
@@ -382,7 +467,9 @@ for (const [dialect, redis, available] of variants) {
         const me = await t.request("/api/v1/me", { headers: { authorization: `Bearer ${raw}` } });
         expect(me.status).toBe(200);
         expect(await me.json()).toMatchObject({ username: user.username, permissions: ["request"] });
-        expect((await t.request("/api/v1/me", { headers: { authorization: "Bearer mn_nottherealtoken" } })).status).toBe(401);
+        expect(
+          (await t.request("/api/v1/me", { headers: { authorization: "Bearer mn_nottherealtoken" } })).status,
+        ).toBe(401);
         const { db, tables } = t.deps.database;
         const [row] = await db.select().from(tables.apiTokens);
         expect(row!.tokenHash).not.toContain(raw);
@@ -418,7 +505,12 @@ for (const [dialect, redis, available] of variants) {
         const badRole = await admin.post(`/admin/users/${member.id}`, { role: "emperor" });
         expect(badRole.status).toBe(422);
 
-        const saved = await admin.post(`/admin/users/${member.id}`, { role: "user", permissions: ["request", "request_4k"], requestsPerWeek: "5", storageCapGiB: "2" });
+        const saved = await admin.post(`/admin/users/${member.id}`, {
+          role: "user",
+          permissions: ["request", "request_4k"],
+          requestsPerWeek: "5",
+          storageCapGiB: "2",
+        });
         expect(saved.status).toBe(200);
         const after = (await findUserById(t.deps.database, member.id))!;
         expect(after.permissions).toEqual(["request", "request_4k"]);
@@ -436,7 +528,8 @@ for (const [dialect, redis, available] of variants) {
         expect(deleted.displayName).toBe("Member One (deleted)");
         const { entries } = await listAuditEntries(t.deps.database);
         const actions = entries.map((e) => e.action);
-        for (const a of ["user.permissions_change", "user.quotas_change", "user.disable", "user.delete"]) expect(actions).toContain(a);
+        for (const a of ["user.permissions_change", "user.quotas_change", "user.disable", "user.delete"])
+          expect(actions).toContain(a);
         expect((await admin.get("/admin/audit?action=user.delete")).status).toBe(200);
         expect(await (await admin.get("/admin/audit?action=user.delete")).text()).toContain("user.delete");
 
@@ -453,7 +546,10 @@ for (const [dialect, redis, available] of variants) {
         const second = await givenUser(t.deps, { role: "admin", username: "second-admin" });
         const a = await signIn(t, owner);
         const b = await signIn(t, second);
-        const [ra, rb] = await Promise.all([a.post(`/admin/users/${second.id}/disable`), b.post(`/admin/users/${owner.id}/disable`)]);
+        const [ra, rb] = await Promise.all([
+          a.post(`/admin/users/${second.id}/disable`),
+          b.post(`/admin/users/${owner.id}/disable`),
+        ]);
         // One wins; the other is refused (409), or finds its own session already ended (sent to sign in).
         const done = [ra, rb].filter((r) => r.status === 303 && r.headers.get("location")?.startsWith("/admin/users/"));
         expect(done).toHaveLength(1);
@@ -464,9 +560,18 @@ for (const [dialect, redis, available] of variants) {
       test("admins create local users; a taken name is a field error", async () => {
         const owner = (await listUsers(t.deps.database, { role: "admin" })).users[0]!;
         const admin = await signIn(t, owner);
-        const ok = await admin.post("/admin/new-user", { username: "kid", displayName: "Kid", password: "kid-password-1", role: "user" });
+        const ok = await admin.post("/admin/new-user", {
+          username: "kid",
+          displayName: "Kid",
+          password: "kid-password-1",
+          role: "user",
+        });
         expect(ok.status).toBe(303);
-        const taken = await admin.post("/admin/new-user", { username: "KID", password: "kid-password-1", role: "user" });
+        const taken = await admin.post("/admin/new-user", {
+          username: "KID",
+          password: "kid-password-1",
+          role: "user",
+        });
         expect(taken.status).toBe(422);
         expect(await taken.text()).toContain("That user name is taken.");
         const kid = new CookieJar(t);

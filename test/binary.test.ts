@@ -58,7 +58,11 @@ async function run(args: string[], env: Record<string, string>, stdin?: string):
     stderr: "pipe",
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   clearTimeout(timer);
   return { code, stdout, stderr };
 }
@@ -83,7 +87,13 @@ function drain(stream: ReadableStream<Uint8Array>, into: string[]): void {
 /** Start `serve` and wait until /readyz answers 200; throws with the server's output when it does not. */
 async function startServe(dataDir: string, extra: Record<string, string> = {}): Promise<Server> {
   const port = freePort();
-  const proc = Bun.spawn([BIN, "serve"], { cwd: work, env: envFor(dataDir, port, extra), stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn([BIN, "serve"], {
+    cwd: work,
+    env: envFor(dataDir, port, extra),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   running.add(proc);
   const chunks: string[] = [];
   drain(proc.stdout, chunks);
@@ -119,7 +129,9 @@ async function startServe(dataDir: string, extra: Record<string, string> = {}): 
 function userNames(dbFile: string): string[] {
   const db = new Database(dbFile, { readonly: true });
   try {
-    return (db.query("SELECT username FROM users ORDER BY username").all() as { username: string }[]).map((r) => r.username);
+    return (db.query("SELECT username FROM users ORDER BY username").all() as { username: string }[]).map(
+      (r) => r.username,
+    );
   } finally {
     db.close();
   }
@@ -131,7 +143,11 @@ beforeAll(async () => {
   expect(script).toContain("--outfile dist/medianest");
   const argv = script.replace("--outfile dist/medianest", `--outfile ${BIN}`).split(/\s+/);
   const proc = Bun.spawn(argv, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`build failed (${code}):\n${stdout}\n${stderr}`);
 }, 300_000);
 
@@ -151,7 +167,13 @@ describe("medianest binary", () => {
   });
 
   test("config prints the effective configuration with secrets masked", async () => {
-    const r = await run(["config"], envFor(newDataDir("config"), 8080, { MEDIANEST_SECRET_KEY: SECRET_KEY, DATABASE_URL: `postgres://medianest:${DB_PASSWORD}@db.example:5432/medianest` }));
+    const r = await run(
+      ["config"],
+      envFor(newDataDir("config"), 8080, {
+        MEDIANEST_SECRET_KEY: SECRET_KEY,
+        DATABASE_URL: `postgres://medianest:${DB_PASSWORD}@db.example:5432/medianest`,
+      }),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("MEDIANEST_SECRET_KEY=");
     expect(r.stdout).toContain("DATABASE_URL=postgres://medianest:");
@@ -171,12 +193,18 @@ describe("medianest binary", () => {
 
   test("create-admin with MEDIANEST_ADMIN_PASSWORD creates an administrator", async () => {
     const dataDir = newDataDir("admin");
-    const r = await run(["create-admin", "Alice"], envFor(dataDir, 8080, { MEDIANEST_ADMIN_PASSWORD: "correct horse battery" }));
+    const r = await run(
+      ["create-admin", "Alice"],
+      envFor(dataDir, 8080, { MEDIANEST_ADMIN_PASSWORD: "correct horse battery" }),
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("alice");
     const db = new Database(join(dataDir, "medianest.db"), { readonly: true });
-    const row = db.query("SELECT username, role, status, password_hash AS hash FROM users").get() as Record<string, string> | null;
+    const row = db.query("SELECT username, role, status, password_hash AS hash FROM users").get() as Record<
+      string,
+      string
+    > | null;
     db.close();
     expect(row?.username).toBe("alice");
     expect(row?.role).toBe("admin");
@@ -185,7 +213,10 @@ describe("medianest binary", () => {
   });
 
   test("create-admin refuses a short password", async () => {
-    const r = await run(["create-admin", "bob"], envFor(newDataDir("shortpw"), 8080, { MEDIANEST_ADMIN_PASSWORD: "short" }));
+    const r = await run(
+      ["create-admin", "bob"],
+      envFor(newDataDir("shortpw"), 8080, { MEDIANEST_ADMIN_PASSWORD: "short" }),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("at least 10 characters");
   });
@@ -208,7 +239,10 @@ describe("medianest binary", () => {
     const port = freePort();
     const proc = Bun.spawn([BIN, "serve"], {
       cwd: work,
-      env: envFor(newDataDir("pg-wait"), port, { DATABASE_URL: "postgres://postgres@127.0.0.1:1/x", MEDIANEST_DATABASE_CONNECT_TIMEOUT: "3" }),
+      env: envFor(newDataDir("pg-wait"), port, {
+        DATABASE_URL: "postgres://postgres@127.0.0.1:1/x",
+        MEDIANEST_DATABASE_CONNECT_TIMEOUT: "3",
+      }),
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
@@ -232,7 +266,13 @@ describe("medianest binary", () => {
   });
 
   test("an unreachable PostgreSQL is retried, then serve exits naming PostgreSQL", async () => {
-    const r = await run(["serve"], envFor(newDataDir("pg"), freePort(), { DATABASE_URL: "postgres://postgres@127.0.0.1:1/x", MEDIANEST_DATABASE_CONNECT_TIMEOUT: "1" }));
+    const r = await run(
+      ["serve"],
+      envFor(newDataDir("pg"), freePort(), {
+        DATABASE_URL: "postgres://postgres@127.0.0.1:1/x",
+        MEDIANEST_DATABASE_CONNECT_TIMEOUT: "1",
+      }),
+    );
     expect(r.code).not.toBe(0);
     const retries = r.stderr.split("\n").filter((l) => /not reachable .*retrying/.test(l));
     expect(retries.length).toBeGreaterThanOrEqual(1);
@@ -270,8 +310,16 @@ describe("medianest serve", () => {
     expect(res.status).toBe(200);
     const body = await res.text();
     expect(body).toContain("medianest_build_info");
-    const check = Bun.spawn([promtool!, "check", "metrics"], { stdin: new TextEncoder().encode(body), stdout: "pipe", stderr: "pipe" });
-    const [out, err, code] = await Promise.all([new Response(check.stdout).text(), new Response(check.stderr).text(), check.exited]);
+    const check = Bun.spawn([promtool!, "check", "metrics"], {
+      stdin: new TextEncoder().encode(body),
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [out, err, code] = await Promise.all([
+      new Response(check.stdout).text(),
+      new Response(check.stderr).text(),
+      check.exited,
+    ]);
     if (code !== 0) console.error(out, err);
     expect(code).toBe(0);
   });

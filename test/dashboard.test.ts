@@ -3,7 +3,14 @@ import { forgetDashboardCache } from "../src/services/dashboard";
 import { imageProxyKey, signedPlexImageUrl, verifyImageRequest } from "../src/services/image-proxy";
 import { savePlexIntegration, saveYtdlpPath } from "../src/services/integrations";
 import { runStatusChecks } from "../src/services/status";
-import { plexEpisode, plexMovie, plexSession, startFakePlexServer, TINY_PNG, type FakePlexServer } from "./fakes/plex-server";
+import {
+  plexEpisode,
+  plexMovie,
+  plexSession,
+  startFakePlexServer,
+  TINY_PNG,
+  type FakePlexServer,
+} from "./fakes/plex-server";
 import { postgresAvailable, redisAvailable } from "./helpers/services";
 import { createTestApp, givenUser, signIn, type Browser, type Dialect, type TestApp } from "./helpers/test-app";
 
@@ -21,7 +28,12 @@ const shortTimeoutFetch = ((input: RequestInfo | URL, init?: RequestInit) => {
 }) as typeof fetch;
 
 const inception = plexMovie({ ratingKey: "101", title: "Inception", addedAt: 1_700_000_300 });
-const pilot = plexEpisode({ ratingKey: "201", title: "Pilot", grandparentTitle: "Breaking Bad", addedAt: 1_700_000_200 });
+const pilot = plexEpisode({
+  ratingKey: "201",
+  title: "Pilot",
+  grandparentTitle: "Breaking Bad",
+  addedAt: 1_700_000_200,
+});
 const heat = plexMovie({ ratingKey: "102", title: "Heat", year: 1995, addedAt: 1_700_000_100 });
 
 const SESSIONS = [
@@ -34,8 +46,20 @@ const SESSIONS = [
     viewOffset: 4_440_000,
     transcode: { videoDecision: "transcode", audioDecision: "copy" },
   }),
-  plexSession(pilot, { sessionKey: "2", user: { id: "5002", title: "carol" }, state: "paused", product: "Plex Web", playerTitle: "Firefox" }),
-  plexSession(heat, { sessionKey: "3", user: { id: "5003", title: "Bob" }, state: "buffering", product: "Plex for Android", playerTitle: "Pixel" }),
+  plexSession(pilot, {
+    sessionKey: "2",
+    user: { id: "5002", title: "carol" },
+    state: "paused",
+    product: "Plex Web",
+    playerTitle: "Firefox",
+  }),
+  plexSession(heat, {
+    sessionKey: "3",
+    user: { id: "5003", title: "Bob" },
+    state: "buffering",
+    product: "Plex for Android",
+    playerTitle: "Pixel",
+  }),
 ];
 
 function count(fake: FakePlexServer, path: string): number {
@@ -61,7 +85,13 @@ for (const [dialect, redis, available] of variants) {
     let dave: Browser;
 
     beforeAll(async () => {
-      fake = startFakePlexServer({ machineIdentifier: MACHINE, ownerToken: OWNER_TOKEN, items: [heat, pilot, inception], sessions: SESSIONS, holdMs: HOLD_MS });
+      fake = startFakePlexServer({
+        machineIdentifier: MACHINE,
+        ownerToken: OWNER_TOKEN,
+        items: [heat, pilot, inception],
+        sessions: SESSIONS,
+        holdMs: HOLD_MS,
+      });
       t = await createTestApp({ dialect, redis, fetch: shortTimeoutFetch, logLines: [] });
       admin = await signIn(t, await givenUser(t.deps, { role: "admin", username: "owner" }));
       // alice is linked to her Plex account; bob is a local account named like his Plex user; dave watches nothing.
@@ -111,7 +141,17 @@ for (const [dialect, redis, available] of variants) {
       expect(res.status).toBe(200);
       const html = await res.text();
       expect(html).not.toContain("<html");
-      for (const text of ["Inception", "Breaking Bad", "Season 1 · Pilot", "Heat", "alice", "carol", "Bob", "Plex for Apple TV · Living Room", "Plex Web · Firefox"]) {
+      for (const text of [
+        "Inception",
+        "Breaking Bad",
+        "Season 1 · Pilot",
+        "Heat",
+        "alice",
+        "carol",
+        "Bob",
+        "Plex for Apple TV · Living Room",
+        "Plex Web · Firefox",
+      ]) {
         expect(html).toContain(text);
       }
       expect(html).toContain(">playing<");
@@ -131,7 +171,11 @@ for (const [dialect, redis, available] of variants) {
 
     test("now playing is cached: many loads cost one Plex call, and the page then shows it without a placeholder", async () => {
       const before = count(fake, "/status/sessions");
-      await Promise.all([admin.get("/dashboard/now-playing", HX), alice.get("/dashboard/now-playing", HX), bob.get("/dashboard/now-playing", HX)]);
+      await Promise.all([
+        admin.get("/dashboard/now-playing", HX),
+        alice.get("/dashboard/now-playing", HX),
+        bob.get("/dashboard/now-playing", HX),
+      ]);
       await admin.get("/dashboard/now-playing", HX);
       expect(count(fake, "/status/sessions")).toBe(before + 1);
 
@@ -227,7 +271,9 @@ for (const [dialect, redis, available] of variants) {
 
       // A failure is remembered briefly, so a down server is not asked again by every page load.
       const before = fake.requests.length;
-      expect(await (await alice.get("/dashboard/recently-added", HX)).text()).toContain("Plex refused the request (status 500)");
+      expect(await (await alice.get("/dashboard/recently-added", HX)).text()).toContain(
+        "Plex refused the request (status 500)",
+      );
       expect(fake.requests.length).toBe(before);
 
       // An unreachable server.
@@ -250,7 +296,10 @@ for (const [dialect, redis, available] of variants) {
       const page = await (await alice.get("/")).text();
       expect(fake.requests.length).toBe(before);
       for (const html of [page, await (await alice.get("/dashboard/status", HX)).text()]) {
-        const section = html.slice(html.indexOf('<section id="dash-status"'), html.indexOf("</section>", html.indexOf('<section id="dash-status"')));
+        const section = html.slice(
+          html.indexOf('<section id="dash-status"'),
+          html.indexOf("</section>", html.indexOf('<section id="dash-status"')),
+        );
         expect(section).toContain('hx-get="/dashboard/status"');
         expect(section).toContain('hx-trigger="mn-status from:#live"');
         expect(section).toContain('data-state="up">1 up<');
@@ -310,13 +359,25 @@ for (const [dialect, redis, available] of variants) {
       expect((await alice.get(flipped.pathname + flipped.search)).status).toBe(403);
 
       // Bad paths are refused whatever the signature says (the signing helper refuses to sign them too).
-      for (const bad of ["/library/../:/prefs", "/library/metadata/1/%2e%2e/%2e%2e/accounts", "http://evil.example/x.png", "//evil.example/library/x.png", "/:/prefs", "/accounts"]) {
+      for (const bad of [
+        "/library/../:/prefs",
+        "/library/metadata/1/%2e%2e/%2e%2e/accounts",
+        "http://evil.example/x.png",
+        "//evil.example/library/x.png",
+        "/:/prefs",
+        "/accounts",
+      ]) {
         expect(signedPlexImageUrl(key, bad, 240, 360)).toBeNull();
         const q = new URLSearchParams({ p: bad, w: "240", h: "360", s: good.searchParams.get("s")! });
         const res = await alice.get(`/img/plex?${q}`);
         expect(res.status).toBe(400);
       }
-      for (const [w, h] of [["0", "360"], ["240", "99999"], ["-5", "360"], ["abc", "360"]]) {
+      for (const [w, h] of [
+        ["0", "360"],
+        ["240", "99999"],
+        ["-5", "360"],
+        ["abc", "360"],
+      ]) {
         const q = new URLSearchParams({ p: path, w: w!, h: h!, s: good.searchParams.get("s")! });
         expect((await alice.get(`/img/plex?${q}`)).status).toBe(400);
       }

@@ -84,7 +84,10 @@ describe("Dockerfile", async () => {
 
   test("copies only paths that exist, and sets only known options", () => {
     for (const line of lines.filter((l) => /^COPY (?!--from)/.test(l))) {
-      const sources = line.replace(/^COPY /, "").split(/\s+/).slice(0, -1);
+      const sources = line
+        .replace(/^COPY /, "")
+        .split(/\s+/)
+        .slice(0, -1);
       for (const source of sources) expect(existsSync(join(ROOT, source))).toBe(true);
     }
     const envBlock = text.match(/^ENV ([\s\S]*?)(?<!\\)\n/m)?.[1] ?? "";
@@ -161,11 +164,23 @@ describe("compose.swarm.yml", async () => {
   });
 
   const docker = Bun.which("docker");
-  const canValidate = docker !== null && Bun.spawnSync([docker, "stack", "config", "--help"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
-  if (!canValidate) console.warn("deploy-files: no docker CLI with `docker stack config`; its validation of compose.swarm.yml is SKIPPED");
+  const canValidate =
+    docker !== null &&
+    Bun.spawnSync([docker, "stack", "config", "--help"], { stdout: "ignore", stderr: "ignore" }).exitCode === 0;
+  if (!canValidate)
+    console.warn(
+      "deploy-files: no docker CLI with `docker stack config`; its validation of compose.swarm.yml is SKIPPED",
+    );
   test.skipIf(!canValidate)("is accepted by docker stack config", async () => {
-    const proc = Bun.spawn([docker!, "stack", "config", "-c", join(ROOT, "compose.swarm.yml")], { stdout: "pipe", stderr: "pipe" });
-    const [, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    const proc = Bun.spawn([docker!, "stack", "config", "-c", join(ROOT, "compose.swarm.yml")], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
   });

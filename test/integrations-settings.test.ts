@@ -30,20 +30,34 @@ let scratch: string;
 let closedUrl: string;
 
 beforeAll(async () => {
-  plex = startFakePlexServer({ machineIdentifier: MACHINE_ID, ownerToken: PLEX_TOKEN, friendlyName: "Basement", version: "1.41.3.9314-a0bfb8370" });
+  plex = startFakePlexServer({
+    machineIdentifier: MACHINE_ID,
+    ownerToken: PLEX_TOKEN,
+    friendlyName: "Basement",
+    version: "1.41.3.9314-a0bfb8370",
+  });
   seerr = startFakeSeerr({
     apiKey: SEERR_KEY,
     version: "2.7.3",
     updateAvailable: true,
     commitsBehind: 2,
-    users: [seerrUser({ id: 1, displayName: "owner", permissions: SEERR_PERMISSIONS.ADMIN }), seerrUser({ id: 2, displayName: "Alice" })],
+    users: [
+      seerrUser({ id: 1, displayName: "owner", permissions: SEERR_PERMISSIONS.ADMIN }),
+      seerrUser({ id: 2, displayName: "Alice" }),
+    ],
   });
   kuma = startFakeUptimeKuma({
     slug: "home",
     title: "Home services",
     apiKey: KUMA_KEY,
     groups: [
-      { name: "Media", monitors: [{ id: 1, name: "Plex" }, { id: 2, name: "Seerr" }] },
+      {
+        name: "Media",
+        monitors: [
+          { id: 1, name: "Plex" },
+          { id: 2, name: "Seerr" },
+        ],
+      },
       { name: "Network", monitors: [{ id: 3, name: "Router", type: "ping" }] },
     ],
   });
@@ -93,15 +107,34 @@ function expectNoSecrets(html: string) {
 
 async function saveAll() {
   expect((await admin.post("/admin/integrations/plex", { plexUrl: plex.url, plexToken: PLEX_TOKEN })).status).toBe(303);
-  expect((await admin.post("/admin/integrations/seerr", { seerrUrl: seerr.url, seerrApiKey: SEERR_KEY })).status).toBe(303);
-  expect((await admin.post("/admin/integrations/kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: KUMA_KEY })).status).toBe(303);
+  expect((await admin.post("/admin/integrations/seerr", { seerrUrl: seerr.url, seerrApiKey: SEERR_KEY })).status).toBe(
+    303,
+  );
+  expect(
+    (await admin.post("/admin/integrations/kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: KUMA_KEY }))
+      .status,
+  ).toBe(303);
 }
 
 describe("access", () => {
   test("members get 403 on the page and every action; anonymous visitors are sent to sign in", async () => {
     expect((await member.get("/admin/integrations")).status).toBe(403);
-    for (const path of ["plex", "plex/test", "seerr", "seerr/test", "seerr/remove", "kuma", "kuma/test", "kuma/remove", "ytdlp", "ytdlp/test", "libraries"]) {
-      expect((await member.post(`/admin/integrations/${path}`, { seerrUrl: seerr.url, seerrApiKey: "x" })).status).toBe(403);
+    for (const path of [
+      "plex",
+      "plex/test",
+      "seerr",
+      "seerr/test",
+      "seerr/remove",
+      "kuma",
+      "kuma/test",
+      "kuma/remove",
+      "ytdlp",
+      "ytdlp/test",
+      "libraries",
+    ]) {
+      expect((await member.post(`/admin/integrations/${path}`, { seerrUrl: seerr.url, seerrApiKey: "x" })).status).toBe(
+        403,
+      );
     }
     const anon = await t.request("/admin/integrations");
     expect(anon.status).toBe(303);
@@ -116,7 +149,12 @@ describe("access", () => {
 
 describe("Plex server", () => {
   test("is prefilled from setup: URL shown, token masked", async () => {
-    await savePlexServer(t.deps, { machineIdentifier: MACHINE_ID, name: "Basement", url: plex.url, ownerToken: PLEX_TOKEN });
+    await savePlexServer(t.deps, {
+      machineIdentifier: MACHINE_ID,
+      name: "Basement",
+      url: plex.url,
+      ownerToken: PLEX_TOKEN,
+    });
     const html = await page();
     expect(html).toContain(`value="${plex.url}"`);
     expect(html).toContain("A secret is saved (hidden). Leave empty to keep it.");
@@ -131,7 +169,12 @@ describe("Plex server", () => {
     expect(plex.requests.slice(before).map((r) => r.path)).toContain("/identity");
 
     const settings = await getIntegrations(t.deps);
-    expect(settings.plex).toEqual({ url: plex.url, token: PLEX_TOKEN, machineIdentifier: MACHINE_ID, name: "Basement" });
+    expect(settings.plex).toEqual({
+      url: plex.url,
+      token: PLEX_TOKEN,
+      machineIdentifier: MACHINE_ID,
+      name: "Basement",
+    });
     expect(settings.libraries.map((l) => [l.sectionKey, l.title, l.type, l.folder])).toEqual([
       ["1", "Movies", "movie", ""],
       ["2", "TV Shows", "show", ""],
@@ -179,20 +222,43 @@ describe("Plex server", () => {
   test("the saved token and keys go only where they were saved for: a new address needs them typed again", async () => {
     await saveAll();
     const before = plex.requests.length;
-    const elsewhere = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => Response.json({ MediaContainer: { size: 0, claimed: true, machineIdentifier: "someone-else", version: "1" } }, { headers: { "x-saw-token": req.headers.get("x-plex-token") ?? "" } }) });
+    const elsewhere = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) =>
+        Response.json(
+          { MediaContainer: { size: 0, claimed: true, machineIdentifier: "someone-else", version: "1" } },
+          { headers: { "x-saw-token": req.headers.get("x-plex-token") ?? "" } },
+        ),
+    });
     const seen: string[] = [];
-    const recorder = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => { seen.push(req.headers.get("x-api-key") ?? ""); return Response.json({ version: "1" }); } });
+    const recorder = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => {
+        seen.push(req.headers.get("x-api-key") ?? "");
+        return Response.json({ version: "1" });
+      },
+    });
     try {
       const other = `http://127.0.0.1:${elsewhere.port}`;
       const save = await admin.post("/admin/integrations/plex", { plexUrl: other, plexToken: "" });
       expect(save.status).toBe(422);
       expect(await save.text()).toContain("Enter the owner token again");
-      expect(await testConnection("plex", { plexUrl: other, plexToken: "" }, 422)).toContain("Enter the owner token again");
+      expect(await testConnection("plex", { plexUrl: other, plexToken: "" }, 422)).toContain(
+        "Enter the owner token again",
+      );
       // Another address of the same server (its /identity names the saved machine) keeps the token.
-      expect(await testConnection("plex", { plexUrl: plex.url.replace("127.0.0.1", "localhost"), plexToken: "" })).not.toContain("Enter the owner token again");
+      expect(
+        await testConnection("plex", { plexUrl: plex.url.replace("127.0.0.1", "localhost"), plexToken: "" }),
+      ).not.toContain("Enter the owner token again");
       expect(plex.requests.length).toBeGreaterThan(before);
 
-      const seerrTest = await testConnection("seerr", { seerrUrl: `http://127.0.0.1:${recorder.port}`, seerrApiKey: "" }, 422);
+      const seerrTest = await testConnection(
+        "seerr",
+        { seerrUrl: `http://127.0.0.1:${recorder.port}`, seerrApiKey: "" },
+        422,
+      );
       expect(seerrTest).toContain("Enter the API key again");
       expect(seen.filter((k) => k === SEERR_KEY)).toHaveLength(0);
     } finally {
@@ -213,8 +279,12 @@ describe("saving Seerr and Uptime Kuma", () => {
       expect(row?.secret).toBe(true);
       expect(row?.value).not.toContain(plain);
     }
-    expect((await admin.post("/admin/integrations/seerr", { seerrUrl: `${seerr.url}/`, seerrApiKey: "" })).status).toBe(303);
-    expect((await admin.post("/admin/integrations/kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: "" })).status).toBe(303);
+    expect((await admin.post("/admin/integrations/seerr", { seerrUrl: `${seerr.url}/`, seerrApiKey: "" })).status).toBe(
+      303,
+    );
+    expect(
+      (await admin.post("/admin/integrations/kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: "" })).status,
+    ).toBe(303);
     const settings = await getIntegrations(t.deps);
     expect(settings.seerr).toEqual({ url: seerr.url, apiKey: SEERR_KEY });
     expect(settings.kuma).toEqual({ url: kuma.url, slug: "home", apiKey: KUMA_KEY });
@@ -250,7 +320,16 @@ describe("saving Seerr and Uptime Kuma", () => {
   });
 
   test("the Kuma API key can be forgotten on purpose", async () => {
-    expect((await admin.post("/admin/integrations/kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: "", kumaClearApiKey: "on" })).status).toBe(303);
+    expect(
+      (
+        await admin.post("/admin/integrations/kuma", {
+          kumaUrl: kuma.url,
+          kumaSlug: "home",
+          kumaApiKey: "",
+          kumaClearApiKey: "on",
+        })
+      ).status,
+    ).toBe(303);
     expect((await getIntegrations(t.deps)).kuma).toEqual({ url: kuma.url, slug: "home", apiKey: null });
     await saveAll();
   });
@@ -270,7 +349,12 @@ describe("validation", () => {
     ["seerr", { seerrUrl: "ftp://seerr.local", seerrApiKey: "k" }, "seerrUrl", "Use an http:// or https:// URL"],
     ["seerr", { seerrUrl: "not a url", seerrApiKey: "k" }, "seerrUrl", "Enter an http(s) URL"],
     ["plex", { plexUrl: "javascript:alert(1)", plexToken: "" }, "plexUrl", "Use an http:// or https:// URL"],
-    ["kuma", { kumaUrl: "http://user:pw@kuma.local", kumaSlug: "home" }, "kumaUrl", "Leave the user name and password out"],
+    [
+      "kuma",
+      { kumaUrl: "http://user:pw@kuma.local", kumaSlug: "home" },
+      "kumaUrl",
+      "Leave the user name and password out",
+    ],
     ["kuma", { kumaUrl: "http://127.0.0.1:3001", kumaSlug: "../admin" }, "kumaSlug", "Use only the slug"],
     ["ytdlp", { ytdlpPath: "bin/yt-dlp" }, "ytdlpPath", "Use an absolute path"],
   ];
@@ -309,14 +393,14 @@ describe("test connection: success", () => {
     const html = await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "" });
     expect(html).toContain("Connected to Seerr 2.7.3.");
     expect(html).toMatch(/Latency: <span class="mono">\d+ ms/);
-    expect(html).toContain("Update available: <span class=\"mono\">yes (2 commits behind)</span>");
+    expect(html).toContain('Update available: <span class="mono">yes (2 commits behind)</span>');
     expect(seerr.requests.at(-1)?.headers["x-api-key"]).toBe(SEERR_KEY);
     expectNoSecrets(html);
   });
 
   test("Uptime Kuma: status page title, monitor count, latency, and the API key accepted by /metrics", async () => {
     const html = await testConnection("kuma", { kumaUrl: kuma.url, kumaSlug: "home", kumaApiKey: "" });
-    expect(html).toContain("Status page: <span class=\"mono\">Home services</span>");
+    expect(html).toContain('Status page: <span class="mono">Home services</span>');
     expect(html).toContain('Monitors: <span class="mono">3</span>');
     expect(html).toMatch(/Latency: <span class="mono">\d+ ms/);
     expect(html).toContain("accepted by /metrics");
@@ -340,59 +424,92 @@ describe("test connection: success", () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(html).toContain("<!DOCTYPE html>");
-    expect(html).toMatch(/<div id="seerr-test" aria-live="polite"><div class="alert alert-ok" role="status"><strong>Connected to Seerr 2\.7\.3\./);
+    expect(html).toMatch(
+      /<div id="seerr-test" aria-live="polite"><div class="alert alert-ok" role="status"><strong>Connected to Seerr 2\.7\.3\./,
+    );
   });
 });
 
-if (!existsSync(YTDLP)) console.warn(`integrations-settings.test: ${YTDLP} is absent; skipping the yt-dlp version tests`);
+if (!existsSync(YTDLP))
+  console.warn(`integrations-settings.test: ${YTDLP} is absent; skipping the yt-dlp version tests`);
 
 describe("test connection: each failure kind is a readable message, never a 500", () => {
   test("connection refused", async () => {
-    expect(await testConnection("plex", { plexUrl: closedUrl, plexToken: PLEX_TOKEN })).toContain("Plex could not be reached (connection refused)");
-    expect(await testConnection("seerr", { seerrUrl: closedUrl, seerrApiKey: SEERR_KEY })).toContain("Seerr could not be reached (connection refused)");
-    expect(await testConnection("kuma", { kumaUrl: closedUrl, kumaSlug: "home" })).toContain("Uptime Kuma could not be reached (connection refused)");
+    expect(await testConnection("plex", { plexUrl: closedUrl, plexToken: PLEX_TOKEN })).toContain(
+      "Plex could not be reached (connection refused)",
+    );
+    expect(await testConnection("seerr", { seerrUrl: closedUrl, seerrApiKey: SEERR_KEY })).toContain(
+      "Seerr could not be reached (connection refused)",
+    );
+    expect(await testConnection("kuma", { kumaUrl: closedUrl, kumaSlug: "home" })).toContain(
+      "Uptime Kuma could not be reached (connection refused)",
+    );
   });
 
   test("401: a rejected key or token", async () => {
-    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "wrong-seerr-key" })).toContain("Seerr rejected the API key (status 401)");
-    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "wrong-plex-token" })).toContain("Plex rejected the token (status 401)");
+    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "wrong-seerr-key" })).toContain(
+      "Seerr rejected the API key (status 401)",
+    );
+    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "wrong-plex-token" })).toContain(
+      "Plex rejected the token (status 401)",
+    );
   });
 
   test("an HTML page instead of JSON", async () => {
     seerr.failNext("html");
-    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "" })).toContain("Seerr answered something that is not JSON");
+    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "" })).toContain(
+      "Seerr answered something that is not JSON",
+    );
     plex.failNext("html");
-    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "" })).toContain("Plex answered something that is not JSON");
+    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "" })).toContain(
+      "Plex answered something that is not JSON",
+    );
     kuma.failNext("html");
-    expect(await testConnection("kuma", { kumaUrl: kuma.url, kumaSlug: "home" })).toContain("Uptime Kuma answered something that is not JSON");
+    expect(await testConnection("kuma", { kumaUrl: kuma.url, kumaSlug: "home" })).toContain(
+      "Uptime Kuma answered something that is not JSON",
+    );
   });
 
   test("no answer within the (shortened) timeout", async () => {
     t.deps.integrationTimeoutMs = 300;
     plex.failNext("timeout");
     const started = performance.now();
-    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "" })).toContain("Plex did not answer (timeout after 0.3 s)");
+    expect(await testConnection("plex", { plexUrl: plex.url, plexToken: "" })).toContain(
+      "Plex did not answer (timeout after 0.3 s)",
+    );
     expect(performance.now() - started).toBeLessThan(3000);
     seerr.failNext("timeout");
-    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "" })).toContain("Seerr did not answer (timeout after 0.3 s)");
+    expect(await testConnection("seerr", { seerrUrl: seerr.url, seerrApiKey: "" })).toContain(
+      "Seerr did not answer (timeout after 0.3 s)",
+    );
   });
 
   test("an unknown Kuma status page", async () => {
-    expect(await testConnection("kuma", { kumaUrl: kuma.url, kumaSlug: "nope" })).toContain("Uptime Kuma has no status page with the slug &quot;nope&quot; (Status Page Not Found)");
+    expect(await testConnection("kuma", { kumaUrl: kuma.url, kumaSlug: "nope" })).toContain(
+      "Uptime Kuma has no status page with the slug &quot;nope&quot; (Status Page Not Found)",
+    );
   });
 
   test("a missing yt-dlp binary, and one that hangs", async () => {
-    expect(await testConnection("ytdlp", { ytdlpPath: "/usr/bin/nope" })).toContain("yt-dlp not found at /usr/bin/nope");
-    expect(await testConnection("ytdlp", { ytdlpPath: "no-such-program-medianest" })).toContain("yt-dlp not found: no-such-program-medianest is not on the PATH");
+    expect(await testConnection("ytdlp", { ytdlpPath: "/usr/bin/nope" })).toContain(
+      "yt-dlp not found at /usr/bin/nope",
+    );
+    expect(await testConnection("ytdlp", { ytdlpPath: "no-such-program-medianest" })).toContain(
+      "yt-dlp not found: no-such-program-medianest is not on the PATH",
+    );
     const hang = join(scratch, "hang.sh");
     writeFileSync(hang, "#!/bin/sh\nexec sleep 30\n");
     chmodSync(hang, 0o755);
     t.deps.integrationTimeoutMs = 300;
-    expect(await testConnection("ytdlp", { ytdlpPath: hang })).toContain(`yt-dlp at ${hang} did not answer (timeout after 0.3 s)`);
+    expect(await testConnection("ytdlp", { ytdlpPath: hang })).toContain(
+      `yt-dlp at ${hang} did not answer (timeout after 0.3 s)`,
+    );
     const notYtdlp = join(scratch, "quiet.sh");
     writeFileSync(notYtdlp, "#!/bin/sh\nexit 0\n");
     chmodSync(notYtdlp, 0o755);
-    expect(await testConnection("ytdlp", { ytdlpPath: notYtdlp })).toContain("does not look like yt-dlp (--version printed nothing)");
+    expect(await testConnection("ytdlp", { ytdlpPath: notYtdlp })).toContain(
+      "does not look like yt-dlp (--version printed nothing)",
+    );
   });
 
   test("a secret typed into a failing test never comes back", async () => {

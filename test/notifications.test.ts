@@ -85,8 +85,26 @@ describe("notification center", () => {
     const user = await givenUser(t.deps);
     const b = await signIn(t, user);
     const at = new Date();
-    await insertNotification(t.deps.database, { id: "0000test0001", userId: user.id, kind: "test", title: "Seen", body: "x", link: null, createdAt: at, readAt: null });
-    await insertNotification(t.deps.database, { id: "0000test0002", userId: user.id, kind: "test", title: "Same moment", body: "x", link: null, createdAt: at, readAt: null });
+    await insertNotification(t.deps.database, {
+      id: "0000test0001",
+      userId: user.id,
+      kind: "test",
+      title: "Seen",
+      body: "x",
+      link: null,
+      createdAt: at,
+      readAt: null,
+    });
+    await insertNotification(t.deps.database, {
+      id: "0000test0002",
+      userId: user.id,
+      kind: "test",
+      title: "Same moment",
+      body: "x",
+      link: null,
+      createdAt: at,
+      readAt: null,
+    });
     const res = await b.get("/events", { "last-event-id": "n0000test0001" });
     const text = await readStream(res, (s) => s.includes("Same moment"));
     expect(text).toContain("Same moment");

@@ -59,7 +59,11 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("losing Redis", () => {
     const redis = new URL(REDIS_TEST_URL);
     proxy = startTcpProxy(redis.hostname, Number(redis.port || 6379));
     t = await createTestApp({ dialect: "postgres", redis: true, via: { redis: `127.0.0.1:${proxy.port}` } });
-    await givenUser(t.deps, { role: "admin", username: "owner", passwordHash: await Bun.password.hash("owner-password-1") });
+    await givenUser(t.deps, {
+      role: "admin",
+      username: "owner",
+      passwordHash: await Bun.password.hash("owner-password-1"),
+    });
     const login = () =>
       t!.request("/login", {
         method: "POST",

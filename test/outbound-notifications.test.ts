@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openPostgres, type Database } from "../src/db/database";
 import { notify } from "../src/services/notifications";
-import { BACKOFF_MS, createNotificationTarget, MAX_ATTEMPTS, sendTestNotification } from "../src/services/outbound-notifications";
+import {
+  BACKOFF_MS,
+  createNotificationTarget,
+  MAX_ATTEMPTS,
+  sendTestNotification,
+} from "../src/services/outbound-notifications";
 import type { TargetConfig } from "../src/integrations/outbound/types";
 import {
   claimDueDeliveries,
@@ -42,10 +47,19 @@ async function allDeliveries(t: TestApp): Promise<NotificationDelivery[]> {
 /** Make every waiting delivery due now, as if its backoff had passed. */
 async function makeDue(t: TestApp): Promise<void> {
   const { db, tables } = t.deps.database;
-  await db.update(tables.notificationDeliveries).set({ nextAttemptAt: new Date(Date.now() - 1000) }).where(eq(tables.notificationDeliveries.status, "pending"));
+  await db
+    .update(tables.notificationDeliveries)
+    .set({ nextAttemptAt: new Date(Date.now() - 1000) })
+    .where(eq(tables.notificationDeliveries.status, "pending"));
 }
 
-function addTarget(t: TestApp, user: User, target: TargetConfig, events: string[] = ["request.available", "announcement", "test"], name = `${target.kind} target`) {
+function addTarget(
+  t: TestApp,
+  user: User,
+  target: TargetConfig,
+  events: string[] = ["request.available", "announcement", "test"],
+  name = `${target.kind} target`,
+) {
   return createNotificationTarget(t.deps, user, { name, events, target });
 }
 
@@ -67,7 +81,10 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   beforeEach(async () => {
     logLines.length = 0;
     // Receivers here listen on loopback, as a LAN ntfy would: members may use private addresses in these tests.
-    t = await createTestApp({ env: { MEDIANEST_PUBLIC_URL: "https://media.example", MEDIANEST_OUTBOUND_PRIVATE: "everyone" }, logLines });
+    t = await createTestApp({
+      env: { MEDIANEST_PUBLIC_URL: "https://media.example", MEDIANEST_OUTBOUND_PRIVATE: "everyone" },
+      logLines,
+    });
     await givenUser(t.deps, { role: "admin" });
     user = await givenUser(t.deps, { displayName: "Ana Member" });
     b = await signIn(t, user);
@@ -90,8 +107,17 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     const target = await onlyTarget(t, user);
 
     const before = Date.now();
-    await notify(t.deps, user.id, { kind: "request.available", title: "Dune is ready", body: "Dune (2021) is on Plex.", link: "/requests/42" });
-    await notify(t.deps, user.id, { kind: "download.failed", title: "Not subscribed", body: "This kind is not sent to the webhook." });
+    await notify(t.deps, user.id, {
+      kind: "request.available",
+      title: "Dune is ready",
+      body: "Dune (2021) is on Plex.",
+      link: "/requests/42",
+    });
+    await notify(t.deps, user.id, {
+      kind: "download.failed",
+      title: "Not subscribed",
+      body: "This kind is not sent to the webhook.",
+    });
     await drain(t);
 
     expect(receiver.requests).toHaveLength(1);
@@ -114,11 +140,20 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     expect(Date.parse(body.sentAt as string)).toBeGreaterThanOrEqual(before - 1000);
 
     const [d] = await allDeliveries(t);
-    expect(d).toMatchObject({ targetId: target.id, event: "request.available", status: "sent", attempts: 1, lastError: null });
+    expect(d).toMatchObject({
+      targetId: target.id,
+      event: "request.available",
+      status: "sent",
+      attempts: 1,
+      lastError: null,
+    });
     expect(d!.sentAt).toBeInstanceOf(Date);
 
     // Turned off: nothing more is queued.
-    const off = await b.post(`/account/notifications/${target.id}`, { name: "Home Assistant", events: ["request.available"] });
+    const off = await b.post(`/account/notifications/${target.id}`, {
+      name: "Home Assistant",
+      events: ["request.available"],
+    });
     expect(off.status).toBe(303);
     await notify(t.deps, user.id, { kind: "request.available", title: "Another", body: "x" });
     await drain(t);
@@ -149,23 +184,50 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
 
   test("Discord: one embed with title, description and url; no url when the link is not absolute", async () => {
     await addTarget(t, user, { kind: "discord", config: { url: `${receiver.url}/api/webhooks/123/discord-token` } });
-    await notify(t.deps, user.id, { kind: "request.available", title: "Arrival is ready", body: "Arrival (2016) is on Plex.", link: "/requests/7" });
+    await notify(t.deps, user.id, {
+      kind: "request.available",
+      title: "Arrival is ready",
+      body: "Arrival (2016) is on Plex.",
+      link: "/requests/7",
+    });
     await notify(t.deps, user.id, { kind: "announcement", title: "x".repeat(300), body: "No link here." });
     await drain(t);
     expect(receiver.requests).toHaveLength(2);
-    const [first, second] = receiver.requests.toSorted((a, b) => ((a.body as { embeds: { title: string }[] }).embeds[0]!.title.length - (b.body as { embeds: { title: string }[] }).embeds[0]!.title.length));
+    const [first, second] = receiver.requests.toSorted(
+      (a, b) =>
+        (a.body as { embeds: { title: string }[] }).embeds[0]!.title.length -
+        (b.body as { embeds: { title: string }[] }).embeds[0]!.title.length,
+    );
     expect(first!.method).toBe("POST");
     expect(first!.path).toBe("/api/webhooks/123/discord-token");
     expect(first!.headers["content-type"]).toBe("application/json");
-    expect(first!.body).toEqual({ embeds: [{ title: "Arrival is ready", description: "Arrival (2016) is on Plex.", url: "https://media.example/requests/7" }] });
+    expect(first!.body).toEqual({
+      embeds: [
+        {
+          title: "Arrival is ready",
+          description: "Arrival (2016) is on Plex.",
+          url: "https://media.example/requests/7",
+        },
+      ],
+    });
     // notify() keeps 200 characters of a title; Discord's own limit is 256.
     expect(second!.body).toEqual({ embeds: [{ title: "x".repeat(200), description: "No link here." }] });
   });
 
   test("ntfy: POST to server/topic with the message as body, Title, Click and Tags headers, and the token as Bearer", async () => {
-    await addTarget(t, user, { kind: "ntfy", config: { server: `${receiver.url}/ntfy`, topic: "mn-topic_1", token: "tk_ntfy_secret" } });
-    await notify(t.deps, user.id, { kind: "request.available", title: "Amélie est prête", body: "Amélie (2001) is on Plex.", link: "/requests/9" });
-    await addTarget(t, await givenUser(t.deps), { kind: "ntfy", config: { server: receiver.url, topic: "plain" } }, ["announcement"]);
+    await addTarget(t, user, {
+      kind: "ntfy",
+      config: { server: `${receiver.url}/ntfy`, topic: "mn-topic_1", token: "tk_ntfy_secret" },
+    });
+    await notify(t.deps, user.id, {
+      kind: "request.available",
+      title: "Amélie est prête",
+      body: "Amélie (2001) is on Plex.",
+      link: "/requests/9",
+    });
+    await addTarget(t, await givenUser(t.deps), { kind: "ntfy", config: { server: receiver.url, topic: "plain" } }, [
+      "announcement",
+    ]);
     await drain(t);
     expect(receiver.requests).toHaveLength(1);
     const req = receiver.requests[0]!;
@@ -196,7 +258,12 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
         events: ["request.available"],
       });
       expect(created.status).toBe(303);
-      await notify(t.deps, user.id, { kind: "request.available", title: "Heat is ready", body: "Heat (1995) is on Plex.", link: "/requests/3" });
+      await notify(t.deps, user.id, {
+        kind: "request.available",
+        title: "Heat is ready",
+        body: "Heat (1995) is on Plex.",
+        link: "/requests/3",
+      });
       await drain(t);
       expect(smtp.messages).toHaveLength(1);
       const mail = smtp.messages[0]!;
@@ -226,7 +293,9 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
         to: "ana@example.com",
         events: ["test"],
       });
-      const wrong = (await listNotificationTargetsByUser(t.deps.database, user.id)).find((x) => x.name === "Wrong password")!;
+      const wrong = (await listNotificationTargetsByUser(t.deps.database, user.id)).find(
+        (x) => x.name === "Wrong password",
+      )!;
       const res = await b.post(`/account/notifications/${wrong.id}/test`, {}, htmx);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain("The mail server rejected the credentials (535 Invalid username or password)");
@@ -237,15 +306,35 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   });
 
   test("send test shows the exact outcome inline and never a 500: delivered, refused, 401, connection refused, timeout", async () => {
-    const ok = await addTarget(t, user, { kind: "webhook", config: { url: `${receiver.url}/ok` } }, ["test"], "OK hook");
+    const ok = await addTarget(
+      t,
+      user,
+      { kind: "webhook", config: { url: `${receiver.url}/ok` } },
+      ["test"],
+      "OK hook",
+    );
     const res = await b.post(`/account/notifications/${ok.id}/test`, {}, htmx);
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toMatch(new RegExp(`^<div id="test-result-${ok.id}" role="status" aria-live="polite" class="alert alert-ok">Delivered \\(204 in \\d+ ms\\)</div>$`));
-    expect(receiver.requests.at(-1)!.body).toMatchObject({ event: "test", title: "MediaNest test notification", link: "https://media.example/account/notifications" });
+    expect(html).toMatch(
+      new RegExp(
+        `^<div id="test-result-${ok.id}" role="status" aria-live="polite" class="alert alert-ok">Delivered \\(204 in \\d+ ms\\)</div>$`,
+      ),
+    );
+    expect(receiver.requests.at(-1)!.body).toMatchObject({
+      event: "test",
+      title: "MediaNest test notification",
+      link: "https://media.example/account/notifications",
+    });
 
     const denied = startReceiver(401);
-    const discord = await addTarget(t, user, { kind: "discord", config: { url: `${denied.url}/api/webhooks/1/bad` } }, ["test"], "Discord");
+    const discord = await addTarget(
+      t,
+      user,
+      { kind: "discord", config: { url: `${denied.url}/api/webhooks/1/bad` } },
+      ["test"],
+      "Discord",
+    );
     const r401 = await (await b.post(`/account/notifications/${discord.id}/test`, {}, htmx)).text();
     expect(r401).toContain("alert-error");
     expect(r401).toContain("Discord rejected the credentials (status 401): Invalid Webhook Token");
@@ -253,10 +342,18 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
 
     const broken = startReceiver(500);
     const failing = await addTarget(t, user, { kind: "webhook", config: { url: broken.url } }, ["test"], "Broken");
-    expect(await (await b.post(`/account/notifications/${failing.id}/test`, {}, htmx)).text()).toContain("The webhook refused the request (status 500)</div>");
+    expect(await (await b.post(`/account/notifications/${failing.id}/test`, {}, htmx)).text()).toContain(
+      "The webhook refused the request (status 500)</div>",
+    );
     await broken.stop();
 
-    const nobody = await addTarget(t, user, { kind: "ntfy", config: { server: `http://127.0.0.1:${await closedPort()}`, topic: "t" } }, ["test"], "Nobody");
+    const nobody = await addTarget(
+      t,
+      user,
+      { kind: "ntfy", config: { server: `http://127.0.0.1:${await closedPort()}`, topic: "t" } },
+      ["test"],
+      "Nobody",
+    );
     const refused = await b.post(`/account/notifications/${nobody.id}/test`, {}, htmx);
     expect(refused.status).toBe(200);
     expect(await refused.text()).toContain("ntfy could not be reached (connection refused)");
@@ -276,17 +373,65 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
 
   test("secrets are stored encrypted and never appear in pages", async () => {
     const smtp = { host: "127.0.0.1", port: "2525", security: "starttls", from: "a@example.com", to: "b@example.com" };
-    const secrets = ["s3cr3t-webhook-path", "Bearer hook-auth-value", "discord-token-XYZ", "tk_ntfy_token_value", "secret-topic-xyz", "smtp-password-value"];
-    expect((await b.post("/account/new-target/webhook", { name: "Hook", url: `https://hooks.example/s3cr3t-webhook-path`, authorization: "Bearer hook-auth-value", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/new-target/discord", { name: "Disco", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/new-target/ntfy", { name: "Phone", server: "https://ntfy.sh", topic: "secret-topic-xyz", token: "tk_ntfy_token_value", events: "announcement" })).status).toBe(303);
-    expect((await b.post("/account/new-target/email", { name: "Mail", ...smtp, user: "me", password: "smtp-password-value", events: "announcement" })).status).toBe(303);
+    const secrets = [
+      "s3cr3t-webhook-path",
+      "Bearer hook-auth-value",
+      "discord-token-XYZ",
+      "tk_ntfy_token_value",
+      "secret-topic-xyz",
+      "smtp-password-value",
+    ];
+    expect(
+      (
+        await b.post("/account/new-target/webhook", {
+          name: "Hook",
+          url: `https://hooks.example/s3cr3t-webhook-path`,
+          authorization: "Bearer hook-auth-value",
+          events: "announcement",
+        })
+      ).status,
+    ).toBe(303);
+    expect(
+      (
+        await b.post("/account/new-target/discord", {
+          name: "Disco",
+          url: "https://discord.com/api/webhooks/1/discord-token-XYZ",
+          events: "announcement",
+        })
+      ).status,
+    ).toBe(303);
+    expect(
+      (
+        await b.post("/account/new-target/ntfy", {
+          name: "Phone",
+          server: "https://ntfy.sh",
+          topic: "secret-topic-xyz",
+          token: "tk_ntfy_token_value",
+          events: "announcement",
+        })
+      ).status,
+    ).toBe(303);
+    expect(
+      (
+        await b.post("/account/new-target/email", {
+          name: "Mail",
+          ...smtp,
+          user: "me",
+          password: "smtp-password-value",
+          events: "announcement",
+        })
+      ).status,
+    ).toBe(303);
 
-    const raw = t.deps.database.sqlite!.query("select kind, config_enc from notification_targets").all() as { kind: string; config_enc: string }[];
+    const raw = t.deps.database.sqlite!.query("select kind, config_enc from notification_targets").all() as {
+      kind: string;
+      config_enc: string;
+    }[];
     expect(raw).toHaveLength(4);
     for (const row of raw) {
       expect(row.config_enc).toMatch(/^v1:/);
-      for (const s of [...secrets, "hooks.example", "discord.com", "ntfy.sh", "127.0.0.1"]) expect(row.config_enc).not.toContain(s);
+      for (const s of [...secrets, "hooks.example", "discord.com", "ntfy.sh", "127.0.0.1"])
+        expect(row.config_enc).not.toContain(s);
     }
 
     const page = await (await b.get("/account/notifications")).text();
@@ -298,19 +443,39 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     expect(page).toContain("set (hidden)");
 
     // A form sent back with errors does not echo the secret fields either.
-    const bad = await b.post("/account/new-target/discord", { name: "", url: "https://discord.com/api/webhooks/1/discord-token-XYZ", events: "announcement" });
+    const bad = await b.post("/account/new-target/discord", {
+      name: "",
+      url: "https://discord.com/api/webhooks/1/discord-token-XYZ",
+      events: "announcement",
+    });
     expect(bad.status).toBe(422);
     expect(await bad.text()).not.toContain("discord-token-XYZ");
-    const badMail = await b.post("/account/new-target/email", { name: "Mail", ...smtp, port: "0", user: "me", password: "smtp-password-value", events: "announcement" });
+    const badMail = await b.post("/account/new-target/email", {
+      name: "Mail",
+      ...smtp,
+      port: "0",
+      user: "me",
+      password: "smtp-password-value",
+      events: "announcement",
+    });
     expect(badMail.status).toBe(422);
     expect(await badMail.text()).not.toContain("smtp-password-value");
   });
 
   test("another user cannot see, change, test or delete my targets", async () => {
-    const mine = await addTarget(t, user, { kind: "webhook", config: { url: `${receiver.url}/mine` } }, ["announcement"], "Ana's hook");
+    const mine = await addTarget(
+      t,
+      user,
+      { kind: "webhook", config: { url: `${receiver.url}/mine` } },
+      ["announcement"],
+      "Ana's hook",
+    );
     const other = await signIn(t, await givenUser(t.deps));
     expect(await (await other.get("/account/notifications")).text()).not.toContain("Ana&#39;s hook");
-    expect((await other.post(`/account/notifications/${mine.id}`, { name: "Taken", events: "announcement", enabled: "on" })).status).toBe(404);
+    expect(
+      (await other.post(`/account/notifications/${mine.id}`, { name: "Taken", events: "announcement", enabled: "on" }))
+        .status,
+    ).toBe(404);
     expect((await other.post(`/account/notifications/${mine.id}/test`, {}, htmx)).status).toBe(404);
     expect((await other.post(`/account/notifications/${mine.id}/delete`)).status).toBe(404);
     expect(receiver.requests).toHaveLength(0);
@@ -318,7 +483,11 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     expect(still).toMatchObject({ name: "Ana's hook", enabled: true, events: ["announcement"] });
 
     // The owner can.
-    const renamed = await b.post(`/account/notifications/${mine.id}`, { name: "Renamed", events: ["announcement", "test"], enabled: "on" }, htmx);
+    const renamed = await b.post(
+      `/account/notifications/${mine.id}`,
+      { name: "Renamed", events: ["announcement", "test"], enabled: "on" },
+      htmx,
+    );
     expect(renamed.status).toBe(200);
     expect(await renamed.text()).toContain("Saved.");
     expect(await onlyTarget(t, user)).toMatchObject({ name: "Renamed", events: ["announcement", "test"] });
@@ -329,36 +498,140 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
 
   test("bad form input gets 422 with the field named; nothing is stored", async () => {
     const cases: [string, Record<string, string | string[]>, string, string][] = [
-      ["webhook", { name: "x", url: "ftp://example.com/hook", events: "announcement" }, "url", "Enter an http:// or https:// URL."],
-      ["webhook", { name: "x", url: "javascript:alert(1)", events: "announcement" }, "url", "Enter an http:// or https:// URL."],
-      ["webhook", { name: "x", url: "https://user:pw@example.com/", events: "announcement" }, "url", "Leave user names and passwords out of the URL."],
-      ["webhook", { name: "x", url: "https://example.com/", authorization: "a\r\nX-Evil: 1", events: "announcement" }, "authorization", "Use a single line."],
+      [
+        "webhook",
+        { name: "x", url: "ftp://example.com/hook", events: "announcement" },
+        "url",
+        "Enter an http:// or https:// URL.",
+      ],
+      [
+        "webhook",
+        { name: "x", url: "javascript:alert(1)", events: "announcement" },
+        "url",
+        "Enter an http:// or https:// URL.",
+      ],
+      [
+        "webhook",
+        { name: "x", url: "https://user:pw@example.com/", events: "announcement" },
+        "url",
+        "Leave user names and passwords out of the URL.",
+      ],
+      [
+        "webhook",
+        { name: "x", url: "https://example.com/", authorization: "a\r\nX-Evil: 1", events: "announcement" },
+        "authorization",
+        "Use a single line.",
+      ],
       ["webhook", { name: "x", url: "https://example.com/" }, "events", "Choose at least one event."],
-      ["discord", { name: "", url: "https://discord.com/api/webhooks/1/x", events: "announcement" }, "name", "Give it a name."],
-      ["ntfy", { name: "x", server: "https://ntfy.sh", topic: "bad topic!", events: "announcement" }, "topic", "Use 1 to 64 letters, digits, dashes or underscores."],
-      ["email", { name: "x", host: "smtp.example.com", port: "99999", security: "tls", from: "a@example.com", to: "b@example.com", events: "announcement" }, "port", "Use a port between 1 and 65535."],
-      ["email", { name: "x", host: "smtp.example.com", port: "465", security: "tls", from: "not-an-address", to: "b@example.com", events: "announcement" }, "from", "Enter the sender address."],
-      ["email", { name: "x", host: "smtp.example.com", port: "465", security: "ssl3", from: "a@example.com", to: "b@example.com", events: "announcement" }, "security", "Choose how to encrypt the connection."],
-      ["email", { name: "x", host: "smtp.example.com", port: "465", security: "tls", password: "pw", from: "a@example.com", to: "b@example.com", events: "announcement" }, "user", "Enter the user name that goes with the password."],
-      ["webhook", { name: "x", url: "https://example.com/", events: ["announcement", "made.up"] }, "events", "Unknown event."],
-      ["webhook", { name: "x", url: "https://example.com/", events: ["admin.user_created"] }, "events", "Only administrators can receive administrator events."],
+      [
+        "discord",
+        { name: "", url: "https://discord.com/api/webhooks/1/x", events: "announcement" },
+        "name",
+        "Give it a name.",
+      ],
+      [
+        "ntfy",
+        { name: "x", server: "https://ntfy.sh", topic: "bad topic!", events: "announcement" },
+        "topic",
+        "Use 1 to 64 letters, digits, dashes or underscores.",
+      ],
+      [
+        "email",
+        {
+          name: "x",
+          host: "smtp.example.com",
+          port: "99999",
+          security: "tls",
+          from: "a@example.com",
+          to: "b@example.com",
+          events: "announcement",
+        },
+        "port",
+        "Use a port between 1 and 65535.",
+      ],
+      [
+        "email",
+        {
+          name: "x",
+          host: "smtp.example.com",
+          port: "465",
+          security: "tls",
+          from: "not-an-address",
+          to: "b@example.com",
+          events: "announcement",
+        },
+        "from",
+        "Enter the sender address.",
+      ],
+      [
+        "email",
+        {
+          name: "x",
+          host: "smtp.example.com",
+          port: "465",
+          security: "ssl3",
+          from: "a@example.com",
+          to: "b@example.com",
+          events: "announcement",
+        },
+        "security",
+        "Choose how to encrypt the connection.",
+      ],
+      [
+        "email",
+        {
+          name: "x",
+          host: "smtp.example.com",
+          port: "465",
+          security: "tls",
+          password: "pw",
+          from: "a@example.com",
+          to: "b@example.com",
+          events: "announcement",
+        },
+        "user",
+        "Enter the user name that goes with the password.",
+      ],
+      [
+        "webhook",
+        { name: "x", url: "https://example.com/", events: ["announcement", "made.up"] },
+        "events",
+        "Unknown event.",
+      ],
+      [
+        "webhook",
+        { name: "x", url: "https://example.com/", events: ["admin.user_created"] },
+        "events",
+        "Only administrators can receive administrator events.",
+      ],
     ];
     for (const [kind, form, field, message] of cases) {
       const res = await b.post(`/account/new-target/${kind}`, form);
       const html = await res.text();
       expect([kind, field, res.status]).toEqual([kind, field, 422]);
       expect(html).toContain(message);
-      if (field !== "events" && field !== "security") expect(html).toMatch(new RegExp(`id="f-${field}"[^>]*aria-invalid="true"`));
+      if (field !== "events" && field !== "security")
+        expect(html).toMatch(new RegExp(`id="f-${field}"[^>]*aria-invalid="true"`));
     }
     expect(await listNotificationTargetsByUser(t.deps.database, user.id)).toHaveLength(0);
     expect((await b.get("/account/new-target/sms")).status).toBe(404);
     expect((await b.post("/account/new-target/sms", { name: "x" })).status).toBe(404);
 
-    const target = await addTarget(t, user, { kind: "webhook", config: { url: receiver.url } }, ["announcement"], "Keep");
+    const target = await addTarget(
+      t,
+      user,
+      { kind: "webhook", config: { url: receiver.url } },
+      ["announcement"],
+      "Keep",
+    );
     const bad = await b.post(`/account/notifications/${target.id}`, { name: "", events: "announcement" }, htmx);
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain("Give it a name.");
-    const admin = await b.post(`/account/notifications/${target.id}`, { name: "Keep", events: "admin.delivery_failed" }, htmx);
+    const admin = await b.post(
+      `/account/notifications/${target.id}`,
+      { name: "Keep", events: "admin.delivery_failed" },
+      htmx,
+    );
     expect(admin.status).toBe(422);
     expect(await admin.text()).toContain("Only administrators can receive administrator events.");
     expect(await onlyTarget(t, user)).toMatchObject({ name: "Keep", events: ["announcement"] });
@@ -372,13 +645,30 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     const adminForm = await (await ab.get("/account/new-target/webhook")).text();
     expect(adminForm).toContain('value="admin.user_created"');
     expect(adminForm).toContain('value="admin.delivery_failed"');
-    expect((await ab.post("/account/new-target/webhook", { name: "Ops", url: `${receiver.url}/ops`, events: ["admin.user_created"] })).status).toBe(303);
+    expect(
+      (
+        await ab.post("/account/new-target/webhook", {
+          name: "Ops",
+          url: `${receiver.url}/ops`,
+          events: ["admin.user_created"],
+        })
+      ).status,
+    ).toBe(303);
 
-    const created = await ab.post("/admin/new-user", { username: "newbie", displayName: "New Person", password: "long-enough-pw-1", role: "user" });
+    const created = await ab.post("/admin/new-user", {
+      username: "newbie",
+      displayName: "New Person",
+      password: "long-enough-pw-1",
+      role: "user",
+    });
     expect(created.status).toBe(303);
     await drain(t);
     expect(receiver.requests).toHaveLength(1);
-    expect(receiver.requests[0]!.body).toMatchObject({ event: "admin.user_created", title: "New account: New Person", user: { id: admin.id } });
+    expect(receiver.requests[0]!.body).toMatchObject({
+      event: "admin.user_created",
+      title: "New account: New Person",
+      user: { id: admin.id },
+    });
   });
 
   test("notify() still stores and publishes the notification when queueing outbound deliveries fails", async () => {
@@ -388,7 +678,9 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     expect(n.title).toBe("Still here");
     const page = await (await b.get("/notifications")).text();
     expect(page).toContain("Still here");
-    expect(logLines.some((l) => l.includes("outbound: unable to queue deliveries") && l.includes("notification_deliveries"))).toBe(true);
+    expect(
+      logLines.some((l) => l.includes("outbound: unable to queue deliveries") && l.includes("notification_deliveries")),
+    ).toBe(true);
   });
 });
 
@@ -420,7 +712,11 @@ for (const [dialect, available] of dialects) {
 
       await drain(t);
       let [d] = await allDeliveries(t);
-      expect(d).toMatchObject({ status: "pending", attempts: 1, lastError: "The webhook refused the request (status 500)" });
+      expect(d).toMatchObject({
+        status: "pending",
+        attempts: 1,
+        lastError: "The webhook refused the request (status 500)",
+      });
       const wait1 = d!.nextAttemptAt.getTime() - Date.now();
       expect(wait1).toBeGreaterThan(BACKOFF_MS[0] - 5000);
       expect(wait1).toBeLessThanOrEqual(BACKOFF_MS[0]);
@@ -467,7 +763,9 @@ for (const [dialect, available] of dialects) {
             waits.push(d.nextAttemptAt.getTime() - Date.now());
           } else {
             expect(d.status).toBe("failed");
-            expect(d.lastError).toBe(`The webhook refused the request (status 503) (gave up after ${MAX_ATTEMPTS} attempts)`);
+            expect(d.lastError).toBe(
+              `The webhook refused the request (status 503) (gave up after ${MAX_ATTEMPTS} attempts)`,
+            );
           }
         }
         expect(receiver.requests).toHaveLength(MAX_ATTEMPTS);
@@ -476,7 +774,10 @@ for (const [dialect, available] of dialects) {
 
         // Admins hear about it (in MediaNest; their targets could take the admin.delivery_failed event too).
         const { db, tables } = t.deps.database;
-        const alerts = await db.select().from(tables.notifications).where(eq(tables.notifications.kind, "admin.delivery_failed"));
+        const alerts = await db
+          .select()
+          .from(tables.notifications)
+          .where(eq(tables.notifications.kind, "admin.delivery_failed"));
         expect(alerts.map((a) => a.userId)).toEqual([admin.id]);
         expect(alerts[0]!.body).toContain("@ana's webhook target gave up");
 
@@ -499,7 +800,9 @@ for (const [dialect, available] of dialects) {
         const after = (await allDeliveries(t)).find((x) => x.id === failed.id)!;
         expect(after).toMatchObject({ status: "sent", attempts: MAX_ATTEMPTS + 1, lastError: null });
         expect((await ab.post(`/admin/notifications/${failed.id}/retry`, {}, htmx)).status).toBe(409);
-        expect((await ab.post(`/admin/notifications/00000000-0000-0000-0000-000000000000/retry`, {}, htmx)).status).toBe(404);
+        expect(
+          (await ab.post(`/admin/notifications/00000000-0000-0000-0000-000000000000/retry`, {}, htmx)).status,
+        ).toBe(404);
       } finally {
         await good.stop();
       }
@@ -514,7 +817,8 @@ for (const [dialect, available] of dialects) {
       expect(d).toMatchObject({
         status: "failed",
         attempts: 1,
-        lastError: "Discord refused the request (status 404): Invalid Webhook Token (not retried: the receiver refused it)",
+        lastError:
+          "Discord refused the request (status 404): Invalid Webhook Token (not retried: the receiver refused it)",
       });
     });
 
@@ -525,7 +829,12 @@ for (const [dialect, available] of dialects) {
         id,
         targetId: target.id,
         event: "announcement",
-        payload: { title: "t", body: "b", link: null, user: { id: user.id, username: user.username, displayName: user.displayName } },
+        payload: {
+          title: "t",
+          body: "b",
+          link: null,
+          user: { id: user.id, username: user.username, displayName: user.displayName },
+        },
         status,
         attempts: 1,
         nextAttemptAt: new Date(next),
@@ -540,7 +849,11 @@ for (const [dialect, available] of dialects) {
         row("done", "sent", now - 1000),
         row("broken", "failed", now - 1000),
       ]);
-      const claimed = await claimDueDeliveries(t.deps.database, { now: new Date(now), leaseUntil: new Date(now + 120_000), limit: 10 });
+      const claimed = await claimDueDeliveries(t.deps.database, {
+        now: new Date(now),
+        leaseUntil: new Date(now + 120_000),
+        limit: 10,
+      });
       expect(claimed.map((c) => c.delivery.id)).toEqual(["lapsed"]);
       expect(claimed[0]!.delivery).toMatchObject({ status: "sending", attempts: 2 });
       expect(claimed[0]!.target.id).toBe(target.id);
@@ -565,7 +878,8 @@ for (const [dialect, available] of dialects) {
         createdAt: new Date(now),
         sentAt: null,
       }));
-      for (let i = 0; i < rows.length; i += 50) await insertNotificationDeliveries(t.deps.database, rows.slice(i, i + 50));
+      for (let i = 0; i < rows.length; i += 50)
+        await insertNotificationDeliveries(t.deps.database, rows.slice(i, i + 50));
 
       const check = async (runs: string[][]) => {
         const all = runs.flat();
@@ -583,7 +897,11 @@ for (const [dialect, available] of dialects) {
             const got: string[] = [];
             for (;;) {
               const n = new Date();
-              const ids = await claimDueDeliveriesSkipLocked(db, { now: n, leaseUntil: new Date(n.getTime() + 600_000), limit: 3 });
+              const ids = await claimDueDeliveriesSkipLocked(db, {
+                now: n,
+                leaseUntil: new Date(n.getTime() + 600_000),
+                limit: 3,
+              });
               if (ids.length === 0) return got;
               got.push(...ids);
             }
@@ -593,11 +911,19 @@ for (const [dialect, available] of dialects) {
           expect(runs.filter((r) => r.length > 0).length).toBeGreaterThan(1);
 
           // A row another transaction holds is skipped, not waited for.
-          await t.deps.database.db.update(t.deps.database.tables.notificationDeliveries).set({ status: "pending", nextAttemptAt: new Date(now - 1000) });
+          await t.deps.database.db
+            .update(t.deps.database.tables.notificationDeliveries)
+            .set({ status: "pending", nextAttemptAt: new Date(now - 1000) });
           await pools[0]!.pg!.begin(async (tx) => {
-            const held = await tx<{ id: string }[]>`select id from notification_deliveries order by next_attempt_at limit 5 for update`;
+            const held = await tx<
+              { id: string }[]
+            >`select id from notification_deliveries order by next_attempt_at limit 5 for update`;
             const n = new Date();
-            const other = await claimDueDeliveriesSkipLocked(pools[1]!, { now: n, leaseUntil: new Date(n.getTime() + 600_000), limit: 5 });
+            const other = await claimDueDeliveriesSkipLocked(pools[1]!, {
+              now: n,
+              leaseUntil: new Date(n.getTime() + 600_000),
+              limit: 5,
+            });
             expect(other).toHaveLength(5);
             expect(other.filter((id) => held.some((h) => h.id === id))).toEqual([]);
           });
@@ -608,10 +934,19 @@ for (const [dialect, available] of dialects) {
         // SQLite in one process runs one statement at a time; two processes on one file really compete.
         const path = join(t.config.dataDir, "medianest.db");
         const barrier = mkdtempSync(join(tmpdir(), "medianest-claim-"));
-        const procs = [0, 1].map((i) => Bun.spawn(["bun", join(import.meta.dir, "helpers/claim-worker.ts"), path, barrier, String(i), "2"], { stdout: "pipe", stderr: "pipe" }));
+        const procs = [0, 1].map((i) =>
+          Bun.spawn(["bun", join(import.meta.dir, "helpers/claim-worker.ts"), path, barrier, String(i), "2"], {
+            stdout: "pipe",
+            stderr: "pipe",
+          }),
+        );
         const runs = await Promise.all(
           procs.map(async (p) => {
-            const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+            const [out, err, code] = await Promise.all([
+              new Response(p.stdout).text(),
+              new Response(p.stderr).text(),
+              p.exited,
+            ]);
             if (code !== 0) throw new Error(`claim worker exited ${code}: ${err}`);
             return JSON.parse(out.trim().split("\n").at(-1)!) as string[];
           }),
@@ -639,10 +974,21 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
     const admin = await givenUser(t.deps, { role: "admin" });
     const member = await givenUser(t.deps);
     const mb = await signIn(t, member);
-    const refused = await mb.post("/account/new-target/webhook", { name: "inside", url: `${receiver.url}/hook`, events: ["test"] });
+    const refused = await mb.post("/account/new-target/webhook", {
+      name: "inside",
+      url: `${receiver.url}/hook`,
+      events: ["test"],
+    });
     expect(refused.status).toBe(422);
-    expect(await refused.text()).toContain("Only an administrator can send notifications to a private or local address (127.0.0.1 is a private or local address)");
-    const ntfy = await mb.post("/account/new-target/ntfy", { name: "lan ntfy", server: "http://localhost:8090", topic: "x", events: ["test"] });
+    expect(await refused.text()).toContain(
+      "Only an administrator can send notifications to a private or local address (127.0.0.1 is a private or local address)",
+    );
+    const ntfy = await mb.post("/account/new-target/ntfy", {
+      name: "lan ntfy",
+      server: "http://localhost:8090",
+      topic: "x",
+      events: ["test"],
+    });
     expect(ntfy.status).toBe(422);
     expect(await ntfy.text()).toContain("localhost is this machine");
     expect(receiver.requests).toHaveLength(0);
@@ -680,7 +1026,15 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
     });
     try {
       const ab = await signIn(t, admin);
-      expect((await ab.post("/account/new-target/webhook", { name: "lan hook", url: `http://127.0.0.1:${redirector.port}/hook`, events: ["test"] })).status).toBe(303);
+      expect(
+        (
+          await ab.post("/account/new-target/webhook", {
+            name: "lan hook",
+            url: `http://127.0.0.1:${redirector.port}/hook`,
+            events: ["test"],
+          })
+        ).status,
+      ).toBe(303);
       const target = (await onlyTarget(t, admin))!;
       const test1 = await ab.post(`/account/notifications/${target.id}/test`, {}, { "hx-request": "true" });
       expect(await test1.text()).toContain("307");

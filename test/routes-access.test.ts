@@ -87,7 +87,8 @@ describe("route access rules", () => {
       for (const who of ["anonymous", "member", "admin"] as const) {
         const res = await send(who, r);
         if (!res) continue;
-        const toLogin = res.status === 401 || (res.status === 303 && (res.headers.get("location") ?? "").startsWith("/login"));
+        const toLogin =
+          res.status === 401 || (res.status === 303 && (res.headers.get("location") ?? "").startsWith("/login"));
         const label = `${r.method} ${r.path} as ${who} → ${res.status}`;
         if (res.status >= 500) problems.push(`${label} (server error)`);
         if (r.access === "user" || r.access === "admin") {

@@ -37,7 +37,11 @@ class SseClient {
 
   static async open(url: string, cookie: string): Promise<SseClient> {
     const ac = new AbortController();
-    const res = await fetch(url, { headers: { cookie, accept: "text/event-stream" }, signal: ac.signal, redirect: "manual" });
+    const res = await fetch(url, {
+      headers: { cookie, accept: "text/event-stream" },
+      signal: ac.signal,
+      redirect: "manual",
+    });
     if (res.status !== 200) throw new Error(`sse: ${url} answered ${res.status}`);
     const client = new SseClient(res);
     client.abort.signal.addEventListener("abort", () => ac.abort());
@@ -79,7 +83,8 @@ class SseClient {
       const found = this.messages.find(match);
       if (found) return found;
       if (this.ended) throw new Error(`sse: the stream ended before ${what}`);
-      if (Date.now() > deadline) throw new Error(`sse: no ${what} within ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
+      if (Date.now() > deadline)
+        throw new Error(`sse: no ${what} within ${ms} ms; got ${JSON.stringify(this.messages.slice(-5))}`);
       await Bun.sleep(10);
     }
   }
@@ -113,7 +118,13 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
     for (const t of [a, b]) await givenUser(t.deps, { id: "admin-1", role: "admin", username: "owner" });
     user = await givenUser(a.deps, { id: "user-1", username: "maria", displayName: "Maria" });
     await givenUser(b.deps, { id: user.id, username: user.username, displayName: user.displayName });
-    const serve = (t: TestApp) => Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 60, fetch: (req, srv) => t.app.fetch(req, { server: srv }) });
+    const serve = (t: TestApp) =>
+      Bun.serve({
+        port: 0,
+        hostname: "127.0.0.1",
+        idleTimeout: 60,
+        fetch: (req, srv) => t.app.fetch(req, { server: srv }),
+      });
     serverA = serve(a);
     serverB = serve(b);
     urlA = `http://127.0.0.1:${serverA.port}`;
@@ -139,7 +150,10 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
   async function streamOnB(cookie: string): Promise<SseClient> {
     const client = await SseClient.open(`${urlB}/events`, cookie);
     clients.push(client);
-    await client.waitFor("the first message (unread count)", (m) => m.data?.includes('hx-target="#bell-count"') ?? false);
+    await client.waitFor(
+      "the first message (unread count)",
+      (m) => m.data?.includes('hx-target="#bell-count"') ?? false,
+    );
     return client;
   }
 
@@ -181,7 +195,8 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
     const beats = client.messages.filter((m) => m.at >= since && m.comment === "heartbeat");
     expect(beats.length).toBeGreaterThanOrEqual(2);
     expect(beats.length).toBeLessThanOrEqual(5);
-    for (let i = 1; i < beats.length; i++) expect(beats[i]!.at - beats[i - 1]!.at).toBeGreaterThanOrEqual(HEARTBEAT_S * 1000 * 0.5);
+    for (let i = 1; i < beats.length; i++)
+      expect(beats[i]!.at - beats[i - 1]!.at).toBeGreaterThanOrEqual(HEARTBEAT_S * 1000 * 0.5);
   });
 
   test("revoking a session on replica A ends its stream on replica B, and only that one", async () => {
@@ -213,10 +228,16 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
     const page = await fetch(`${urlB}/events`, { redirect: "manual", headers: { accept: "text/event-stream" } });
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe(`/login?next=${encodeURIComponent("/events")}`);
-    const htmx = await fetch(`${urlB}/events`, { redirect: "manual", headers: { accept: "text/event-stream", "hx-request": "true" } });
+    const htmx = await fetch(`${urlB}/events`, {
+      redirect: "manual",
+      headers: { accept: "text/event-stream", "hx-request": "true" },
+    });
     expect(htmx.status).toBe(401);
     expect(htmx.headers.get("content-type") ?? "").not.toContain("text/event-stream");
-    const forged = await fetch(`${urlB}/events`, { redirect: "manual", headers: { cookie: `${SESSION_COOKIE}=not-a-session` } });
+    const forged = await fetch(`${urlB}/events`, {
+      redirect: "manual",
+      headers: { cookie: `${SESSION_COOKIE}=not-a-session` },
+    });
     expect(forged.status).toBe(303);
   });
 });

@@ -3,7 +3,12 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { topics } from "../src/services/events";
-import { saveKumaIntegration, savePlexIntegration, saveSeerrIntegration, saveYtdlpPath } from "../src/services/integrations";
+import {
+  saveKumaIntegration,
+  savePlexIntegration,
+  saveSeerrIntegration,
+  saveYtdlpPath,
+} from "../src/services/integrations";
 import { getStatusOverview, runStatusChecks, STATUS_OVERVIEW_CACHE_KEY, uptimeFraction } from "../src/services/status";
 import type { ServiceTile, StatusOverview } from "../src/services/status-types";
 import { STATUS_HISTORY_DAYS } from "../src/jobs/status-history-retention";
@@ -32,7 +37,10 @@ interface FakeSeerrStatus {
 
 function startFakeSeerrStatus(): FakeSeerrStatus {
   const requests: RecordedRequest[] = [];
-  const faults = new FaultQueue((status) => Response.json({ message: status === 401 ? "Unauthorized" : "Injected failure" }, { status }), 5_000);
+  const faults = new FaultQueue(
+    (status) => Response.json({ message: status === 401 ? "Unauthorized" : "Injected failure" }, { status }),
+    5_000,
+  );
   const fake = {
     url: "",
     requests,
@@ -53,7 +61,13 @@ function startFakeSeerrStatus(): FakeSeerrStatus {
       if (fault) return fault;
       if (req.method === "GET" && req.path === "/api/v1/status") {
         if (req.headers["x-api-key"] !== SEERR_KEY) return Response.json({ message: "Unauthorized" }, { status: 401 });
-        return Response.json({ version: "2.7.3", commitTag: "v2.7.3", updateAvailable: false, commitsBehind: 0, restartRequired: fake.restartRequired });
+        return Response.json({
+          version: "2.7.3",
+          commitTag: "v2.7.3",
+          updateAvailable: false,
+          commitsBehind: 0,
+          restartRequired: fake.restartRequired,
+        });
       }
       return Response.json({ message: "Not Found" }, { status: 404 });
     },
@@ -84,7 +98,14 @@ beforeAll(() => {
     apiKey: KUMA_KEY,
     holdMs: 5_000,
     groups: [
-      { id: 1, name: "Media", monitors: [{ id: 11, name: "Plex (Kuma)" }, { id: 12, name: "Sonarr" }] },
+      {
+        id: 1,
+        name: "Media",
+        monitors: [
+          { id: 11, name: "Plex (Kuma)" },
+          { id: 12, name: "Sonarr" },
+        ],
+      },
       { id: 2, name: "Network", monitors: [{ id: 21, name: "Router", type: "ping" }] },
     ],
   });
@@ -117,7 +138,12 @@ function resetKuma() {
 }
 
 async function configureAll(t: TestApp, ytdlpPath = ytdlpOk) {
-  await savePlexIntegration(t.deps, { url: plex.url, token: "owner-token", machineIdentifier: MACHINE_ID, name: "Home" });
+  await savePlexIntegration(t.deps, {
+    url: plex.url,
+    token: "owner-token",
+    machineIdentifier: MACHINE_ID,
+    name: "Home",
+  });
   await saveSeerrIntegration(t.deps, { url: `${seerr.url}/`, apiKey: SEERR_KEY });
   await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home", apiKey: KUMA_KEY });
   await saveYtdlpPath(t.deps, ytdlpPath);
@@ -172,16 +198,29 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
     expect(seerrReq?.path).toBe("/api/v1/status");
     expect(seerrReq?.headers["x-api-key"]).toBe(SEERR_KEY);
 
-    expect(tile(overview, "kuma:11")).toMatchObject({ name: "Plex (Kuma)", group: "Media", state: "up", responseMs: 18, source: "kuma", uptime: { day: 1, week: null, month: 0.9993 } });
+    expect(tile(overview, "kuma:11")).toMatchObject({
+      name: "Plex (Kuma)",
+      group: "Media",
+      state: "up",
+      responseMs: 18,
+      source: "kuma",
+      uptime: { day: 1, week: null, month: 0.9993 },
+    });
     expect(tile(overview, "kuma:11").recent.map((r) => r.state)).toEqual(["up", "up"]);
     expect(tile(overview, "kuma:11").recent[1]?.at.getTime()).toBe(NOW - 60_000);
-    expect(tile(overview, "kuma:12")).toMatchObject({ state: "down", reason: "Request failed with status code 502", responseMs: null, uptime: { day: 0.5, week: null, month: null } });
+    expect(tile(overview, "kuma:12")).toMatchObject({
+      state: "down",
+      reason: "Request failed with status code 502",
+      responseMs: null,
+      uptime: { day: 0.5, week: null, month: null },
+    });
     expect(tile(overview, "kuma:21")).toMatchObject({ group: "Network", state: "up" });
     expect(overview.sourceErrors).toEqual([]);
     expect(tile(overview, "plex").uptime).toEqual({ day: 1, week: 1, month: 1 });
 
     const metrics = await metricsText(t);
-    for (const s of ["plex", "seerr", "kuma", "ytdlp"]) expect(metrics).toContain(`medianest_integration_up{service="${s}"} 1`);
+    for (const s of ["plex", "seerr", "kuma", "ytdlp"])
+      expect(metrics).toContain(`medianest_integration_up{service="${s}"} 1`);
     expect(metrics).toMatch(/medianest_integration_request_duration_seconds_count\{service="plex"\} [1-9]/);
     expect(metrics).toMatch(/medianest_integration_request_duration_seconds_count\{service="ytdlp"\} [1-9]/);
 
@@ -218,7 +257,10 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
   test("Plex not answering in time: down, says so, metrics count the timeout", async () => {
     plex.failNext("timeout");
     const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(tile(overview, "plex")).toMatchObject({ state: "down", reason: "Plex did not answer (timeout after 0.3 s)" });
+    expect(tile(overview, "plex")).toMatchObject({
+      state: "down",
+      reason: "Plex did not answer (timeout after 0.3 s)",
+    });
     const metrics = await metricsText(t);
     expect(metrics).toContain('medianest_integration_up{service="plex"} 0');
     expect(metrics).toContain('medianest_integration_errors_total{service="plex",kind="timeout"} 1');
@@ -273,33 +315,50 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
     kuma.failNext("timeout");
     kuma.failNext("timeout");
     const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(tile(overview, "kuma")).toMatchObject({ state: "down", reason: "Uptime Kuma did not answer (timeout after 0.3 s)" });
+    expect(tile(overview, "kuma")).toMatchObject({
+      state: "down",
+      reason: "Uptime Kuma did not answer (timeout after 0.3 s)",
+    });
     expect(overview.sourceErrors).toEqual(["Uptime Kuma did not answer (timeout after 0.3 s)"]);
-    expect(tile(overview, "kuma:11")).toMatchObject({ state: "unknown", reason: "Uptime Kuma could not be read: Uptime Kuma did not answer (timeout after 0.3 s)" });
+    expect(tile(overview, "kuma:11")).toMatchObject({
+      state: "unknown",
+      reason: "Uptime Kuma could not be read: Uptime Kuma did not answer (timeout after 0.3 s)",
+    });
     expect(tile(overview, "kuma:11").recent.length).toBe(2);
     expect(await metricsText(t)).toContain('medianest_integration_up{service="kuma"} 0');
     const res = await member.get("/status");
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(html).toContain("Uptime Kuma did not answer (timeout after 0.3 s). The Uptime Kuma monitors below show their last known state.");
+    expect(html).toContain(
+      "Uptime Kuma did not answer (timeout after 0.3 s). The Uptime Kuma monitors below show their last known state.",
+    );
     expect(tileHtml(html, "kuma:11")).toContain('class="pill">Unknown</span>');
   });
 
-  test.each([["html" as const], ["garbage" as const], [500 as const]])("Uptime Kuma answering %p: a typed reason, never a 500", async (fault) => {
-    kuma.failNext(fault);
-    kuma.failNext(fault);
-    const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    const k = tile(overview, "kuma");
-    expect(k.state).toBe("down");
-    expect(k.reason).toMatch(fault === 500 ? /^Uptime Kuma refused the request \(status 500\)$/ : /^Uptime Kuma answered something that is not JSON$/);
-    expect(overview.tiles.filter((x) => x.source === "kuma")).toEqual([]);
-    expect((await member.get("/status")).status).toBe(200);
-  });
+  test.each([["html" as const], ["garbage" as const], [500 as const]])(
+    "Uptime Kuma answering %p: a typed reason, never a 500",
+    async (fault) => {
+      kuma.failNext(fault);
+      kuma.failNext(fault);
+      const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+      const k = tile(overview, "kuma");
+      expect(k.state).toBe("down");
+      expect(k.reason).toMatch(
+        fault === 500
+          ? /^Uptime Kuma refused the request \(status 500\)$/
+          : /^Uptime Kuma answered something that is not JSON$/,
+      );
+      expect(overview.tiles.filter((x) => x.source === "kuma")).toEqual([]);
+      expect((await member.get("/status")).status).toBe(200);
+    },
+  );
 
   test("a wrong Kuma slug names the slug", async () => {
     await saveKumaIntegration(t.deps, { url: kuma.url, slug: "office" });
     const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(tile(overview, "kuma").reason).toBe('Uptime Kuma has no status page with the slug "office" (Status Page Not Found)');
+    expect(tile(overview, "kuma").reason).toBe(
+      'Uptime Kuma has no status page with the slug "office" (Status Page Not Found)',
+    );
   });
 
   test("an unknown Kuma status number gives an unknown tile that says why; pending is degraded, maintenance is maintenance", async () => {
@@ -307,8 +366,14 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
     kuma.setBeats(12, [{ status: 2, time: new Date(NOW - 1000), msg: "timeout of 48000ms exceeded", ping: null }]);
     kuma.setBeats(21, [{ status: 3, time: new Date(NOW - 1000), ping: null }]);
     const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(tile(overview, "kuma:11")).toMatchObject({ state: "unknown", reason: "Uptime Kuma sent a status it does not document (7)" });
-    expect(tile(overview, "kuma:12")).toMatchObject({ state: "degraded", reason: "retrying: timeout of 48000ms exceeded" });
+    expect(tile(overview, "kuma:11")).toMatchObject({
+      state: "unknown",
+      reason: "Uptime Kuma sent a status it does not document (7)",
+    });
+    expect(tile(overview, "kuma:12")).toMatchObject({
+      state: "degraded",
+      reason: "retrying: timeout of 48000ms exceeded",
+    });
     expect(tile(overview, "kuma:21")).toMatchObject({ state: "maintenance", reason: null });
     const html = await (await member.get("/status")).text();
     expect(tileHtml(html, "kuma:11")).toContain("(7)");
@@ -318,32 +383,58 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
   test("a monitor without beats is unknown with a reason", async () => {
     kuma.setBeats(21, []);
     const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(tile(overview, "kuma:21")).toMatchObject({ state: "unknown", reason: "Uptime Kuma has no checks for this monitor yet" });
+    expect(tile(overview, "kuma:21")).toMatchObject({
+      state: "unknown",
+      reason: "Uptime Kuma has no checks for this monitor yet",
+    });
   });
 
-  test.each([["1.23" as const], ["2" as const]])("Kuma %s: incidents and maintenance become announcements above the tiles", async (version) => {
-    kuma.setVersion(version);
-    kuma.setIncidents([{ title: "Disk nearly full", content: "Downloads may fail", style: "danger", createdDate: new Date("2026-03-01T10:00:00Z") }]);
-    kuma.setMaintenance([{ title: "NAS upgrade", description: "Saturday 02:00" }]);
-    const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
-    expect(overview.announcements).toEqual([
-      { title: "NAS upgrade", content: "Saturday 02:00", style: "maintenance", at: null },
-      { title: "Disk nearly full", content: "Downloads may fail", style: "danger", at: new Date("2026-03-01T10:00:00Z") },
-    ]);
-    expect(tile(overview, "kuma:11").state).toBe("up");
-    const html = await (await member.get("/status")).text();
-    const announce = html.indexOf("Disk nearly full");
-    expect(announce).toBeGreaterThan(0);
-    expect(announce).toBeLessThan(html.indexOf('data-tile="plex"'));
-    expect(html).toContain("Maintenance: NAS upgrade");
-    expect(html).toContain('class="alert alert-error status-announcement"');
-  });
+  test.each([["1.23" as const], ["2" as const]])(
+    "Kuma %s: incidents and maintenance become announcements above the tiles",
+    async (version) => {
+      kuma.setVersion(version);
+      kuma.setIncidents([
+        {
+          title: "Disk nearly full",
+          content: "Downloads may fail",
+          style: "danger",
+          createdDate: new Date("2026-03-01T10:00:00Z"),
+        },
+      ]);
+      kuma.setMaintenance([{ title: "NAS upgrade", description: "Saturday 02:00" }]);
+      const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+      expect(overview.announcements).toEqual([
+        { title: "NAS upgrade", content: "Saturday 02:00", style: "maintenance", at: null },
+        {
+          title: "Disk nearly full",
+          content: "Downloads may fail",
+          style: "danger",
+          at: new Date("2026-03-01T10:00:00Z"),
+        },
+      ]);
+      expect(tile(overview, "kuma:11").state).toBe("up");
+      const html = await (await member.get("/status")).text();
+      const announce = html.indexOf("Disk nearly full");
+      expect(announce).toBeGreaterThan(0);
+      expect(announce).toBeLessThan(html.indexOf('data-tile="plex"'));
+      expect(html).toContain("Maintenance: NAS upgrade");
+      expect(html).toContain('class="alert alert-error status-announcement"');
+    },
+  );
 
   test("yt-dlp: missing, failing, slow and chatty binaries each say what is wrong", async () => {
     const cases: [string, RegExp, string][] = [
       [join(binDir, "nope"), /^yt-dlp not found at .*nope$/, "network"],
-      [script(binDir, "yt-dlp-broken", 'echo "ImportError: no module named yt_dlp" >&2; exit 1'), /^yt-dlp at .*yt-dlp-broken failed \(exit 1\): ImportError: no module named yt_dlp$/, "refused"],
-      [script(binDir, "yt-dlp-slow", "sleep 5; echo 2025.01.15"), /^yt-dlp at .*yt-dlp-slow did not answer \(timeout after 0\.3 s\)$/, "timeout"],
+      [
+        script(binDir, "yt-dlp-broken", 'echo "ImportError: no module named yt_dlp" >&2; exit 1'),
+        /^yt-dlp at .*yt-dlp-broken failed \(exit 1\): ImportError: no module named yt_dlp$/,
+        "refused",
+      ],
+      [
+        script(binDir, "yt-dlp-slow", "sleep 5; echo 2025.01.15"),
+        /^yt-dlp at .*yt-dlp-slow did not answer \(timeout after 0\.3 s\)$/,
+        "timeout",
+      ],
       [script(binDir, "yt-dlp-chatty", "echo '<html>'"), /yt-dlp-chatty does not look like yt-dlp/, "bad_response"],
     ];
     for (const [path, reason, kind] of cases) {
@@ -417,9 +508,22 @@ describe("before the first run", () => {
     try {
       await configureAll(t);
       const at = new Date(NOW - 60_000);
-      await insertServiceChecks(t.deps.database, [{ id: crypto.randomUUID(), service: "plex", checkedAt: at, status: "down", responseMs: 5000, message: "Plex did not answer (timeout after 5 s)" }]);
+      await insertServiceChecks(t.deps.database, [
+        {
+          id: crypto.randomUUID(),
+          service: "plex",
+          checkedAt: at,
+          status: "down",
+          responseMs: 5000,
+          message: "Plex did not answer (timeout after 5 s)",
+        },
+      ]);
       const o = await getStatusOverview(t.deps);
-      expect(tile(o, "plex")).toMatchObject({ state: "down", reason: "Plex did not answer (timeout after 5 s)", responseMs: 5000 });
+      expect(tile(o, "plex")).toMatchObject({
+        state: "down",
+        reason: "Plex did not answer (timeout after 5 s)",
+        responseMs: 5000,
+      });
       expect(tile(o, "seerr")).toMatchObject({ state: "unknown", reason: "not checked yet", recent: [] });
       expect(o.updatedAt).toEqual(at);
       expect(await t.deps.coordination.cache.get(STATUS_OVERVIEW_CACHE_KEY)).toBeUndefined();
@@ -457,7 +561,12 @@ test("uptimeFraction: degraded counts as available, maintenance and unknown are 
 
 const setups = [
   { name: "SQLite + memory", dialect: "sqlite" as const, redis: false, skip: false },
-  { name: "PostgreSQL + Redis", dialect: "postgres" as const, redis: true, skip: !postgresAvailable || !redisAvailable },
+  {
+    name: "PostgreSQL + Redis",
+    dialect: "postgres" as const,
+    redis: true,
+    skip: !postgresAvailable || !redisAvailable,
+  },
 ];
 
 for (const setup of setups) {
@@ -512,7 +621,8 @@ for (const setup of setups) {
       const recent = tile(await getStatusOverview(t.deps), "plex").recent;
       expect(recent.length).toBe(50);
       expect(recent.at(-1)?.state).toBe("down");
-      for (let i = 1; i < recent.length; i++) expect(recent[i]!.at.getTime()).toBeGreaterThan(recent[i - 1]!.at.getTime());
+      for (let i = 1; i < recent.length; i++)
+        expect(recent[i]!.at.getTime()).toBeGreaterThan(recent[i - 1]!.at.getTime());
     });
 
     test(`retention deletes only checks older than ${STATUS_HISTORY_DAYS} days`, async () => {
@@ -532,7 +642,10 @@ for (const setup of setups) {
       expect(await t.deps.jobs.runNow("status-checks")).toBe("ok");
       const { db, tables } = t.deps.database;
       const stored = await db.select().from(tables.serviceChecks);
-      expect(stored.map((r) => [r.service, r.status]).sort()).toEqual([["plex", "up"], ["ytdlp", "up"]]);
+      expect(stored.map((r) => [r.service, r.status]).sort()).toEqual([
+        ["plex", "up"],
+        ["ytdlp", "up"],
+      ]);
       expect(await t.deps.coordination.cache.get(STATUS_OVERVIEW_CACHE_KEY)).toBeDefined();
       const o = await getStatusOverview(t.deps);
       expect(o.updatedAt).toBeInstanceOf(Date);

@@ -15,7 +15,10 @@ function stamp(d = new Date()): string {
 /** Write an online, consistent copy of the SQLite database to <data dir>/backups (or `out`); returns its path. */
 export function backup(config: Config, out?: string): string {
   if (config.databaseUrl) {
-    throw new CliError("backup: this instance runs on PostgreSQL; back it up with pg_dump (for example: pg_dump \"$DATABASE_URL\" > medianest.sql)", 2);
+    throw new CliError(
+      'backup: this instance runs on PostgreSQL; back it up with pg_dump (for example: pg_dump "$DATABASE_URL" > medianest.sql)',
+      2,
+    );
   }
   const src = sqlitePath(config.dataDir);
   if (!existsSync(src)) throw new CliError(`backup: there is no database at ${src}`);
@@ -62,7 +65,10 @@ export function inspectBackup(file: string): number {
     if (!table) throw new CliError(`restore: ${file} is not a MediaNest database (no migration table)`);
     const { n } = db.query("SELECT count(*) AS n FROM medianest_migrations").get() as { n: number };
     const known = knownMigrations({ dialect: "sqlite" } as never).length;
-    if (n > known) throw new CliError(`restore: ${file} has schema version ${n}, newer than this binary (${known}); use a newer MediaNest`);
+    if (n > known)
+      throw new CliError(
+        `restore: ${file} has schema version ${n}, newer than this binary (${known}); use a newer MediaNest`,
+      );
     if (n === 0) throw new CliError(`restore: ${file} is an empty MediaNest database`);
     return n;
   } catch (err) {
@@ -75,7 +81,8 @@ export function inspectBackup(file: string): number {
 
 /** Replace the database with a backup, keeping the current file beside it; refuses while a server holds the database. */
 export function restore(config: Config, file: string): { restored: string; previous?: string } {
-  if (config.databaseUrl) throw new CliError("restore: this instance runs on PostgreSQL; restore it with psql or pg_restore", 2);
+  if (config.databaseUrl)
+    throw new CliError("restore: this instance runs on PostgreSQL; restore it with psql or pg_restore", 2);
   const pid = serverRunning(config.dataDir);
   if (pid) throw new CliError(`restore: MediaNest is running (pid ${pid}) on this database; stop it first`);
   inspectBackup(file);

@@ -23,7 +23,10 @@ async function readPassword(): Promise<string> {
 export async function createAdmin(config: Config, log: Logger, args: string[]): Promise<number> {
   const username = (args[0] ?? "").trim().toLowerCase();
   if (!/^[a-z0-9._-]{2,40}$/.test(username)) {
-    throw new CliError("create-admin: give a user name of 2 to 40 letters, digits, dots, dashes or underscores: medianest create-admin NAME", 2);
+    throw new CliError(
+      "create-admin: give a user name of 2 to 40 letters, digits, dots, dashes or underscores: medianest create-admin NAME",
+      2,
+    );
   }
   const password = await readPassword();
   if (password.length < 10) throw new CliError("create-admin: the password must be at least 10 characters", 2);
@@ -36,7 +39,15 @@ export async function createAdmin(config: Config, log: Logger, args: string[]): 
     if (existing) {
       await updateUser(database, existing.id, { passwordHash, role: "admin", status: "active" });
       await deleteSessionsByUser(database, existing.id);
-      await insertAuditEntry(database, { actorId: null, actorName: "command line", action: "user.password_reset", targetType: "user", targetId: existing.id, detail: { username, role: "admin" }, ip: null });
+      await insertAuditEntry(database, {
+        actorId: null,
+        actorName: "command line",
+        action: "user.password_reset",
+        targetType: "user",
+        targetId: existing.id,
+        detail: { username, role: "admin" },
+        ip: null,
+      });
       console.log(`${username} is an administrator again with the new password; their sessions were ended`);
     } else {
       const user = await insertUser(database, {
@@ -50,7 +61,15 @@ export async function createAdmin(config: Config, log: Logger, args: string[]): 
         createdAt: now,
         updatedAt: now,
       });
-      await insertAuditEntry(database, { actorId: null, actorName: "command line", action: "user.create", targetType: "user", targetId: user.id, detail: { username, role: "admin" }, ip: null });
+      await insertAuditEntry(database, {
+        actorId: null,
+        actorName: "command line",
+        action: "user.create",
+        targetType: "user",
+        targetId: user.id,
+        detail: { username, role: "admin" },
+        ip: null,
+      });
       console.log(`administrator ${username} created`);
     }
     return 0;

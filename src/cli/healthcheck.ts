@@ -4,7 +4,9 @@ import type { Config } from "../config/options";
 export async function healthcheck(config: Config): Promise<number> {
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   try {
-    const res = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${config.port}/readyz`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`http://${host.includes(":") ? `[${host}]` : host}:${config.port}/readyz`, {
+      signal: AbortSignal.timeout(3000),
+    });
     const body = await res.text();
     console.log(`${res.status} ${body}`);
     return res.ok ? 0 : 1;

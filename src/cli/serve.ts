@@ -19,7 +19,11 @@ const START_WAIT_MS = 5000;
 /** Let the event loop run (answer requests that have arrived) before the next step of start-up. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-const startingHeaders = (type: string) => ({ ...Object.fromEntries(SECURITY_HEADERS), "content-type": type, "cache-control": "no-store" });
+const startingHeaders = (type: string) => ({
+  ...Object.fromEntries(SECURITY_HEADERS),
+  "content-type": type,
+  "cache-control": "no-store",
+});
 
 /**
  * Start the HTTP server and run until SIGTERM/SIGINT, then shut down gracefully.
@@ -63,7 +67,8 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE") throw new CliError(`port ${config.port} is already in use; set MEDIANEST_PORT to another port`);
+    if (code === "EADDRINUSE")
+      throw new CliError(`port ${config.port} is already in use; set MEDIANEST_PORT to another port`);
     throw new CliError(`cannot listen on ${config.host}:${config.port}: ${(err as Error).message}`);
   }
 
@@ -127,7 +132,12 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     Bun.gc(true);
   }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
-  log.info("MediaNest is running", { url, database: deps.database.dialect, coordination: deps.coordination.kind, pid: process.pid });
+  log.info("MediaNest is running", {
+    url,
+    database: deps.database.dialect,
+    coordination: deps.coordination.kind,
+    pid: process.pid,
+  });
   return stopped;
 }
 

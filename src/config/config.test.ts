@@ -29,7 +29,11 @@ describe("loadConfig", () => {
   test("every default is what its own schema makes of the default written as text", () => {
     const withDefault = (Object.values(options) as Option<unknown>[]).filter((o) => o.default !== undefined);
     expect(withDefault.length).toBeGreaterThan(10);
-    for (const o of withDefault) expect({ env: o.env, value: (o.schema() as { parse(v: string): unknown }).parse(String(o.default)) }).toEqual({ env: o.env, value: o.default });
+    for (const o of withDefault)
+      expect({ env: o.env, value: (o.schema() as { parse(v: string): unknown }).parse(String(o.default)) }).toEqual({
+        env: o.env,
+        value: o.default,
+      });
   });
 
   test("defaults: SQLite in ./data, memory coordination, port 8080", () => {
@@ -91,22 +95,57 @@ describe("loadConfig", () => {
     ["port out of range", { MEDIANEST_PORT: "70000" }, "MEDIANEST_PORT", /between 1 and 65535/],
     ["port zero", { MEDIANEST_PORT: "0" }, "MEDIANEST_PORT", /between 1 and 65535/],
     ["fractional port", { MEDIANEST_PORT: "80.5" }, "MEDIANEST_PORT", /whole number/],
-    ["DATABASE_URL with another scheme", { DATABASE_URL: "mysql://root:hunter2@db/medianest" }, "DATABASE_URL", /postgres/],
+    [
+      "DATABASE_URL with another scheme",
+      { DATABASE_URL: "mysql://root:hunter2@db/medianest" },
+      "DATABASE_URL",
+      /postgres/,
+    ],
     ["DATABASE_URL that is not a URL", { DATABASE_URL: "medianest.db" }, "DATABASE_URL", /must be a URL/],
     ["REDIS_URL with another scheme", { REDIS_URL: "http://redis:6379" }, "REDIS_URL", /redis/],
-    ["short secret key", { MEDIANEST_SECRET_KEY: "too-short-hunter2" }, "MEDIANEST_SECRET_KEY", /at least 32 characters/],
+    [
+      "short secret key",
+      { MEDIANEST_SECRET_KEY: "too-short-hunter2" },
+      "MEDIANEST_SECRET_KEY",
+      /at least 32 characters/,
+    ],
     ["unknown log level", { MEDIANEST_LOG_LEVEL: "verbose" }, "MEDIANEST_LOG_LEVEL", /debug, info, warn or error/],
-    ["public URL that is not http(s)", { MEDIANEST_PUBLIC_URL: "ftp://media.example.org" }, "MEDIANEST_PUBLIC_URL", /http/],
+    [
+      "public URL that is not http(s)",
+      { MEDIANEST_PUBLIC_URL: "ftp://media.example.org" },
+      "MEDIANEST_PUBLIC_URL",
+      /http/,
+    ],
     ["boolean that is not one", { MEDIANEST_TRUST_PROXY: "maybe" }, "MEDIANEST_TRUST_PROXY", /true or false/],
     ["tiny body limit", { MEDIANEST_BODY_LIMIT: "10" }, "MEDIANEST_BODY_LIMIT", /at least 1024/],
     ["fractional body limit", { MEDIANEST_BODY_LIMIT: "2048.5" }, "MEDIANEST_BODY_LIMIT", /whole number/],
-    ["negative connect timeout", { MEDIANEST_DATABASE_CONNECT_TIMEOUT: "-5" }, "MEDIANEST_DATABASE_CONNECT_TIMEOUT", /negative/],
+    [
+      "negative connect timeout",
+      { MEDIANEST_DATABASE_CONNECT_TIMEOUT: "-5" },
+      "MEDIANEST_DATABASE_CONNECT_TIMEOUT",
+      /negative/,
+    ],
     ["zero SSE heartbeat", { MEDIANEST_SSE_HEARTBEAT: "0" }, "MEDIANEST_SSE_HEARTBEAT", /more than 0/],
     ["SSE heartbeat past the idle timeout", { MEDIANEST_SSE_HEARTBEAT: "90" }, "MEDIANEST_SSE_HEARTBEAT", /at most 50/],
     ["zero session days", { MEDIANEST_SESSION_MAX_DAYS: "0" }, "MEDIANEST_SESSION_MAX_DAYS", /positive/],
-    ["cluster without DATABASE_URL or REDIS_URL", { MEDIANEST_CLUSTER: "1" }, "MEDIANEST_CLUSTER", /DATABASE_URL.*REDIS_URL/],
-    ["cluster without REDIS_URL", { MEDIANEST_CLUSTER: "true", DATABASE_URL: "postgres://db/medianest" }, "MEDIANEST_CLUSTER", /REDIS_URL/],
-    ["cluster without DATABASE_URL", { MEDIANEST_CLUSTER: "on", REDIS_URL: "redis://redis" }, "MEDIANEST_CLUSTER", /DATABASE_URL/],
+    [
+      "cluster without DATABASE_URL or REDIS_URL",
+      { MEDIANEST_CLUSTER: "1" },
+      "MEDIANEST_CLUSTER",
+      /DATABASE_URL.*REDIS_URL/,
+    ],
+    [
+      "cluster without REDIS_URL",
+      { MEDIANEST_CLUSTER: "true", DATABASE_URL: "postgres://db/medianest" },
+      "MEDIANEST_CLUSTER",
+      /REDIS_URL/,
+    ],
+    [
+      "cluster without DATABASE_URL",
+      { MEDIANEST_CLUSTER: "on", REDIS_URL: "redis://redis" },
+      "MEDIANEST_CLUSTER",
+      /DATABASE_URL/,
+    ],
   ];
   for (const [what, env, variable, reason] of bad) {
     test(`refuses a ${what}, naming ${variable}`, () => {
@@ -127,7 +166,10 @@ describe("loadConfig", () => {
   });
 
   test("cluster mode with PostgreSQL and Redis is accepted", () => {
-    expect(loadConfig({ MEDIANEST_CLUSTER: "1", DATABASE_URL: "postgres://db/medianest", REDIS_URL: "redis://redis" }).cluster).toBe(true);
+    expect(
+      loadConfig({ MEDIANEST_CLUSTER: "1", DATABASE_URL: "postgres://db/medianest", REDIS_URL: "redis://redis" })
+        .cluster,
+    ).toBe(true);
   });
 });
 
@@ -144,7 +186,10 @@ describe("_FILE variants", () => {
   });
 
   test("the file wins over the plain variable", () => {
-    const config = loadConfig({ DATABASE_URL: "postgres://plain/db", DATABASE_URL_FILE: secretFile("db-url-2", "postgres://file/db\n") });
+    const config = loadConfig({
+      DATABASE_URL: "postgres://plain/db",
+      DATABASE_URL_FILE: secretFile("db-url-2", "postgres://file/db\n"),
+    });
     expect(config.databaseUrl).toBe("postgres://file/db");
   });
 
@@ -174,7 +219,10 @@ describe("_FILE variants", () => {
     expect(err.variable).toBe("DATABASE_URL_FILE");
     expect(err.message).toContain("EACCES");
   });
-  if (process.getuid?.() === 0) console.warn("config.test: running as root, chmod 000 does not stop reads; the unreadable-file case is SKIPPED (ENOENT and EISDIR still run)");
+  if (process.getuid?.() === 0)
+    console.warn(
+      "config.test: running as root, chmod 000 does not stop reads; the unreadable-file case is SKIPPED (ENOENT and EISDIR still run)",
+    );
 
   test("options that are not secrets have no _FILE variant", () => {
     expect(loadConfig({ MEDIANEST_PORT_FILE: secretFile("port", "3000\n") }).port).toBe(8080);

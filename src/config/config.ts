@@ -39,13 +39,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const parsed = option.schema().safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ConfigError(option.env, `${issue?.message ?? "is invalid"} (got ${JSON.stringify(option.secret ? "***" : raw)})`);
+      throw new ConfigError(
+        option.env,
+        `${issue?.message ?? "is invalid"} (got ${JSON.stringify(option.secret ? "***" : raw)})`,
+      );
     }
     out[key] = parsed.data;
   }
   const config = out as Config;
   if (config.cluster && (!config.databaseUrl || !config.redisUrl)) {
-    throw new ConfigError("MEDIANEST_CLUSTER", "needs DATABASE_URL (PostgreSQL) and REDIS_URL: replicas cannot share SQLite or memory");
+    throw new ConfigError(
+      "MEDIANEST_CLUSTER",
+      "needs DATABASE_URL (PostgreSQL) and REDIS_URL: replicas cannot share SQLite or memory",
+    );
   }
   return config;
 }
@@ -74,7 +80,8 @@ export function maskSecret(value: string): string {
 /** Render the configuration table for the README. */
 export function configTableMarkdown(): string {
   const rows = (Object.values(options) as Option<unknown>[]).map(
-    (o) => `| \`${o.env}\`${o.secret ? ` (or \`${o.env}_FILE\`)` : ""} | ${o.default === undefined ? "" : `\`${String(o.default)}\``} | ${o.description} |`,
+    (o) =>
+      `| \`${o.env}\`${o.secret ? ` (or \`${o.env}_FILE\`)` : ""} | ${o.default === undefined ? "" : `\`${String(o.default)}\``} | ${o.description} |`,
   );
   return ["| variable | default | meaning |", "| --- | --- | --- |", ...rows].join("\n");
 }

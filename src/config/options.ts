@@ -22,34 +22,54 @@ export interface Option<T> {
 const port = () =>
   z.coerce
     .number({ error: "must be a number" })
-    .check(z.int("must be a whole number"), z.minimum(1, "must be between 1 and 65535"), z.maximum(65535, "must be between 1 and 65535"));
+    .check(
+      z.int("must be a whole number"),
+      z.minimum(1, "must be between 1 and 65535"),
+      z.maximum(65535, "must be between 1 and 65535"),
+    );
 
 const bool = () =>
   z.pipe(
-    z.string().check(z.trim(), z.toLowerCase(), z.refine((v) => ["1", "0", "true", "false", "yes", "no", "on", "off"].includes(v), "must be true or false")),
+    z.string().check(
+      z.trim(),
+      z.toLowerCase(),
+      z.refine((v) => ["1", "0", "true", "false", "yes", "no", "on", "off"].includes(v), "must be true or false"),
+    ),
     z.transform((v: string) => ["1", "true", "yes", "on"].includes(v)),
   );
 
-const duration = () => z.coerce.number({ error: "must be a number of seconds" }).check(z.minimum(0, "must not be negative"));
+const duration = () =>
+  z.coerce.number({ error: "must be a number of seconds" }).check(z.minimum(0, "must not be negative"));
 
 const url = (protocols: string[]) => () =>
   z.string().check(
     z.trim(),
-    z.refine((v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    }, `must be a URL (${protocols.join(" or ")})`),
+    z.refine(
+      (v) => {
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL (${protocols.join(" or ")})`,
+    ),
   );
 
-const optional = <T extends z.ZodMiniType>(schema: () => T) => () => z.optional(schema());
+const optional =
+  <T extends z.ZodMiniType>(schema: () => T) =>
+  () =>
+    z.optional(schema());
 
 /** Declare every option MediaNest reads; the README's configuration table is generated from this list. */
 export const options = {
   port: { env: "MEDIANEST_PORT", description: "HTTP port to listen on.", default: 8080, schema: port },
-  host: { env: "MEDIANEST_HOST", description: "Address to listen on.", default: "0.0.0.0", schema: () => z.string().check(z.minLength(1)) },
+  host: {
+    env: "MEDIANEST_HOST",
+    description: "Address to listen on.",
+    default: "0.0.0.0",
+    schema: () => z.string().check(z.minLength(1)),
+  },
   dataDir: {
     env: "MEDIANEST_DATA_DIR",
     description: "Directory for the SQLite database, the key file and backups.",
@@ -107,7 +127,10 @@ export const options = {
     env: "MEDIANEST_BODY_LIMIT",
     description: "Largest request body accepted, in bytes.",
     default: 1048576,
-    schema: () => z.coerce.number({ error: "must be a number" }).check(z.int("must be a whole number"), z.minimum(1024, "must be at least 1024")),
+    schema: () =>
+      z.coerce
+        .number({ error: "must be a number" })
+        .check(z.int("must be a whole number"), z.minimum(1024, "must be at least 1024")),
   },
   shutdownTimeout: {
     env: "MEDIANEST_SHUTDOWN_TIMEOUT",
@@ -117,12 +140,16 @@ export const options = {
   },
   sseHeartbeat: {
     env: "MEDIANEST_SSE_HEARTBEAT",
-    description: "Seconds between keep-alive comments on live-update (SSE) streams; keep it below any proxy's idle timeout.",
+    description:
+      "Seconds between keep-alive comments on live-update (SSE) streams; keep it below any proxy's idle timeout.",
     default: 15,
     schema: () =>
       z.coerce
         .number({ error: "must be a number of seconds" })
-        .check(z.positive("must be more than 0"), z.maximum(50, "must be at most 50 (the server closes connections idle for 60 s)")),
+        .check(
+          z.positive("must be more than 0"),
+          z.maximum(50, "must be at most 50 (the server closes connections idle for 60 s)"),
+        ),
   },
   sessionIdleDays: {
     env: "MEDIANEST_SESSION_IDLE_DAYS",
@@ -138,7 +165,8 @@ export const options = {
   },
   outboundPrivate: {
     env: "MEDIANEST_OUTBOUND_PRIVATE",
-    description: "Who may send notifications to private and local addresses (a LAN ntfy, a local webhook): admins or everyone.",
+    description:
+      "Who may send notifications to private and local addresses (a LAN ntfy, a local webhook): admins or everyone.",
     default: "admins",
     schema: () => z.enum(["admins", "everyone"], { error: "must be admins or everyone" }),
   },

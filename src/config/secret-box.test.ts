@@ -43,7 +43,9 @@ describe("createSecretBox", () => {
   test("detects tampering with the ciphertext, tag or IV", () => {
     const sealed = box.encrypt("a secret long enough to tamper with");
     for (const part of [1, 2, 3] as const) {
-      expect(() => box.decrypt(tamper(sealed, part))).toThrow("secret-box: cannot decrypt (wrong key or tampered value)");
+      expect(() => box.decrypt(tamper(sealed, part))).toThrow(
+        "secret-box: cannot decrypt (wrong key or tampered value)",
+      );
     }
     const [v, iv, tag, ct] = sealed.split(":");
     expect(() => box.decrypt([v, iv, tag, ct!.slice(0, -2)].join(":"))).toThrow("secret-box: cannot decrypt");
@@ -86,7 +88,9 @@ describe("loadMasterKey", () => {
     expect(second.equals(first)).toBe(true);
     expect(readFileSync(file, "utf8")).toBe(content);
     // And what one start sealed, the next start opens.
-    expect(createSecretBox(second).decrypt(createSecretBox(first).encrypt("kept across restarts"))).toBe("kept across restarts");
+    expect(createSecretBox(second).decrypt(createSecretBox(first).encrypt("kept across restarts"))).toBe(
+      "kept across restarts",
+    );
   });
 
   test("processes starting together on one data directory all get the same key, and leave only the key file", async () => {
@@ -95,8 +99,16 @@ describe("loadMasterKey", () => {
     // Each process waits for the same moment, then loads the key: they race for the key file.
     const at = Date.now() + 400;
     const script = `const { loadMasterKey } = await import(${JSON.stringify(module)}); Bun.sleepSync(Math.max(0, ${at} - Date.now())); console.log(loadMasterKey(${JSON.stringify(dir)}).toString("hex"));`;
-    const procs = Array.from({ length: 6 }, () => Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" }));
-    const results = await Promise.all(procs.map(async (p) => ({ out: (await new Response(p.stdout).text()).trim(), err: await new Response(p.stderr).text(), code: await p.exited })));
+    const procs = Array.from({ length: 6 }, () =>
+      Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" }),
+    );
+    const results = await Promise.all(
+      procs.map(async (p) => ({
+        out: (await new Response(p.stdout).text()).trim(),
+        err: await new Response(p.stderr).text(),
+        code: await p.exited,
+      })),
+    );
     for (const r of results) expect({ code: r.code, err: r.err }).toEqual({ code: 0, err: "" });
     expect(new Set(results.map((r) => r.out)).size).toBe(1);
     expect(results[0]!.out).toBe(readFileSync(join(dir, "secret.key"), "utf8").trim());

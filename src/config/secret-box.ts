@@ -32,7 +32,8 @@ export function randomBytes(n: number): Buffer {
 
 function readKeyFile(file: string): Buffer {
   const hex = readFileSync(file, "utf8").trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`secret-box: ${file} is not a MediaNest key file (expected 64 hex characters)`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new Error(`secret-box: ${file} is not a MediaNest key file (expected 64 hex characters)`);
   return Buffer.from(hex, "hex");
 }
 
@@ -74,7 +75,8 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
     },
     decrypt(sealed) {
       const [v, iv, tag, ct] = sealed.split(":");
-      if (v !== "v1" || !iv || !tag || ct === undefined) throw new Error("secret-box: value is not an encrypted secret");
+      if (v !== "v1" || !iv || !tag || ct === undefined)
+        throw new Error("secret-box: value is not an encrypted secret");
       const decipher = cipherApi().createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       try {

@@ -170,7 +170,10 @@ for (const kind of ["memory", "redis"] as const) {
           await sleep(10);
           throw new Error("upstream down");
         };
-        const attempts = await Promise.allSettled([c.cache.wrap(key, 5_000, failing), c.cache.wrap(key, 5_000, failing)]);
+        const attempts = await Promise.allSettled([
+          c.cache.wrap(key, 5_000, failing),
+          c.cache.wrap(key, 5_000, failing),
+        ]);
         expect(attempts.map((a) => a.status)).toEqual(["rejected", "rejected"]);
         expect(calls).toBe(1);
         expect(await c.cache.wrap(key, 5_000, async () => "recovered")).toBe("recovered");

@@ -1,13 +1,4 @@
-import type {
-  Cache,
-  Coordination,
-  Lock,
-  Locks,
-  PubSub,
-  RateLimiter,
-  RateLimitResult,
-  Unsubscribe,
-} from "./types";
+import type { Cache, Coordination, Lock, Locks, PubSub, RateLimiter, RateLimitResult, Unsubscribe } from "./types";
 
 /** Bound the memory that in-process coordination may hold. */
 export interface MemoryCoordinationOptions {
@@ -33,13 +24,15 @@ export function encodeJson(value: unknown, what: string): string {
 
 /** Check a TTL or window length and round it up to whole milliseconds. */
 export function checkDuration(ms: number, what: string): number {
-  if (!Number.isFinite(ms)) throw new RangeError(`coordination: ${what} must be a finite number of milliseconds, got ${ms}`);
+  if (!Number.isFinite(ms))
+    throw new RangeError(`coordination: ${what} must be a finite number of milliseconds, got ${ms}`);
   return Math.ceil(ms);
 }
 
 /** Check rate-limit arguments; limit must be a positive integer and the window positive. */
 export function checkRateLimit(limit: number, windowMs: number): number {
-  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`coordination: rate limit must be a positive integer, got ${limit}`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new RangeError(`coordination: rate limit must be a positive integer, got ${limit}`);
   const window = checkDuration(windowMs, "rate-limit window");
   if (window < 1) throw new RangeError(`coordination: rate-limit window must be positive, got ${windowMs}`);
   return window;

@@ -76,7 +76,9 @@ function createRedisCache(client: Redis, prefix: string): Cache {
       try {
         return JSON.parse(json) as T;
       } catch (error) {
-        throw new Error(`coordination: cache value for ${key} is not JSON: ${(error as Error).message}`, { cause: error });
+        throw new Error(`coordination: cache value for ${key} is not JSON: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
     },
     async set(key, value, ttlMs) {
@@ -179,7 +181,9 @@ function createRedisLocks(client: Redis, prefix: string): Locks {
         async extend(extendMs) {
           const extendBy = checkDuration(extendMs, "lock TTL");
           if (extendBy < 1) return false;
-          const extended = await run("lock extend", () => runScript(client, extendLockScript, redisKey, [token, extendBy]));
+          const extended = await run("lock extend", () =>
+            runScript(client, extendLockScript, redisKey, [token, extendBy]),
+          );
           return extended === 1;
         },
         async release() {
@@ -245,11 +249,19 @@ export async function createRedisCoordination(url: string, opts: RedisCoordinati
     maxRetriesPerRequest: 1,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   };
-  const client = new Redis(url, { ...common, enableOfflineQueue: false, commandTimeout: 2_000, connectionName: "medianest" });
+  const client = new Redis(url, {
+    ...common,
+    enableOfflineQueue: false,
+    commandTimeout: 2_000,
+    connectionName: "medianest",
+  });
   // The subscriber keeps its offline queue so (re)subscriptions made during a reconnect go out once it is back.
   const subscriber = new Redis(url, { ...common, connectionName: "medianest-subscriber" });
 
-  for (const [name, connection] of [["commands", client], ["subscriber", subscriber]] as const) {
+  for (const [name, connection] of [
+    ["commands", client],
+    ["subscriber", subscriber],
+  ] as const) {
     let healthy = true;
     connection.on("ready", () => {
       if (!healthy) console.warn(`coordination: Redis ${name} connection to ${where} is back`);
@@ -266,7 +278,9 @@ export async function createRedisCoordination(url: string, opts: RedisCoordinati
   } catch (error) {
     client.disconnect();
     subscriber.disconnect();
-    throw new Error(`coordination: unable to connect to Redis at ${where}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`coordination: unable to connect to Redis at ${where}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   let closed = false;

@@ -66,7 +66,10 @@ export function openSqlite(path: string): Database {
   } catch (err) {
     // SQLite says only "unable to open database file" when it may not create the file; name the real cause.
     if (path !== ":memory:" && !writable(dirname(path))) {
-      throw new DatabaseError(`${path} is not writable (${(err as Error).message}); check the data directory's permissions`, { cause: err });
+      throw new DatabaseError(
+        `${path} is not writable (${(err as Error).message}); check the data directory's permissions`,
+        { cause: err },
+      );
     }
     throw new DatabaseError(`cannot open ${path}: ${(err as Error).message}`, { cause: err });
   }
@@ -86,7 +89,9 @@ export function openSqlite(path: string): Database {
     sqlite.close();
     const msg = (err as Error).message;
     if (/readonly|read-only|unable to open/i.test(msg)) {
-      throw new DatabaseError(`${path} is not writable (${msg}); check the data directory's permissions`, { cause: err });
+      throw new DatabaseError(`${path} is not writable (${msg}); check the data directory's permissions`, {
+        cause: err,
+      });
     }
     throw new DatabaseError(`${path} is not a usable SQLite database (${msg}); it was left untouched`, { cause: err });
   }
@@ -160,7 +165,10 @@ export async function openPostgres(
       // The last wait is cut short so the final attempt lands on the deadline rather than giving up early.
       const wait = Math.min(delay, deadline - Date.now());
       if (wait <= 0) {
-        throw new DatabaseError(`PostgreSQL at ${masked} did not answer within ${Math.round(timeoutMs / 1000)} s: ${reason}`, { cause: err });
+        throw new DatabaseError(
+          `PostgreSQL at ${masked} did not answer within ${Math.round(timeoutMs / 1000)} s: ${reason}`,
+          { cause: err },
+        );
       }
       opts.log?.(`db: PostgreSQL at ${masked} not reachable (attempt ${attempt}: ${reason}); retrying in ${wait} ms`);
       await Bun.sleep(wait);

@@ -192,7 +192,9 @@ try {
 }
 `,
     );
-    const children = Array.from({ length: 4 }, () => Bun.spawn([process.execPath, script, file, go], { stdout: "pipe", stderr: "pipe" }));
+    const children = Array.from({ length: 4 }, () =>
+      Bun.spawn([process.execPath, script, file, go], { stdout: "pipe", stderr: "pipe" }),
+    );
     // Wait until every child has its connection open, then release them together.
     const readers = children.map((c) => c.stdout.getReader());
     const firstChunks = await Promise.all(readers.map((r) => r.read()));
@@ -209,7 +211,10 @@ try {
         const code = await c.exited;
         const stderr = await new Response(c.stderr).text();
         expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-        return JSON.parse(text.split("\n").filter((l) => l.startsWith("{"))[0]!) as { applied?: string[]; error?: string };
+        return JSON.parse(text.split("\n").filter((l) => l.startsWith("{"))[0]!) as {
+          applied?: string[];
+          error?: string;
+        };
       }),
     );
 
@@ -294,7 +299,9 @@ describe("openSqlite", () => {
   const setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p));
   const canDropPrivileges = !chmodBinds && setpriv !== undefined && process.getuid?.() === 0;
   if (!chmodBinds && !canDropPrivileges) {
-    console.warn("migrate.test: running as root without setpriv, chmod 0555 does not stop writes; the read-only directory case is SKIPPED");
+    console.warn(
+      "migrate.test: running as root without setpriv, chmod 0555 does not stop writes; the read-only directory case is SKIPPED",
+    );
   }
 
   /** Try openSqlite(path), as nobody when running as root; return the error message or "opened". */
@@ -317,44 +324,53 @@ catch (err) { console.log(err.constructor.name + ": " + err.message); }
     );
     chmodSync(join(script, ".."), 0o755);
     chmodSync(script, 0o644);
-    const proc = Bun.spawnSync([setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, script, path], {
-      env: { ...process.env, HOME: tmpdir() },
-    });
+    const proc = Bun.spawnSync(
+      [setpriv!, "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, script, path],
+      {
+        env: { ...process.env, HOME: tmpdir() },
+      },
+    );
     expect(proc.stderr.toString()).toBe("");
     return proc.stdout.toString().trim();
   }
 
-  test.skipIf(!chmodBinds && !canDropPrivileges)("refuses a read-only data directory, naming the path and permissions", () => {
-    const dir = tempDir();
-    chmodSync(dir, 0o555);
-    const file = join(dir, "medianest.db");
+  test.skipIf(!chmodBinds && !canDropPrivileges)(
+    "refuses a read-only data directory, naming the path and permissions",
+    () => {
+      const dir = tempDir();
+      chmodSync(dir, 0o555);
+      const file = join(dir, "medianest.db");
 
-    const result = openAsUnprivileged(file);
+      const result = openAsUnprivileged(file);
 
-    expect(result).toStartWith("DatabaseError: db: ");
-    expect(result).toContain(file);
-    expect(result).toContain("not writable");
-    expect(result).toContain("permissions");
-    expect(readdirSync(dir)).toEqual([]);
-  });
+      expect(result).toStartWith("DatabaseError: db: ");
+      expect(result).toContain(file);
+      expect(result).toContain("not writable");
+      expect(result).toContain("permissions");
+      expect(readdirSync(dir)).toEqual([]);
+    },
+  );
 
-  test.skipIf(!chmodBinds && !canDropPrivileges)("refuses an existing database in a read-only directory (WAL needs its side files)", async () => {
-    const dir = tempDir();
-    chmodSync(dir, 0o755);
-    const file = join(dir, "medianest.db");
-    const database = openSqlite(file);
-    await migrate(database);
-    await database.close();
-    const before = readFileSync(file);
-    chmodSync(file, 0o666);
-    chmodSync(dir, 0o555);
+  test.skipIf(!chmodBinds && !canDropPrivileges)(
+    "refuses an existing database in a read-only directory (WAL needs its side files)",
+    async () => {
+      const dir = tempDir();
+      chmodSync(dir, 0o755);
+      const file = join(dir, "medianest.db");
+      const database = openSqlite(file);
+      await migrate(database);
+      await database.close();
+      const before = readFileSync(file);
+      chmodSync(file, 0o666);
+      chmodSync(dir, 0o555);
 
-    const result = openAsUnprivileged(file);
+      const result = openAsUnprivileged(file);
 
-    expect(result).toStartWith("DatabaseError: db: ");
-    expect(result).toContain("not writable");
-    expect(Buffer.compare(readFileSync(file), before)).toBe(0);
-  });
+      expect(result).toStartWith("DatabaseError: db: ");
+      expect(result).toContain("not writable");
+      expect(Buffer.compare(readFileSync(file), before)).toBe(0);
+    },
+  );
 });
 
 describe("openPostgres", () => {
@@ -365,9 +381,10 @@ describe("openPostgres", () => {
     const lines: string[] = [];
     const started = performance.now();
 
-    const err = await openPostgres(`postgres://medianest:hunter2@127.0.0.1:${port}/medianest`, { timeoutMs: 1500, log: (l) => lines.push(l) }).catch(
-      (e: unknown) => e,
-    );
+    const err = await openPostgres(`postgres://medianest:hunter2@127.0.0.1:${port}/medianest`, {
+      timeoutMs: 1500,
+      log: (l) => lines.push(l),
+    }).catch((e: unknown) => e);
 
     const elapsed = performance.now() - started;
     expect(err).toBeInstanceOf(DatabaseError);

@@ -32,7 +32,9 @@ function tooNew(applied: number, known: number): DatabaseError {
 export async function schemaStatus(database: Database): Promise<SchemaStatus> {
   const known = knownMigrations(database).length;
   if (database.sqlite) {
-    const exists = database.sqlite.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='medianest_migrations'").get();
+    const exists = database.sqlite
+      .query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='medianest_migrations'")
+      .get();
     if (!exists) return { applied: 0, known };
     const row = database.sqlite.query("SELECT count(*) AS n FROM medianest_migrations").get() as { n: number };
     return { applied: row.n, known };
@@ -55,14 +57,20 @@ export async function migrate(database: Database): Promise<string[]> {
     // BEGIN IMMEDIATE takes the write lock up front: a second process waits (busy_timeout), then sees the result.
     db.exec("BEGIN IMMEDIATE");
     try {
-      db.exec("CREATE TABLE IF NOT EXISTS medianest_migrations (idx INTEGER PRIMARY KEY, tag TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS medianest_migrations (idx INTEGER PRIMARY KEY, tag TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+      );
       const { n } = db.query("SELECT count(*) AS n FROM medianest_migrations").get() as { n: number };
       if (n > migrations.length) throw tooNew(n, migrations.length);
       const applied: string[] = [];
       for (const [idx, m] of migrations.entries()) {
         if (idx < n) continue;
         for (const stmt of statements(m)) db.exec(stmt);
-        db.query("INSERT INTO medianest_migrations (idx, tag, applied_at) VALUES (?, ?, ?)").run(idx, m.tag, Date.now());
+        db.query("INSERT INTO medianest_migrations (idx, tag, applied_at) VALUES (?, ?, ?)").run(
+          idx,
+          m.tag,
+          Date.now(),
+        );
         applied.push(m.tag);
       }
       db.exec("COMMIT");
@@ -91,7 +99,9 @@ export async function migrate(database: Database): Promise<string[]> {
         await reserved`commit`;
       } catch (err) {
         await reserved`rollback`.catch(() => {});
-        throw new DatabaseError(`migration ${m.tag} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+        throw new DatabaseError(`migration ${m.tag} failed and was rolled back: ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       applied.push(m.tag);
     }

@@ -16,7 +16,10 @@ const ROOT = join(import.meta.dir, "../..");
 /** A dialect-neutral description of one table, with everything both schemas must agree on. */
 interface TableShape {
   name: string;
-  columns: Record<string, { notNull: boolean; primary: boolean; unique: boolean; hasDefault: boolean; dataType: string; enumValues: string[] }>;
+  columns: Record<
+    string,
+    { notNull: boolean; primary: boolean; unique: boolean; hasDefault: boolean; dataType: string; enumValues: string[] }
+  >;
   primaryKeys: string[][];
   indexes: Record<string, { columns: string[]; unique: boolean }>;
   uniqueConstraints: Record<string, string[]>;
@@ -143,7 +146,11 @@ describe("embedded migrations", () => {
       .sort()
       .map((f) => f.replace(/\.sql$/, ""));
   const journal = (dialect: string) =>
-    (JSON.parse(readFileSync(join(ROOT, "migrations", dialect, "meta/_journal.json"), "utf8")) as { entries: { idx: number; tag: string }[] }).entries;
+    (
+      JSON.parse(readFileSync(join(ROOT, "migrations", dialect, "meta/_journal.json"), "utf8")) as {
+        entries: { idx: number; tag: string }[];
+      }
+    ).entries;
 
   test("every migration exists for both dialects with the same tags, in order", () => {
     expect(sqliteMigrations.length).toBeGreaterThan(0);
@@ -174,11 +181,26 @@ describe("generated SQL matches the schema files", () => {
   function generate(dialect: "sqlite" | "postgresql", schemaFile: string, out: string) {
     // drizzle-kit prefixes "./" to --out, so it must be relative to the working directory.
     const proc = Bun.spawnSync(
-      [process.execPath, join(ROOT, "node_modules/drizzle-kit/bin.cjs"), "generate", "--dialect", dialect, "--schema", schemaFile, "--out", relative(ROOT, out)],
+      [
+        process.execPath,
+        join(ROOT, "node_modules/drizzle-kit/bin.cjs"),
+        "generate",
+        "--dialect",
+        dialect,
+        "--schema",
+        schemaFile,
+        "--out",
+        relative(ROOT, out),
+      ],
       { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } },
     );
     const output = proc.stdout.toString() + proc.stderr.toString();
-    return { output, files: readdirSync(out).filter((f) => f.endsWith(".sql")).sort() };
+    return {
+      output,
+      files: readdirSync(out)
+        .filter((f) => f.endsWith(".sql"))
+        .sort(),
+    };
   }
 
   for (const [dir, dialect, schemaFile] of [
@@ -188,7 +210,9 @@ describe("generated SQL matches the schema files", () => {
     test(`${dir}: drizzle-kit generate finds no schema changes`, () => {
       const copy = join(temp, dir);
       cpSync(join(ROOT, "migrations", dir), copy, { recursive: true });
-      const before = readdirSync(copy).filter((f) => f.endsWith(".sql")).sort();
+      const before = readdirSync(copy)
+        .filter((f) => f.endsWith(".sql"))
+        .sort();
       const { output, files } = generate(dialect, schemaFile, copy);
       // drizzle-kit exits 0 even when it fails, so judge by what it says and what it wrote.
       expect(output).not.toMatch(/Error/);

@@ -36,7 +36,10 @@ beforeAll(() => {
         case "/ok":
           return Response.json({ name: "x", items: [{ id: 1 }], extra: true });
         case "/401":
-          return Response.json({ errors: [{ code: 1001, message: "User could not be authenticated" }] }, { status: 401 });
+          return Response.json(
+            { errors: [{ code: 1001, message: "User could not be authenticated" }] },
+            { status: 401 },
+          );
         case "/403":
           return new Response("forbidden", { status: 403 });
         case "/404":

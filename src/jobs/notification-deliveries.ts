@@ -15,7 +15,9 @@ export const notificationDeliveriesJob: JobDefinition = {
       import("../services/admin-alerts"),
       import("../services/outbound-notifications"),
     ]);
-    const s = await processDueDeliveries(deps, { onGaveUp: (item, error) => alertAdminsOfFailedDelivery(deps, item, error).then(() => {}) });
+    const s = await processDueDeliveries(deps, {
+      onGaveUp: (item, error) => alertAdminsOfFailedDelivery(deps, item, error).then(() => {}),
+    });
     return `${s.sent} sent, ${s.retried} to retry, ${s.failed} failed`;
   },
 };

@@ -16,7 +16,13 @@ describe("job scheduler", () => {
     let runs = 0;
     const jobs: JobDefinition[] = [
       { id: "counting", description: "counts", schedule: "0 0 * * *", singleton: true, run: async () => void runs++ },
-      { id: "failing", description: "fails", schedule: "0 0 * * *", singleton: false, run: async () => Promise.reject(new Error("upstream said no")) },
+      {
+        id: "failing",
+        description: "fails",
+        schedule: "0 0 * * *",
+        singleton: false,
+        run: async () => Promise.reject(new Error("upstream said no")),
+      },
     ];
     const s = createScheduler(jobs, () => t.deps);
     expect(await s.runNow("counting")).toBe("ok");
@@ -39,7 +45,19 @@ describe("job scheduler", () => {
     let release!: () => void;
     let runs = 0;
     const s = createScheduler(
-      [{ id: "slow", description: "slow", schedule: "0 0 * * *", singleton: false, run: () => new Promise<void>((r) => { runs++; release = r; }) }],
+      [
+        {
+          id: "slow",
+          description: "slow",
+          schedule: "0 0 * * *",
+          singleton: false,
+          run: () =>
+            new Promise<void>((r) => {
+              runs++;
+              release = r;
+            }),
+        },
+      ],
       () => t.deps,
     );
     const first = s.runNow("slow");
@@ -54,7 +72,16 @@ describe("job scheduler", () => {
   test("session-cleanup removes expired sessions; admins run it from the jobs page", async () => {
     const user = await givenUser(t.deps);
     const old = new Date(Date.now() - 100 * 86_400_000);
-    await insertSession(t.deps.database, { idHash: "a".repeat(64), userId: user.id, csrfToken: "x", userAgent: "t", ip: "1", createdAt: old, lastSeenAt: old, expiresAt: new Date(Date.now() + 86_400_000) });
+    await insertSession(t.deps.database, {
+      idHash: "a".repeat(64),
+      userId: user.id,
+      csrfToken: "x",
+      userAgent: "t",
+      ip: "1",
+      createdAt: old,
+      lastSeenAt: old,
+      expiresAt: new Date(Date.now() + 86_400_000),
+    });
     const admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
     const page = await admin.get("/admin/jobs");
     expect(await page.text()).toContain("session-cleanup");

@@ -61,7 +61,10 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       lastDurationMs: patch.lastDurationMs,
     };
     try {
-      await db.insert(tables.jobRuns).values({ jobId: id, ...row }).onConflictDoUpdate({ target: tables.jobRuns.jobId, set: row });
+      await db
+        .insert(tables.jobRuns)
+        .values({ jobId: id, ...row })
+        .onConflictDoUpdate({ target: tables.jobRuns.jobId, set: row });
     } catch (err) {
       deps.log.warn("jobs: unable to record run", { job: id, error: (err as Error).message });
     }
@@ -69,22 +72,38 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
 
   async function execute(job: JobDefinition): Promise<JobOutcome> {
     const deps = getDeps();
-    const lock = job.singleton ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined) : undefined;
+    const lock = job.singleton
+      ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined)
+      : undefined;
     if (job.singleton && !lock) return "skipped";
     const ttl = job.lockTtlMs ?? 300_000;
-    const keepAlive = lock ? setInterval(() => void lock.extend(ttl).catch(() => false), Math.max(1000, ttl / 3)) : undefined;
+    const keepAlive = lock
+      ? setInterval(() => void lock.extend(ttl).catch(() => false), Math.max(1000, ttl / 3))
+      : undefined;
     const started = new Date();
     await record(deps, job.id, { lastStartedAt: started });
     try {
       const summary = await job.run(deps);
       const ms = Date.now() - started.getTime();
-      await record(deps, job.id, { lastStartedAt: started, lastFinishedAt: new Date(), lastStatus: "ok", lastError: null, lastDurationMs: ms });
+      await record(deps, job.id, {
+        lastStartedAt: started,
+        lastFinishedAt: new Date(),
+        lastStatus: "ok",
+        lastError: null,
+        lastDurationMs: ms,
+      });
       deps.log.debug("job finished", { job: job.id, ms, summary: summary || undefined });
       return "ok";
     } catch (err) {
       const ms = Date.now() - started.getTime();
       const message = (err as Error).message;
-      await record(deps, job.id, { lastStartedAt: started, lastFinishedAt: new Date(), lastStatus: "failed", lastError: message.slice(0, 500), lastDurationMs: ms });
+      await record(deps, job.id, {
+        lastStartedAt: started,
+        lastFinishedAt: new Date(),
+        lastStatus: "failed",
+        lastError: message.slice(0, 500),
+        lastDurationMs: ms,
+      });
       deps.log.error("job failed", { job: job.id, error: message });
       return "failed";
     } finally {
@@ -141,4 +160,3 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     },
   };
 }
-

@@ -11,7 +11,10 @@ test("request durations: a value on a bucket's bound counts in that bucket; buck
       text
         .split("\n")
         .filter((l) => l.startsWith("medianest_http_request_duration_seconds_") && l.includes(labels))
-        .map((l) => [l.slice(0, l.indexOf(" ")).replace(labels, "").replace(/,?}$/, "}").replace("{}", ""), Number(l.split(" ")[1])]),
+        .map((l) => [
+          l.slice(0, l.indexOf(" ")).replace(labels, "").replace(/,?}$/, "}").replace("{}", ""),
+          Number(l.split(" ")[1]),
+        ]),
     );
   expect(of('method="GET",route="/",status="200"')).toEqual({
     'medianest_http_request_duration_seconds_bucket{le="0.005"}': 1,
@@ -29,12 +32,19 @@ test("request durations: a value on a bucket's bound counts in that bucket; buck
     medianest_http_request_duration_seconds_sum: 0.005 + 0.0051 + 0.3 + 11,
     medianest_http_request_duration_seconds_count: 4,
   });
-  expect(of('method="POST",route="/login",status="403"')).toMatchObject({ medianest_http_request_duration_seconds_count: 1, medianest_http_request_duration_seconds_sum: 0.02 });
+  expect(of('method="POST",route="/login",status="403"')).toMatchObject({
+    medianest_http_request_duration_seconds_count: 1,
+    medianest_http_request_duration_seconds_sum: 0.02,
+  });
   expect(text).toContain("# TYPE medianest_http_request_duration_seconds histogram");
 
   // The JSON form carries every label on each value, like prom-client's own histograms.
   const json = (await registry.getMetricsAsJSON()).find((m) => m.name === "medianest_http_request_duration_seconds")!;
-  expect(json.values).toContainEqual({ metricName: "medianest_http_request_duration_seconds_count", value: 1, labels: { method: "POST", route: "/login", status: "403" } } as never);
+  expect(json.values).toContainEqual({
+    metricName: "medianest_http_request_duration_seconds_count",
+    value: 1,
+    labels: { method: "POST", route: "/login", status: "403" },
+  } as never);
   registry.resetMetrics();
   expect(await registry.metrics()).not.toContain("medianest_http_request_duration_seconds_count");
 });

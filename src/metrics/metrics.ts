@@ -27,7 +27,11 @@ export interface Metrics {
 }
 
 // These default gauges end in _total, which promtool rejects for a gauge.
-const LINT_FAILING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+const LINT_FAILING_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
 
 /** Create the registry with HTTP and integration metrics and build info; default process metrics follow. */
 export function createMetrics(): Metrics {
@@ -107,7 +111,12 @@ export class RequestDurations {
     const key = `${method} ${status} ${route}`;
     let s = this.series.get(key);
     if (!s) {
-      s = { labels: { method, route, status: String(status) }, buckets: new Float64Array(REQUEST_BUCKETS.length + 1), sum: 0, count: 0 };
+      s = {
+        labels: { method, route, status: String(status) },
+        buckets: new Float64Array(REQUEST_BUCKETS.length + 1),
+        sum: 0,
+        count: 0,
+      };
       this.series.set(key, s);
     }
     let i = 0;
@@ -120,7 +129,12 @@ export class RequestDurations {
   /** The series as prom-client's registry formats them: le first, then the series' labels. */
   getForPromString() {
     const bucket = `${this.name}_bucket`;
-    const values: { labels: Record<string, string | number>; sharedLabels: Record<string, string>; value: number; metricName: string }[] = [];
+    const values: {
+      labels: Record<string, string | number>;
+      sharedLabels: Record<string, string>;
+      value: number;
+      metricName: string;
+    }[] = [];
     for (const s of this.series.values()) {
       let acc = 0;
       REQUEST_BUCKETS.forEach((le, i) => {
@@ -137,7 +151,10 @@ export class RequestDurations {
   /** The same with every label on each value (prom-client's JSON form). */
   get() {
     const data = this.getForPromString();
-    return { ...data, values: data.values.map(({ labels, sharedLabels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })) };
+    return {
+      ...data,
+      values: data.values.map(({ labels, sharedLabels, ...v }) => ({ ...v, labels: { ...labels, ...sharedLabels } })),
+    };
   }
 
   reset(): void {

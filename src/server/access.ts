@@ -14,7 +14,8 @@ export function allow(access: Access): AccessMiddleware {
     if (access === "public") return next();
     const user = c.get("user");
     if (!user) {
-      if (c.req.path.startsWith("/api/")) throw new HTTPException(401, { message: "Sign in or send a valid API token." });
+      if (c.req.path.startsWith("/api/"))
+        throw new HTTPException(401, { message: "Sign in or send a valid API token." });
       const next_ = c.req.method === "GET" ? c.req.path + (new URL(c.req.url).search || "") : "/";
       const to = `/login?next=${encodeURIComponent(next_)}`;
       if (c.req.header("hx-request")) {

@@ -64,7 +64,12 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
 
         const res = await dead.request("/readyz");
         expect(res.status).toBe(503);
-        expect(await res.json()).toEqual({ ready: false, database: "down", migrations: "pending", coordination: "memory up" });
+        expect(await res.json()).toEqual({
+          ready: false,
+          database: "down",
+          migrations: "pending",
+          coordination: "memory up",
+        });
         expect((await dead.request("/healthz")).status).toBe(200);
 
         const page = await dead.request("/");
@@ -86,7 +91,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       try {
         const { database } = other.deps;
         const known = (await import("../db/migrate")).knownMigrations(database).length;
-        if (database.sqlite) database.sqlite.run(`INSERT INTO medianest_migrations (idx, tag, applied_at) VALUES (${known}, '9999_future', 0)`);
+        if (database.sqlite)
+          database.sqlite.run(
+            `INSERT INTO medianest_migrations (idx, tag, applied_at) VALUES (${known}, '9999_future', 0)`,
+          );
         else await database.pg!.unsafe(`INSERT INTO medianest_migrations (idx, tag) VALUES (${known}, '9999_future')`);
 
         const res = await other.request("/readyz");
@@ -112,16 +120,24 @@ describe("/metrics", () => {
     const text = await res.text();
 
     expect(text).toContain("# TYPE medianest_http_request_duration_seconds histogram");
-    expect(text).toMatch(/medianest_http_request_duration_seconds_count\{method="GET",route="\/static\/:file",status="200"\} \d+/);
+    expect(text).toMatch(
+      /medianest_http_request_duration_seconds_count\{method="GET",route="\/static\/:file",status="200"\} \d+/,
+    );
     expect(text).toMatch(/medianest_http_request_duration_seconds_count\{method="GET",route="\/",status="200"\} \d+/);
-    expect(text).toMatch(/medianest_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} \d+/);
+    expect(text).toMatch(
+      /medianest_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} \d+/,
+    );
     // Raw paths would make one series per file hash or per typo.
     expect(text).not.toContain(css);
     expect(text).not.toContain(missing);
     expect(text).not.toMatch(/route="\/static\/app\./);
 
     expect(text).toMatch(/^medianest_build_info\{version="[^"]+",runtime="bun [^"]+"\} 1$/m);
-    for (const name of ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"]) {
+    for (const name of [
+      "nodejs_active_handles_total",
+      "nodejs_active_requests_total",
+      "nodejs_active_resources_total",
+    ]) {
       expect(text).not.toContain(name);
     }
   });
@@ -130,16 +146,39 @@ describe("/metrics", () => {
 describe("/metrics request histogram", () => {
   test("each series has cumulative buckets by le, +Inf equal to its count, and the sum of the durations", async () => {
     const before = await t.request("/metrics").then((r) => r.text());
-    const count = (text: string) => Number(/^medianest_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    const count = (text: string) =>
+      Number(
+        /^medianest_http_request_duration_seconds_count\{method="GET",route="\/readyz",status="200"\} (\d+)$/m.exec(
+          text,
+        )?.[1] ?? 0,
+      );
     for (let i = 0; i < 5; i++) expect((await t.request("/readyz")).status).toBe(200);
     const text = await t.request("/metrics").then((r) => r.text());
     expect(count(text) - count(before)).toBe(5);
 
     const lines = text.split("\n");
-    const value = (prefix: string) => lines.filter((l) => l.startsWith(prefix)).map((l) => [l.slice(prefix.length, l.indexOf(" ")), Number(l.split(" ")[1])] as const);
-    const buckets = value('medianest_http_request_duration_seconds_bucket{le="').map(([le, n]) => [le.split('"')[0]!, n, le] as const);
+    const value = (prefix: string) =>
+      lines
+        .filter((l) => l.startsWith(prefix))
+        .map((l) => [l.slice(prefix.length, l.indexOf(" ")), Number(l.split(" ")[1])] as const);
+    const buckets = value('medianest_http_request_duration_seconds_bucket{le="').map(
+      ([le, n]) => [le.split('"')[0]!, n, le] as const,
+    );
     const readyz = buckets.filter(([, , rest]) => rest.endsWith('",method="GET",route="/readyz",status="200"}'));
-    expect(readyz.map(([le]) => le)).toEqual(["0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"]);
+    expect(readyz.map(([le]) => le)).toEqual([
+      "0.005",
+      "0.01",
+      "0.025",
+      "0.05",
+      "0.1",
+      "0.25",
+      "0.5",
+      "1",
+      "2.5",
+      "5",
+      "10",
+      "+Inf",
+    ]);
     for (let i = 1; i < readyz.length; i++) expect(readyz[i]![1]).toBeGreaterThanOrEqual(readyz[i - 1]![1]);
     expect(readyz.at(-1)![1]).toBe(count(text));
     const sum = value('medianest_http_request_duration_seconds_sum{method="GET",route="/readyz",status="200"}')[0]![1];
@@ -191,7 +230,12 @@ describe("static assets", () => {
 
   test("an unknown hash or name is a 404 that is not cached forever", async () => {
     const { css } = await homeAssets();
-    for (const url of [css.replace(/\.[0-9a-f]+\.css$/, ".0000000000.css"), "/static/app.css", "/static/nope.js", "/static/..%2Fpackage.json"]) {
+    for (const url of [
+      css.replace(/\.[0-9a-f]+\.css$/, ".0000000000.css"),
+      "/static/app.css",
+      "/static/nope.js",
+      "/static/..%2Fpackage.json",
+    ]) {
       const res = await t.request(url);
       expect({ url, status: res.status }).toEqual({ url, status: 404 });
       expect(res.headers.get("cache-control") ?? "").not.toContain("immutable");
@@ -244,7 +288,11 @@ describe("errors", () => {
       expect(res.status).toBe(413);
       expect(await res.text()).toContain("The request is too large (limit 2 KiB).");
     }
-    const api = await t.request("/api/v1/me", { method: "POST", body, headers: { ...headers, "content-length": String(body.length) } });
+    const api = await t.request("/api/v1/me", {
+      method: "POST",
+      body,
+      headers: { ...headers, "content-length": String(body.length) },
+    });
     expect(api.status).toBe(413);
     expect(await api.json()).toEqual({ error: "The request is too large (limit 2 KiB)." });
   });
@@ -263,7 +311,11 @@ describe("CSRF", () => {
   const form = { "content-type": "application/x-www-form-urlencoded" };
 
   test("a POST from another site is refused", async () => {
-    const res = await t.request("/login", { method: "POST", body: "username=a&password=b", headers: { ...form, origin: "https://evil.example" } });
+    const res = await t.request("/login", {
+      method: "POST",
+      body: "username=a&password=b",
+      headers: { ...form, origin: "https://evil.example" },
+    });
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("origin check failed");
   });
@@ -275,15 +327,31 @@ describe("CSRF", () => {
 
   test("a foreign or unparseable Referer is refused, never a 500", async () => {
     for (const referer of ["https://evil.example/page", "not a url", "http://localhost.evil.example/"]) {
-      const res = await t.request("/login", { method: "POST", body: "username=a&password=b", headers: { ...form, referer } });
+      const res = await t.request("/login", {
+        method: "POST",
+        body: "username=a&password=b",
+        headers: { ...form, referer },
+      });
       expect({ referer, status: res.status }).toEqual({ referer, status: 403 });
     }
-    expect((await t.request("/login", { method: "POST", body: "username=a&password=b", headers: { ...form, origin: "null" } })).status).toBe(403);
+    expect(
+      (
+        await t.request("/login", {
+          method: "POST",
+          body: "username=a&password=b",
+          headers: { ...form, origin: "null" },
+        })
+      ).status,
+    ).toBe(403);
   });
 
   test("a same-site Origin or Referer passes the check", async () => {
     for (const headers of [{ origin: ORIGIN }, { referer: `${ORIGIN}/login?next=/` }] as Record<string, string>[]) {
-      const res = await t.request("/login", { method: "POST", body: "username=a&password=wrong-password", headers: { ...form, ...headers } });
+      const res = await t.request("/login", {
+        method: "POST",
+        body: "username=a&password=wrong-password",
+        headers: { ...form, ...headers },
+      });
       expect(res.status).toBe(401);
     }
   });
@@ -292,9 +360,17 @@ describe("CSRF", () => {
     const proxied = await createTestApp({ env: { MEDIANEST_PUBLIC_URL: "https://media.example.org" } });
     try {
       await givenUser(proxied.deps, { role: "admin" });
-      const ok = await proxied.request("/login", { method: "POST", body: "username=a&password=b", headers: { ...form, origin: "https://media.example.org" } });
+      const ok = await proxied.request("/login", {
+        method: "POST",
+        body: "username=a&password=b",
+        headers: { ...form, origin: "https://media.example.org" },
+      });
       expect(ok.status).toBe(401);
-      const bad = await proxied.request("/login", { method: "POST", body: "username=a&password=b", headers: { ...form, origin: "http://media.example.org" } });
+      const bad = await proxied.request("/login", {
+        method: "POST",
+        body: "username=a&password=b",
+        headers: { ...form, origin: "http://media.example.org" },
+      });
       expect(bad.status).toBe(403);
     } finally {
       await proxied.close();
@@ -308,26 +384,49 @@ describe("CSRF", () => {
     const none = await t.request("/logout", { method: "POST", body: "", headers: { ...headers, ...form } });
     expect(none.status).toBe(403);
     expect(await none.text()).toContain("CSRF token mismatch");
-    const wrong = await t.request("/logout", { method: "POST", body: "_csrf=" + "A".repeat(browser.csrf.length), headers: { ...headers, ...form } });
+    const wrong = await t.request("/logout", {
+      method: "POST",
+      body: "_csrf=" + "A".repeat(browser.csrf.length),
+      headers: { ...headers, ...form },
+    });
     expect(wrong.status).toBe(403);
-    const wrongHeader = await t.request("/logout", { method: "POST", headers: { ...headers, "x-csrf-token": "short" } });
+    const wrongHeader = await t.request("/logout", {
+      method: "POST",
+      headers: { ...headers, "x-csrf-token": "short" },
+    });
     expect(wrongHeader.status).toBe(403);
-    const json = await t.request("/logout", { method: "POST", body: JSON.stringify({ _csrf: browser.csrf }), headers: { ...headers, "content-type": "application/json" } });
+    const json = await t.request("/logout", {
+      method: "POST",
+      body: JSON.stringify({ _csrf: browser.csrf }),
+      headers: { ...headers, "content-type": "application/json" },
+    });
     expect(json.status).toBe(403);
 
     // Still signed in: none of those reached the handler.
-    expect(await findSessionByHash(t.deps.database, hashToken(browser.cookie.slice(SESSION_COOKIE.length + 1)))).toBeDefined();
+    expect(
+      await findSessionByHash(t.deps.database, hashToken(browser.cookie.slice(SESSION_COOKIE.length + 1))),
+    ).toBeDefined();
   });
 
   test("htmx gets the refusal as a fragment", async () => {
     const browser = await signIn(t, await givenUser(t.deps));
-    const res = await t.request("/logout", { method: "POST", headers: { cookie: browser.cookie, origin: ORIGIN, "hx-request": "true" } });
+    const res = await t.request("/logout", {
+      method: "POST",
+      headers: { cookie: browser.cookie, origin: ORIGIN, "hx-request": "true" },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get("hx-retarget")).toBe("#alerts");
   });
 
   const passes: [string, (b: Awaited<ReturnType<typeof signIn>>) => RequestInit][] = [
-    ["the _csrf form field", (b) => ({ method: "POST", body: new URLSearchParams({ _csrf: b.csrf }), headers: { cookie: b.cookie, origin: ORIGIN, ...form } })],
+    [
+      "the _csrf form field",
+      (b) => ({
+        method: "POST",
+        body: new URLSearchParams({ _csrf: b.csrf }),
+        headers: { cookie: b.cookie, origin: ORIGIN, ...form },
+      }),
+    ],
     [
       "the _csrf field of a multipart form",
       (b) => {
@@ -336,7 +435,10 @@ describe("CSRF", () => {
         return { method: "POST", body: fd, headers: { cookie: b.cookie, origin: ORIGIN } };
       },
     ],
-    ["the X-CSRF-Token header", (b) => ({ method: "POST", headers: { cookie: b.cookie, origin: ORIGIN, "x-csrf-token": b.csrf } })],
+    [
+      "the X-CSRF-Token header",
+      (b) => ({ method: "POST", headers: { cookie: b.cookie, origin: ORIGIN, "x-csrf-token": b.csrf } }),
+    ],
   ];
   for (const [how, init] of passes) {
     test(`a signed-in POST with ${how} passes the check`, async () => {
@@ -344,7 +446,9 @@ describe("CSRF", () => {
       const res = await t.request("/logout", init(browser));
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toBe("/login");
-      expect(await findSessionByHash(t.deps.database, hashToken(browser.cookie.slice(SESSION_COOKIE.length + 1)))).toBeUndefined();
+      expect(
+        await findSessionByHash(t.deps.database, hashToken(browser.cookie.slice(SESSION_COOKIE.length + 1))),
+      ).toBeUndefined();
     });
   }
 });

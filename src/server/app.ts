@@ -49,7 +49,11 @@ const AREAS: Area[] = [
   {
     segments: ["admin"],
     load: async () => {
-      const [admin, integrations, targets] = await Promise.all([import("../web/admin"), import("../web/integrations"), import("../web/notification-targets")]);
+      const [admin, integrations, targets] = await Promise.all([
+        import("../web/admin"),
+        import("../web/integrations"),
+        import("../web/notification-targets"),
+      ]);
       return [admin.adminRoutes(), integrations.integrationRoutes(), targets.notificationTargetRoutes()];
     },
   },
@@ -129,7 +133,10 @@ export function createApp(deps: AppDeps): App {
       (app) => app.fetch(request, env),
       (err: Error) => {
         deps.log.error("cannot load a page area", { segments: slot.area.segments, error: err.message });
-        return new Response("MediaNest could not load this page. The log says why.", { status: 500, headers: { "content-type": "text/plain; charset=UTF-8" } });
+        return new Response("MediaNest could not load this page. The log says why.", {
+          status: 500,
+          headers: { "content-type": "text/plain; charset=UTF-8" },
+        });
       },
     );
   };
@@ -154,7 +161,12 @@ function coreRoutes(app: Hono<AppEnv>, deps: AppDeps): Hono<AppEnv> {
     ]);
     const ready = db && schema && coordination;
     return c.json(
-      { ready, database: db ? "up" : "down", migrations: schema ? "current" : "pending", coordination: `${deps.coordination.kind} ${coordination ? "up" : "down"}` },
+      {
+        ready,
+        database: db ? "up" : "down",
+        migrations: schema ? "current" : "pending",
+        coordination: `${deps.coordination.kind} ${coordination ? "up" : "down"}`,
+      },
       ready ? 200 : 503,
     );
   });

@@ -26,13 +26,27 @@ test("every line is one JSON object: time, level and message first, then the fie
   expect(a.msg).toBe('said "hi"\nthen left');
   expect(Object.keys(b)).toEqual(["time", "level", "msg"]);
   expect(b.level).toBe("warn");
-  expect(c).toEqual({ time: c.time, level: "debug", msg: "fields", path: '/a"b\\c', status: 200, nested: { ok: true } });
+  expect(c).toEqual({
+    time: c.time,
+    level: "debug",
+    msg: "fields",
+    path: '/a"b\\c',
+    status: 200,
+    nested: { ok: true },
+  });
   expect(Object.keys(c).slice(0, 3)).toEqual(["time", "level", "msg"]);
 });
 
 function sink(): LineSink & { text: () => string; writes: number } {
   const chunks: string[] = [];
-  return { write: (c: string) => chunks.push(c), flush: () => undefined, text: () => chunks.join(""), get writes() { return chunks.length; } };
+  return {
+    write: (c: string) => chunks.push(c),
+    flush: () => undefined,
+    text: () => chunks.join(""),
+    get writes() {
+      return chunks.length;
+    },
+  };
 }
 
 test("on stdout and stderr: request lines are gathered and written together, in order with every other line", async () => {
@@ -47,7 +61,11 @@ test("on stdout and stderr: request lines are gathered and written together, in 
   // Any other line writes what was gathered first, so the order is that of the calls.
   log.info("MediaNest is running");
   log.warn("slow", { ms: 900 });
-  const lines = out.text().trimEnd().split("\n").map((l) => JSON.parse(l));
+  const lines = out
+    .text()
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l));
   expect(lines.map((l) => [l.msg, l.path])).toEqual([
     ["request", "/a"],
     ["request", "/b"],
@@ -69,7 +87,11 @@ test("a burst of request lines is written in chunks without waiting for the time
   const out = sink();
   const log = createSinkLogger("info", out, sink());
   for (let i = 0; i < 2000; i++) log.info("request", { n: i });
-  const written = out.text().trimEnd().split("\n").map((l) => JSON.parse(l).n);
+  const written = out
+    .text()
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l).n);
   expect(written.length).toBeGreaterThanOrEqual(1536);
   expect(written).toEqual(written.map((_, i) => i));
   expect(out.writes).toBeLessThan(10);

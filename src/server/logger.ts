@@ -47,7 +47,10 @@ function leveled(minLevel: LogLevel, line: (level: LogLevel, msg: string, fields
  */
 export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel) => void): Logger {
   if (!write) return createSinkLogger(minLevel, Bun.stdout.writer(), Bun.stderr.writer());
-  return { ...leveled(minLevel, (level, msg, fields) => write(formatLine(isoNow(), level, msg, fields), level)), flush: async () => {} };
+  return {
+    ...leveled(minLevel, (level, msg, fields) => write(formatLine(isoNow(), level, msg, fields), level)),
+    flush: async () => {},
+  };
 }
 
 /** Where lines go: Bun's stdout and stderr file sinks, or stand-ins in tests. */
@@ -83,7 +86,8 @@ export function createSinkLogger(minLevel: LogLevel, stdout: LineSink, stderr: L
     gathered = [];
     let text = "";
     for (let i = 0; i < lines.length; i += 2) {
-      text += formatLine(lines[i] as string, "info", REQUEST_MSG, lines[i + 1] as Record<string, unknown> | undefined) + "\n";
+      text +=
+        formatLine(lines[i] as string, "info", REQUEST_MSG, lines[i + 1] as Record<string, unknown> | undefined) + "\n";
     }
     stdout.write(text);
     stdout.flush();

@@ -19,7 +19,10 @@ export function sqlitePath(dataDir: string): string {
 /** Open the configured database: PostgreSQL when DATABASE_URL is set, SQLite in the data directory otherwise. */
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    return openPostgres(config.databaseUrl, { timeoutMs: config.databaseConnectTimeout * 1000, log: (line) => log.warn(line) });
+    return openPostgres(config.databaseUrl, {
+      timeoutMs: config.databaseConnectTimeout * 1000,
+      log: (line) => log.warn(line),
+    });
   }
   return openSqlite(sqlitePath(config.dataDir));
 }
@@ -41,7 +44,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
       metrics,
       log,
       live: createLiveStreams((n) => metrics.liveStreams.set(n)),
-    fetch: globalThis.fetch,
+      fetch: globalThis.fetch,
       schemaCurrent: async () => {
         const s = await schemaStatus(database);
         return s.applied === s.known;

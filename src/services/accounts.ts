@@ -58,7 +58,10 @@ async function withSetupClaim(deps: Pick<AppDeps, "database">, create: (id: stri
   }
 }
 
-function newUserRow(id: string, patch: Omit<NewUser, "id" | "createdAt" | "updatedAt" | "permissions" | "status"> & Partial<NewUser>): NewUser {
+function newUserRow(
+  id: string,
+  patch: Omit<NewUser, "id" | "createdAt" | "updatedAt" | "permissions" | "status"> & Partial<NewUser>,
+): NewUser {
   const now = new Date();
   return { id, status: "active", permissions: [...DEFAULT_PERMISSIONS], createdAt: now, updatedAt: now, ...patch };
 }
@@ -76,7 +79,15 @@ export async function createSetupAdmin(
 ): Promise<User> {
   const passwordHash = await hashPassword(input.password);
   const user = await withSetupClaim(deps, (id) =>
-    insertUser(deps.database, newUserRow(id, { username: input.username.toLowerCase(), displayName: input.displayName, role: "admin", passwordHash })),
+    insertUser(
+      deps.database,
+      newUserRow(id, {
+        username: input.username.toLowerCase(),
+        displayName: input.displayName,
+        role: "admin",
+        passwordHash,
+      }),
+    ),
   );
   await audit(deps, { ...actor, user }, "setup.admin_created", { type: "user", id: user.id }, { method: "local" });
   return user;
@@ -107,15 +118,27 @@ export async function completePlexSetup(
       }),
     );
   });
-  const url = server.connections.find((c) => !c.relay && !c.local)?.uri ?? server.connections.find((c) => !c.relay)?.uri ?? null;
+  const url =
+    server.connections.find((c) => !c.relay && !c.local)?.uri ?? server.connections.find((c) => !c.relay)?.uri ?? null;
   await savePlexServer(deps, { machineIdentifier: server.clientIdentifier, name: server.name, url, ownerToken });
-  await audit(deps, { ...actor, user }, "setup.admin_created", { type: "user", id: user.id }, { method: "plex", server: server.name });
+  await audit(
+    deps,
+    { ...actor, user },
+    "setup.admin_created",
+    { type: "user", id: user.id },
+    { method: "plex", server: server.name },
+  );
   return user;
 }
 
 /** Pick a username not yet taken, based on the wanted one. */
 export async function freeUsername(deps: Pick<AppDeps, "database">, wanted: string): Promise<string> {
-  const base = wanted.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 32) || "user";
+  const base =
+    wanted
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, "-")
+      .replace(/^-+|-+$/g, "")
+      .slice(0, 32) || "user";
   for (let i = 0; i < 50; i++) {
     const candidate = i === 0 ? base : `${base}-${i + 1}`;
     if (!(await findUserByUsername(deps.database, candidate))) return candidate;
@@ -127,7 +150,11 @@ export async function freeUsername(deps: Pick<AppDeps, "database">, wanted: stri
 let dummyHash: Promise<string> | undefined;
 
 /** Check a username and password; undefined when either is wrong or the account cannot sign in. */
-export async function authenticateLocal(deps: Pick<AppDeps, "database">, username: string, password: string): Promise<User | undefined> {
+export async function authenticateLocal(
+  deps: Pick<AppDeps, "database">,
+  username: string,
+  password: string,
+): Promise<User | undefined> {
   const user = await findUserByUsername(deps.database, username.trim());
   if (!user?.passwordHash || user.status !== "active") {
     dummyHash ??= hashPassword("medianest-timing-equaliser");
@@ -147,13 +174,18 @@ export async function signInWithPlex(
   actor: Actor,
 ): Promise<User> {
   const server = await getPlexServer(deps);
-  if (!server) throw new SignInRefused("This MediaNest has no Plex server chosen yet. The owner must finish setup first.");
+  if (!server)
+    throw new SignInRefused("This MediaNest has no Plex server chosen yet. The owner must finish setup first.");
   const client = await plexTvClient(deps);
   const account = await client.getUser(token);
   const resources = await client.getResources(token);
   const access = findServerAccess(resources, server.machineIdentifier);
   if (!access) {
-    await audit(deps, actor, "signin.failure", undefined, { method: "plex", username: account.username, reason: "no server access" });
+    await audit(deps, actor, "signin.failure", undefined, {
+      method: "plex",
+      username: account.username,
+      reason: "no server access",
+    });
     throw new SignInRefused(
       `Your Plex account “${account.username}” has no access to the Plex server “${server.name}”. Ask the owner to share the server with you, then try again.`,
     );
@@ -164,7 +196,13 @@ export async function signInWithPlex(
   const invited = user ? undefined : await findUserByPlexInvite(deps.database, [account.username, account.email ?? ""]);
   if (invited) {
     user = (await updateUser(deps.database, invited.id, { plexId: account.plexId, plexInvite: null }))!;
-    await audit(deps, { ...actor, user }, "user.plex_linked", { type: "user", id: user.id }, { username: account.username });
+    await audit(
+      deps,
+      { ...actor, user },
+      "user.plex_linked",
+      { type: "user", id: user.id },
+      { username: account.username },
+    );
   }
   const profile = {
     displayName: account.title || account.username,
@@ -176,13 +214,23 @@ export async function signInWithPlex(
   };
   if (user) {
     if (user.status !== "active") {
-      await audit(deps, { ...actor, user }, "signin.failure", { type: "user", id: user.id }, { method: "plex", reason: "account disabled" });
+      await audit(
+        deps,
+        { ...actor, user },
+        "signin.failure",
+        { type: "user", id: user.id },
+        { method: "plex", reason: "account disabled" },
+      );
       throw new SignInRefused("Your MediaNest account is disabled. Ask the owner to enable it.");
     }
     user = (await updateUser(deps.database, user.id, profile))!;
   } else {
     if (!settings.autoCreate) {
-      await audit(deps, actor, "signin.failure", undefined, { method: "plex", username: account.username, reason: "no account" });
+      await audit(deps, actor, "signin.failure", undefined, {
+        method: "plex",
+        username: account.username,
+        reason: "no account",
+      });
       throw new SignInRefused(
         `You have access to “${server.name}”, but this MediaNest only lets in people the owner has added. Ask the owner to add “${account.username}”.`,
       );
@@ -198,7 +246,13 @@ export async function signInWithPlex(
         ...profile,
       }),
     );
-    await audit(deps, { ...actor, user }, "user.create", { type: "user", id: user.id }, { method: "plex", username: user.username });
+    await audit(
+      deps,
+      { ...actor, user },
+      "user.create",
+      { type: "user", id: user.id },
+      { method: "plex", username: user.username },
+    );
     await alertAdminsOfNewUser(deps, user, "plex");
   }
   await audit(deps, { ...actor, user }, "signin.success", { type: "user", id: user.id }, { method: "plex" });
@@ -225,7 +279,13 @@ export async function createLocalUser(
       ...settings.defaultQuotas,
     }),
   );
-  await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "local", username, role: input.role });
+  await audit(
+    deps,
+    actor,
+    "user.create",
+    { type: "user", id: user.id },
+    { method: "local", username, role: input.role },
+  );
   await alertAdminsOfNewUser(deps, user, "local");
   return user;
 }
@@ -238,7 +298,8 @@ export async function invitePlexUser(
 ): Promise<User> {
   const name = input.plexName.trim();
   const key = name.toLowerCase();
-  if (await findUserByPlexInvite(deps.database, [key])) throw new AccountError("That Plex user is already on the list.", "plexName");
+  if (await findUserByPlexInvite(deps.database, [key]))
+    throw new AccountError("That Plex user is already on the list.", "plexName");
   const { users } = await listUsers(deps.database, { search: key, limit: 5 });
   if (users.some((u) => u.plexId !== null && (u.username === key || u.email?.toLowerCase() === key))) {
     throw new AccountError("That Plex user already has an account.", "plexName");
@@ -256,7 +317,13 @@ export async function invitePlexUser(
       ...settings.defaultQuotas,
     }),
   );
-  await audit(deps, actor, "user.create", { type: "user", id: user.id }, { method: "plex-invite", plexName: name, role: input.role });
+  await audit(
+    deps,
+    actor,
+    "user.create",
+    { type: "user", id: user.id },
+    { method: "plex-invite", plexName: name, role: input.role },
+  );
   return user;
 }
 

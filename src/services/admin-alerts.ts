@@ -14,14 +14,26 @@ export async function notifyAdmins(deps: AlertDeps, input: NotificationInput, ex
     for (const u of to) await notify(deps, u.id, input);
     return to.length;
   } catch (err) {
-    deps.log.error("admin-alerts: unable to notify administrators", { kind: input.kind, error: (err as Error).message });
+    deps.log.error("admin-alerts: unable to notify administrators", {
+      kind: input.kind,
+      error: (err as Error).message,
+    });
     return 0;
   }
 }
 
 /** Tell administrators an account was created (not the new account itself, when it is an admin). Never throws. */
-export function alertAdminsOfNewUser(deps: AlertDeps, user: Pick<User, "id" | "username" | "displayName" | "role">, method: "local" | "plex" | "oidc"): Promise<number> {
-  const how = method === "local" ? "added by an administrator" : method === "plex" ? "signed in with Plex" : "signed in with single sign-on";
+export function alertAdminsOfNewUser(
+  deps: AlertDeps,
+  user: Pick<User, "id" | "username" | "displayName" | "role">,
+  method: "local" | "plex" | "oidc",
+): Promise<number> {
+  const how =
+    method === "local"
+      ? "added by an administrator"
+      : method === "plex"
+        ? "signed in with Plex"
+        : "signed in with single sign-on";
   return notifyAdmins(
     deps,
     {
@@ -40,7 +52,11 @@ const FAILURE_ALERT_EVERY_MS = 3_600_000;
  * Tell administrators a delivery was given up on, at most once an hour per target so a dead receiver does not
  * flood them. Failures of these alerts themselves are not alerted on (that could loop).
  */
-export async function alertAdminsOfFailedDelivery(deps: AlertDeps, item: DeliveryWithTarget, error: string): Promise<number> {
+export async function alertAdminsOfFailedDelivery(
+  deps: AlertDeps,
+  item: DeliveryWithTarget,
+  error: string,
+): Promise<number> {
   if (item.delivery.event === "admin.delivery_failed") return 0;
   const key = `outbound:alerted:${item.target.id}`;
   if (await deps.coordination.cache.get(key)) return 0;

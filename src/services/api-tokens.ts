@@ -7,7 +7,11 @@ import { hashToken } from "./sessions";
 const PREFIX = "mn_";
 
 /** Create a named personal API token; the raw token is returned once and only its hash is stored. */
-export async function createApiToken(deps: Pick<AppDeps, "database">, user: User, name: string): Promise<{ raw: string; token: ApiToken }> {
+export async function createApiToken(
+  deps: Pick<AppDeps, "database">,
+  user: User,
+  name: string,
+): Promise<{ raw: string; token: ApiToken }> {
   const raw = PREFIX + randomBytes(32).toString("base64url");
   const token: ApiToken = {
     id: crypto.randomUUID(),

@@ -33,7 +33,12 @@ const quotasSchema = z.object({
   storageCapBytes: z.number().int().nullable(),
 });
 
-export const NO_QUOTAS: Quotas = { requestsPerWeek: null, downloadsPerHour: null, downloadsPerDay: null, storageCapBytes: null };
+export const NO_QUOTAS: Quotas = {
+  requestsPerWeek: null,
+  downloadsPerHour: null,
+  downloadsPerDay: null,
+  storageCapBytes: null,
+};
 
 /** Read the account settings, with defaults for anything unset. */
 export async function getAuthSettings(deps: Pick<AppDeps, "database" | "secretBox">): Promise<AuthSettings> {
@@ -47,14 +52,24 @@ export async function getAuthSettings(deps: Pick<AppDeps, "database" | "secretBo
 }
 
 /** Save the account settings. */
-export async function saveAuthSettings(deps: Pick<AppDeps, "database" | "secretBox">, settings: AuthSettings): Promise<void> {
+export async function saveAuthSettings(
+  deps: Pick<AppDeps, "database" | "secretBox">,
+  settings: AuthSettings,
+): Promise<void> {
   await upsertSetting(deps.database, deps.secretBox, "auth.auto_create", String(settings.autoCreate));
-  await upsertSetting(deps.database, deps.secretBox, "auth.default_permissions", JSON.stringify(settings.defaultPermissions));
+  await upsertSetting(
+    deps.database,
+    deps.secretBox,
+    "auth.default_permissions",
+    JSON.stringify(settings.defaultPermissions),
+  );
   await upsertSetting(deps.database, deps.secretBox, "auth.default_quotas", JSON.stringify(settings.defaultQuotas));
 }
 
 /** Read the chosen Plex server; undefined until setup picked one. */
-export async function getPlexServer(deps: Pick<AppDeps, "database" | "secretBox">): Promise<PlexServerSettings | undefined> {
+export async function getPlexServer(
+  deps: Pick<AppDeps, "database" | "secretBox">,
+): Promise<PlexServerSettings | undefined> {
   const s = await listSettings(deps.database, deps.secretBox, "plex.");
   const machineIdentifier = s.get("plex.machine_identifier");
   if (!machineIdentifier) return undefined;
@@ -67,7 +82,10 @@ export async function getPlexServer(deps: Pick<AppDeps, "database" | "secretBox"
 }
 
 /** Save the chosen Plex server; the owner token is stored encrypted. */
-export async function savePlexServer(deps: Pick<AppDeps, "database" | "secretBox">, server: PlexServerSettings): Promise<void> {
+export async function savePlexServer(
+  deps: Pick<AppDeps, "database" | "secretBox">,
+  server: PlexServerSettings,
+): Promise<void> {
   const { database, secretBox } = deps;
   await upsertSetting(database, secretBox, "plex.machine_identifier", server.machineIdentifier);
   await upsertSetting(database, secretBox, "plex.server_name", server.name);
@@ -82,7 +100,10 @@ export async function plexClientIdentifier(deps: Pick<AppDeps, "database" | "sec
   const id = crypto.randomUUID();
   const { db, tables } = deps.database;
   // Two replicas may race here; the first insert wins and both read it back.
-  await db.insert(tables.settings).values({ key: "plex.client_id", value: id, secret: false, updatedAt: new Date() }).onConflictDoNothing();
+  await db
+    .insert(tables.settings)
+    .values({ key: "plex.client_id", value: id, secret: false, updatedAt: new Date() })
+    .onConflictDoNothing();
   return (await findSetting(deps.database, deps.secretBox, "plex.client_id"))!;
 }
 

@@ -44,7 +44,11 @@ export type PlexResult<T> = { ok: true; data: T; at: number } | { ok: false; err
 /** What the dashboard already knows about Plex without asking it. */
 export type CachedPlex =
   | { configured: false }
-  | { configured: true; nowPlaying: PlexResult<PlexNowPlaying[]> | undefined; recentlyAdded: PlexResult<RecentItem[]> | undefined };
+  | {
+      configured: true;
+      nowPlaying: PlexResult<PlexNowPlaying[]> | undefined;
+      recentlyAdded: PlexResult<RecentItem[]> | undefined;
+    };
 
 function cacheKey(kind: "now-playing" | "recently-added", plex: PlexIntegration): string {
   return `dashboard:${kind}:${plex.machineIdentifier ?? plex.url}`;
@@ -75,11 +79,20 @@ export async function peekDashboard(deps: DashboardDeps): Promise<CachedPlex> {
   return { configured: true, nowPlaying, recentlyAdded };
 }
 
-async function cached<T>(deps: DashboardDeps, key: string, ttlMs: number, compute: () => Promise<T>): Promise<PlexResult<T>> {
+async function cached<T>(
+  deps: DashboardDeps,
+  key: string,
+  ttlMs: number,
+  compute: () => Promise<T>,
+): Promise<PlexResult<T>> {
   const hit = await peek<T>(deps, key);
   if (hit) return hit;
   try {
-    return await deps.coordination.cache.wrap<PlexResult<T>>(key, ttlMs, async () => ({ ok: true, data: await compute(), at: Date.now() }));
+    return await deps.coordination.cache.wrap<PlexResult<T>>(key, ttlMs, async () => ({
+      ok: true,
+      data: await compute(),
+      at: Date.now(),
+    }));
   } catch (err) {
     const failure: PlexResult<T> = { ok: false, error: (err as Error).message, at: Date.now() };
     await deps.coordination.cache.set(key, failure, FAILURE_TTL_MS).catch(() => {});
@@ -91,7 +104,9 @@ async function cached<T>(deps: DashboardDeps, key: string, ttlMs: number, comput
 export async function getNowPlaying(deps: DashboardDeps): Promise<PlexResult<PlexNowPlaying[]> | undefined> {
   const { plex } = await getIntegrations(deps);
   if (!plex) return undefined;
-  return cached(deps, cacheKey("now-playing", plex), NOW_PLAYING_TTL_MS, async () => (await plexServerClient(deps, plex)).listSessions());
+  return cached(deps, cacheKey("now-playing", plex), NOW_PLAYING_TTL_MS, async () =>
+    (await plexServerClient(deps, plex)).listSessions(),
+  );
 }
 
 /** Return the newest items across the Plex libraries; undefined when Plex is not configured. */
@@ -123,10 +138,15 @@ export async function getRecentlyAdded(deps: DashboardDeps): Promise<PlexResult<
 }
 
 /** Drop the cached dashboard data, e.g. after the Plex server changed. */
-export async function forgetDashboardCache(deps: Pick<AppDeps, "database" | "secretBox" | "coordination">): Promise<void> {
+export async function forgetDashboardCache(
+  deps: Pick<AppDeps, "database" | "secretBox" | "coordination">,
+): Promise<void> {
   const { plex } = await getIntegrations(deps);
   if (!plex) return;
-  await Promise.all([deps.coordination.cache.delete(cacheKey("now-playing", plex)), deps.coordination.cache.delete(cacheKey("recently-added", plex))]);
+  await Promise.all([
+    deps.coordination.cache.delete(cacheKey("now-playing", plex)),
+    deps.coordination.cache.delete(cacheKey("recently-added", plex)),
+  ]);
 }
 
 /**
@@ -135,7 +155,10 @@ export async function forgetDashboardCache(deps: Pick<AppDeps, "database" | "sec
  * linked to Plex matches by id (by username only when Plex sends no id). A member not linked to Plex sees none:
  * a local or single-sign-on user name proves nothing about who is watching.
  */
-export function streamsVisibleTo(user: Pick<User, "role" | "plexId" | "username">, streams: PlexNowPlaying[]): PlexNowPlaying[] {
+export function streamsVisibleTo(
+  user: Pick<User, "role" | "plexId" | "username">,
+  streams: PlexNowPlaying[],
+): PlexNowPlaying[] {
   if (user.role === "admin") return streams;
   return streams.filter((s) => {
     if (user.plexId != null) {

@@ -26,7 +26,11 @@ export const topics = {
 } as const;
 
 /** Publish a domain event to a topic; every replica's streams for that audience receive it. Never throws. */
-export async function publishEvent(deps: Pick<AppDeps, "coordination" | "log">, topic: string, event: DomainEvent): Promise<void> {
+export async function publishEvent(
+  deps: Pick<AppDeps, "coordination" | "log">,
+  topic: string,
+  event: DomainEvent,
+): Promise<void> {
   try {
     await deps.coordination.pubsub.publish(topic, event);
   } catch (err) {

@@ -63,7 +63,12 @@ function sign(key: Buffer, path: string, width: number, height: number): string 
 }
 
 /** Mint a proxy URL for a Plex image path at a given size; null when the path is not a proxiable image. */
-export function signedPlexImageUrl(key: Buffer, path: string | null | undefined, width: number, height: number): string | null {
+export function signedPlexImageUrl(
+  key: Buffer,
+  path: string | null | undefined,
+  width: number,
+  height: number,
+): string | null {
   if (!path || !isPlexImagePath(path) || !isSide(width) || !isSide(height)) return null;
   const q = new URLSearchParams({ p: path, w: String(width), h: String(height), s: sign(key, path, width, height) });
   return `/img/plex?${q.toString()}`;
@@ -75,11 +80,15 @@ export function verifyImageRequest(
   query: { p?: string | undefined; w?: string | undefined; h?: string | undefined; s?: string | undefined },
 ): { path: string; width: number; height: number } {
   const path = query.p ?? "";
-  if (!isPlexImagePath(path)) throw new ImageProxyError(400, "image-proxy: only Plex library and resource image paths can be shown");
+  if (!isPlexImagePath(path))
+    throw new ImageProxyError(400, "image-proxy: only Plex library and resource image paths can be shown");
   const width = /^\d{1,4}$/.test(query.w ?? "") ? Number(query.w) : NaN;
   const height = /^\d{1,4}$/.test(query.h ?? "") ? Number(query.h) : NaN;
   if (!isSide(width) || !isSide(height)) {
-    throw new ImageProxyError(400, `image-proxy: width and height must be whole numbers from ${MIN_IMAGE_SIDE} to ${MAX_IMAGE_SIDE}`);
+    throw new ImageProxyError(
+      400,
+      `image-proxy: width and height must be whole numbers from ${MIN_IMAGE_SIDE} to ${MAX_IMAGE_SIDE}`,
+    );
   }
   const given = Buffer.from(query.s ?? "", "utf8");
   const expected = Buffer.from(sign(key, path, width, height), "utf8");
@@ -140,7 +149,12 @@ function cacheFor(deps: object): ImageCache {
 }
 
 /** Return a Plex image at a size, from the in-process cache or fetched with the owner's token. */
-export async function loadPlexImage(deps: ProxyDeps, path: string, width: number, height: number): Promise<ProxiedImage> {
+export async function loadPlexImage(
+  deps: ProxyDeps,
+  path: string,
+  width: number,
+  height: number,
+): Promise<ProxiedImage> {
   const cache = cacheFor(deps);
   const key = `${width}x${height}:${path}`;
   const hit = cache.get(key);
@@ -171,9 +185,13 @@ async function fetchImage(deps: ProxyDeps, path: string, width: number, height: 
   const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (!RASTER_TYPES.has(contentType)) {
     await res.body?.cancel().catch(() => {});
-    throw new ImageProxyError(502, `image-proxy: Plex answered ${contentType || "something"} instead of a JPEG, PNG, WebP, GIF or AVIF image`);
+    throw new ImageProxyError(
+      502,
+      `image-proxy: Plex answered ${contentType || "something"} instead of a JPEG, PNG, WebP, GIF or AVIF image`,
+    );
   }
-  const tooLarge = () => new ImageProxyError(502, `image-proxy: Plex sent an image larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
+  const tooLarge = () =>
+    new ImageProxyError(502, `image-proxy: Plex sent an image larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
   const declared = Number(res.headers.get("content-length") ?? "");
   if (Number.isFinite(declared) && declared > MAX_IMAGE_BYTES) {
     await res.body?.cancel().catch(() => {});

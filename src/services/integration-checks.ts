@@ -38,7 +38,9 @@ export class ConnectionFailure extends Error {
 }
 
 /** The result of running `<path> --version`. */
-export type YtdlpVersion = { ok: true; version: string; path: string } | { ok: false; kind: IntegrationErrorKind; message: string };
+export type YtdlpVersion =
+  | { ok: true; version: string; path: string }
+  | { ok: false; kind: IntegrationErrorKind; message: string };
 
 /** Where a library folder stands on disk; a problem is a warning, never a reason to refuse the mapping. */
 export interface FolderCheck {
@@ -65,7 +67,10 @@ export function describeFailure(deps: Pick<AppDeps, "log">, err: unknown, servic
     }
     return err.message;
   }
-  deps.log.warn("integration check failed unexpectedly", { service, error: err instanceof Error ? err.message : String(err) });
+  deps.log.warn("integration check failed unexpectedly", {
+    service,
+    error: err instanceof Error ? err.message : String(err),
+  });
   return `${service} could not be checked (${err instanceof Error ? err.message : "unexpected error"})`;
 }
 
@@ -100,7 +105,11 @@ export async function connectPlex(deps: CheckDeps, v: { url: string; token: stri
 }
 
 /** Test a Plex server: name, version, latency and library count. */
-export async function testPlex(deps: CheckDeps, v: { url: string; token: string }, savedMachineId?: string | null): Promise<ConnectionReport> {
+export async function testPlex(
+  deps: CheckDeps,
+  v: { url: string; token: string },
+  savedMachineId?: string | null,
+): Promise<ConnectionReport> {
   const client = await plexClient(deps, v);
   try {
     const started = performance.now();
@@ -109,7 +118,9 @@ export async function testPlex(deps: CheckDeps, v: { url: string; token: string 
     const [info, sections] = await Promise.all([client.getServerInfo(), client.listSections()]);
     const warnings: string[] = [];
     if (savedMachineId && savedMachineId !== identity.machineIdentifier) {
-      warnings.push(`This is a different server than the saved one (machine identifier ${identity.machineIdentifier}); save to switch to it.`);
+      warnings.push(
+        `This is a different server than the saved one (machine identifier ${identity.machineIdentifier}); save to switch to it.`,
+      );
     }
     return {
       ok: true,
@@ -130,7 +141,13 @@ export async function testPlex(deps: CheckDeps, v: { url: string; token: string 
 
 /** Test a Seerr / Overseerr / Jellyseerr server: version, latency, update state, and that the API key works. */
 export async function testSeerr(deps: CheckDeps, v: { url: string; apiKey: string }): Promise<ConnectionReport> {
-  const client = createSeerrClient({ baseUrl: v.url, apiKey: v.apiKey, fetch: deps.fetch, timeoutMs: timeoutMs(deps), observer: integrationObserver(deps) });
+  const client = createSeerrClient({
+    baseUrl: v.url,
+    apiKey: v.apiKey,
+    fetch: deps.fetch,
+    timeoutMs: timeoutMs(deps),
+    observer: integrationObserver(deps),
+  });
   try {
     const started = performance.now();
     const status = await client.getStatus();
@@ -145,7 +162,12 @@ export async function testSeerr(deps: CheckDeps, v: { url: string; apiKey: strin
       facts: [
         ["Version", status.version],
         ["Latency", latency],
-        ["Update available", status.updateAvailable ? `yes${status.commitsBehind > 0 ? ` (${status.commitsBehind} commits behind)` : ""}` : "no"],
+        [
+          "Update available",
+          status.updateAvailable
+            ? `yes${status.commitsBehind > 0 ? ` (${status.commitsBehind} commits behind)` : ""}`
+            : "no",
+        ],
         ["Users", String(users.total)],
       ],
       warnings,
@@ -156,8 +178,17 @@ export async function testSeerr(deps: CheckDeps, v: { url: string; apiKey: strin
 }
 
 /** Test Uptime Kuma: the status page's title and monitor count, latency, and /metrics when an API key is given. */
-export async function testKuma(deps: CheckDeps, v: { url: string; slug: string; apiKey: string | null }): Promise<ConnectionReport> {
-  const client = createKumaClient({ baseUrl: v.url, apiKey: v.apiKey, fetch: deps.fetch, timeoutMs: timeoutMs(deps), observer: integrationObserver(deps) });
+export async function testKuma(
+  deps: CheckDeps,
+  v: { url: string; slug: string; apiKey: string | null },
+): Promise<ConnectionReport> {
+  const client = createKumaClient({
+    baseUrl: v.url,
+    apiKey: v.apiKey,
+    fetch: deps.fetch,
+    timeoutMs: timeoutMs(deps),
+    observer: integrationObserver(deps),
+  });
   let facts: [string, string][];
   try {
     const started = performance.now();
@@ -192,7 +223,8 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
   if (!resolved) return { ok: false, kind: "network", message: `yt-dlp not found: ${path} is not on the PATH` };
   try {
     const s = await stat(resolved);
-    if (!s.isFile()) return { ok: false, kind: "network", message: `yt-dlp not found at ${resolved} (it is not a file)` };
+    if (!s.isFile())
+      return { ok: false, kind: "network", message: `yt-dlp not found at ${resolved} (it is not a file)` };
   } catch {
     return { ok: false, kind: "network", message: `yt-dlp not found at ${resolved}` };
   }
@@ -205,11 +237,22 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
       timeout: limitMs,
       killSignal: "SIGKILL",
       // Never hand MediaNest's own environment (secret key, database URL) to a child process.
-      env: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LANG: "C.UTF-8" },
+      env: {
+        PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+        HOME: process.env.HOME ?? "/tmp",
+        LANG: "C.UTF-8",
+      },
     });
   } catch (err) {
     const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
-    return { ok: false, kind: "network", message: code === "EACCES" ? `yt-dlp at ${resolved} is not executable` : `yt-dlp at ${resolved} could not be started (${err instanceof Error ? err.message : code})` };
+    return {
+      ok: false,
+      kind: "network",
+      message:
+        code === "EACCES"
+          ? `yt-dlp at ${resolved} is not executable`
+          : `yt-dlp at ${resolved} could not be started (${err instanceof Error ? err.message : code})`,
+    };
   }
   const stdout = readUpTo(proc.stdout, 64 * 1024);
   const stderr = readUpTo(proc.stderr, 64 * 1024);
@@ -217,15 +260,27 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
   // A grandchild may still hold the pipes after a kill: never wait on them for long.
   const [out, errText] = await Promise.all([within(stdout, 500, ""), within(stderr, 500, "")]);
   if (proc.signalCode) {
-    return { ok: false, kind: "timeout", message: `yt-dlp at ${resolved} did not answer (timeout after ${Math.round(limitMs / 100) / 10} s)` };
+    return {
+      ok: false,
+      kind: "timeout",
+      message: `yt-dlp at ${resolved} did not answer (timeout after ${Math.round(limitMs / 100) / 10} s)`,
+    };
   }
   if (exitCode !== 0) {
     const why = firstLine(errText) || firstLine(out);
-    return { ok: false, kind: "refused", message: `yt-dlp at ${resolved} failed (exit ${exitCode})${why ? `: ${why}` : ""}` };
+    return {
+      ok: false,
+      kind: "refused",
+      message: `yt-dlp at ${resolved} failed (exit ${exitCode})${why ? `: ${why}` : ""}`,
+    };
   }
   const version = firstLine(out);
   if (!/^\d[\w.+-]*$/.test(version)) {
-    return { ok: false, kind: "bad_response", message: `${resolved} does not look like yt-dlp (--version printed ${version ? `“${version.slice(0, 80)}”` : "nothing"})` };
+    return {
+      ok: false,
+      kind: "bad_response",
+      message: `${resolved} does not look like yt-dlp (--version printed ${version ? `“${version.slice(0, 80)}”` : "nothing"})`,
+    };
   }
   return { ok: true, version, path: resolved };
 }
@@ -233,7 +288,17 @@ export async function readYtdlpVersion(path: string, limitMs: number = DEFAULT_T
 /** Test yt-dlp: the version the binary reports. */
 export async function testYtdlp(deps: CheckDeps, path: string): Promise<ConnectionReport> {
   const v = await readYtdlpVersion(path, timeoutMs(deps));
-  return v.ok ? { ok: true, title: `yt-dlp ${v.version} works.`, facts: [["Version", v.version], ["Binary", v.path]], warnings: [] } : { ok: false, message: v.message };
+  return v.ok
+    ? {
+        ok: true,
+        title: `yt-dlp ${v.version} works.`,
+        facts: [
+          ["Version", v.version],
+          ["Binary", v.path],
+        ],
+        warnings: [],
+      }
+    : { ok: false, message: v.message };
 }
 
 /** Look at a library folder: warn when it does not exist, is not a folder, or MediaNest cannot write to it. */
@@ -292,7 +357,11 @@ export function sameOrigin(a: string | null | undefined, b: string): boolean {
  * server whose /identity (asked without a token) names the machine the token was saved for. Anything else could
  * hand the owner's token to whatever the form points at.
  */
-export async function storedPlexTokenMayGoTo(deps: CheckDeps, url: string, saved: { url: string | null; machineIdentifier: string | null }): Promise<boolean> {
+export async function storedPlexTokenMayGoTo(
+  deps: CheckDeps,
+  url: string,
+  saved: { url: string | null; machineIdentifier: string | null },
+): Promise<boolean> {
   if (sameOrigin(saved.url, url)) return true;
   if (!saved.machineIdentifier) return false;
   try {

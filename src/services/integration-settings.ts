@@ -15,7 +15,10 @@ import {
   saveYtdlpPath,
 } from "./integrations";
 
-type Deps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics" | "log" | "integrationTimeoutMs" | "coordination">;
+type Deps = Pick<
+  AppDeps,
+  "database" | "secretBox" | "fetch" | "metrics" | "log" | "integrationTimeoutMs" | "coordination"
+>;
 
 /** An integration's settings as a page may show them: secrets reduced to whether one is saved. */
 export interface IntegrationsView {
@@ -29,7 +32,14 @@ export interface IntegrationsView {
 /** Reduce settings to what a page may show; no secret value survives this. */
 export function toIntegrationsView(i: Integrations): IntegrationsView {
   return {
-    plex: i.plex ? { url: i.plex.url, hasToken: Boolean(i.plex.token), machineIdentifier: i.plex.machineIdentifier, name: i.plex.name } : undefined,
+    plex: i.plex
+      ? {
+          url: i.plex.url,
+          hasToken: Boolean(i.plex.token),
+          machineIdentifier: i.plex.machineIdentifier,
+          name: i.plex.name,
+        }
+      : undefined,
     seerr: i.seerr ? { url: i.seerr.url, hasApiKey: Boolean(i.seerr.apiKey) } : undefined,
     kuma: i.kuma ? { url: i.kuma.url, slug: i.kuma.slug, hasApiKey: Boolean(i.kuma.apiKey) } : undefined,
     ytdlpPath: i.ytdlpPath,
@@ -51,31 +61,56 @@ export function mergeLibraries(sections: PlexConnection["sections"], existing: L
  * Connect to the Plex server (reading its machine identifier from /identity and its library sections), then save
  * it; an empty token keeps the stored one. Throws ConnectionFailure naming the field when Plex cannot be used.
  */
-export async function connectAndSavePlex(deps: Deps, actor: Actor, v: { url: string; token: string; storedToken: string | null }): Promise<PlexConnection> {
+export async function connectAndSavePlex(
+  deps: Deps,
+  actor: Actor,
+  v: { url: string; token: string; storedToken: string | null },
+): Promise<PlexConnection> {
   const token = v.token || v.storedToken || "";
   const connection = await connectPlex(deps, { url: v.url, token });
   const current = await getIntegrations(deps);
   // What the dashboard cached was read with the old settings (another token may see other streams).
   await forgetDashboardCache(deps);
-  await savePlexIntegration(deps, { url: v.url, ...(v.token ? { token: v.token } : {}), machineIdentifier: connection.machineIdentifier, name: connection.name });
-  await saveLibraries(deps, mergeLibraries(connection.sections, current.libraries));
-  await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.plex" }, {
+  await savePlexIntegration(deps, {
     url: v.url,
+    ...(v.token ? { token: v.token } : {}),
     machineIdentifier: connection.machineIdentifier,
-    sections: connection.sections.length,
-    credentialsUpdated: Boolean(v.token),
+    name: connection.name,
   });
+  await saveLibraries(deps, mergeLibraries(connection.sections, current.libraries));
+  await audit(
+    deps,
+    actor,
+    "settings.change",
+    { type: "settings", id: "integrations.plex" },
+    {
+      url: v.url,
+      machineIdentifier: connection.machineIdentifier,
+      sections: connection.sections.length,
+      credentialsUpdated: Boolean(v.token),
+    },
+  );
   return connection;
 }
 
 /** Save the Seerr settings; an empty API key keeps the stored one. */
 export async function saveSeerr(deps: Deps, actor: Actor, v: { url: string; apiKey: string }): Promise<void> {
   await saveSeerrIntegration(deps, { url: v.url, ...(v.apiKey ? { apiKey: v.apiKey } : {}) });
-  await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.seerr" }, { url: v.url, credentialsUpdated: Boolean(v.apiKey) });
+  await audit(
+    deps,
+    actor,
+    "settings.change",
+    { type: "settings", id: "integrations.seerr" },
+    { url: v.url, credentialsUpdated: Boolean(v.apiKey) },
+  );
 }
 
 /** Save the Uptime Kuma settings; an empty API key keeps the stored one unless asked to clear it. */
-export async function saveKuma(deps: Deps, actor: Actor, v: { url: string; slug: string; apiKey: string; clearApiKey: boolean }): Promise<void> {
+export async function saveKuma(
+  deps: Deps,
+  actor: Actor,
+  v: { url: string; slug: string; apiKey: string; clearApiKey: boolean },
+): Promise<void> {
   if (v.clearApiKey) {
     // saveKumaIntegration keeps a stored key when given none: remove everything, then save without a key.
     await removeIntegration(deps, "kuma");
@@ -83,12 +118,18 @@ export async function saveKuma(deps: Deps, actor: Actor, v: { url: string; slug:
   } else {
     await saveKumaIntegration(deps, { url: v.url, slug: v.slug, ...(v.apiKey ? { apiKey: v.apiKey } : {}) });
   }
-  await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.kuma" }, {
-    url: v.url,
-    slug: v.slug,
-    credentialsUpdated: Boolean(v.apiKey) || v.clearApiKey,
-    credentialsCleared: v.clearApiKey,
-  });
+  await audit(
+    deps,
+    actor,
+    "settings.change",
+    { type: "settings", id: "integrations.kuma" },
+    {
+      url: v.url,
+      slug: v.slug,
+      credentialsUpdated: Boolean(v.apiKey) || v.clearApiKey,
+      credentialsCleared: v.clearApiKey,
+    },
+  );
 }
 
 /** Forget Seerr or Uptime Kuma. */
@@ -105,13 +146,23 @@ export async function saveYtdlp(deps: Deps, actor: Actor, path: string): Promise
 }
 
 /** Save the folder of each known library section (empty means no downloads into that library). */
-export async function saveLibraryFolders(deps: Deps, actor: Actor, folders: Record<string, string>): Promise<LibraryFolder[]> {
+export async function saveLibraryFolders(
+  deps: Deps,
+  actor: Actor,
+  folders: Record<string, string>,
+): Promise<LibraryFolder[]> {
   const current = await getIntegrations(deps);
   const next = current.libraries.map((l) => ({ ...l, folder: folders[l.sectionKey] ?? l.folder }));
   await saveLibraries(deps, next);
-  await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.libraries" }, {
-    libraries: next.map((l) => ({ section: l.title, folder: l.folder })),
-  });
+  await audit(
+    deps,
+    actor,
+    "settings.change",
+    { type: "settings", id: "integrations.libraries" },
+    {
+      libraries: next.map((l) => ({ section: l.title, folder: l.folder })),
+    },
+  );
   return next;
 }
 

@@ -42,7 +42,9 @@ export interface Integrations {
   libraries: LibraryFolder[];
 }
 
-const librariesSchema = z.array(z.object({ sectionKey: z.string(), title: z.string(), type: z.string(), folder: z.string() }));
+const librariesSchema = z.array(
+  z.object({ sectionKey: z.string(), title: z.string(), type: z.string(), folder: z.string() }),
+);
 
 /** Read every integration's settings (secrets decrypted, for server-side use only). */
 export async function getIntegrations(deps: SettingsDeps): Promise<Integrations> {
@@ -57,19 +59,37 @@ export async function getIntegrations(deps: SettingsDeps): Promise<Integrations>
     // a broken value reads as no mapping
   }
   return {
-    plex: plexUrl && plexToken ? { url: plexUrl, token: plexToken, machineIdentifier: s.get("plex.machine_identifier") ?? null, name: s.get("plex.server_name") ?? null } : undefined,
-    seerr: s.get("seerr.url") && s.get("seerr.api_key") ? { url: s.get("seerr.url")!, apiKey: s.get("seerr.api_key")! } : undefined,
-    kuma: s.get("kuma.url") && s.get("kuma.slug") ? { url: s.get("kuma.url")!, slug: s.get("kuma.slug")!, apiKey: s.get("kuma.api_key") || null } : undefined,
+    plex:
+      plexUrl && plexToken
+        ? {
+            url: plexUrl,
+            token: plexToken,
+            machineIdentifier: s.get("plex.machine_identifier") ?? null,
+            name: s.get("plex.server_name") ?? null,
+          }
+        : undefined,
+    seerr:
+      s.get("seerr.url") && s.get("seerr.api_key")
+        ? { url: s.get("seerr.url")!, apiKey: s.get("seerr.api_key")! }
+        : undefined,
+    kuma:
+      s.get("kuma.url") && s.get("kuma.slug")
+        ? { url: s.get("kuma.url")!, slug: s.get("kuma.slug")!, apiKey: s.get("kuma.api_key") || null }
+        : undefined,
     ytdlpPath: s.get("ytdlp.path") || "yt-dlp",
     libraries,
   };
 }
 
 /** Save the Plex server settings; an empty token keeps the stored one. */
-export async function savePlexIntegration(deps: SettingsDeps, v: { url: string; token?: string; machineIdentifier?: string; name?: string }): Promise<void> {
+export async function savePlexIntegration(
+  deps: SettingsDeps,
+  v: { url: string; token?: string; machineIdentifier?: string; name?: string },
+): Promise<void> {
   await upsertSetting(deps.database, deps.secretBox, "plex.server_url", v.url);
   if (v.token) await upsertSetting(deps.database, deps.secretBox, "plex.owner_token", v.token, true);
-  if (v.machineIdentifier) await upsertSetting(deps.database, deps.secretBox, "plex.machine_identifier", v.machineIdentifier);
+  if (v.machineIdentifier)
+    await upsertSetting(deps.database, deps.secretBox, "plex.machine_identifier", v.machineIdentifier);
   if (v.name) await upsertSetting(deps.database, deps.secretBox, "plex.server_name", v.name);
 }
 
@@ -80,7 +100,10 @@ export async function saveSeerrIntegration(deps: SettingsDeps, v: { url: string;
 }
 
 /** Save the Uptime Kuma settings; an empty API key keeps the stored one. */
-export async function saveKumaIntegration(deps: SettingsDeps, v: { url: string; slug: string; apiKey?: string }): Promise<void> {
+export async function saveKumaIntegration(
+  deps: SettingsDeps,
+  v: { url: string; slug: string; apiKey?: string },
+): Promise<void> {
   await upsertSetting(deps.database, deps.secretBox, "kuma.url", v.url);
   await upsertSetting(deps.database, deps.secretBox, "kuma.slug", v.slug);
   if (v.apiKey) await upsertSetting(deps.database, deps.secretBox, "kuma.api_key", v.apiKey, true);

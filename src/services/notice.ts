@@ -18,16 +18,24 @@ export function peekNotice(deps: Pick<AppDeps, "coordination">): string | null |
 }
 
 /** Read the maintenance notice shown to everyone; null when none. */
-export async function getNotice(deps: Pick<AppDeps, "database" | "secretBox" | "coordination">): Promise<string | null> {
+export async function getNotice(
+  deps: Pick<AppDeps, "database" | "secretBox" | "coordination">,
+): Promise<string | null> {
   const hit = local.get(deps.coordination);
   if (hit && hit.until > performance.now()) return hit.text;
-  const cached = await deps.coordination.cache.wrap(CACHE_KEY, 30_000, async () => ({ text: (await findSetting(deps.database, deps.secretBox, KEY)) ?? null }));
+  const cached = await deps.coordination.cache.wrap(CACHE_KEY, 30_000, async () => ({
+    text: (await findSetting(deps.database, deps.secretBox, KEY)) ?? null,
+  }));
   local.set(deps.coordination, { text: cached.text, until: performance.now() + LOCAL_MS });
   return cached.text;
 }
 
 /** Post or clear the maintenance notice; open pages show the change at once. */
-export async function setNotice(deps: Pick<AppDeps, "database" | "secretBox" | "coordination" | "log">, actor: Actor, text: string | null): Promise<void> {
+export async function setNotice(
+  deps: Pick<AppDeps, "database" | "secretBox" | "coordination" | "log">,
+  actor: Actor,
+  text: string | null,
+): Promise<void> {
   if (text) await upsertSetting(deps.database, deps.secretBox, KEY, text);
   else await deleteSetting(deps.database, KEY);
   await deps.coordination.cache.delete(CACHE_KEY);

@@ -52,14 +52,22 @@ export async function notify(
 }
 
 /** Tell a user's open pages their unread count changed (after marking read or deleting). */
-export async function publishUnread(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string): Promise<number> {
+export async function publishUnread(
+  deps: Pick<AppDeps, "database" | "coordination" | "log">,
+  userId: string,
+): Promise<number> {
   const unread = await countUnreadNotifications(deps.database, userId);
   await publishEvent(deps, topics.user(userId), { type: "unread", unread });
   return unread;
 }
 
 /** Send a notification to every active user. Returns how many received it. */
-export async function announce(deps: Pick<AppDeps, "database" | "coordination" | "log">, actor: Actor, title: string, body: string): Promise<number> {
+export async function announce(
+  deps: Pick<AppDeps, "database" | "coordination" | "log">,
+  actor: Actor,
+  title: string,
+  body: string,
+): Promise<number> {
   const { db, tables } = deps.database;
   const users = await db.select({ id: tables.users.id }).from(tables.users).where(eq(tables.users.status, "active"));
   for (const u of users) await notify(deps, u.id, { kind: "announcement", title, body });

@@ -12,7 +12,12 @@ import {
 } from "arctic";
 import { z } from "zod";
 import type { Cache } from "../coordination/types";
-import { IntegrationError, requestJson, type IntegrationErrorKind, type IntegrationObserver } from "../integrations/http";
+import {
+  IntegrationError,
+  requestJson,
+  type IntegrationErrorKind,
+  type IntegrationObserver,
+} from "../integrations/http";
 import type { AppDeps } from "../server/deps";
 import { listSettings, upsertSetting } from "../store/settings";
 import { findUserByOidc, insertUser, listUsers, updateUser, type User } from "../store/users";
@@ -36,7 +41,9 @@ export interface OidcSettings {
 }
 
 /** Read the OIDC settings; undefined when OIDC is not configured. */
-export async function getOidcSettings(deps: Pick<AppDeps, "database" | "secretBox">): Promise<OidcSettings | undefined> {
+export async function getOidcSettings(
+  deps: Pick<AppDeps, "database" | "secretBox">,
+): Promise<OidcSettings | undefined> {
   const s = await listSettings(deps.database, deps.secretBox, "oidc.");
   const issuer = s.get("oidc.issuer");
   const clientId = s.get("oidc.client_id");
@@ -52,11 +59,15 @@ export async function getOidcSettings(deps: Pick<AppDeps, "database" | "secretBo
 }
 
 /** Save the OIDC settings; the client secret is stored encrypted and kept when left empty. */
-export async function saveOidcSettings(deps: Pick<AppDeps, "database" | "secretBox">, settings: OidcSettings): Promise<void> {
+export async function saveOidcSettings(
+  deps: Pick<AppDeps, "database" | "secretBox">,
+  settings: OidcSettings,
+): Promise<void> {
   const { database, secretBox } = deps;
   await upsertSetting(database, secretBox, "oidc.issuer", settings.issuer);
   await upsertSetting(database, secretBox, "oidc.client_id", settings.clientId);
-  if (settings.clientSecret) await upsertSetting(database, secretBox, "oidc.client_secret", settings.clientSecret, true);
+  if (settings.clientSecret)
+    await upsertSetting(database, secretBox, "oidc.client_secret", settings.clientSecret, true);
   await upsertSetting(database, secretBox, "oidc.display_name", settings.displayName);
   await upsertSetting(database, secretBox, "oidc.group_claim", settings.groupClaim);
   await upsertSetting(database, secretBox, "oidc.admin_group", settings.adminGroup);
@@ -105,7 +116,11 @@ function trimSlash(url: string): string {
 }
 
 /** Read and check a provider's discovery document; the issuer it names must be the configured one. */
-export async function discover(issuer: string, fetchFn: typeof fetch, opts: DiscoverOptions = {}): Promise<OidcDiscovery> {
+export async function discover(
+  issuer: string,
+  fetchFn: typeof fetch,
+  opts: DiscoverOptions = {},
+): Promise<OidcDiscovery> {
   const load = async (): Promise<OidcDiscovery> => {
     const doc = await requestJson({
       service: SERVICE,
@@ -158,17 +173,24 @@ export interface OidcCallback {
 
 /** Name the provider in messages: the admin's button label, or a generic phrase. */
 export function providerName(settings: Pick<OidcSettings, "displayName">): string {
-  return settings.displayName && settings.displayName !== "single sign-on" ? settings.displayName : "The sign-in provider";
+  return settings.displayName && settings.displayName !== "single sign-on"
+    ? settings.displayName
+    : "The sign-in provider";
 }
 
 async function requireSettings(deps: OidcDeps): Promise<OidcSettings> {
   const settings = await getOidcSettings(deps);
-  if (!settings) throw new SignInRefused("Single sign-on is not set up on this MediaNest. Sign in another way, or ask the owner.");
+  if (!settings)
+    throw new SignInRefused("Single sign-on is not set up on this MediaNest. Sign in another way, or ask the owner.");
   return settings;
 }
 
 function discoveryFor(deps: OidcDeps, settings: OidcSettings): Promise<OidcDiscovery> {
-  return discover(settings.issuer, deps.fetch, { cache: deps.coordination.cache, displayName: providerName(settings), observer: integrationObserver(deps) });
+  return discover(settings.issuer, deps.fetch, {
+    cache: deps.coordination.cache,
+    displayName: providerName(settings),
+    observer: integrationObserver(deps),
+  });
 }
 
 function wantsGroups(settings: OidcSettings): boolean {
@@ -188,7 +210,13 @@ export async function startOidcSignIn(deps: OidcDeps, redirectUri: string): Prom
   const scopes = ["openid", ...["profile", "email"].filter(offered)];
   if (wantsGroups(settings) && supported?.includes("groups")) scopes.push("groups");
   const client = new OAuth2Client(settings.clientId, settings.clientSecret || null, redirectUri);
-  const url = client.createAuthorizationURLWithPKCE(discovery.authorizationEndpoint, state, CodeChallengeMethod.S256, codeVerifier, scopes);
+  const url = client.createAuthorizationURLWithPKCE(
+    discovery.authorizationEndpoint,
+    state,
+    CodeChallengeMethod.S256,
+    codeVerifier,
+    scopes,
+  );
   url.searchParams.set("nonce", nonce);
   return { url: url.toString(), state, codeVerifier, nonce };
 }
@@ -199,7 +227,9 @@ export async function checkResponseIssuer(deps: OidcDeps, iss: string | undefine
   const settings = await requireSettings(deps);
   const discovery = await discoveryFor(deps, settings);
   if (iss !== discovery.issuer) {
-    throw new SignInRefused(`The sign-in answer came from “${iss}”, not from ${providerName(settings)} (${discovery.issuer}). Start again.`);
+    throw new SignInRefused(
+      `The sign-in answer came from “${iss}”, not from ${providerName(settings)} (${discovery.issuer}). Start again.`,
+    );
   }
 }
 
@@ -208,14 +238,20 @@ function tokenError(name: string, err: unknown): IntegrationError {
     new IntegrationError({ service: SERVICE, kind, message, cause: err, ...extra });
   if (err instanceof IntegrationError) return err;
   if (err instanceof OAuth2RequestError) {
-    return make("refused", `${name} refused the sign-in (${err.code})`, err.description ? { body: err.description } : {});
+    return make(
+      "refused",
+      `${name} refused the sign-in (${err.code})`,
+      err.description ? { body: err.description } : {},
+    );
   }
   if (err instanceof ArcticFetchError) {
     const cause = err.cause instanceof Error ? err.cause.message : "network error";
     return make("network", `${name} could not be reached (${cause})`);
   }
   if (err instanceof UnexpectedErrorResponseBodyError) {
-    return make("bad_response", `${name} answered the sign-in with an unreadable error (status ${err.status})`, { status: err.status });
+    return make("bad_response", `${name} answered the sign-in with an unreadable error (status ${err.status})`, {
+      status: err.status,
+    });
   }
   if (err instanceof UnexpectedResponseError) {
     return make("bad_response", `${name} answered the sign-in with status ${err.status}`, { status: err.status });
@@ -224,7 +260,12 @@ function tokenError(name: string, err: unknown): IntegrationError {
 }
 
 /** Exchange the code at the token endpoint; arctic's fetch has no timeout of its own, so one is raced here. */
-async function exchangeCode(deps: OidcDeps, settings: OidcSettings, discovery: OidcDiscovery, input: OidcCallback): Promise<OAuth2Tokens> {
+async function exchangeCode(
+  deps: OidcDeps,
+  settings: OidcSettings,
+  discovery: OidcDiscovery,
+  input: OidcCallback,
+): Promise<OAuth2Tokens> {
   const name = providerName(settings);
   const observer = integrationObserver(deps);
   const client = new OAuth2Client(settings.clientId, settings.clientSecret || null, input.redirectUri);
@@ -232,12 +273,22 @@ async function exchangeCode(deps: OidcDeps, settings: OidcSettings, discovery: O
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new IntegrationError({ service: SERVICE, kind: "timeout", message: `${name} did not answer (timeout after ${TOKEN_TIMEOUT_MS / 1000} s)` })),
+      () =>
+        reject(
+          new IntegrationError({
+            service: SERVICE,
+            kind: "timeout",
+            message: `${name} did not answer (timeout after ${TOKEN_TIMEOUT_MS / 1000} s)`,
+          }),
+        ),
       TOKEN_TIMEOUT_MS,
     );
   });
   try {
-    return await Promise.race([client.validateAuthorizationCode(discovery.tokenEndpoint, input.code, input.codeVerifier), timeout]);
+    return await Promise.race([
+      client.validateAuthorizationCode(discovery.tokenEndpoint, input.code, input.codeVerifier),
+      timeout,
+    ]);
   } catch (err) {
     const error = tokenError(name, err);
     observer.onIntegrationError?.(SERVICE, error.kind);
@@ -256,7 +307,9 @@ class IdTokenRejected extends SignInRefused {
     readonly reason: string,
     name: string,
   ) {
-    super(`${name} sent an ID token MediaNest cannot accept (${reason}). Try again; if it keeps happening, the owner should check the single sign-on settings.`);
+    super(
+      `${name} sent an ID token MediaNest cannot accept (${reason}). Try again; if it keeps happening, the owner should check the single sign-on settings.`,
+    );
   }
 }
 
@@ -266,10 +319,18 @@ function checkClaims(claims: Claims, expect: { issuer: string; clientId: string;
   };
   if (claims.iss !== expect.issuer) reject(`issuer “${String(claims.iss)}” is not “${expect.issuer}”`);
   const aud = claims.aud;
-  const audiences = typeof aud === "string" ? [aud] : Array.isArray(aud) && aud.every((a) => typeof a === "string") ? (aud as string[]) : undefined;
-  if (!audiences || !audiences.includes(expect.clientId)) reject(`issued for another application: audience ${JSON.stringify(aud)}, expected “${expect.clientId}”`);
-  if (audiences!.length > 1 && claims.azp !== expect.clientId) reject(`several audiences and the authorized party is not “${expect.clientId}”`);
-  if (claims.azp !== undefined && claims.azp !== expect.clientId) reject(`authorized party “${String(claims.azp)}” is not “${expect.clientId}”`);
+  const audiences =
+    typeof aud === "string"
+      ? [aud]
+      : Array.isArray(aud) && aud.every((a) => typeof a === "string")
+        ? (aud as string[])
+        : undefined;
+  if (!audiences || !audiences.includes(expect.clientId))
+    reject(`issued for another application: audience ${JSON.stringify(aud)}, expected “${expect.clientId}”`);
+  if (audiences!.length > 1 && claims.azp !== expect.clientId)
+    reject(`several audiences and the authorized party is not “${expect.clientId}”`);
+  if (claims.azp !== undefined && claims.azp !== expect.clientId)
+    reject(`authorized party “${String(claims.azp)}” is not “${expect.clientId}”`);
   const now = Date.now() / 1000;
   if (typeof claims.exp !== "number") reject("no expiry");
   if ((claims.exp as number) + CLOCK_SKEW_S < now) reject("expired");
@@ -283,7 +344,12 @@ function checkClaims(claims: Claims, expect: { issuer: string; clientId: string;
 // ID token signature. The token comes straight from the token endpoint, so OIDC Core 3.1.3.7 lets a client rely on
 // TLS instead; it is verified anyway when the algorithm is one Web Crypto knows, and refused when that check fails.
 
-const jwkSchema = z.looseObject({ kty: z.string(), kid: z.string().optional(), use: z.string().optional(), alg: z.string().optional() });
+const jwkSchema = z.looseObject({
+  kty: z.string(),
+  kid: z.string().optional(),
+  use: z.string().optional(),
+  alg: z.string().optional(),
+});
 const jwksSchema = z.looseObject({ keys: z.array(jwkSchema) });
 type Jwk = z.infer<typeof jwkSchema>;
 
@@ -300,16 +366,29 @@ function algSpec(alg: string): AlgSpec | undefined {
     const bits = Number(m[2]);
     switch (m[1]) {
       case "RS":
-        return { kty: "RSA", importParams: { name: "RSASSA-PKCS1-v1_5", hash }, verifyParams: { name: "RSASSA-PKCS1-v1_5" } };
+        return {
+          kty: "RSA",
+          importParams: { name: "RSASSA-PKCS1-v1_5", hash },
+          verifyParams: { name: "RSASSA-PKCS1-v1_5" },
+        };
       case "PS":
-        return { kty: "RSA", importParams: { name: "RSA-PSS", hash }, verifyParams: { name: "RSA-PSS", saltLength: bits / 8 } as RsaPssParams };
+        return {
+          kty: "RSA",
+          importParams: { name: "RSA-PSS", hash },
+          verifyParams: { name: "RSA-PSS", saltLength: bits / 8 } as RsaPssParams,
+        };
       case "ES":
-        return { kty: "EC", importParams: { name: "ECDSA", namedCurve: bits === 512 ? "P-521" : `P-${bits}` }, verifyParams: { name: "ECDSA", hash } as EcdsaParams };
+        return {
+          kty: "EC",
+          importParams: { name: "ECDSA", namedCurve: bits === 512 ? "P-521" : `P-${bits}` },
+          verifyParams: { name: "ECDSA", hash } as EcdsaParams,
+        };
       case "HS":
         return { kty: "oct", importParams: { name: "HMAC", hash }, verifyParams: { name: "HMAC" } };
     }
   }
-  if (alg === "EdDSA" || alg === "Ed25519") return { kty: "OKP", importParams: { name: "Ed25519" }, verifyParams: { name: "Ed25519" } };
+  if (alg === "EdDSA" || alg === "Ed25519")
+    return { kty: "OKP", importParams: { name: "Ed25519" }, verifyParams: { name: "Ed25519" } };
   return undefined;
 }
 
@@ -320,7 +399,16 @@ function base64url(part: string): Uint8Array<ArrayBuffer> {
 async function loadJwks(deps: OidcDeps, settings: OidcSettings, jwksUri: string, fresh: boolean): Promise<Jwk[]> {
   const key = `oidc:jwks:${jwksUri}`;
   const load = async () =>
-    (await requestJson({ service: SERVICE, displayName: providerName(settings), fetch: deps.fetch, url: jwksUri, schema: jwksSchema, observer: integrationObserver(deps) })).keys;
+    (
+      await requestJson({
+        service: SERVICE,
+        displayName: providerName(settings),
+        fetch: deps.fetch,
+        url: jwksUri,
+        schema: jwksSchema,
+        observer: integrationObserver(deps),
+      })
+    ).keys;
   if (fresh) {
     const keys = await load();
     await deps.coordination.cache.set(key, keys, DISCOVERY_TTL_MS);
@@ -330,7 +418,12 @@ async function loadJwks(deps: OidcDeps, settings: OidcSettings, jwksUri: string,
 }
 
 /** Verify the ID token's signature; "skipped" when the algorithm or keys are not available to check with. */
-async function verifySignature(deps: OidcDeps, settings: OidcSettings, discovery: OidcDiscovery, idToken: string): Promise<"verified" | "skipped"> {
+async function verifySignature(
+  deps: OidcDeps,
+  settings: OidcSettings,
+  discovery: OidcDiscovery,
+  idToken: string,
+): Promise<"verified" | "skipped"> {
   const name = providerName(settings);
   const [h, p, s] = idToken.split(".");
   if (!h || !p || s === undefined) throw new IdTokenRejected("not a signed JWT", name);
@@ -350,13 +443,22 @@ async function verifySignature(deps: OidcDeps, settings: OidcSettings, discovery
 
   if (spec.kty === "oct") {
     if (!settings.clientSecret) return "skipped";
-    const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(settings.clientSecret), spec.importParams, false, ["verify"]);
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(settings.clientSecret),
+      spec.importParams,
+      false,
+      ["verify"],
+    );
     if (await verifyWith(key)) return "verified";
     throw new IdTokenRejected("signature does not match", name);
   }
   if (!discovery.jwksUri) return "skipped";
   const kid = typeof header.kid === "string" ? header.kid : undefined;
-  const candidates = (keys: Jwk[]) => keys.filter((k) => k.kty === spec.kty && (!k.use || k.use === "sig") && (!kid || k.kid === kid) && (!k.alg || k.alg === alg));
+  const candidates = (keys: Jwk[]) =>
+    keys.filter(
+      (k) => k.kty === spec.kty && (!k.use || k.use === "sig") && (!kid || k.kid === kid) && (!k.alg || k.alg === alg),
+    );
   let keys = candidates(await loadJwks(deps, settings, discovery.jwksUri, false));
   // A kid we have not seen means the provider rotated its keys since we cached them.
   if (keys.length === 0) keys = candidates(await loadJwks(deps, settings, discovery.jwksUri, true));
@@ -408,7 +510,13 @@ function inAdminGroup(groups: string[] | undefined, adminGroup: string): boolean
 }
 
 /** Merge UserInfo claims in when the ID token lacks what MediaNest needs (Authelia keeps ID tokens minimal). */
-async function withUserinfo(deps: OidcDeps, settings: OidcSettings, discovery: OidcDiscovery, tokens: OAuth2Tokens, claims: Claims): Promise<Claims> {
+async function withUserinfo(
+  deps: OidcDeps,
+  settings: OidcSettings,
+  discovery: OidcDiscovery,
+  tokens: OAuth2Tokens,
+  claims: Claims,
+): Promise<Claims> {
   const needsProfile = !["preferred_username", "email", "name"].some((c) => stringClaim(claims, c));
   const needsGroups = wantsGroups(settings) && claimAt(claims, settings.groupClaim) === undefined;
   if (!(needsProfile || needsGroups) || !discovery.userinfoEndpoint) return claims;
@@ -437,7 +545,12 @@ async function withUserinfo(deps: OidcDeps, settings: OidcSettings, discovery: O
 
 function wantedUsername(claims: Claims, sub: string): string {
   const email = stringClaim(claims, "email");
-  return stringClaim(claims, "preferred_username") ?? (email ? email.split("@")[0] : undefined) ?? stringClaim(claims, "name") ?? `sso-${sub.slice(0, 12)}`;
+  return (
+    stringClaim(claims, "preferred_username") ??
+    (email ? email.split("@")[0] : undefined) ??
+    stringClaim(claims, "name") ??
+    `sso-${sub.slice(0, 12)}`
+  );
 }
 
 async function otherActiveAdmins(deps: OidcDeps): Promise<boolean> {
@@ -453,7 +566,11 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
   const settings = await requireSettings(deps);
   const name = providerName(settings);
   const failed = (reason: string, extra: Record<string, unknown> = {}, user?: User) =>
-    audit(deps, user ? { ...actor, user } : actor, "signin.failure", user ? { type: "user", id: user.id } : undefined, { method: "oidc", reason, ...extra });
+    audit(deps, user ? { ...actor, user } : actor, "signin.failure", user ? { type: "user", id: user.id } : undefined, {
+      method: "oidc",
+      reason,
+      ...extra,
+    });
 
   let claims: Claims;
   let discovery: OidcDiscovery;
@@ -465,7 +582,11 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
     try {
       idToken = tokens.idToken();
     } catch {
-      throw new IntegrationError({ service: SERVICE, kind: "bad_response", message: `${name} answered without an ID token (is the openid scope allowed for this client?)` });
+      throw new IntegrationError({
+        service: SERVICE,
+        kind: "bad_response",
+        message: `${name} answered without an ID token (is the openid scope allowed for this client?)`,
+      });
     }
     try {
       claims = decodeIdToken(idToken) as Claims;
@@ -474,7 +595,10 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
     }
     checkClaims(claims, { issuer: discovery.issuer, clientId: settings.clientId, nonce: input.nonce, name });
     const signature = await verifySignature(deps, settings, discovery, idToken);
-    if (signature === "skipped") deps.log.debug("oidc: ID token signature not verified; relying on the TLS back channel", { issuer: discovery.issuer });
+    if (signature === "skipped")
+      deps.log.debug("oidc: ID token signature not verified; relying on the TLS back channel", {
+        issuer: discovery.issuer,
+      });
     claims = await withUserinfo(deps, settings, discovery, tokens, claims);
   } catch (err) {
     if (err instanceof IdTokenRejected) await failed(`id token: ${err.reason}`);
@@ -503,19 +627,30 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
     if (admin === true) role = "admin";
     if (admin === false && user.role === "admin") {
       if (await otherActiveAdmins(deps)) role = "user";
-      else deps.log.warn("oidc: kept the last active admin although the provider no longer lists the admin group", { username: user.username });
+      else
+        deps.log.warn("oidc: kept the last active admin although the provider no longer lists the admin group", {
+          username: user.username,
+        });
     }
     const before = user.role;
     user = (await updateUser(deps.database, user.id, { ...profile, role }))!;
     if (before !== role) {
-      await audit(deps, { ...actor, user }, "user.role_change", { type: "user", id: user.id }, { username: user.username, from: before, to: role, via: "oidc group" });
+      await audit(
+        deps,
+        { ...actor, user },
+        "user.role_change",
+        { type: "user", id: user.id },
+        { username: user.username, from: before, to: role, via: "oidc group" },
+      );
     }
   } else {
     const authSettings = await getAuthSettings(deps);
     const wanted = wantedUsername(claims, sub);
     if (!authSettings.autoCreate) {
       await failed("no account", { username: wanted.slice(0, 100) });
-      throw new SignInRefused(`${name} knows you as “${wanted}”, but this MediaNest only lets in people the owner has added. Ask the owner to add you.`);
+      throw new SignInRefused(
+        `${name} knows you as “${wanted}”, but this MediaNest only lets in people the owner has added. Ask the owner to add you.`,
+      );
     }
     const now = new Date();
     const row = {
@@ -540,7 +675,13 @@ export async function finishOidcSignIn(deps: OidcDeps, input: OidcCallback, acto
       if (!winner) throw err;
       user = winner;
     }
-    await audit(deps, { ...actor, user }, "user.create", { type: "user", id: user.id }, { method: "oidc", username: user.username, role: user.role });
+    await audit(
+      deps,
+      { ...actor, user },
+      "user.create",
+      { type: "user", id: user.id },
+      { method: "oidc", username: user.username, role: user.role },
+    );
     await alertAdminsOfNewUser(deps, user, "oidc");
   }
   await audit(deps, { ...actor, user }, "signin.success", { type: "user", id: user.id }, { method: "oidc", issuer });

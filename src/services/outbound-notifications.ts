@@ -68,10 +68,18 @@ export function backoffAfter(attempts: number): number {
   return BACKOFF_MS[Math.min(Math.max(attempts, 1), BACKOFF_MS.length) - 1]!;
 }
 
-const configSchemas = { webhook: webhookConfigSchema, discord: discordConfigSchema, ntfy: ntfyConfigSchema, email: emailConfigSchema } as const;
+const configSchemas = {
+  webhook: webhookConfigSchema,
+  discord: discordConfigSchema,
+  ntfy: ntfyConfigSchema,
+  email: emailConfigSchema,
+} as const;
 
 /** Decrypt and check a target's stored config; throws "outbound: …" when it cannot be read. */
-export function readTargetConfig(deps: Pick<AppDeps, "secretBox">, target: Pick<NotificationTarget, "kind" | "configEnc">): TargetConfig {
+export function readTargetConfig(
+  deps: Pick<AppDeps, "secretBox">,
+  target: Pick<NotificationTarget, "kind" | "configEnc">,
+): TargetConfig {
   let json: unknown;
   try {
     json = JSON.parse(deps.secretBox.decrypt(target.configEnc));
@@ -115,7 +123,10 @@ export function describeTargetConfig(t: TargetConfig): [string, string][] {
       ];
     case "email":
       return [
-        ["Server", `${t.config.host}:${t.config.port} (${t.config.security === "tls" ? "TLS" : t.config.security === "starttls" ? "STARTTLS" : "no encryption"})`],
+        [
+          "Server",
+          `${t.config.host}:${t.config.port} (${t.config.security === "tls" ? "TLS" : t.config.security === "starttls" ? "STARTTLS" : "no encryption"})`,
+        ],
         ["Sign in", t.config.user ? `${t.config.user}, password ${hidden(t.config.password)}` : "none"],
         ["From", t.config.from],
         ["To", t.config.to],
@@ -127,7 +138,8 @@ function checkEvents(user: Pick<User, "role">, events: string[]): string[] {
   const known = new Set<string>(NOTIFICATION_EVENTS.map((e) => e.id));
   const unknown = events.find((e) => !known.has(e));
   if (unknown) throw new TargetError(`Unknown event “${unknown}”.`, "events");
-  if (user.role !== "admin" && events.some(isAdminOnlyEvent)) throw new TargetError("Only administrators can receive administrator events.", "events");
+  if (user.role !== "admin" && events.some(isAdminOnlyEvent))
+    throw new TargetError("Only administrators can receive administrator events.", "events");
   return [...new Set(events)];
 }
 
@@ -135,10 +147,16 @@ function checkEvents(user: Pick<User, "role">, events: string[]): string[] {
  * Refuse a private or local destination for a member's target unless the owner allowed it
  * (MEDIANEST_OUTBOUND_PRIVATE=everyone): otherwise any member could make the server call inside the network.
  */
-export async function checkDestination(deps: Pick<AppDeps, "config">, owner: Pick<User, "role">, target: TargetConfig): Promise<void> {
+export async function checkDestination(
+  deps: Pick<AppDeps, "config">,
+  owner: Pick<User, "role">,
+  target: TargetConfig,
+): Promise<void> {
   if (owner.role === "admin" || deps.config.outboundPrivate === "everyone") return;
   const host =
-    target.kind === "email" ? target.config.host : new URL(target.kind === "ntfy" ? target.config.server : target.config.url).hostname;
+    target.kind === "email"
+      ? target.config.host
+      : new URL(target.kind === "ntfy" ? target.config.server : target.config.url).hostname;
   const why = await privateDestination(host);
   if (why) {
     throw new TargetError(
@@ -157,7 +175,8 @@ export async function createNotificationTarget(
   const events = checkEvents(user, input.events);
   await checkDestination(deps, user, input.target);
   const existing = await listNotificationTargetsByUser(deps.database, user.id);
-  if (existing.length >= MAX_TARGETS_PER_USER) throw new TargetError(`You have ${MAX_TARGETS_PER_USER} targets already; delete one first.`);
+  if (existing.length >= MAX_TARGETS_PER_USER)
+    throw new TargetError(`You have ${MAX_TARGETS_PER_USER} targets already; delete one first.`);
   const now = new Date();
   const row: NotificationTarget = {
     id: crypto.randomUUID(),
@@ -182,11 +201,20 @@ export async function updateTargetSettings(
   patch: { name: string; events: string[]; enabled: boolean },
 ): Promise<boolean> {
   const events = checkEvents(user, patch.events);
-  return updateNotificationTarget(deps.database, id, user.id, { name: patch.name, events, enabled: patch.enabled, updatedAt: new Date() });
+  return updateNotificationTarget(deps.database, id, user.id, {
+    name: patch.name,
+    events,
+    enabled: patch.enabled,
+    updatedAt: new Date(),
+  });
 }
 
 /** Delete a user's target and its deliveries. False when it is not theirs. */
-export function removeNotificationTarget(deps: Pick<AppDeps, "database">, user: Pick<User, "id">, id: string): Promise<boolean> {
+export function removeNotificationTarget(
+  deps: Pick<AppDeps, "database">,
+  user: Pick<User, "id">,
+  id: string,
+): Promise<boolean> {
   return deleteNotificationTarget(deps.database, id, user.id);
 }
 
@@ -202,7 +230,10 @@ const payloadSchema = z.object({
  * Queue a delivery of a notification to each of its user's enabled targets that subscribe to its kind, then
  * kick the worker. Never throws: outbound trouble must not fail the notification itself.
  */
-export async function queueOutboundDeliveries(deps: Pick<AppDeps, "database" | "log"> & Partial<Pick<AppDeps, "jobs">>, n: Notification): Promise<number> {
+export async function queueOutboundDeliveries(
+  deps: Pick<AppDeps, "database" | "log"> & Partial<Pick<AppDeps, "jobs">>,
+  n: Notification,
+): Promise<number> {
   try {
     const targets = await listTargetsForEvent(deps.database, n.userId, n.kind);
     if (targets.length === 0) return 0;
@@ -233,7 +264,11 @@ export async function queueOutboundDeliveries(deps: Pick<AppDeps, "database" | "
     kickDeliveryWorker(deps);
     return targets.length;
   } catch (err) {
-    deps.log.error("outbound: unable to queue deliveries", { notification: n.id, kind: n.kind, error: (err as Error).message });
+    deps.log.error("outbound: unable to queue deliveries", {
+      notification: n.id,
+      kind: n.kind,
+      error: (err as Error).message,
+    });
     return 0;
   }
 }
@@ -275,7 +310,12 @@ function sendOptions(deps: Pick<AppDeps, "fetch" | "metrics">, timeoutMs: number
 }
 
 /** Send one message to one target; throws IntegrationError on failure. */
-export function sendToTarget(deps: Pick<AppDeps, "fetch" | "metrics">, target: TargetConfig, message: OutboundMessage, timeoutMs = SEND_TIMEOUT_MS): Promise<SendResult> {
+export function sendToTarget(
+  deps: Pick<AppDeps, "fetch" | "metrics">,
+  target: TargetConfig,
+  message: OutboundMessage,
+  timeoutMs = SEND_TIMEOUT_MS,
+): Promise<SendResult> {
   const opts = sendOptions(deps, timeoutMs);
   switch (target.kind) {
     case "webhook":
@@ -336,8 +376,16 @@ export async function sendTestNotification(
   timeoutMs = SEND_TIMEOUT_MS,
 ): Promise<TestSendResult> {
   try {
-    const limit = await deps.coordination.rateLimiter.hit(`rl:outbound-test:${user.id}`, TEST_LIMIT.limit, TEST_LIMIT.windowMs);
-    if (!limit.allowed) return { ok: false, text: `Too many tests; try again in ${Math.max(1, Math.ceil(limit.retryAfterMs / 1000))} seconds.` };
+    const limit = await deps.coordination.rateLimiter.hit(
+      `rl:outbound-test:${user.id}`,
+      TEST_LIMIT.limit,
+      TEST_LIMIT.windowMs,
+    );
+    if (!limit.allowed)
+      return {
+        ok: false,
+        text: `Too many tests; try again in ${Math.max(1, Math.ceil(limit.retryAfterMs / 1000))} seconds.`,
+      };
     const config = readTargetConfig(deps, target);
     const message: OutboundMessage = {
       event: "test",
@@ -357,7 +405,10 @@ export async function sendTestNotification(
 }
 
 /** How a delivery attempt ended. */
-export type AttemptOutcome = { status: "sent" } | { status: "retry"; error: string; nextAttemptAt: Date } | { status: "failed"; error: string };
+export type AttemptOutcome =
+  | { status: "sent" }
+  | { status: "retry"; error: string; nextAttemptAt: Date }
+  | { status: "failed"; error: string };
 
 /** What one run of the worker did. */
 export interface DeliveryRunSummary {
@@ -366,10 +417,15 @@ export interface DeliveryRunSummary {
   failed: number;
 }
 
-type WorkerDeps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics" | "config" | "log"> & Partial<Pick<AppDeps, "jobs">>;
+type WorkerDeps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics" | "config" | "log"> &
+  Partial<Pick<AppDeps, "jobs">>;
 
 /** Send one claimed delivery and record the outcome: sent, retry later with backoff, or failed for good. */
-export async function attemptDelivery(deps: WorkerDeps, item: DeliveryWithTarget, timeoutMs = SEND_TIMEOUT_MS): Promise<AttemptOutcome> {
+export async function attemptDelivery(
+  deps: WorkerDeps,
+  item: DeliveryWithTarget,
+  timeoutMs = SEND_TIMEOUT_MS,
+): Promise<AttemptOutcome> {
   const { delivery: d, target } = item;
   const now = () => new Date();
   let outcome: AttemptOutcome;
@@ -387,14 +443,28 @@ export async function attemptDelivery(deps: WorkerDeps, item: DeliveryWithTarget
     const payload = payloadSchema.safeParse(d.payload);
     if (!payload.success) throw new TargetError("outbound: the queued notification is not readable");
     const p = payload.data;
-    await sendToTarget(deps, config, { event: d.event, title: p.title, body: p.body, link: resolveLink(deps.config.publicUrl, p.link), user: p.user, sentAt: now() }, timeoutMs);
+    await sendToTarget(
+      deps,
+      config,
+      {
+        event: d.event,
+        title: p.title,
+        body: p.body,
+        link: resolveLink(deps.config.publicUrl, p.link),
+        user: p.user,
+        sentAt: now(),
+      },
+      timeoutMs,
+    );
     outcome = { status: "sent" };
   } catch (err) {
     // Retrying cannot fix an unreadable or disabled target, nor a request the receiver refused as such.
     const error = err instanceof TargetError ? err.message : describeSendFailure(err);
     if (err instanceof TargetError) outcome = { status: "failed", error };
-    else if (isPermanentFailure(err)) outcome = { status: "failed", error: `${error} (not retried: the receiver refused it)` };
-    else if (d.attempts >= MAX_ATTEMPTS) outcome = { status: "failed", error: `${error} (gave up after ${d.attempts} attempts)` };
+    else if (isPermanentFailure(err))
+      outcome = { status: "failed", error: `${error} (not retried: the receiver refused it)` };
+    else if (d.attempts >= MAX_ATTEMPTS)
+      outcome = { status: "failed", error: `${error} (gave up after ${d.attempts} attempts)` };
     else outcome = { status: "retry", error, nextAttemptAt: new Date(Date.now() + backoffAfter(d.attempts)) };
   }
   const recorded = await finishDeliveryAttempt(
@@ -407,8 +477,20 @@ export async function attemptDelivery(deps: WorkerDeps, item: DeliveryWithTarget
         ? { status: "pending", nextAttemptAt: outcome.nextAttemptAt, error: outcome.error }
         : { status: "failed", at: now(), error: outcome.error },
   );
-  if (!recorded) deps.log.warn("outbound: delivery was taken over before its outcome was recorded", { delivery: d.id, outcome: outcome.status });
-  if (outcome.status !== "sent") deps.log.warn("outbound: delivery failed", { delivery: d.id, target: target.id, kind: target.kind, attempt: d.attempts, outcome: outcome.status, error: outcome.error });
+  if (!recorded)
+    deps.log.warn("outbound: delivery was taken over before its outcome was recorded", {
+      delivery: d.id,
+      outcome: outcome.status,
+    });
+  if (outcome.status !== "sent")
+    deps.log.warn("outbound: delivery failed", {
+      delivery: d.id,
+      target: target.id,
+      kind: target.kind,
+      attempt: d.attempts,
+      outcome: outcome.status,
+      error: outcome.error,
+    });
   return outcome;
 }
 
@@ -424,7 +506,11 @@ export async function processDueDeliveries(
   for (let batch = 0; batch < MAX_BATCHES_PER_RUN; batch++) {
     if (deps.jobs) kicked.delete(deps.jobs);
     const now = new Date();
-    const claimed = await claimDueDeliveries(deps.database, { now, leaseUntil: new Date(now.getTime() + CLAIM_LEASE_MS), limit: CLAIM_BATCH });
+    const claimed = await claimDueDeliveries(deps.database, {
+      now,
+      leaseUntil: new Date(now.getTime() + CLAIM_LEASE_MS),
+      limit: CLAIM_BATCH,
+    });
     if (claimed.length === 0) {
       if (deps.jobs && kicked.has(deps.jobs)) continue;
       break;
@@ -439,7 +525,11 @@ export async function processDueDeliveries(
           summary.failed++;
           // A target its owner turned off is not a failure anyone needs to hear about.
           if (item.target.enabled) {
-            await opts.onGaveUp?.(item, outcome.error).catch((err: Error) => deps.log.warn("outbound: unable to report a failed delivery", { error: err.message }));
+            await opts
+              .onGaveUp?.(item, outcome.error)
+              .catch((err: Error) =>
+                deps.log.warn("outbound: unable to report a failed delivery", { error: err.message }),
+              );
           }
         }
       }),

@@ -1,5 +1,12 @@
 /** Every permission a user can hold; admins implicitly hold all. */
-export const PERMISSIONS = ["request", "request_4k", "auto_approve_requests", "download", "auto_approve_downloads", "subscribe_channels"] as const;
+export const PERMISSIONS = [
+  "request",
+  "request_4k",
+  "auto_approve_requests",
+  "download",
+  "auto_approve_downloads",
+  "subscribe_channels",
+] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 export const PERMISSION_LABELS: Record<Permission, string> = {

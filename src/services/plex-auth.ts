@@ -5,7 +5,9 @@ import { plexClientIdentifier } from "./auth-settings";
 import { integrationObserver } from "./integration-observer";
 
 /** Build the plex.tv client for this installation (its stable client identifier, configured base URLs). */
-export async function plexTvClient(deps: Pick<AppDeps, "database" | "secretBox" | "config" | "fetch" | "metrics">): Promise<PlexTvClient> {
+export async function plexTvClient(
+  deps: Pick<AppDeps, "database" | "secretBox" | "config" | "fetch" | "metrics">,
+): Promise<PlexTvClient> {
   return createPlexTvClient({
     baseUrl: deps.config.plexTvUrl,
     appAuthBaseUrl: deps.config.plexAppUrl,

@@ -1,6 +1,14 @@
 import { randomBytes } from "../config/secret-box";
 import type { AppDeps } from "../server/deps";
-import { deleteSession, deleteSessionsByUser, findSessionByHash, insertSession, listSessionsByUser, touchSession, type Session } from "../store/sessions";
+import {
+  deleteSession,
+  deleteSessionsByUser,
+  findSessionByHash,
+  insertSession,
+  listSessionsByUser,
+  touchSession,
+  type Session,
+} from "../store/sessions";
 import { publishEvent, topics } from "./events";
 import { findUserById, type User } from "../store/users";
 
@@ -76,16 +84,25 @@ export async function resolveSessionByHash(
 }
 
 /** End one of a user's sessions and close its live streams on every replica; false when it was not theirs. */
-export async function endSession(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string, idHash: string): Promise<boolean> {
+export async function endSession(
+  deps: Pick<AppDeps, "database" | "coordination" | "log">,
+  userId: string,
+  idHash: string,
+): Promise<boolean> {
   const existed = await deleteSession(deps.database, idHash, userId);
   if (existed) await publishEvent(deps, topics.user(userId), { type: "session-ended", sessionHash: idHash });
   return existed;
 }
 
 /** End every session of a user (keeping one, when given) and close their live streams; returns how many ended. */
-export async function endUserSessions(deps: Pick<AppDeps, "database" | "coordination" | "log">, userId: string, keepHash?: string): Promise<number> {
+export async function endUserSessions(
+  deps: Pick<AppDeps, "database" | "coordination" | "log">,
+  userId: string,
+  keepHash?: string,
+): Promise<number> {
   const ending = (await listSessionsByUser(deps.database, userId)).filter((s) => s.idHash !== keepHash);
   await deleteSessionsByUser(deps.database, userId, keepHash);
-  for (const s of ending) await publishEvent(deps, topics.user(userId), { type: "session-ended", sessionHash: s.idHash });
+  for (const s of ending)
+    await publishEvent(deps, topics.user(userId), { type: "session-ended", sessionHash: s.idHash });
   return ending.length;
 }

@@ -103,7 +103,14 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
   const now = new Date();
   await insertServiceChecks(
     deps.database,
-    checks.map((c) => ({ id: crypto.randomUUID(), service: c.service, checkedAt: now, status: c.state, responseMs: c.responseMs, message: c.message })),
+    checks.map((c) => ({
+      id: crypto.randomUUID(),
+      service: c.service,
+      checkedAt: now,
+      status: c.state,
+      responseMs: c.responseMs,
+      message: c.message,
+    })),
   );
   for (const s of OWN_SERVICES) {
     const c = checks.find((x) => x.service === s.id);
@@ -113,7 +120,9 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
 
   const previous = await readCachedOverview(deps);
   const own = await buildOwnTiles(deps, configured, now);
-  const kumaPart = kuma ? kumaTiles(kuma) : staleKumaTiles(previous, configured.includes("kuma") ? kumaError : undefined);
+  const kumaPart = kuma
+    ? kumaTiles(kuma)
+    : staleKumaTiles(previous, configured.includes("kuma") ? kumaError : undefined);
   const overview: StatusOverview = {
     tiles: [...own, ...kumaPart.tiles],
     announcements: kumaPart.announcements,
@@ -138,7 +147,12 @@ export async function getStatusOverview(deps: StatusReadDeps): Promise<StatusOve
   const configured = configuredServices(integrations);
   const tiles = await buildOwnTiles(deps, configured, new Date());
   const times = tiles.flatMap((t) => t.recent.map((r) => r.at.getTime()));
-  return { tiles, announcements: [], sourceErrors: [], updatedAt: times.length > 0 ? new Date(Math.max(...times)) : null };
+  return {
+    tiles,
+    announcements: [],
+    sourceErrors: [],
+    updatedAt: times.length > 0 ? new Date(Math.max(...times)) : null,
+  };
 }
 
 /** Compute the fraction of checks that found a service available (degraded counts as available; maintenance and unknown are left out). */
@@ -167,13 +181,19 @@ function elapsed(started: number): number {
 /** Turn a failed call into words that say what is wrong and what to check. */
 function describeFailure(name: string, err: unknown, credential: string | null): string {
   if (err instanceof IntegrationError) {
-    if (err.kind === "unauthorized" && credential) return `${name} answered ${err.status ?? 401}: check the ${credential}`;
+    if (err.kind === "unauthorized" && credential)
+      return `${name} answered ${err.status ?? 401}: check the ${credential}`;
     return err.message;
   }
   return `${name} check failed: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-async function checkPlex(deps: StatusDeps, i: Integrations, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
+async function checkPlex(
+  deps: StatusDeps,
+  i: Integrations,
+  timeoutMs: number,
+  observer: IntegrationObserver,
+): Promise<CheckResult> {
   const plex = i.plex!;
   const started = performance.now();
   try {
@@ -189,24 +209,56 @@ async function checkPlex(deps: StatusDeps, i: Integrations, timeoutMs: number, o
     const identity = await client.getIdentity();
     const ms = elapsed(started);
     if (plex.machineIdentifier && identity.machineIdentifier !== plex.machineIdentifier) {
-      return { service: "plex", state: "degraded", responseMs: ms, message: `Plex answered, but it is a different server (machine id ${identity.machineIdentifier.slice(0, 12)}…)` };
+      return {
+        service: "plex",
+        state: "degraded",
+        responseMs: ms,
+        message: `Plex answered, but it is a different server (machine id ${identity.machineIdentifier.slice(0, 12)}…)`,
+      };
     }
     return { service: "plex", state: "up", responseMs: ms, message: `Plex Media Server ${identity.version}` };
   } catch (err) {
-    return { service: "plex", state: "down", responseMs: elapsed(started), message: describeFailure("Plex", err, "token") };
+    return {
+      service: "plex",
+      state: "down",
+      responseMs: elapsed(started),
+      message: describeFailure("Plex", err, "token"),
+    };
   }
 }
 
-async function checkSeerr(deps: StatusDeps, i: Integrations, timeoutMs: number, observer: IntegrationObserver): Promise<CheckResult> {
+async function checkSeerr(
+  deps: StatusDeps,
+  i: Integrations,
+  timeoutMs: number,
+  observer: IntegrationObserver,
+): Promise<CheckResult> {
   const seerr = i.seerr!;
   const started = performance.now();
   try {
-    const status = await createSeerrClient({ baseUrl: seerr.url, apiKey: seerr.apiKey, fetch: deps.fetch, timeoutMs, observer }).getStatus();
+    const status = await createSeerrClient({
+      baseUrl: seerr.url,
+      apiKey: seerr.apiKey,
+      fetch: deps.fetch,
+      timeoutMs,
+      observer,
+    }).getStatus();
     const ms = elapsed(started);
-    if (status.restartRequired) return { service: "seerr", state: "degraded", responseMs: ms, message: `Seerr ${status.version} asks for a restart` };
+    if (status.restartRequired)
+      return {
+        service: "seerr",
+        state: "degraded",
+        responseMs: ms,
+        message: `Seerr ${status.version} asks for a restart`,
+      };
     return { service: "seerr", state: "up", responseMs: ms, message: `Seerr ${status.version}` };
   } catch (err) {
-    return { service: "seerr", state: "down", responseMs: elapsed(started), message: describeFailure("Seerr", err, "API key") };
+    return {
+      service: "seerr",
+      state: "down",
+      responseMs: elapsed(started),
+      message: describeFailure("Seerr", err, "API key"),
+    };
   }
 }
 
@@ -219,11 +271,16 @@ async function checkKuma(
   const kuma = i.kuma!;
   const started = performance.now();
   const client = createKumaClient({ baseUrl: kuma.url, apiKey: kuma.apiKey, fetch: deps.fetch, timeoutMs, observer });
-  const [page, heartbeats] = await Promise.allSettled([client.getStatusPage(kuma.slug), client.getHeartbeats(kuma.slug)]);
+  const [page, heartbeats] = await Promise.allSettled([
+    client.getStatusPage(kuma.slug),
+    client.getHeartbeats(kuma.slug),
+  ]);
   const ms = elapsed(started);
   if (page.status === "rejected" || heartbeats.status === "rejected") {
     const err = page.status === "rejected" ? page.reason : (heartbeats as PromiseRejectedResult).reason;
-    return { result: { service: "kuma", state: "down", responseMs: ms, message: describeFailure("Uptime Kuma", err, null) } };
+    return {
+      result: { service: "kuma", state: "down", responseMs: ms, message: describeFailure("Uptime Kuma", err, null) },
+    };
   }
   return {
     result: { service: "kuma", state: "up", responseMs: ms, message: `status page "${page.value.title}"` },
@@ -245,7 +302,11 @@ async function checkYtdlp(path: string, timeoutMs: number, observer: Integration
 
 // --- tiles --------------------------------------------------------------------------------------------------
 
-async function buildOwnTiles(deps: Pick<AppDeps, "database">, services: OwnService[], now: Date): Promise<ServiceTile[]> {
+async function buildOwnTiles(
+  deps: Pick<AppDeps, "database">,
+  services: OwnService[],
+  now: Date,
+): Promise<ServiceTile[]> {
   if (services.length === 0) return [];
   const [day, week, month, recents] = await Promise.all([
     countServiceChecksSince(deps.database, services, new Date(now.getTime() - DAY_MS)),
@@ -263,9 +324,17 @@ async function buildOwnTiles(deps: Pick<AppDeps, "database">, services: OwnServi
       name,
       group: OWN_GROUP,
       state,
-      reason: !latest ? "not checked yet" : state === "up" || state === "maintenance" ? null : (latest.message ?? (state === "unknown" ? "no result recorded" : `${name} is ${state}`)),
+      reason: !latest
+        ? "not checked yet"
+        : state === "up" || state === "maintenance"
+          ? null
+          : (latest.message ?? (state === "unknown" ? "no result recorded" : `${name} is ${state}`)),
       responseMs: latest?.responseMs ?? null,
-      uptime: { day: uptimeFraction(day.get(service)), week: uptimeFraction(week.get(service)), month: uptimeFraction(month.get(service)) },
+      uptime: {
+        day: uptimeFraction(day.get(service)),
+        week: uptimeFraction(week.get(service)),
+        month: uptimeFraction(month.get(service)),
+      },
       recent: recent
         .slice()
         .reverse()
@@ -275,7 +344,13 @@ async function buildOwnTiles(deps: Pick<AppDeps, "database">, services: OwnServi
   });
 }
 
-const BEAT_STATE: Record<string, ServiceState> = { up: "up", down: "down", pending: "degraded", maintenance: "maintenance", unknown: "unknown" };
+const BEAT_STATE: Record<string, ServiceState> = {
+  up: "up",
+  down: "down",
+  pending: "degraded",
+  maintenance: "maintenance",
+  unknown: "unknown",
+};
 
 function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: StatusAnnouncement[] } {
   const tiles: ServiceTile[] = [];
@@ -290,9 +365,11 @@ function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: Statu
       const state = latest ? (BEAT_STATE[latest.status] ?? "unknown") : "unknown";
       let reason: string | null = null;
       if (!latest) reason = "Uptime Kuma has no checks for this monitor yet";
-      else if (latest.status === "unknown") reason = `Uptime Kuma sent a status it does not document (${latest.statusCode})`;
+      else if (latest.status === "unknown")
+        reason = `Uptime Kuma sent a status it does not document (${latest.statusCode})`;
       else if (state === "down") reason = latest.msg.trim() || "Uptime Kuma reports it down";
-      else if (state === "degraded") reason = latest.msg.trim() ? `retrying: ${latest.msg.trim()}` : "Uptime Kuma is retrying (pending)";
+      else if (state === "degraded")
+        reason = latest.msg.trim() ? `retrying: ${latest.msg.trim()}` : "Uptime Kuma is retrying (pending)";
       tiles.push({
         id: `kuma:${m.id}`,
         name: m.name,
@@ -301,24 +378,44 @@ function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: Statu
         reason,
         responseMs: latest?.ping ?? null,
         uptime: { day: hb?.uptime24 ?? null, week: hb?.uptime7d ?? null, month: hb?.uptime30d ?? null },
-        recent: beats.slice(-STATUS_RECENT_LIMIT).map((b) => ({ at: b.time, state: BEAT_STATE[b.status] ?? "unknown", responseMs: b.ping })),
+        recent: beats
+          .slice(-STATUS_RECENT_LIMIT)
+          .map((b) => ({ at: b.time, state: BEAT_STATE[b.status] ?? "unknown", responseMs: b.ping })),
         source: "kuma",
       });
     }
   }
   const announcements: StatusAnnouncement[] = [
-    ...data.page.maintenance.map((m) => ({ title: m.title, content: m.description, style: "maintenance" as const, at: null })),
-    ...data.page.incidents.map((i) => ({ title: i.title, content: i.content, style: incidentStyle(i.style), at: i.createdDate })),
+    ...data.page.maintenance.map((m) => ({
+      title: m.title,
+      content: m.description,
+      style: "maintenance" as const,
+      at: null,
+    })),
+    ...data.page.incidents.map((i) => ({
+      title: i.title,
+      content: i.content,
+      style: incidentStyle(i.style),
+      at: i.createdDate,
+    })),
   ];
   return { tiles, announcements };
 }
 
 /** Keep the last known Kuma monitors when Kuma cannot be read this time, marked unknown with the reason. */
-function staleKumaTiles(previous: StatusOverview | undefined, kumaError: string | undefined): { tiles: ServiceTile[]; announcements: StatusAnnouncement[] } {
+function staleKumaTiles(
+  previous: StatusOverview | undefined,
+  kumaError: string | undefined,
+): { tiles: ServiceTile[]; announcements: StatusAnnouncement[] } {
   if (!previous || kumaError === undefined) return { tiles: [], announcements: [] };
   const tiles = previous.tiles
     .filter((t) => t.source === "kuma")
-    .map((t) => ({ ...t, state: "unknown" as const, reason: `Uptime Kuma could not be read: ${kumaError}`, responseMs: null }));
+    .map((t) => ({
+      ...t,
+      state: "unknown" as const,
+      reason: `Uptime Kuma could not be read: ${kumaError}`,
+      responseMs: null,
+    }));
   return { tiles, announcements: previous.announcements };
 }
 
@@ -355,7 +452,10 @@ interface WireOverview {
 function toWire(o: StatusOverview): WireOverview {
   return {
     v: 1,
-    tiles: o.tiles.map((t) => ({ ...t, recent: t.recent.map((r) => ({ at: r.at.getTime(), state: r.state, responseMs: r.responseMs })) })),
+    tiles: o.tiles.map((t) => ({
+      ...t,
+      recent: t.recent.map((r) => ({ at: r.at.getTime(), state: r.state, responseMs: r.responseMs })),
+    })),
     announcements: o.announcements.map((a) => ({ ...a, at: a.at ? a.at.getTime() : null })),
     sourceErrors: o.sourceErrors,
     updatedAt: o.updatedAt ? o.updatedAt.getTime() : null,
@@ -364,7 +464,10 @@ function toWire(o: StatusOverview): WireOverview {
 
 function fromWire(w: WireOverview): StatusOverview {
   return {
-    tiles: w.tiles.map((t) => ({ ...t, recent: t.recent.map((r) => ({ at: new Date(r.at), state: r.state, responseMs: r.responseMs })) })),
+    tiles: w.tiles.map((t) => ({
+      ...t,
+      recent: t.recent.map((r) => ({ at: new Date(r.at), state: r.state, responseMs: r.responseMs })),
+    })),
     announcements: w.announcements.map((a) => ({ ...a, at: a.at === null ? null : new Date(a.at) })),
     sourceErrors: w.sourceErrors,
     updatedAt: w.updatedAt === null ? null : new Date(w.updatedAt),

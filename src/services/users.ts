@@ -55,21 +55,40 @@ export async function updateUserAccess(
 ): Promise<User> {
   return withAdminsLock(deps, async () => {
     if (target.status === "deleted") throw new AccountError("This user was deleted.");
-    if (target.role === "admin" && change.role !== "admin") await assertNotLastAdmin(deps, target, "Making this user a member");
+    if (target.role === "admin" && change.role !== "admin")
+      await assertNotLastAdmin(deps, target, "Making this user a member");
     const before = {
       role: target.role,
       permissions: [...target.permissions].sort(),
-      quotas: { requestsPerWeek: target.requestsPerWeek, downloadsPerHour: target.downloadsPerHour, downloadsPerDay: target.downloadsPerDay, storageCapBytes: target.storageCapBytes },
+      quotas: {
+        requestsPerWeek: target.requestsPerWeek,
+        downloadsPerHour: target.downloadsPerHour,
+        downloadsPerDay: target.downloadsPerDay,
+        storageCapBytes: target.storageCapBytes,
+      },
     };
     const after = { role: change.role, permissions: [...change.permissions].sort(), quotas: change.quotas };
-    const updated = (await updateUser(deps.database, target.id, { role: change.role, permissions: after.permissions, ...change.quotas }))!;
+    const updated = (await updateUser(deps.database, target.id, {
+      role: change.role,
+      permissions: after.permissions,
+      ...change.quotas,
+    }))!;
     const t = { type: "user", id: target.id };
-    if (before.role !== after.role) await audit(deps, actor, "user.role_change", t, { username: target.username, from: before.role, to: after.role });
+    if (before.role !== after.role)
+      await audit(deps, actor, "user.role_change", t, { username: target.username, from: before.role, to: after.role });
     if (JSON.stringify(before.permissions) !== JSON.stringify(after.permissions)) {
-      await audit(deps, actor, "user.permissions_change", t, { username: target.username, from: before.permissions, to: after.permissions });
+      await audit(deps, actor, "user.permissions_change", t, {
+        username: target.username,
+        from: before.permissions,
+        to: after.permissions,
+      });
     }
     if (JSON.stringify(before.quotas) !== JSON.stringify(after.quotas)) {
-      await audit(deps, actor, "user.quotas_change", t, { username: target.username, from: before.quotas, to: after.quotas });
+      await audit(deps, actor, "user.quotas_change", t, {
+        username: target.username,
+        from: before.quotas,
+        to: after.quotas,
+      });
     }
     return updated;
   });
@@ -82,7 +101,13 @@ export async function disableUser(deps: Deps, actor: Actor, target: User): Promi
     await assertNotLastAdmin(deps, target, "Disabling this user");
     const updated = (await updateUser(deps.database, target.id, { status: "disabled" }))!;
     const ended = await endUserSessions(deps, target.id);
-    await audit(deps, actor, "user.disable", { type: "user", id: target.id }, { username: target.username, sessionsEnded: ended });
+    await audit(
+      deps,
+      actor,
+      "user.disable",
+      { type: "user", id: target.id },
+      { username: target.username, sessionsEnded: ended },
+    );
     return updated;
   });
 }

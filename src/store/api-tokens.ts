@@ -23,7 +23,11 @@ export async function findApiTokenByHash(database: Database, tokenHash: string):
 /** List a user's tokens, newest first. */
 export async function listApiTokensByUser(database: Database, userId: string): Promise<ApiToken[]> {
   const { db, tables } = database;
-  return db.select().from(tables.apiTokens).where(eq(tables.apiTokens.userId, userId)).orderBy(desc(tables.apiTokens.createdAt));
+  return db
+    .select()
+    .from(tables.apiTokens)
+    .where(eq(tables.apiTokens.userId, userId))
+    .orderBy(desc(tables.apiTokens.createdAt));
 }
 
 /** Record a token's use. */

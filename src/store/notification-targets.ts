@@ -30,10 +30,18 @@ export async function insertNotificationTarget(database: Database, target: Notif
 }
 
 /** Find one of a user's targets; undefined when absent or someone else's. */
-export async function findNotificationTargetForUser(database: Database, id: string, userId: string): Promise<NotificationTarget | undefined> {
+export async function findNotificationTargetForUser(
+  database: Database,
+  id: string,
+  userId: string,
+): Promise<NotificationTarget | undefined> {
   const { db, tables } = database;
   const t = tables.notificationTargets;
-  const [row] = await db.select().from(t).where(and(eq(t.id, id), eq(t.userId, userId))).limit(1);
+  const [row] = await db
+    .select()
+    .from(t)
+    .where(and(eq(t.id, id), eq(t.userId, userId)))
+    .limit(1);
   return row;
 }
 
@@ -45,11 +53,18 @@ export async function listNotificationTargetsByUser(database: Database, userId: 
 }
 
 /** List a user's enabled targets that subscribe to an event. */
-export async function listTargetsForEvent(database: Database, userId: string, event: string): Promise<NotificationTarget[]> {
+export async function listTargetsForEvent(
+  database: Database,
+  userId: string,
+  event: string,
+): Promise<NotificationTarget[]> {
   const { db, tables } = database;
   const t = tables.notificationTargets;
   // A user has a handful of targets: filtering the JSON list here keeps the query the same on both dialects.
-  const rows = await db.select().from(t).where(and(eq(t.userId, userId), eq(t.enabled, true)));
+  const rows = await db
+    .select()
+    .from(t)
+    .where(and(eq(t.userId, userId), eq(t.enabled, true)));
   return rows.filter((r) => r.events.includes(event));
 }
 
@@ -62,7 +77,11 @@ export async function updateNotificationTarget(
 ): Promise<boolean> {
   const { db, tables } = database;
   const t = tables.notificationTargets;
-  const rows = await db.update(t).set(patch).where(and(eq(t.id, id), eq(t.userId, userId))).returning({ id: t.id });
+  const rows = await db
+    .update(t)
+    .set(patch)
+    .where(and(eq(t.id, id), eq(t.userId, userId)))
+    .returning({ id: t.id });
   return rows.length > 0;
 }
 
@@ -70,7 +89,10 @@ export async function updateNotificationTarget(
 export async function deleteNotificationTarget(database: Database, id: string, userId: string): Promise<boolean> {
   const { db, tables } = database;
   const t = tables.notificationTargets;
-  const rows = await db.delete(t).where(and(eq(t.id, id), eq(t.userId, userId))).returning({ id: t.id });
+  const rows = await db
+    .delete(t)
+    .where(and(eq(t.id, id), eq(t.userId, userId)))
+    .returning({ id: t.id });
   return rows.length > 0;
 }
 
@@ -94,7 +116,10 @@ export async function findDeliveryById(database: Database, id: string): Promise<
 }
 
 /** Return each target's most recent delivery (targets without one are absent from the map). */
-export async function latestDeliveryByTarget(database: Database, targetIds: string[]): Promise<Map<string, NotificationDelivery>> {
+export async function latestDeliveryByTarget(
+  database: Database,
+  targetIds: string[],
+): Promise<Map<string, NotificationDelivery>> {
   const out = new Map<string, NotificationDelivery>();
   const { db, tables } = database;
   const d = tables.notificationDeliveries;
@@ -117,7 +142,10 @@ export interface ClaimOptions {
  * with status "sending", its attempt counted and its lease set. No row is handed to two concurrent claimers.
  */
 export async function claimDueDeliveries(database: Database, opts: ClaimOptions): Promise<DeliveryWithTarget[]> {
-  const ids = database.dialect === "postgres" ? await claimDueDeliveriesSkipLocked(database, opts) : await claimDueDeliveriesInOneWrite(database, opts);
+  const ids =
+    database.dialect === "postgres"
+      ? await claimDueDeliveriesSkipLocked(database, opts)
+      : await claimDueDeliveriesInOneWrite(database, opts);
   return listDeliveriesWithTargets(database, ids);
 }
 
@@ -177,7 +205,11 @@ export async function listDeliveriesWithTargets(database: Database, ids: string[
   const { db, tables } = database;
   const d = tables.notificationDeliveries;
   const t = tables.notificationTargets;
-  const rows = await db.select({ delivery: d, target: t }).from(d).innerJoin(t, eq(d.targetId, t.id)).where(inArray(d.id, ids));
+  const rows = await db
+    .select({ delivery: d, target: t })
+    .from(d)
+    .innerJoin(t, eq(d.targetId, t.id))
+    .where(inArray(d.id, ids));
   const byId = new Map(rows.map((r) => [r.delivery.id, r]));
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
@@ -187,7 +219,10 @@ export async function finishDeliveryAttempt(
   database: Database,
   id: string,
   attempts: number,
-  outcome: { status: "sent"; at: Date } | { status: "pending"; nextAttemptAt: Date; error: string } | { status: "failed"; at: Date; error: string },
+  outcome:
+    | { status: "sent"; at: Date }
+    | { status: "pending"; nextAttemptAt: Date; error: string }
+    | { status: "failed"; at: Date; error: string },
 ): Promise<boolean> {
   const { db, tables } = database;
   const d = tables.notificationDeliveries;
@@ -233,12 +268,18 @@ export async function listRecentDeliveries(database: Database, limit = 100): Pro
     .from(d)
     .innerJoin(t, eq(d.targetId, t.id))
     .innerJoin(u, eq(t.userId, u.id))
-    .orderBy(sql`case ${d.status} when 'failed' then 0 when 'pending' then 1 when 'sending' then 2 else 3 end`, desc(d.createdAt), desc(d.id))
+    .orderBy(
+      sql`case ${d.status} when 'failed' then 0 when 'pending' then 1 when 'sending' then 2 else 3 end`,
+      desc(d.createdAt),
+      desc(d.id),
+    )
     .limit(limit);
 }
 
 /** Count deliveries per status. */
-export async function countDeliveriesByStatus(database: Database): Promise<Record<NotificationDelivery["status"], number>> {
+export async function countDeliveriesByStatus(
+  database: Database,
+): Promise<Record<NotificationDelivery["status"], number>> {
   const { db, tables } = database;
   const d = tables.notificationDeliveries;
   const rows = await db.select({ status: d.status, n: sql<number>`count(*)` }).from(d).groupBy(d.status);

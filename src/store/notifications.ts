@@ -15,7 +15,11 @@ export async function insertNotification(database: Database, n: Notification): P
 }
 
 /** List a user's notifications, newest first. */
-export async function listNotifications(database: Database, userId: string, opts: { limit?: number; offset?: number } = {}): Promise<{ items: Notification[]; total: number }> {
+export async function listNotifications(
+  database: Database,
+  userId: string,
+  opts: { limit?: number; offset?: number } = {},
+): Promise<{ items: Notification[]; total: number }> {
   const { db, tables } = database;
   const where = eq(tables.notifications.userId, userId);
   const items = await db
@@ -33,7 +37,12 @@ export async function listNotifications(database: Database, userId: string, opts
  * List a user's notifications newer than the one with `afterId`, oldest first (to catch up a reconnecting stream).
  * Ids sort in creation order, so notifications made in the same millisecond are told apart.
  */
-export async function listNotificationsAfter(database: Database, userId: string, afterId: string, limit = 20): Promise<Notification[]> {
+export async function listNotificationsAfter(
+  database: Database,
+  userId: string,
+  afterId: string,
+  limit = 20,
+): Promise<Notification[]> {
   const { db, tables } = database;
   const rows = await db
     .select()

@@ -19,7 +19,11 @@ export async function insertServiceChecks(database: Database, rows: ServiceCheck
 }
 
 /** List a service's most recent checks, newest first. */
-export async function listRecentServiceChecks(database: Database, service: string, limit: number): Promise<ServiceCheck[]> {
+export async function listRecentServiceChecks(
+  database: Database,
+  service: string,
+  limit: number,
+): Promise<ServiceCheck[]> {
   const { db, tables } = database;
   return db
     .select()
@@ -30,7 +34,11 @@ export async function listRecentServiceChecks(database: Database, service: strin
 }
 
 /** Count checks by service and status since a moment, for the given services. */
-export async function countServiceChecksSince(database: Database, services: string[], since: Date): Promise<Map<string, ServiceCheckCounts>> {
+export async function countServiceChecksSince(
+  database: Database,
+  services: string[],
+  since: Date,
+): Promise<Map<string, ServiceCheckCounts>> {
   const out = new Map<string, ServiceCheckCounts>();
   if (services.length === 0) return out;
   const { db, tables } = database;
@@ -52,7 +60,10 @@ export async function countServiceChecksSince(database: Database, services: stri
 export async function deleteServiceChecksBefore(database: Database, before: Date): Promise<number> {
   const { db, tables } = database;
   try {
-    const rows = await db.delete(tables.serviceChecks).where(lt(tables.serviceChecks.checkedAt, before)).returning({ id: tables.serviceChecks.id });
+    const rows = await db
+      .delete(tables.serviceChecks)
+      .where(lt(tables.serviceChecks.checkedAt, before))
+      .returning({ id: tables.serviceChecks.id });
     return rows.length;
   } catch (err) {
     throw new Error(`store: unable to delete old service checks: ${dbErrorMessage(err)}`, { cause: err });

@@ -16,7 +16,11 @@ export async function insertSession(database: Database, session: NewSession): Pr
 }
 
 const sessionByHash = preparedQuery<Session>("session_by_hash", (db, t) =>
-  db.select().from(t.sessions).where(eq(t.sessions.idHash, sql.placeholder("idHash"))).limit(1),
+  db
+    .select()
+    .from(t.sessions)
+    .where(eq(t.sessions.idHash, sql.placeholder("idHash")))
+    .limit(1),
 );
 
 /** Find a session by the hash of its id (every signed-in request: a prepared statement). */
@@ -34,13 +38,19 @@ export async function touchSession(database: Database, idHash: string, at: Date)
 /** List a user's sessions, most recently seen first. */
 export async function listSessionsByUser(database: Database, userId: string): Promise<Session[]> {
   const { db, tables } = database;
-  return db.select().from(tables.sessions).where(eq(tables.sessions.userId, userId)).orderBy(desc(tables.sessions.lastSeenAt));
+  return db
+    .select()
+    .from(tables.sessions)
+    .where(eq(tables.sessions.userId, userId))
+    .orderBy(desc(tables.sessions.lastSeenAt));
 }
 
 /** Delete one session; returns true when it existed. Scoped by user so nobody ends someone else's session. */
 export async function deleteSession(database: Database, idHash: string, userId?: string): Promise<boolean> {
   const { db, tables } = database;
-  const where = userId ? and(eq(tables.sessions.idHash, idHash), eq(tables.sessions.userId, userId)) : eq(tables.sessions.idHash, idHash);
+  const where = userId
+    ? and(eq(tables.sessions.idHash, idHash), eq(tables.sessions.userId, userId))
+    : eq(tables.sessions.idHash, idHash);
   const rows = await db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash });
   return rows.length > 0;
 }

@@ -22,7 +22,13 @@ export async function listSettings(database: Database, box: SecretBox, prefix = 
 }
 
 /** Insert or replace one setting, encrypting it when secret. */
-export async function upsertSetting(database: Database, box: SecretBox, key: string, value: string, secret = false): Promise<void> {
+export async function upsertSetting(
+  database: Database,
+  box: SecretBox,
+  key: string,
+  value: string,
+  secret = false,
+): Promise<void> {
   const { db, tables } = database;
   const stored = secret ? box.encrypt(value) : value;
   const now = new Date();

@@ -5,7 +5,14 @@ import { eq } from "drizzle-orm";
 import { postgresAvailable } from "../../test/helpers/services";
 import { createTestApp, givenUser, type Dialect, type TestApp } from "../../test/helpers/test-app";
 import type { Database } from "../db/database";
-import { deleteApiToken, findApiTokenByHash, insertApiToken, listApiTokensByUser, touchApiToken, type ApiToken } from "./api-tokens";
+import {
+  deleteApiToken,
+  findApiTokenByHash,
+  insertApiToken,
+  listApiTokensByUser,
+  touchApiToken,
+  type ApiToken,
+} from "./api-tokens";
 import { insertAuditEntry, listAuditEntries } from "./audit";
 import {
   deleteExpiredSessions,
@@ -18,7 +25,17 @@ import {
   type NewSession,
 } from "./sessions";
 import { deleteSetting, findSetting, listSettings, upsertSetting } from "./settings";
-import { adminExists, findUserById, findUserByOidc, findUserByPlexId, findUserByUsername, insertUser, listUsers, updateUser, type NewUser } from "./users";
+import {
+  adminExists,
+  findUserById,
+  findUserByOidc,
+  findUserByPlexId,
+  findUserByUsername,
+  insertUser,
+  listUsers,
+  updateUser,
+  type NewUser,
+} from "./users";
 
 const MS = (iso: string) => new Date(iso);
 const uniq = () => randomBytes(4).toString("hex");
@@ -105,7 +122,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
 
       test("finds by id, username (any case), Plex id and OIDC identity; undefined when absent", async () => {
         const name = `bob-${uniq()}`;
-        const user = await insertUser(database, newUser({ username: name, plexId: 424242, oidcIssuer: "https://id.example", oidcSubject: "sub-1" }));
+        const user = await insertUser(
+          database,
+          newUser({ username: name, plexId: 424242, oidcIssuer: "https://id.example", oidcSubject: "sub-1" }),
+        );
 
         expect((await findUserById(database, user.id))?.username).toBe(name);
         expect((await findUserByUsername(database, name.toUpperCase()))?.id).toBe(user.id);
@@ -121,7 +141,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
 
       test("a taken username, Plex id or OIDC identity is refused with context, and the first row is untouched", async () => {
         const name = `carol-${uniq()}`;
-        const first = await insertUser(database, newUser({ username: name, plexId: 777, oidcIssuer: "https://id.example", oidcSubject: "carol" }));
+        const first = await insertUser(
+          database,
+          newUser({ username: name, plexId: 777, oidcIssuer: "https://id.example", oidcSubject: "carol" }),
+        );
 
         const dupName = insertUser(database, newUser({ username: name, passwordHash: "argon2-SECRET-HASH" }));
         expect(dupName).rejects.toThrow(`store: unable to insert user ${name}`);
@@ -131,10 +154,15 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(err.message).not.toContain("argon2-SECRET-HASH");
         expect(err.message).not.toContain("insert into");
 
-        expect(insertUser(database, newUser({ username: `other-${uniq()}`, plexId: 777 }))).rejects.toThrow("store: unable to insert user");
-        expect(insertUser(database, newUser({ username: `other-${uniq()}`, oidcIssuer: "https://id.example", oidcSubject: "carol" }))).rejects.toThrow(
+        expect(insertUser(database, newUser({ username: `other-${uniq()}`, plexId: 777 }))).rejects.toThrow(
           "store: unable to insert user",
         );
+        expect(
+          insertUser(
+            database,
+            newUser({ username: `other-${uniq()}`, oidcIssuer: "https://id.example", oidcSubject: "carol" }),
+          ),
+        ).rejects.toThrow("store: unable to insert user");
         // NULLs never collide: many users without Plex or OIDC are fine.
         await insertUser(database, newUser({ username: `nulls1-${uniq()}` }));
         await insertUser(database, newUser({ username: `nulls2-${uniq()}` }));
@@ -192,9 +220,20 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       test("updateUser changes the given columns, bumps updatedAt, and returns undefined for an unknown id", async () => {
         const user = await insertUser(database, newUser({ username: `erin-${uniq()}` }));
 
-        const updated = await updateUser(database, user.id, { displayName: "Erin B.", permissions: ["download"], requestsPerWeek: null, role: "admin" });
+        const updated = await updateUser(database, user.id, {
+          displayName: "Erin B.",
+          permissions: ["download"],
+          requestsPerWeek: null,
+          role: "admin",
+        });
 
-        expect(updated).toEqual({ ...user, displayName: "Erin B.", permissions: ["download"], role: "admin", updatedAt: updated!.updatedAt });
+        expect(updated).toEqual({
+          ...user,
+          displayName: "Erin B.",
+          permissions: ["download"],
+          role: "admin",
+          updatedAt: updated!.updatedAt,
+        });
         expect(updated!.updatedAt.getTime()).toBeGreaterThan(user.updatedAt.getTime());
         expect(await findUserById(database, user.id)).toEqual(updated);
         expect(await updateUser(database, crypto.randomUUID(), { displayName: "ghost" })).toBeUndefined();
@@ -229,7 +268,9 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       });
 
       test("a session for an unknown user is refused (foreign key), and deleting a user removes their sessions", async () => {
-        expect(insertSession(database, newSession(crypto.randomUUID()))).rejects.toThrow("store: unable to insert session");
+        expect(insertSession(database, newSession(crypto.randomUUID()))).rejects.toThrow(
+          "store: unable to insert session",
+        );
         const user = await givenUser(t.deps);
         const s = newSession(user.id);
         await insertSession(database, s);
@@ -245,12 +286,20 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         const newer = newSession(user.id, { lastSeenAt: MS("2030-01-03T00:00:00.000Z") });
         await insertSession(database, older);
         await insertSession(database, newer);
-        expect((await listSessionsByUser(database, user.id)).map((s) => s.idHash)).toEqual([newer.idHash, older.idHash]);
+        expect((await listSessionsByUser(database, user.id)).map((s) => s.idHash)).toEqual([
+          newer.idHash,
+          older.idHash,
+        ]);
 
         await touchSession(database, older.idHash, MS("2030-01-04T12:34:56.789Z"));
 
-        expect((await findSessionByHash(database, older.idHash))!.lastSeenAt.getTime()).toBe(MS("2030-01-04T12:34:56.789Z").getTime());
-        expect((await listSessionsByUser(database, user.id)).map((s) => s.idHash)).toEqual([older.idHash, newer.idHash]);
+        expect((await findSessionByHash(database, older.idHash))!.lastSeenAt.getTime()).toBe(
+          MS("2030-01-04T12:34:56.789Z").getTime(),
+        );
+        expect((await listSessionsByUser(database, user.id)).map((s) => s.idHash)).toEqual([
+          older.idHash,
+          newer.idHash,
+        ]);
         expect(await listSessionsByUser(database, crypto.randomUUID())).toEqual([]);
       });
 
@@ -292,9 +341,18 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         const user = await givenUser(t.deps);
         const now = MS("2031-06-01T00:00:00.000Z");
         const idleBefore = MS("2031-05-01T00:00:00.000Z");
-        const expired = newSession(user.id, { lastSeenAt: MS("2031-05-31T00:00:00.000Z"), expiresAt: MS("2031-05-31T23:59:59.999Z") });
-        const idle = newSession(user.id, { lastSeenAt: MS("2031-04-30T23:59:59.999Z"), expiresAt: MS("2031-09-01T00:00:00.000Z") });
-        const live = newSession(user.id, { lastSeenAt: MS("2031-05-01T00:00:00.000Z"), expiresAt: MS("2031-06-01T00:00:00.000Z") });
+        const expired = newSession(user.id, {
+          lastSeenAt: MS("2031-05-31T00:00:00.000Z"),
+          expiresAt: MS("2031-05-31T23:59:59.999Z"),
+        });
+        const idle = newSession(user.id, {
+          lastSeenAt: MS("2031-04-30T23:59:59.999Z"),
+          expiresAt: MS("2031-09-01T00:00:00.000Z"),
+        });
+        const live = newSession(user.id, {
+          lastSeenAt: MS("2031-05-01T00:00:00.000Z"),
+          expiresAt: MS("2031-06-01T00:00:00.000Z"),
+        });
         for (const s of [expired, idle, live]) await insertSession(database, s);
         // Other tests' sessions were seen in 2030, so use a window that only this test's rows fall into.
         const before = (await listSessionsByUser(database, user.id)).length;
@@ -321,7 +379,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(String(raw!.value)).toStartWith("v1:");
         expect(box.decrypt(String(raw!.value))).toBe(plain);
         expect(await findSetting(database, box, key)).toBe(plain);
-        const [row] = await database.db.select().from(database.tables.settings).where(eq(database.tables.settings.key, key));
+        const [row] = await database.db
+          .select()
+          .from(database.tables.settings)
+          .where(eq(database.tables.settings.key, key));
         expect(row!.secret).toBe(true);
         expect(row!.updatedAt).toBeInstanceOf(Date);
       });
@@ -330,7 +391,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         const box = t.deps.secretBox;
         const key = `plex.url.${uniq()}`;
         await upsertSetting(database, box, key, "http://old:32400");
-        const [first] = await database.db.select().from(database.tables.settings).where(eq(database.tables.settings.key, key));
+        const [first] = await database.db
+          .select()
+          .from(database.tables.settings)
+          .where(eq(database.tables.settings.key, key));
         expect(first!.secret).toBe(false);
         expect(first!.value).toBe("http://old:32400");
 
@@ -341,7 +405,10 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
 
         await upsertSetting(database, box, key, "http://new:32400", false);
         expect(await findSetting(database, box, key)).toBe("http://new:32400");
-        const rows = await database.db.select().from(database.tables.settings).where(eq(database.tables.settings.key, key));
+        const rows = await database.db
+          .select()
+          .from(database.tables.settings)
+          .where(eq(database.tables.settings.key, key));
         expect(rows.length).toBe(1);
         expect(rows[0]!.secret).toBe(false);
       });
@@ -372,10 +439,23 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         const action = `user.test-${uniq()}`;
         const details = [0, 1, 2, 3].map((i) => ({ n: i, tags: ["a", "b"], nested: { ok: i % 2 === 0, name: "Zoë" } }));
         for (const [i, detail] of details.entries()) {
-          await insertAuditEntry(database, { actorId: i === 3 ? null : actor.id, actorName: i === 3 ? "system" : actor.username, action, targetType: "user", targetId: `t${i}`, detail, ip: "198.51.100.7" });
+          await insertAuditEntry(database, {
+            actorId: i === 3 ? null : actor.id,
+            actorName: i === 3 ? "system" : actor.username,
+            action,
+            targetType: "user",
+            targetId: `t${i}`,
+            detail,
+            ip: "198.51.100.7",
+          });
           await Bun.sleep(3);
         }
-        await insertAuditEntry(database, { actorId: actor.id, actorName: actor.username, action: `${action}-other`, detail: {} });
+        await insertAuditEntry(database, {
+          actorId: actor.id,
+          actorName: actor.username,
+          action: `${action}-other`,
+          detail: {},
+        });
 
         const all = await listAuditEntries(database, { action });
         expect(all.total).toBe(4);
@@ -432,7 +512,9 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         const user = await givenUser(t.deps);
         const token = newToken(user.id);
         await insertApiToken(database, token);
-        expect(insertApiToken(database, newToken(user.id, { tokenHash: token.tokenHash }))).rejects.toThrow("store: unable to insert API token");
+        expect(insertApiToken(database, newToken(user.id, { tokenHash: token.tokenHash }))).rejects.toThrow(
+          "store: unable to insert API token",
+        );
       });
 
       test("delete is scoped to the owner", async () => {

@@ -5,7 +5,13 @@ import { preparedQuery } from "../db/prepared";
 export type User = Tables["users"]["$inferSelect"];
 export type NewUser = Tables["users"]["$inferInsert"];
 
-const userById = preparedQuery<User>("user_by_id", (db, t) => db.select().from(t.users).where(eq(t.users.id, sql.placeholder("id"))).limit(1));
+const userById = preparedQuery<User>("user_by_id", (db, t) =>
+  db
+    .select()
+    .from(t.users)
+    .where(eq(t.users.id, sql.placeholder("id")))
+    .limit(1),
+);
 
 /** Find a user by id; undefined when absent (every signed-in request: a prepared statement). */
 export async function findUserById(database: Database, id: string): Promise<User | undefined> {
@@ -93,7 +99,10 @@ export interface UserFilter {
 }
 
 /** List users matching a filter, by username, with the total count for paging. */
-export async function listUsers(database: Database, filter: UserFilter = {}): Promise<{ users: User[]; total: number }> {
+export async function listUsers(
+  database: Database,
+  filter: UserFilter = {},
+): Promise<{ users: User[]; total: number }> {
   const { db, tables } = database;
   const conds: SQL[] = [];
   if (filter.search) {
@@ -101,7 +110,13 @@ export async function listUsers(database: Database, filter: UserFilter = {}): Pr
     // ESCAPE is explicit (PostgreSQL defaults to backslash, SQLite has none) and lower() on every side, since
     // LIKE ignores case on SQLite but not on PostgreSQL.
     const matches = (expr: SQL) => sql`${expr} like ${q} escape '\\'`;
-    conds.push(or(matches(sql`lower(${tables.users.username})`), matches(sql`lower(${tables.users.displayName})`), matches(sql`lower(coalesce(${tables.users.email}, ''))`))!);
+    conds.push(
+      or(
+        matches(sql`lower(${tables.users.username})`),
+        matches(sql`lower(${tables.users.displayName})`),
+        matches(sql`lower(coalesce(${tables.users.email}, ''))`),
+      )!,
+    );
   }
   if (filter.role) conds.push(eq(tables.users.role, filter.role));
   if (filter.status) conds.push(eq(tables.users.status, filter.status));

@@ -15,10 +15,16 @@ import { parseForm } from "./forms";
 import { renderPage } from "./htmx";
 
 const passwordForm = z
-  .object({ current: z.string().max(200).optional(), password: newPassword, confirm: z.string({ error: "Repeat the new password." }) })
+  .object({
+    current: z.string().max(200).optional(),
+    password: newPassword,
+    confirm: z.string({ error: "Repeat the new password." }),
+  })
   .refine((f) => f.password === f.confirm, { message: "The passwords differ.", path: ["confirm"] });
 
-const tokenForm = z.object({ name: z.string({ error: "Name the token." }).trim().min(1, "Name the token.").max(60, "Use at most 60 characters.") });
+const tokenForm = z.object({
+  name: z.string({ error: "Name the token." }).trim().min(1, "Name the token.").max(60, "Use at most 60 characters."),
+});
 
 function me(c: Context<AppEnv>) {
   return c.get("user")!;
@@ -31,8 +37,21 @@ export function accountRoutes() {
   app.get("/account", allow("user"), async (c) => {
     const deps = c.get("deps");
     const user = me(c);
-    const [sessions, tokens] = await Promise.all([listSessionsByUser(deps.database, user.id), listApiTokensByUser(deps.database, user.id)]);
-    return renderPage(c, "Your account", <AccountPage user={user} sessions={sessions} currentHash={c.get("session")?.idHash} tokens={tokens} csrf={c.get("csrfToken")} />);
+    const [sessions, tokens] = await Promise.all([
+      listSessionsByUser(deps.database, user.id),
+      listApiTokensByUser(deps.database, user.id),
+    ]);
+    return renderPage(
+      c,
+      "Your account",
+      <AccountPage
+        user={user}
+        sessions={sessions}
+        currentHash={c.get("session")?.idHash}
+        tokens={tokens}
+        csrf={c.get("csrfToken")}
+      />,
+    );
   });
 
   app.post("/account/password", allow("user"), async (c) => {
@@ -40,15 +59,26 @@ export function accountRoutes() {
     const user = me(c);
     const csrf = c.get("csrfToken");
     const form = await parseForm(c, passwordForm);
-    if (!form.ok) return c.html(<PasswordForm csrf={csrf} errors={form.errors} hasPassword={Boolean(user.passwordHash)} />, 422);
+    if (!form.ok)
+      return c.html(<PasswordForm csrf={csrf} errors={form.errors} hasPassword={Boolean(user.passwordHash)} />, 422);
     if (user.passwordHash && !form.data.current) {
       return c.html(<PasswordForm csrf={csrf} errors={{ current: "Enter your current password." }} hasPassword />, 422);
     }
     try {
-      await changePassword(deps, user, form.data.current ?? "", form.data.password, c.get("session")?.idHash, { user, ip: clientIp(c) });
+      await changePassword(deps, user, form.data.current ?? "", form.data.password, c.get("session")?.idHash, {
+        user,
+        ip: clientIp(c),
+      });
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return c.html(<PasswordForm csrf={csrf} errors={{ [err.field ?? "_form"]: err.message }} hasPassword={Boolean(user.passwordHash)} />, 422);
+      return c.html(
+        <PasswordForm
+          csrf={csrf}
+          errors={{ [err.field ?? "_form"]: err.message }}
+          hasPassword={Boolean(user.passwordHash)}
+        />,
+        422,
+      );
     }
     return c.html(<PasswordForm csrf={csrf} done hasPassword />);
   });
@@ -58,7 +88,11 @@ export function accountRoutes() {
     const user = me(c);
     const sessions = await listSessionsByUser(deps.database, user.id);
     const target = sessions.find((s) => publicSessionId(s) === c.req.param("id"));
-    if (!target) return c.html(<SessionsTable sessions={sessions} currentHash={c.get("session")?.idHash} csrf={c.get("csrfToken")} />, 404);
+    if (!target)
+      return c.html(
+        <SessionsTable sessions={sessions} currentHash={c.get("session")?.idHash} csrf={c.get("csrfToken")} />,
+        404,
+      );
     // Its live stream (on whichever replica) ends now rather than at its next reconnect.
     await endSession(deps, user.id, target.idHash);
     await audit(deps, { user, ip: clientIp(c) }, "session.revoke", { type: "user", id: user.id });
@@ -72,9 +106,24 @@ export function accountRoutes() {
     const user = me(c);
     const form = await parseForm(c, tokenForm);
     const tokens = () => listApiTokensByUser(deps.database, user.id);
-    if (!form.ok) return c.html(<TokensSection tokens={await tokens()} csrf={c.get("csrfToken")} errors={form.errors} name={form.values.name} />, 422);
+    if (!form.ok)
+      return c.html(
+        <TokensSection
+          tokens={await tokens()}
+          csrf={c.get("csrfToken")}
+          errors={form.errors}
+          name={form.values.name}
+        />,
+        422,
+      );
     const { raw, token } = await createApiToken(deps, user, form.data.name);
-    await audit(deps, { user, ip: clientIp(c) }, "token.create", { type: "api_token", id: token.id }, { name: token.name });
+    await audit(
+      deps,
+      { user, ip: clientIp(c) },
+      "token.create",
+      { type: "api_token", id: token.id },
+      { name: token.name },
+    );
     const page = <TokensSection tokens={await tokens()} csrf={c.get("csrfToken")} created={raw} />;
     return c.req.header("hx-request") ? c.html(page) : renderPage(c, "API token", page);
   });
@@ -83,9 +132,13 @@ export function accountRoutes() {
     const deps = c.get("deps");
     const user = me(c);
     const existed = await deleteApiToken(deps.database, c.req.param("id"), user.id);
-    if (existed) await audit(deps, { user, ip: clientIp(c) }, "token.revoke", { type: "api_token", id: c.req.param("id") });
+    if (existed)
+      await audit(deps, { user, ip: clientIp(c) }, "token.revoke", { type: "api_token", id: c.req.param("id") });
     if (!c.req.header("hx-request")) return c.redirect("/account", 303);
-    return c.html(<TokensSection tokens={await listApiTokensByUser(deps.database, user.id)} csrf={c.get("csrfToken")} />, existed ? 200 : 404);
+    return c.html(
+      <TokensSection tokens={await listApiTokensByUser(deps.database, user.id)} csrf={c.get("csrfToken")} />,
+      existed ? 200 : 404,
+    );
   });
 
   return app;

@@ -1,7 +1,15 @@
 import { Hono, type Context } from "hono";
 import { and, count, eq } from "drizzle-orm";
 import { z } from "zod";
-import { AccountSettingsPage, AdminHome, AuditPage, NewUserPage, UserEditPage, UsersPage, UsersTable } from "../../views/pages/admin";
+import {
+  AccountSettingsPage,
+  AdminHome,
+  AuditPage,
+  NewUserPage,
+  UserEditPage,
+  UsersPage,
+  UsersTable,
+} from "../../views/pages/admin";
 import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
@@ -121,27 +129,57 @@ function pageNumber(raw: string | undefined): number {
 export function adminRoutes() {
   const app = new Hono<AppEnv>();
 
-  async function showAdminHome(c: Context<AppEnv>, extra: { errors?: FieldErrors; values?: FormValues; saved?: string } = {}, status = 200) {
+  async function showAdminHome(
+    c: Context<AppEnv>,
+    extra: { errors?: FieldErrors; values?: FormValues; saved?: string } = {},
+    status = 200,
+  ) {
     const deps = c.get("deps");
     const { db, tables } = deps.database;
     const [all] = await db.select({ n: count() }).from(tables.users).where(eq(tables.users.status, "active"));
-    const [admins] = await db.select({ n: count() }).from(tables.users).where(and(eq(tables.users.status, "active"), eq(tables.users.role, "admin")));
+    const [admins] = await db
+      .select({ n: count() })
+      .from(tables.users)
+      .where(and(eq(tables.users.status, "active"), eq(tables.users.role, "admin")));
     const [plex, notice] = await Promise.all([getPlexServer(deps), getNotice(deps)]);
     return renderPage(
       c,
       "Administration",
-      <AdminHome users={Number(all?.n ?? 0)} admins={Number(admins?.n ?? 0)} plexServer={plex?.name} notice={notice} csrf={c.get("csrfToken")} {...extra} />,
+      <AdminHome
+        users={Number(all?.n ?? 0)}
+        admins={Number(admins?.n ?? 0)}
+        plexServer={plex?.name}
+        notice={notice}
+        csrf={c.get("csrfToken")}
+        {...extra}
+      />,
       { status },
     );
   }
 
-  app.get("/admin", allow("admin"), (c) => showAdminHome(c, { saved: c.req.query("saved") === "notice" ? "Notice updated." : c.req.query("saved") === "announce" ? "Announcement sent." : undefined }));
+  app.get("/admin", allow("admin"), (c) =>
+    showAdminHome(c, {
+      saved:
+        c.req.query("saved") === "notice"
+          ? "Notice updated."
+          : c.req.query("saved") === "announce"
+            ? "Announcement sent."
+            : undefined,
+    }),
+  );
 
   app.post("/admin/notice", allow("admin"), async (c) => {
-    const form = await parseForm(c, z.object({ text: z.string().trim().max(300, "Use at most 300 characters.").optional(), action: z.enum(["post", "clear"]).default("post") }));
+    const form = await parseForm(
+      c,
+      z.object({
+        text: z.string().trim().max(300, "Use at most 300 characters.").optional(),
+        action: z.enum(["post", "clear"]).default("post"),
+      }),
+    );
     if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
     const text = form.data.action === "clear" ? null : form.data.text || null;
-    if (form.data.action === "post" && !text) return showAdminHome(c, { errors: { text: "Write the notice, or clear it." }, values: form.values }, 422);
+    if (form.data.action === "post" && !text)
+      return showAdminHome(c, { errors: { text: "Write the notice, or clear it." }, values: form.values }, 422);
     await setNotice(c.get("deps"), actor(c), text);
     return c.redirect("/admin?saved=notice", 303);
   });
@@ -150,8 +188,16 @@ export function adminRoutes() {
     const form = await parseForm(
       c,
       z.object({
-        title: z.string({ error: "Give it a title." }).trim().min(1, "Give it a title.").max(120, "Use at most 120 characters."),
-        body: z.string({ error: "Write the message." }).trim().min(1, "Write the message.").max(1000, "Use at most 1000 characters."),
+        title: z
+          .string({ error: "Give it a title." })
+          .trim()
+          .min(1, "Give it a title.")
+          .max(120, "Use at most 120 characters."),
+        body: z
+          .string({ error: "Write the message." })
+          .trim()
+          .min(1, "Write the message.")
+          .max(1000, "Use at most 1000 characters."),
       }),
     );
     if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
@@ -162,26 +208,53 @@ export function adminRoutes() {
 
   app.get("/admin/users", allow("admin"), async (c) => {
     const q = (c.req.query("q") ?? "").slice(0, 100);
-    const role = ["admin", "user"].includes(c.req.query("role") ?? "") ? (c.req.query("role") as "admin" | "user") : undefined;
-    const status = ["active", "disabled", "deleted"].includes(c.req.query("status") ?? "") ? (c.req.query("status") as "active") : undefined;
+    const role = ["admin", "user"].includes(c.req.query("role") ?? "")
+      ? (c.req.query("role") as "admin" | "user")
+      : undefined;
+    const status = ["active", "disabled", "deleted"].includes(c.req.query("status") ?? "")
+      ? (c.req.query("status") as "active")
+      : undefined;
     const page = pageNumber(c.req.query("page"));
-    const { users, total } = await listUsers(c.get("deps").database, { search: q || undefined, role, status, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+    const { users, total } = await listUsers(c.get("deps").database, {
+      search: q || undefined,
+      role,
+      status,
+      limit: PAGE_SIZE,
+      offset: (page - 1) * PAGE_SIZE,
+    });
     const props = { users, total, page, pageSize: PAGE_SIZE, q, role: role ?? "", status: status ?? "" };
     return renderPage(c, "Users", <UsersPage {...props} />, { fragment: <UsersTable {...props} /> });
   });
 
-  app.get("/admin/new-user", allow("admin"), (c) => renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />));
+  app.get("/admin/new-user", allow("admin"), (c) =>
+    renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />),
+  );
 
   app.post("/admin/new-user", allow("admin"), async (c) => {
     const deps = c.get("deps");
     const form = await parseForm(c, newUserForm);
-    if (!form.ok) return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+    if (!form.ok)
+      return renderPage(
+        c,
+        "Add a user",
+        <NewUserPage csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />,
+        { status: 422 },
+      );
     try {
-      const user = await createLocalUser(deps, { ...form.data, displayName: form.data.displayName || form.data.username }, actor(c));
+      const user = await createLocalUser(
+        deps,
+        { ...form.data, displayName: form.data.displayName || form.data.username },
+        actor(c),
+      );
       return c.redirect(`/admin/users/${user.id}`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} errors={{ [err.field ?? "_form"]: err.message }} values={form.values} />, { status: 422 });
+      return renderPage(
+        c,
+        "Add a user",
+        <NewUserPage csrf={c.get("csrfToken")} errors={{ [err.field ?? "_form"]: err.message }} values={form.values} />,
+        { status: 422 },
+      );
     }
   });
 
@@ -199,20 +272,39 @@ export function adminRoutes() {
         role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
       }),
     );
-    if (!form.ok) return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} plexErrors={form.errors} plexValues={form.values} />, { status: 422 });
+    if (!form.ok)
+      return renderPage(
+        c,
+        "Add a user",
+        <NewUserPage csrf={c.get("csrfToken")} plexErrors={form.errors} plexValues={form.values} />,
+        { status: 422 },
+      );
     try {
       const user = await invitePlexUser(deps, form.data, actor(c));
       return c.redirect(`/admin/users/${user.id}`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} plexErrors={{ [err.field ?? "_form"]: err.message }} plexValues={form.values} />, { status: 422 });
+      return renderPage(
+        c,
+        "Add a user",
+        <NewUserPage
+          csrf={c.get("csrfToken")}
+          plexErrors={{ [err.field ?? "_form"]: err.message }}
+          plexValues={form.values}
+        />,
+        { status: 422 },
+      );
     }
   });
 
   app.get("/admin/users/:id", allow("admin"), async (c) => {
     const user = await findUserById(c.get("deps").database, c.req.param("id"));
     if (!user) return c.notFound();
-    return renderPage(c, user.displayName, <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} />);
+    return renderPage(
+      c,
+      user.displayName,
+      <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} />,
+    );
   });
 
   app.post("/admin/users/:id", allow("admin"), async (c) => {
@@ -222,14 +314,32 @@ export function adminRoutes() {
     const self = target.id === c.get("user")!.id;
     const form = await parseForm(c, userForm);
     if (!form.ok) {
-      return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} self={self} />, { status: 422 });
+      return renderPage(
+        c,
+        target.displayName,
+        <UserEditPage user={target} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} self={self} />,
+        { status: 422 },
+      );
     }
     try {
-      const updated = await updateUserAccess(deps, actor(c), target, { role: form.data.role, permissions: form.data.permissions, quotas: quotasFrom(form.data) });
-      return renderPage(c, updated.displayName, <UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />);
+      const updated = await updateUserAccess(deps, actor(c), target, {
+        role: form.data.role,
+        permissions: form.data.permissions,
+        quotas: quotasFrom(form.data),
+      });
+      return renderPage(
+        c,
+        updated.displayName,
+        <UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />,
+      );
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />, { status: 409 });
+      return renderPage(
+        c,
+        target.displayName,
+        <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />,
+        { status: 409 },
+      );
     }
   });
 
@@ -241,7 +351,17 @@ export function adminRoutes() {
       if (!target) return c.notFound();
       const self = target.id === c.get("user")!.id;
       if (self && action !== "enable") {
-        return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message="You cannot disable or delete your own account." self />, { status: 409 });
+        return renderPage(
+          c,
+          target.displayName,
+          <UserEditPage
+            user={target}
+            csrf={c.get("csrfToken")}
+            message="You cannot disable or delete your own account."
+            self
+          />,
+          { status: 409 },
+        );
       }
       try {
         const updated = await run(deps, actor(c), target);
@@ -249,7 +369,12 @@ export function adminRoutes() {
         return c.html(<UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />);
       } catch (err) {
         if (!(err instanceof AccountError)) throw err;
-        return renderPage(c, target.displayName, <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />, { status: 409 });
+        return renderPage(
+          c,
+          target.displayName,
+          <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />,
+          { status: 409 },
+        );
       }
     });
   }
@@ -258,7 +383,11 @@ export function adminRoutes() {
     const deps = c.get("deps");
     const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
     const saved = c.req.query("saved") === "1" ? "Saved." : undefined;
-    return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} saved={saved} />);
+    return renderPage(
+      c,
+      "Sign-in settings",
+      <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} saved={saved} />,
+    );
   });
 
   app.post("/admin/settings/accounts", allow("admin"), async (c) => {
@@ -266,9 +395,24 @@ export function adminRoutes() {
     const form = await parseForm(c, accessForm.extend({ autoCreate: z.string().optional() }));
     if (!form.ok) {
       const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
-      return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+      return renderPage(
+        c,
+        "Sign-in settings",
+        <AccountSettingsPage
+          settings={settings}
+          oidc={oidc}
+          csrf={c.get("csrfToken")}
+          errors={form.errors}
+          values={form.values}
+        />,
+        { status: 422 },
+      );
     }
-    const next = { autoCreate: Boolean(form.data.autoCreate), defaultPermissions: form.data.permissions, defaultQuotas: quotasFrom(form.data) };
+    const next = {
+      autoCreate: Boolean(form.data.autoCreate),
+      defaultPermissions: form.data.permissions,
+      defaultQuotas: quotasFrom(form.data),
+    };
     await saveAuthSettings(deps, next);
     await audit(deps, actor(c), "settings.change", { type: "settings", id: "accounts" }, next);
     return c.redirect("/admin/settings/accounts?saved=1", 303);
@@ -279,7 +423,18 @@ export function adminRoutes() {
     const form = await parseForm(c, oidcForm);
     if (!form.ok) {
       const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
-      return renderPage(c, "Sign-in settings", <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />, { status: 422 });
+      return renderPage(
+        c,
+        "Sign-in settings",
+        <AccountSettingsPage
+          settings={settings}
+          oidc={oidc}
+          csrf={c.get("csrfToken")}
+          errors={form.errors}
+          values={form.values}
+        />,
+        { status: 422 },
+      );
     }
     const d = form.data;
     await saveOidcSettings(deps, {
@@ -290,11 +445,19 @@ export function adminRoutes() {
       groupClaim: d.groupClaim ?? "",
       adminGroup: d.adminGroup ?? "",
     });
-    await audit(deps, actor(c), "settings.change", { type: "settings", id: "oidc" }, { issuer: d.issuer, clientId: d.clientId, credentialsUpdated: Boolean(d.clientSecret) });
+    await audit(
+      deps,
+      actor(c),
+      "settings.change",
+      { type: "settings", id: "oidc" },
+      { issuer: d.issuer, clientId: d.clientId, credentialsUpdated: Boolean(d.clientSecret) },
+    );
     return c.redirect("/admin/settings/accounts?saved=1", 303);
   });
 
-  app.get("/admin/jobs", allow("admin"), async (c) => renderPage(c, "Jobs", <JobsPage jobs={await c.get("deps").jobs.list()} csrf={c.get("csrfToken")} />));
+  app.get("/admin/jobs", allow("admin"), async (c) =>
+    renderPage(c, "Jobs", <JobsPage jobs={await c.get("deps").jobs.list()} csrf={c.get("csrfToken")} />),
+  );
 
   app.post("/admin/jobs/:id/run", allow("admin"), async (c) => {
     const deps = c.get("deps");
@@ -302,16 +465,38 @@ export function adminRoutes() {
     if (!deps.jobs.has(id)) return c.notFound();
     const outcome = await deps.jobs.runNow(id);
     await audit(deps, actor(c), "job.run", { type: "job", id }, { outcome });
-    const message = outcome === "skipped" ? `${id} is already running.` : outcome === "ok" ? `${id} finished.` : `${id} failed; see the error below.`;
+    const message =
+      outcome === "skipped"
+        ? `${id} is already running.`
+        : outcome === "ok"
+          ? `${id} finished.`
+          : `${id} failed; see the error below.`;
     const table = <JobsTable jobs={await deps.jobs.list()} csrf={c.get("csrfToken")} message={message} />;
-    return isFragmentRequest(c) ? c.html(table) : renderPage(c, "Jobs", <JobsPage jobs={await deps.jobs.list()} csrf={c.get("csrfToken")} message={message} />);
+    return isFragmentRequest(c)
+      ? c.html(table)
+      : renderPage(c, "Jobs", <JobsPage jobs={await deps.jobs.list()} csrf={c.get("csrfToken")} message={message} />);
   });
 
   app.get("/admin/audit", allow("admin"), async (c) => {
     const action = AUDIT_ACTIONS.includes(c.req.query("action") ?? "") ? c.req.query("action")! : "";
     const page = pageNumber(c.req.query("page"));
-    const { entries, total } = await listAuditEntries(c.get("deps").database, { action: action || undefined, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-    return renderPage(c, "Audit log", <AuditPage entries={entries} total={total} page={page} pageSize={PAGE_SIZE} action={action} actions={AUDIT_ACTIONS} />);
+    const { entries, total } = await listAuditEntries(c.get("deps").database, {
+      action: action || undefined,
+      limit: PAGE_SIZE,
+      offset: (page - 1) * PAGE_SIZE,
+    });
+    return renderPage(
+      c,
+      "Audit log",
+      <AuditPage
+        entries={entries}
+        total={total}
+        page={page}
+        pageSize={PAGE_SIZE}
+        action={action}
+        actions={AUDIT_ACTIONS}
+      />,
+    );
   });
 
   return app;

@@ -14,7 +14,12 @@ export function apiRoutes() {
       displayName: u.displayName,
       role: u.role,
       permissions: PERMISSIONS.filter((p) => can(u, p)),
-      quotas: { requestsPerWeek: u.requestsPerWeek, downloadsPerHour: u.downloadsPerHour, downloadsPerDay: u.downloadsPerDay, storageCapBytes: u.storageCapBytes },
+      quotas: {
+        requestsPerWeek: u.requestsPerWeek,
+        downloadsPerHour: u.downloadsPerHour,
+        downloadsPerDay: u.downloadsPerDay,
+        storageCapBytes: u.storageCapBytes,
+      },
     });
   });
   return app;

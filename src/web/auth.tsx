@@ -7,7 +7,15 @@ import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { clientIp, isSecureRequest } from "../server/middleware/session";
-import { AccountError, authenticateLocal, completePlexSetup, createSetupAdmin, setupOpen, signInWithPlex, SignInRefused } from "../services/accounts";
+import {
+  AccountError,
+  authenticateLocal,
+  completePlexSetup,
+  createSetupAdmin,
+  setupOpen,
+  signInWithPlex,
+  SignInRefused,
+} from "../services/accounts";
 import { audit } from "../services/audit";
 import { endSession } from "../services/sessions";
 import { getOidcSettings } from "../services/oidc";
@@ -45,10 +53,17 @@ const username = z
   .min(2, "Use at least 2 characters.")
   .max(40, "Use at most 40 characters.")
   .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores.");
-export const newPassword = z.string({ error: "Enter a password." }).min(10, "Use at least 10 characters.").max(200, "Use at most 200 characters.");
+export const newPassword = z
+  .string({ error: "Enter a password." })
+  .min(10, "Use at least 10 characters.")
+  .max(200, "Use at most 200 characters.");
 
 const loginForm = z.object({
-  username: z.string({ error: "Enter your user name." }).trim().min(1, "Enter your user name.").max(100, "That is too long."),
+  username: z
+    .string({ error: "Enter your user name." })
+    .trim()
+    .min(1, "Enter your user name.")
+    .max(100, "That is too long."),
   password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200, "That is too long."),
   next: z.string().max(500).optional(),
 });
@@ -86,9 +101,14 @@ export function authRoutes() {
     const deps = c.get("deps");
     await enforceRateLimit(deps, LIMITS.login, [`setup:ip:${clientIp(c)}`]);
     const form = await parseForm(c, setupForm);
-    if (!form.ok) return renderPage(c, "Set up", <SetupPage errors={form.errors} values={form.values} />, { status: 422 });
+    if (!form.ok)
+      return renderPage(c, "Set up", <SetupPage errors={form.errors} values={form.values} />, { status: 422 });
     try {
-      const user = await createSetupAdmin(deps, { ...form.data, displayName: form.data.displayName || form.data.username }, { ip: clientIp(c) });
+      const user = await createSetupAdmin(
+        deps,
+        { ...form.data, displayName: form.data.displayName || form.data.username },
+        { ip: clientIp(c) },
+      );
       await beginSession(c, user);
       return redirectTo(c, "/admin");
     } catch (err) {
@@ -101,8 +121,12 @@ export function authRoutes() {
     const deps = c.get("deps");
     const handle = getCookie(c, PIN_COOKIE);
     const pending = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
-    if (!pending) return c.html(<PlexProblem purpose="setup" message="Your Plex sign-in expired. Sign in with Plex again." />, 422);
-    const form = await parseForm(c, z.object({ server: z.string({ error: "Choose a server." }).min(1, "Choose a server.") }));
+    if (!pending)
+      return c.html(<PlexProblem purpose="setup" message="Your Plex sign-in expired. Sign in with Plex again." />, 422);
+    const form = await parseForm(
+      c,
+      z.object({ server: z.string({ error: "Choose a server." }).min(1, "Choose a server.") }),
+    );
     const server = form.ok ? pending.servers.find((s) => s.clientIdentifier === form.data.server) : undefined;
     if (!server) return c.html(<ChooseServer servers={pending.servers} error="Choose one of your servers." />, 422);
     try {
@@ -126,17 +150,28 @@ export function authRoutes() {
     const deps = c.get("deps");
     const ip = clientIp(c);
     const form = await parseForm(c, loginForm);
-    if (!form.ok) return renderPage(c, "Sign in", <LoginPage next="/" errors={form.errors} values={form.values} />, { status: 422 });
+    if (!form.ok)
+      return renderPage(c, "Sign in", <LoginPage next="/" errors={form.errors} values={form.values} />, {
+        status: 422,
+      });
     const next = safeNext(form.data.next);
     await enforceRateLimit(deps, LIMITS.login, [`login:ip:${ip}`]);
     await enforceRateLimit(deps, LIMITS.loginAccount, [`login:user:${form.data.username.toLowerCase()}`]);
     const user = await authenticateLocal(deps, form.data.username, form.data.password);
     if (!user) {
-      await audit(deps, { ip }, "signin.failure", undefined, { method: "password", username: form.data.username.slice(0, 100) });
+      await audit(deps, { ip }, "signin.failure", undefined, {
+        method: "password",
+        username: form.data.username.slice(0, 100),
+      });
       return renderPage(
         c,
         "Sign in",
-        <LoginPage next={next} values={{ username: form.data.username }} message="That user name and password do not match an active account." oidcName={await oidcName(c)} />,
+        <LoginPage
+          next={next}
+          values={{ username: form.data.username }}
+          message="That user name and password do not match an active account."
+          oidcName={await oidcName(c)}
+        />,
         { status: 401 },
       );
     }
@@ -161,7 +196,10 @@ export function authRoutes() {
   app.post("/auth/plex/pin", allow("public"), async (c) => {
     const deps = c.get("deps");
     await enforceRateLimit(deps, LIMITS.pinCreate, [`pin:ip:${clientIp(c)}`]);
-    const form = await parseForm(c, z.object({ purpose: z.enum(["login", "setup"]).default("login"), next: z.string().max(500).optional() }));
+    const form = await parseForm(
+      c,
+      z.object({ purpose: z.enum(["login", "setup"]).default("login"), next: z.string().max(500).optional() }),
+    );
     const purpose = form.ok ? form.data.purpose : "login";
     if (purpose === "setup" && !(await setupOpen(deps))) {
       return c.html(<PlexProblem purpose="login" message="Setup is already complete. Sign in instead." />, 409);
@@ -176,9 +214,21 @@ export function authRoutes() {
     const handle = crypto.randomUUID();
     const origin = deps.config.publicUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
     const authUrl = client.authUrl(pin.code, `${origin}/auth/plex/return`);
-    const pending: PendingPin = { pinId: pin.id, code: pin.code, purpose, next: safeNext(form.ok ? form.data.next : undefined), authUrl };
+    const pending: PendingPin = {
+      pinId: pin.id,
+      code: pin.code,
+      purpose,
+      next: safeNext(form.ok ? form.data.next : undefined),
+      authUrl,
+    };
     await deps.coordination.cache.set(`plexpin:${handle}`, pending, PIN_TTL_MS);
-    setCookie(c, PIN_COOKIE, handle, { httpOnly: true, sameSite: "Lax", secure: isSecureRequest(c), path: "/", maxAge: PIN_TTL_MS / 1000 });
+    setCookie(c, PIN_COOKIE, handle, {
+      httpOnly: true,
+      sameSite: "Lax",
+      secure: isSecureRequest(c),
+      path: "/",
+      maxAge: PIN_TTL_MS / 1000,
+    });
     return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={authUrl} />);
   });
 
@@ -196,7 +246,8 @@ export function authRoutes() {
       // The popup's own poll finished the sign-in and its answer reached this browser: follow it.
       if (c.get("user")) return redirectTo(c, "/");
       const setup = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
-      if (setup) return renderPage(c, "Choose your server", <ChooseServer servers={setup.servers} csrf={c.get("csrfToken")} />);
+      if (setup)
+        return renderPage(c, "Choose your server", <ChooseServer servers={setup.servers} csrf={c.get("csrfToken")} />);
       return problem("This Plex sign-in expired or was already used. Start again.");
     }
     // The popup (back at /auth/plex/return) and this page may poll at once, and a popup that closes itself can
@@ -206,7 +257,8 @@ export function authRoutes() {
       // Once only: a copied PIN cookie must not mint sessions.
       await deps.coordination.cache.delete(`plexpin:${handle}`);
       const user = await findUserById(deps.database, pending.completedUserId);
-      if (!user || user.status !== "active") return problem("This Plex sign-in expired or was already used. Start again.");
+      if (!user || user.status !== "active")
+        return problem("This Plex sign-in expired or was already used. Start again.");
       deleteCookie(c, PIN_COOKIE, { path: "/" });
       await beginSession(c, user);
       return redirectTo(c, pending.next);
@@ -230,8 +282,14 @@ export function authRoutes() {
       if (pending.purpose === "setup") {
         try {
           const account = await client.getUser(status.authToken);
-          const servers = (await client.getResources(status.authToken)).filter((r) => r.owned && r.provides.includes("server"));
-          await deps.coordination.cache.set(`plexsetup:${handle}`, { token: status.authToken, account, servers } satisfies PendingSetup, PIN_TTL_MS);
+          const servers = (await client.getResources(status.authToken)).filter(
+            (r) => r.owned && r.provides.includes("server"),
+          );
+          await deps.coordination.cache.set(
+            `plexsetup:${handle}`,
+            { token: status.authToken, account, servers } satisfies PendingSetup,
+            PIN_TTL_MS,
+          );
           return renderPage(c, "Choose your server", <ChooseServer servers={servers} csrf={c.get("csrfToken")} />);
         } catch (err) {
           return problem(plexFailure(err), 502, "setup");
@@ -239,7 +297,11 @@ export function authRoutes() {
       }
       try {
         const user = await signInWithPlex(deps, status.authToken, { ip });
-        await deps.coordination.cache.set(`plexpin:${handle}`, { ...pending, completedUserId: user.id } satisfies PendingPin, COMPLETED_PIN_TTL_MS);
+        await deps.coordination.cache.set(
+          `plexpin:${handle}`,
+          { ...pending, completedUserId: user.id } satisfies PendingPin,
+          COMPLETED_PIN_TTL_MS,
+        );
         deleteCookie(c, PIN_COOKIE, { path: "/" });
         await beginSession(c, user);
         return redirectTo(c, pending.next);

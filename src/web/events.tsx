@@ -55,7 +55,11 @@ function render(event: DomainEvent): SseMessage[] {
     case "status":
       return [{ event: "mn-status", data: "changed" }];
     case "notice":
-      return [{ data: `<hx-partial hx-target="#notice-banner" hx-swap="innerHTML">${String(NoticeBanner({ text: event.text }))}</hx-partial>` }];
+      return [
+        {
+          data: `<hx-partial hx-target="#notice-banner" hx-swap="innerHTML">${String(NoticeBanner({ text: event.text }))}</hx-partial>`,
+        },
+      ];
     case "session-ended":
       return [];
   }
@@ -172,7 +176,14 @@ async function openLiveStream(deps: AppDeps, owner: StreamOwner): Promise<Respon
       const missed = await listNotificationsAfter(deps.database, owner.userId, cursor);
       for (const n of missed) {
         caughtUp.add(n.id);
-        const live = { id: n.id, kind: n.kind, title: n.title, body: n.body, link: n.link, createdAt: n.createdAt.getTime() };
+        const live = {
+          id: n.id,
+          kind: n.kind,
+          title: n.title,
+          body: n.body,
+          link: n.link,
+          createdAt: n.createdAt.getTime(),
+        };
         write(encode({ data: toast(live), id: eventId(n.id) }));
         cursor = n.id;
       }

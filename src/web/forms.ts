@@ -5,7 +5,9 @@ import type { AppEnv } from "../server/deps";
 export type FieldErrors = Record<string, string>;
 export type FormValues = Record<string, string>;
 
-export type FormResult<T> = { ok: true; data: T; values: FormValues } | { ok: false; errors: FieldErrors; values: FormValues };
+export type FormResult<T> =
+  | { ok: true; data: T; values: FormValues }
+  | { ok: false; errors: FieldErrors; values: FormValues };
 
 /** Read a urlencoded or multipart form into plain values; repeated keys become arrays, files are ignored. */
 export async function readForm(c: Context<AppEnv>): Promise<Record<string, string | string[]>> {

@@ -3,7 +3,14 @@ import type { Context } from "hono";
 import type { PlexNowPlaying } from "../integrations/plex/types";
 import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../server/deps";
-import { getNowPlaying, getRecentlyAdded, peekDashboard, streamsVisibleTo, type PlexResult, type RecentItem } from "../services/dashboard";
+import {
+  getNowPlaying,
+  getRecentlyAdded,
+  peekDashboard,
+  streamsVisibleTo,
+  type PlexResult,
+  type RecentItem,
+} from "../services/dashboard";
 import { imageProxyKey, signedPlexImageUrl } from "../services/image-proxy";
 import { getStatusOverview } from "../services/status";
 import type { User } from "../store/users";
@@ -57,10 +64,21 @@ function toStreamView(key: Buffer, s: PlexNowPlaying, index: number): StreamView
 }
 
 function toRecentView(key: Buffer, m: RecentItem): RecentView {
-  return { key: m.ratingKey, title: m.title, context: m.context, year: m.year, posterUrl: signedPlexImageUrl(key, m.thumb, RECENT_POSTER.w, RECENT_POSTER.h) };
+  return {
+    key: m.ratingKey,
+    title: m.title,
+    context: m.context,
+    year: m.year,
+    posterUrl: signedPlexImageUrl(key, m.thumb, RECENT_POSTER.w, RECENT_POSTER.h),
+  };
 }
 
-function nowPlayingState(deps: AppDeps, user: User, result: PlexResult<PlexNowPlaying[]> | undefined, configured: boolean): SectionState<StreamView[]> {
+function nowPlayingState(
+  deps: AppDeps,
+  user: User,
+  result: PlexResult<PlexNowPlaying[]> | undefined,
+  configured: boolean,
+): SectionState<StreamView[]> {
   if (!configured) return { kind: "unconfigured", isAdmin: user.role === "admin" };
   if (!result) return { kind: "loading" };
   if (!result.ok) return { kind: "error", message: result.error };
@@ -68,7 +86,12 @@ function nowPlayingState(deps: AppDeps, user: User, result: PlexResult<PlexNowPl
   return { kind: "ok", data: streamsVisibleTo(user, result.data).map((s, i) => toStreamView(key, s, i)) };
 }
 
-function recentlyAddedState(deps: AppDeps, user: User, result: PlexResult<RecentItem[]> | undefined, configured: boolean): SectionState<RecentView[]> {
+function recentlyAddedState(
+  deps: AppDeps,
+  user: User,
+  result: PlexResult<RecentItem[]> | undefined,
+  configured: boolean,
+): SectionState<RecentView[]> {
   if (!configured) return { kind: "unconfigured", isAdmin: user.role === "admin" };
   if (!result) return { kind: "loading" };
   if (!result.ok) return { kind: "error", message: result.error };
@@ -104,7 +127,12 @@ export function homeRoutes() {
     const dashboard: DashboardView = {
       status,
       nowPlaying: nowPlayingState(deps, user, cached.configured ? cached.nowPlaying : undefined, cached.configured),
-      recentlyAdded: recentlyAddedState(deps, user, cached.configured ? cached.recentlyAdded : undefined, cached.configured),
+      recentlyAdded: recentlyAddedState(
+        deps,
+        user,
+        cached.configured ? cached.recentlyAdded : undefined,
+        cached.configured,
+      ),
     };
     return renderPage(c, "MediaNest", HomePage({ user, dashboard }));
   });
@@ -113,7 +141,10 @@ export function homeRoutes() {
     const deps = c.get("deps");
     const user = signedInUser(c);
     const result = await getNowPlaying(deps);
-    const section = NowPlayingSection({ state: nowPlayingState(deps, user, result, result !== undefined), isAdmin: user.role === "admin" });
+    const section = NowPlayingSection({
+      state: nowPlayingState(deps, user, result, result !== undefined),
+      isAdmin: user.role === "admin",
+    });
     return renderPage(c, "Now playing", section);
   });
 
@@ -121,14 +152,22 @@ export function homeRoutes() {
     const deps = c.get("deps");
     const user = signedInUser(c);
     const result = await getRecentlyAdded(deps);
-    return renderPage(c, "Recently added", RecentlyAddedSection({ state: recentlyAddedState(deps, user, result, result !== undefined) }));
+    return renderPage(
+      c,
+      "Recently added",
+      RecentlyAddedSection({ state: recentlyAddedState(deps, user, result, result !== undefined) }),
+    );
   });
 
   app.get("/dashboard/status", allow("user"), async (c) => {
     const deps = c.get("deps");
     const user = signedInUser(c);
     const status = await statusSummary(deps);
-    const section = StatusSummarySection({ overview: status.overview, error: status.error, isAdmin: user.role === "admin" });
+    const section = StatusSummarySection({
+      overview: status.overview,
+      error: status.error,
+      isAdmin: user.role === "admin",
+    });
     return renderPage(c, "Status summary", section);
   });
 

@@ -8,7 +8,11 @@ import { countUnreadNotifications } from "../store/notifications";
 
 /** True when htmx asked for a part of a page rather than the whole document. */
 export function isFragmentRequest(c: Context<AppEnv>): boolean {
-  return c.req.header("hx-request") === "true" && c.req.header("hx-request-type") !== "full" && c.req.header("hx-boosted") !== "true";
+  return (
+    c.req.header("hx-request") === "true" &&
+    c.req.header("hx-request-type") !== "full" &&
+    c.req.header("hx-boosted") !== "true"
+  );
 }
 
 /** Answer with the fragment for htmx requests and the full page otherwise, so deep links and no-JS work. */
@@ -16,7 +20,11 @@ export async function renderPage(
   c: Context<AppEnv>,
   title: string,
   content: JSX.Element,
-  opts: { status?: number; fragment?: JSX.Element; /** Read nothing from the database (it may be what failed). */ offline?: boolean } = {},
+  opts: {
+    status?: number;
+    fragment?: JSX.Element /** Read nothing from the database (it may be what failed). */;
+    offline?: boolean;
+  } = {},
 ) {
   const status = (opts.status ?? 200) as 200;
   if (isFragmentRequest(c)) return c.html(opts.fragment ?? content, status);
@@ -34,7 +42,9 @@ export async function renderPage(
   const layout = BaseLayout({
     title,
     path: c.req.path,
-    viewer: user ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread } : undefined,
+    viewer: user
+      ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread }
+      : undefined,
     notice,
     csrfToken: c.get("session")?.csrfToken,
     children: content,

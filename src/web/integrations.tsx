@@ -1,14 +1,41 @@
 import { isAbsolute, resolve } from "node:path";
 import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { ConnectionResult, type IntegrationForm, IntegrationsPage, type IntegrationsPageProps, type TestableService } from "../../views/pages/integrations";
+import {
+  ConnectionResult,
+  type IntegrationForm,
+  IntegrationsPage,
+  type IntegrationsPageProps,
+  type TestableService,
+} from "../../views/pages/integrations";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { clientIp } from "../server/middleware/session";
 import type { Actor } from "../services/audit";
 import { getPlexServer } from "../services/auth-settings";
-import { checkFolder, type ConnectionReport, ConnectionFailure, readYtdlpVersion, sameOrigin, storedPlexTokenMayGoTo, testKuma, testPlex, testSeerr, testYtdlp, type YtdlpVersion } from "../services/integration-checks";
-import { connectAndSavePlex, removeService, saveKuma, saveLibraryFolders, saveSeerr, saveYtdlp, toIntegrationsView, ytdlpVersionCacheKey } from "../services/integration-settings";
+import {
+  checkFolder,
+  type ConnectionReport,
+  ConnectionFailure,
+  readYtdlpVersion,
+  sameOrigin,
+  storedPlexTokenMayGoTo,
+  testKuma,
+  testPlex,
+  testSeerr,
+  testYtdlp,
+  type YtdlpVersion,
+} from "../services/integration-checks";
+import {
+  connectAndSavePlex,
+  removeService,
+  saveKuma,
+  saveLibraryFolders,
+  saveSeerr,
+  saveYtdlp,
+  toIntegrationsView,
+  ytdlpVersionCacheKey,
+} from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
 import { type FieldErrors, type FormValues, parseForm } from "./forms";
 import { isFragmentRequest, renderPage } from "./htmx";
@@ -30,13 +57,20 @@ const httpUrl = (example: string) =>
         ctx.addIssue({ code: "custom", message: `Enter an http(s) URL, e.g. ${example}` });
         return;
       }
-      if (u.protocol !== "http:" && u.protocol !== "https:") ctx.addIssue({ code: "custom", message: `Use an http:// or https:// URL, e.g. ${example}` });
-      else if (u.username || u.password) ctx.addIssue({ code: "custom", message: "Leave the user name and password out of the URL." });
+      if (u.protocol !== "http:" && u.protocol !== "https:")
+        ctx.addIssue({ code: "custom", message: `Use an http:// or https:// URL, e.g. ${example}` });
+      else if (u.username || u.password)
+        ctx.addIssue({ code: "custom", message: "Leave the user name and password out of the URL." });
       else if (u.search || u.hash) ctx.addIssue({ code: "custom", message: "Leave out the part after ? or #." });
     })
     .transform((v) => v.replace(/\/+$/, ""));
 
-const secret = z.string().trim().max(500, "Use at most 500 characters.").optional().transform((v) => v ?? "");
+const secret = z
+  .string()
+  .trim()
+  .max(500, "Use at most 500 characters.")
+  .optional()
+  .transform((v) => v ?? "");
 
 const plexForm = z.object({ plexUrl: httpUrl("http://192.168.1.10:32400"), plexToken: secret });
 const seerrForm = z.object({ seerrUrl: httpUrl("http://192.168.1.10:5055"), seerrApiKey: secret });
@@ -58,14 +92,20 @@ const ytdlpForm = z.object({
     .min(1, "Enter the path of the yt-dlp program.")
     .max(500, "Use at most 500 characters.")
     .refine((v) => !v.includes("\0"), "Enter a path.")
-    .refine((v) => isAbsolute(v) || /^[A-Za-z0-9._+-]+$/.test(v), "Use an absolute path (/usr/local/bin/yt-dlp) or a program name on the PATH (yt-dlp).")
+    .refine(
+      (v) => isAbsolute(v) || /^[A-Za-z0-9._+-]+$/.test(v),
+      "Use an absolute path (/usr/local/bin/yt-dlp) or a program name on the PATH (yt-dlp).",
+    )
     .transform((v) => (isAbsolute(v) ? resolve(v) : v)),
 });
 const folder = z
   .string()
   .trim()
   .max(1000, "Use at most 1000 characters.")
-  .refine((v) => v === "" || (isAbsolute(v) && !v.includes("\0")), "Use an absolute folder path, e.g. /data/media/movies.")
+  .refine(
+    (v) => v === "" || (isAbsolute(v) && !v.includes("\0")),
+    "Use an absolute folder path, e.g. /data/media/movies.",
+  )
   .transform((v) => (v === "" ? "" : resolve(v)));
 
 function actor(c: Context<AppEnv>): Actor {
@@ -87,33 +127,62 @@ const SAVED: Record<string, string> = {
 const TOKEN_AGAIN = "Enter the owner token again: this address is not the Plex server the saved token belongs to.";
 const KEY_AGAIN = "Enter the API key again: the saved key stays with the address it was saved for.";
 
-async function storedPlex(c: Context<AppEnv>, i: Integrations): Promise<{ url: string | null; token: string | null; machineIdentifier: string | null }> {
+async function storedPlex(
+  c: Context<AppEnv>,
+  i: Integrations,
+): Promise<{ url: string | null; token: string | null; machineIdentifier: string | null }> {
   if (i.plex) return { url: i.plex.url, token: i.plex.token, machineIdentifier: i.plex.machineIdentifier };
   const setup = await getPlexServer(c.get("deps"));
-  return { url: setup?.url ?? null, token: setup?.ownerToken ?? null, machineIdentifier: setup?.machineIdentifier ?? null };
+  return {
+    url: setup?.url ?? null,
+    token: setup?.ownerToken ?? null,
+    machineIdentifier: setup?.machineIdentifier ?? null,
+  };
 }
 
 async function ytdlpVersion(c: Context<AppEnv>, path: string): Promise<YtdlpVersion> {
   const deps = c.get("deps");
-  return deps.coordination.cache.wrap(ytdlpVersionCacheKey(path), YTDLP_VERSION_TTL_MS, () => readYtdlpVersion(path, deps.integrationTimeoutMs));
+  return deps.coordination.cache.wrap(ytdlpVersionCacheKey(path), YTDLP_VERSION_TTL_MS, () =>
+    readYtdlpVersion(path, deps.integrationTimeoutMs),
+  );
 }
 
 async function showIntegrationsPage(
   c: Context<AppEnv>,
-  extra: { saved?: string; form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues }; report?: { service: TestableService; report: ConnectionReport } } = {},
+  extra: {
+    saved?: string;
+    form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues };
+    report?: { service: TestableService; report: ConnectionReport };
+  } = {},
   status = 200,
 ) {
   const integrations = await getIntegrations(c.get("deps"));
   const view = toIntegrationsView(integrations);
   if (!view.plex) {
     const setup = await storedPlex(c, integrations);
-    if (setup.url || setup.token) view.plex = { url: setup.url ?? "", hasToken: Boolean(setup.token), machineIdentifier: setup.machineIdentifier, name: null };
+    if (setup.url || setup.token)
+      view.plex = {
+        url: setup.url ?? "",
+        hasToken: Boolean(setup.token),
+        machineIdentifier: setup.machineIdentifier,
+        name: null,
+      };
   }
   const [ytdlp, checks] = await Promise.all([
     ytdlpVersion(c, integrations.ytdlpPath),
-    Promise.all(integrations.libraries.filter((l) => l.folder).map(async (l) => [l.sectionKey, (await checkFolder(l.folder)).warning] as const)),
+    Promise.all(
+      integrations.libraries
+        .filter((l) => l.folder)
+        .map(async (l) => [l.sectionKey, (await checkFolder(l.folder)).warning] as const),
+    ),
   ]);
-  const props: IntegrationsPageProps = { view, csrf: c.get("csrfToken"), ytdlp, folderWarnings: Object.fromEntries(checks), ...extra };
+  const props: IntegrationsPageProps = {
+    view,
+    csrf: c.get("csrfToken"),
+    ytdlp,
+    folderWarnings: Object.fromEntries(checks),
+    ...extra,
+  };
   return renderPage(c, TITLE, <IntegrationsPage {...props} />, { status });
 }
 
@@ -126,7 +195,10 @@ function answerTest(c: Context<AppEnv>, service: TestableService, report: Connec
 /** A form that failed validation: in a test, a readable failure; in a save, the page with the fields marked. */
 function invalidTest(c: Context<AppEnv>, service: TestableService, errors: FieldErrors, values: FormValues) {
   if (isFragmentRequest(c)) {
-    return c.html(<ConnectionResult report={{ ok: false, message: `Not tested: ${Object.values(errors).join(" ")}` }} />, 422);
+    return c.html(
+      <ConnectionResult report={{ ok: false, message: `Not tested: ${Object.values(errors).join(" ")}` }} />,
+      422,
+    );
   }
   return showIntegrationsPage(c, { form: { name: service, errors, values: withoutSecrets(values) } }, 422);
 }
@@ -155,19 +227,26 @@ function savedRedirect(c: Context<AppEnv>, what: string) {
 export function integrationRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get("/admin/integrations", allow("admin"), (c) => showIntegrationsPage(c, { saved: SAVED[c.req.query("saved") ?? ""] }));
+  app.get("/admin/integrations", allow("admin"), (c) =>
+    showIntegrationsPage(c, { saved: SAVED[c.req.query("saved") ?? ""] }),
+  );
 
   app.post("/admin/integrations/plex", allow("admin"), async (c) => {
     const deps = c.get("deps");
     const stored = await storedPlex(c, await getIntegrations(deps));
     const form = await parseForm(c, plexForm);
     if (!form.ok) return invalidSave(c, "plex", form.errors, form.values);
-    if (!form.data.plexToken && !stored.token) return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, form.values);
+    if (!form.data.plexToken && !stored.token)
+      return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, form.values);
     if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
       return invalidSave(c, "plex", { plexToken: TOKEN_AGAIN }, form.values);
     }
     try {
-      await connectAndSavePlex(deps, actor(c), { url: form.data.plexUrl, token: form.data.plexToken, storedToken: stored.token });
+      await connectAndSavePlex(deps, actor(c), {
+        url: form.data.plexUrl,
+        token: form.data.plexToken,
+        storedToken: stored.token,
+      });
     } catch (err) {
       if (!(err instanceof ConnectionFailure)) throw err;
       const field = err.field === "token" ? "plexToken" : "plexUrl";
@@ -182,7 +261,8 @@ export function integrationRoutes() {
     const form = await parseForm(c, plexForm);
     if (!form.ok) return invalidTest(c, "plex", form.errors, form.values);
     const token = form.data.plexToken || stored.token;
-    if (!token) return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
+    if (!token)
+      return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
     if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
       return answerTest(c, "plex", { ok: false, message: TOKEN_AGAIN }, 422);
     }
@@ -194,8 +274,10 @@ export function integrationRoutes() {
     const current = await getIntegrations(deps);
     const form = await parseForm(c, seerrForm);
     if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
-    if (!form.data.seerrApiKey && !current.seerr) return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, form.values);
-    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl)) return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, form.values);
+    if (!form.data.seerrApiKey && !current.seerr)
+      return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, form.values);
+    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl))
+      return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, form.values);
     await saveSeerr(deps, actor(c), { url: form.data.seerrUrl, apiKey: form.data.seerrApiKey });
     return savedRedirect(c, "seerr");
   });
@@ -206,8 +288,10 @@ export function integrationRoutes() {
     const form = await parseForm(c, seerrForm);
     if (!form.ok) return invalidTest(c, "seerr", form.errors, form.values);
     const apiKey = form.data.seerrApiKey || current.seerr?.apiKey;
-    if (!apiKey) return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
-    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl)) return answerTest(c, "seerr", { ok: false, message: KEY_AGAIN }, 422);
+    if (!apiKey)
+      return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
+    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl))
+      return answerTest(c, "seerr", { ok: false, message: KEY_AGAIN }, 422);
     return answerTest(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
   });
 
@@ -217,7 +301,12 @@ export function integrationRoutes() {
     const d = form.data;
     // The optional key stays with the address it was saved for: a new address without a new key drops it.
     const moved = !sameOrigin((await getIntegrations(c.get("deps"))).kuma?.url, d.kumaUrl);
-    await saveKuma(c.get("deps"), actor(c), { url: d.kumaUrl, slug: d.kumaSlug, apiKey: d.kumaApiKey, clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey });
+    await saveKuma(c.get("deps"), actor(c), {
+      url: d.kumaUrl,
+      slug: d.kumaSlug,
+      apiKey: d.kumaApiKey,
+      clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey,
+    });
     return savedRedirect(c, "kuma");
   });
 
@@ -227,7 +316,9 @@ export function integrationRoutes() {
     const form = await parseForm(c, kumaForm);
     if (!form.ok) return invalidTest(c, "kuma", form.errors, form.values);
     const d = form.data;
-    const apiKey = d.kumaApiKey || (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
+    const apiKey =
+      d.kumaApiKey ||
+      (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
     return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
   });
 

@@ -1,6 +1,16 @@
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { DeliveriesPage, DeliveriesTable, KIND_LABELS, NewTargetPage, TargetCard, TargetList, TargetsPage, TestResult, type TargetView } from "../../views/pages/notification-targets";
+import {
+  DeliveriesPage,
+  DeliveriesTable,
+  KIND_LABELS,
+  NewTargetPage,
+  TargetCard,
+  TargetList,
+  TargetsPage,
+  TestResult,
+  type TargetView,
+} from "../../views/pages/notification-targets";
 import type { TargetConfig } from "../integrations/outbound/types";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
@@ -33,7 +43,12 @@ import { isFragmentRequest, renderPage } from "./htmx";
 const KINDS = ["webhook", "discord", "ntfy", "email"] as const satisfies readonly TargetKind[];
 const EVENT_IDS: string[] = NOTIFICATION_EVENTS.map((e) => e.id);
 // Fields whose values are never sent back to the browser, not even on a form with errors.
-const SECRET_FIELDS: Record<TargetKind, string[]> = { webhook: ["authorization"], discord: ["url"], ntfy: ["token"], email: ["password"] };
+const SECRET_FIELDS: Record<TargetKind, string[]> = {
+  webhook: ["authorization"],
+  discord: ["url"],
+  ntfy: ["token"],
+  email: ["password"],
+};
 
 function isWebUrl(v: string): boolean {
   try {
@@ -44,7 +59,11 @@ function isWebUrl(v: string): boolean {
   }
 }
 
-const name = z.string({ error: "Give it a name." }).trim().min(1, "Give it a name.").max(60, "Use at most 60 characters.");
+const name = z
+  .string({ error: "Give it a name." })
+  .trim()
+  .min(1, "Give it a name.")
+  .max(60, "Use at most 60 characters.");
 const webUrl = (what: string) =>
   z
     .string({ error: `Enter the ${what}.` })
@@ -52,7 +71,10 @@ const webUrl = (what: string) =>
     .min(1, `Enter the ${what}.`)
     .max(2000, "Use at most 2000 characters.")
     .refine(isWebUrl, "Enter an http:// or https:// URL.")
-    .refine((v) => !isWebUrl(v) || (!new URL(v).username && !new URL(v).password), "Leave user names and passwords out of the URL.");
+    .refine(
+      (v) => !isWebUrl(v) || (!new URL(v).username && !new URL(v).password),
+      "Leave user names and passwords out of the URL.",
+    );
 const optionalLine = (max: number) =>
   z
     .string()
@@ -71,7 +93,10 @@ const forms = {
   webhook: z.object({ name, url: webUrl("webhook URL"), authorization: optionalLine(1000), events }).transform((f) => ({
     name: f.name,
     events: f.events,
-    target: { kind: "webhook", config: { url: f.url, ...(f.authorization ? { authorization: f.authorization } : {}) } } satisfies TargetConfig,
+    target: {
+      kind: "webhook",
+      config: { url: f.url, ...(f.authorization ? { authorization: f.authorization } : {}) },
+    } satisfies TargetConfig,
   })),
   discord: z.object({ name, url: webUrl("Discord webhook URL"), events }).transform((f) => ({
     name: f.name,
@@ -92,7 +117,10 @@ const forms = {
     .transform((f) => ({
       name: f.name,
       events: f.events,
-      target: { kind: "ntfy", config: { server: f.server.replace(/\/+$/, ""), topic: f.topic, ...(f.token ? { token: f.token } : {}) } } satisfies TargetConfig,
+      target: {
+        kind: "ntfy",
+        config: { server: f.server.replace(/\/+$/, ""), topic: f.topic, ...(f.token ? { token: f.token } : {}) },
+      } satisfies TargetConfig,
     })),
   email: z
     .object({
@@ -116,13 +144,24 @@ const forms = {
       to: z.email({ error: "Enter the address to send to." }).max(254),
       events,
     })
-    .refine((f) => f.user || !f.password, { message: "Enter the user name that goes with the password.", path: ["user"] })
+    .refine((f) => f.user || !f.password, {
+      message: "Enter the user name that goes with the password.",
+      path: ["user"],
+    })
     .transform((f) => ({
       name: f.name,
       events: f.events,
       target: {
         kind: "email",
-        config: { host: f.host, port: f.port, security: f.security, from: f.from, to: f.to, ...(f.user ? { user: f.user } : {}), ...(f.password ? { password: f.password } : {}) },
+        config: {
+          host: f.host,
+          port: f.port,
+          security: f.security,
+          from: f.from,
+          to: f.to,
+          ...(f.user ? { user: f.user } : {}),
+          ...(f.password ? { password: f.password } : {}),
+        },
       } satisfies TargetConfig,
     })),
 } as const;
@@ -140,7 +179,15 @@ function targetView(c: Context<AppEnv>, t: NotificationTarget, last: TargetView[
   } catch {
     summary = [["Settings", "unreadable (was the secret key changed?); delete this target and add it again"]];
   }
-  return { id: t.id, kind: t.kind, name: t.name, events: t.events, enabled: t.enabled, summary, ...(last ? { last } : {}) };
+  return {
+    id: t.id,
+    kind: t.kind,
+    name: t.name,
+    events: t.events,
+    enabled: t.enabled,
+    summary,
+    ...(last ? { last } : {}),
+  };
 }
 
 async function loadTargetViews(c: Context<AppEnv>): Promise<TargetView[]> {
@@ -153,32 +200,70 @@ async function loadTargetViews(c: Context<AppEnv>): Promise<TargetView[]> {
   return targets.map((t) => targetView(c, t, last.get(t.id)));
 }
 
-async function showTargetsPage(c: Context<AppEnv>, opts: { results?: Map<string, TestSendResult>; message?: string; status?: number } = {}) {
-  const props = { targets: await loadTargetViews(c), events: eventsForRole(me(c).role), csrf: c.get("csrfToken"), results: opts.results, message: opts.message };
-  return renderPage(c, "Where your notifications go", <TargetsPage {...props} />, { status: opts.status ?? 200, fragment: <TargetList {...props} /> });
+async function showTargetsPage(
+  c: Context<AppEnv>,
+  opts: { results?: Map<string, TestSendResult>; message?: string; status?: number } = {},
+) {
+  const props = {
+    targets: await loadTargetViews(c),
+    events: eventsForRole(me(c).role),
+    csrf: c.get("csrfToken"),
+    results: opts.results,
+    message: opts.message,
+  };
+  return renderPage(c, "Where your notifications go", <TargetsPage {...props} />, {
+    status: opts.status ?? 200,
+    fragment: <TargetList {...props} />,
+  });
 }
 
-function showNewTargetPage(c: Context<AppEnv>, kind: TargetKind, extra: { errors?: FieldErrors; values?: FormValues } = {}, status = 200) {
-  const values = extra.values ? Object.fromEntries(Object.entries(extra.values).filter(([k]) => !SECRET_FIELDS[kind].includes(k))) : undefined;
-  return renderPage(c, `Add ${KIND_LABELS[kind]}`, <NewTargetPage kind={kind} events={eventsForRole(me(c).role)} csrf={c.get("csrfToken")} errors={extra.errors} values={values} />, {
-    status,
-  });
+function showNewTargetPage(
+  c: Context<AppEnv>,
+  kind: TargetKind,
+  extra: { errors?: FieldErrors; values?: FormValues } = {},
+  status = 200,
+) {
+  const values = extra.values
+    ? Object.fromEntries(Object.entries(extra.values).filter(([k]) => !SECRET_FIELDS[kind].includes(k)))
+    : undefined;
+  return renderPage(
+    c,
+    `Add ${KIND_LABELS[kind]}`,
+    <NewTargetPage
+      kind={kind}
+      events={eventsForRole(me(c).role)}
+      csrf={c.get("csrfToken")}
+      errors={extra.errors}
+      values={values}
+    />,
+    {
+      status,
+    },
+  );
 }
 
 const MESSAGES: Record<string, string> = { added: "Added. Use “Send test” to check it works.", deleted: "Deleted." };
 
 async function showDeliveriesPage(c: Context<AppEnv>, message?: string, status = 200) {
   const deps = c.get("deps");
-  const [rows, counts] = await Promise.all([listRecentDeliveries(deps.database, 100), countDeliveriesByStatus(deps.database)]);
+  const [rows, counts] = await Promise.all([
+    listRecentDeliveries(deps.database, 100),
+    countDeliveriesByStatus(deps.database),
+  ]);
   const props = { rows, counts, csrf: c.get("csrfToken"), message };
-  return renderPage(c, "Outbound notifications", <DeliveriesPage {...props} />, { status, fragment: <DeliveriesTable {...props} /> });
+  return renderPage(c, "Outbound notifications", <DeliveriesPage {...props} />, {
+    status,
+    fragment: <DeliveriesTable {...props} />,
+  });
 }
 
 /** Routes of outbound notifications: each user's targets under /account, every delivery under /admin. */
 export function notificationTargetRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get("/account/notifications", allow("user"), (c) => showTargetsPage(c, { message: MESSAGES[c.req.query("saved") ?? ""] }));
+  app.get("/account/notifications", allow("user"), (c) =>
+    showTargetsPage(c, { message: MESSAGES[c.req.query("saved") ?? ""] }),
+  );
 
   app.get("/account/new-target/:kind", allow("user"), (c) => {
     const kind = KINDS.find((k) => k === c.req.param("kind"));
@@ -206,9 +291,15 @@ export function notificationTargetRoutes() {
     const target = await findNotificationTargetForUser(deps.database, c.req.param("id"), user.id);
     if (!target) return c.notFound();
     const form = await parseForm(c, updateForm);
-    const card = async (t: NotificationTarget, extra: { errors?: FieldErrors; values?: FormValues; saved?: boolean }, status = 200) => {
+    const card = async (
+      t: NotificationTarget,
+      extra: { errors?: FieldErrors; values?: FormValues; saved?: boolean },
+      status = 200,
+    ) => {
       const last = (await latestDeliveryByTarget(deps.database, [t.id])).get(t.id);
-      const view = <TargetCard t={targetView(c, t, last)} events={eventsForRole(user.role)} csrf={c.get("csrfToken")} {...extra} />;
+      const view = (
+        <TargetCard t={targetView(c, t, last)} events={eventsForRole(user.role)} csrf={c.get("csrfToken")} {...extra} />
+      );
       return renderPage(c, "Where your notifications go", view, { status });
     };
     if (!form.ok) return card(target, { errors: form.errors, values: form.values }, 422);
@@ -240,14 +331,24 @@ export function notificationTargetRoutes() {
     return showTargetsPage(c, { results: new Map([[target.id, result]]) });
   });
 
-  app.get("/admin/notifications", allow("admin"), (c) => showDeliveriesPage(c, c.req.query("retried") === "1" ? "Queued; the delivery worker is sending it now." : undefined));
+  app.get("/admin/notifications", allow("admin"), (c) =>
+    showDeliveriesPage(
+      c,
+      c.req.query("retried") === "1" ? "Queued; the delivery worker is sending it now." : undefined,
+    ),
+  );
 
   app.post("/admin/notifications/:id/retry", allow("admin"), async (c) => {
     const deps = c.get("deps");
     const delivery = await findDeliveryById(deps.database, c.req.param("id"));
     if (!delivery) return c.notFound();
     const queued = await retryDeliveryNow(deps.database, delivery.id, new Date());
-    if (!queued) return showDeliveriesPage(c, delivery.status === "sent" ? "That delivery was already sent." : "That delivery is being sent right now.", 409);
+    if (!queued)
+      return showDeliveriesPage(
+        c,
+        delivery.status === "sent" ? "That delivery was already sent." : "That delivery is being sent right now.",
+        409,
+      );
     kickDeliveryWorker(deps);
     if (!isFragmentRequest(c)) return c.redirect("/admin/notifications?retried=1", 303);
     return showDeliveriesPage(c, "Queued; the delivery worker is sending it now.");

@@ -3,7 +3,12 @@ import { NotificationsPage } from "../../views/pages/notifications";
 import { allow } from "../server/access";
 import type { AppEnv } from "../server/deps";
 import { publishUnread } from "../services/notifications";
-import { deleteNotification, listNotifications, markAllNotificationsRead, markNotificationRead } from "../store/notifications";
+import {
+  deleteNotification,
+  listNotifications,
+  markAllNotificationsRead,
+  markNotificationRead,
+} from "../store/notifications";
 import { renderPage } from "./htmx";
 
 const PAGE_SIZE = 20;
@@ -12,8 +17,16 @@ async function showNotificationsPage(c: Context<AppEnv>, status = 200) {
   const deps = c.get("deps");
   const n = Number(c.req.query("page"));
   const page = Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
-  const { items, total } = await listNotifications(deps.database, c.get("user")!.id, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
-  return renderPage(c, "Notifications", <NotificationsPage items={items} total={total} page={page} pageSize={PAGE_SIZE} csrf={c.get("csrfToken")} />, { status });
+  const { items, total } = await listNotifications(deps.database, c.get("user")!.id, {
+    limit: PAGE_SIZE,
+    offset: (page - 1) * PAGE_SIZE,
+  });
+  return renderPage(
+    c,
+    "Notifications",
+    <NotificationsPage items={items} total={total} page={page} pageSize={PAGE_SIZE} csrf={c.get("csrfToken")} />,
+    { status },
+  );
 }
 
 async function afterChange(c: Context<AppEnv>, changed: boolean) {

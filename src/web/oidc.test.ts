@@ -34,8 +34,20 @@ interface Person {
   groups?: string[];
 }
 
-const ALICE: Person = { sub: "alice-0001", preferred_username: "alice", name: "Alice Liddell", email: "alice@example.com", groups: ["family"] };
-const BOB: Person = { sub: "bob-0002", preferred_username: "bob", name: "Bob Builder", email: "bob@example.com", groups: ["family", "medianest-admins"] };
+const ALICE: Person = {
+  sub: "alice-0001",
+  preferred_username: "alice",
+  name: "Alice Liddell",
+  email: "alice@example.com",
+  groups: ["family"],
+};
+const BOB: Person = {
+  sub: "bob-0002",
+  preferred_username: "bob",
+  name: "Bob Builder",
+  email: "bob@example.com",
+  groups: ["family", "medianest-admins"],
+};
 // Wants the user name an existing local account already has; only an email to derive one from.
 const CAROL: Person = { sub: "carol-0003", email: "owner@example.com", name: "Carol" };
 
@@ -75,9 +87,19 @@ async function startProvider(): Promise<TestProvider> {
     clients: [
       { client_id: "medianest", client_secret: CLIENTS.medianest.secret, redirect_uris: [CALLBACK] },
       { client_id: "other-app", client_secret: CLIENTS["other-app"].secret, redirect_uris: [CALLBACK] },
-      { client_id: "medianest-ec", client_secret: CLIENTS["medianest-ec"].secret, redirect_uris: [CALLBACK], id_token_signed_response_alg: "ES256" },
+      {
+        client_id: "medianest-ec",
+        client_secret: CLIENTS["medianest-ec"].secret,
+        redirect_uris: [CALLBACK],
+        id_token_signed_response_alg: "ES256",
+      },
     ],
-    jwks: { keys: [{ ...rsa, kid: "rsa-1", use: "sig", alg: "RS256" }, { ...ec, kid: "ec-1", use: "sig", alg: "ES256" }] as never },
+    jwks: {
+      keys: [
+        { ...rsa, kid: "rsa-1", use: "sig", alg: "RS256" },
+        { ...ec, kid: "ec-1", use: "sig", alg: "ES256" },
+      ] as never,
+    },
     cookies: { keys: ["oidc-test-cookie-key"] },
     claims: { openid: ["sub"], profile: ["name", "preferred_username"], email: ["email"], groups: ["groups"] },
     features: { devInteractions: { enabled: false } },
@@ -154,14 +176,20 @@ async function throughProvider(url: string): Promise<string> {
   const jar = new Map<string, string>();
   for (let hop = 0; hop < 12; hop++) {
     if (url.startsWith(ORIGIN)) return url;
-    const res = await fetch(url, { redirect: "manual", headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } });
+    const res = await fetch(url, {
+      redirect: "manual",
+      headers: { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") },
+    });
     for (const line of res.headers.getSetCookie()) {
       const pair = line.split(";")[0]!;
       const i = pair.indexOf("=");
       jar.set(pair.slice(0, i), pair.slice(i + 1));
     }
     const location = res.headers.get("location");
-    if (!location) throw new Error(`test provider: no redirect from ${url} (status ${res.status}): ${(await res.text()).slice(0, 300)}`);
+    if (!location)
+      throw new Error(
+        `test provider: no redirect from ${url} (status ${res.status}): ${(await res.text()).slice(0, 300)}`,
+      );
     await res.body?.cancel();
     url = new URL(location, url).toString();
   }
@@ -260,7 +288,13 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
     expect(jar.cookies.has("mn_oidc")).toBe(false);
 
     const user = (await findUserByOidc(t.deps.database, op.issuer, ALICE.sub))!;
-    expect(user).toMatchObject({ username: "alice", displayName: "Alice Liddell", email: "alice@example.com", role: "user", status: "active" });
+    expect(user).toMatchObject({
+      username: "alice",
+      displayName: "Alice Liddell",
+      email: "alice@example.com",
+      role: "user",
+      status: "active",
+    });
     expect(user.lastLoginAt).toBeInstanceOf(Date);
 
     const account = await jar.get("/account");
@@ -380,7 +414,9 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
     const withCookie = await t.request(first.callbackUrl, { headers: { cookie: `mn_oidc=${first.pendingCookie}` } });
     expect(withCookie.status).toBe(400);
     expect(await withCookie.text()).toContain("already used");
-    expect(withCookie.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`) && !c.includes("Max-Age=0"))).toBe(false);
+    expect(
+      withCookie.headers.getSetCookie().some((c) => c.startsWith(`${SESSION_COOKIE}=`) && !c.includes("Max-Age=0")),
+    ).toBe(false);
     expect((await sessionsOf(alice)).length).toBe(1);
   });
 
@@ -432,7 +468,11 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
   });
 
   test("with automatic accounts off, an unknown person is refused", async () => {
-    await saveAuthSettings(t.deps, { autoCreate: false, defaultPermissions: [...DEFAULT_PERMISSIONS], defaultQuotas: NO_QUOTAS });
+    await saveAuthSettings(t.deps, {
+      autoCreate: false,
+      defaultPermissions: [...DEFAULT_PERMISSIONS],
+      defaultQuotas: NO_QUOTAS,
+    });
     const { jar, callback } = await signInWithProvider();
     expect(callback.status).toBe(403);
     expect(await callback.text()).toContain("only lets in people the owner has added");
@@ -471,7 +511,9 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
   });
 
   test("start and callback without single sign-on configured, and too many starts, answer clearly", async () => {
-    await t.deps.database.db.delete(t.deps.database.tables.settings).where(eq(t.deps.database.tables.settings.key, "oidc.issuer"));
+    await t.deps.database.db
+      .delete(t.deps.database.tables.settings)
+      .where(eq(t.deps.database.tables.settings.key, "oidc.issuer"));
     const start = await t.request("/auth/oidc/start");
     expect(start.status).toBe(400);
     expect(await start.text()).toContain("Single sign-on is not set up");
@@ -510,7 +552,12 @@ describe("OIDC sign-in against a real OpenID Provider", () => {
     expect(await (await t.request("/login")).text()).toContain("Sign in with Authentik");
 
     // Saving again with the secret left empty keeps it.
-    await admin.post("/admin/settings/oidc", { issuer: op.issuer, clientId: "medianest", clientSecret: "", displayName: "Authentik" });
+    await admin.post("/admin/settings/oidc", {
+      issuer: op.issuer,
+      clientId: "medianest",
+      clientSecret: "",
+      displayName: "Authentik",
+    });
     const [kept] = await db.select().from(tables.settings).where(eq(tables.settings.key, "oidc.client_secret"));
     expect(t.deps.secretBox.decrypt(kept!.value)).toBe(secret);
   });

@@ -8,7 +8,13 @@ import type { AppEnv } from "../server/deps";
 import { clientIp, isSecureRequest } from "../server/middleware/session";
 import { SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";
-import { checkResponseIssuer, finishOidcSignIn, getOidcSettings, providerName, startOidcSignIn } from "../services/oidc";
+import {
+  checkResponseIssuer,
+  finishOidcSignIn,
+  getOidcSettings,
+  providerName,
+  startOidcSignIn,
+} from "../services/oidc";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
 import { renderPage } from "./htmx";
 import { beginSession, safeNext } from "./session-cookie";
@@ -85,9 +91,12 @@ const PROVIDER_ERRORS: Record<string, string> = {
   login_required: "{name} wants you to sign in there first.",
   consent_required: "{name} needs your consent before MediaNest may use your account.",
   interaction_required: "{name} needs you to finish something there first.",
-  invalid_scope: "{name} does not allow the account details MediaNest asks for; the owner should check the provider's client settings.",
-  unauthorized_client: "{name} does not allow MediaNest to sign people in; the owner should check the provider's client settings.",
-  invalid_request: "{name} did not accept MediaNest's sign-in request; the owner should check the redirect URL and client ID.",
+  invalid_scope:
+    "{name} does not allow the account details MediaNest asks for; the owner should check the provider's client settings.",
+  unauthorized_client:
+    "{name} does not allow MediaNest to sign people in; the owner should check the provider's client settings.",
+  invalid_request:
+    "{name} did not accept MediaNest's sign-in request; the owner should check the redirect URL and client ID.",
   temporarily_unavailable: "{name} is temporarily unavailable. Try again in a moment.",
   server_error: "{name} ran into an error. Try again in a moment.",
 };
@@ -102,11 +111,24 @@ export function oidcRoutes() {
     if (c.get("user")) return c.redirect(next, 303);
     await enforceRateLimit(deps, LIMITS.login, [`oidc:ip:${clientIp(c)}`]);
     const problem = (message: string, status: 400 | 403 | 502, retry: boolean) =>
-      renderPage(c, "Single sign-on", <OidcProblem title="Single sign-on did not start" message={message} next={next} retry={retry} />, { status });
+      renderPage(
+        c,
+        "Single sign-on",
+        <OidcProblem title="Single sign-on did not start" message={message} next={next} retry={retry} />,
+        { status },
+      );
     try {
       const uri = redirectUri(c);
       const start = await startOidcSignIn(deps, uri);
-      const pending: Pending = { purpose: PURPOSE, state: start.state, codeVerifier: start.codeVerifier, nonce: start.nonce, next, redirectUri: uri, expiresAt: Date.now() + PENDING_TTL_MS };
+      const pending: Pending = {
+        purpose: PURPOSE,
+        state: start.state,
+        codeVerifier: start.codeVerifier,
+        nonce: start.nonce,
+        next,
+        redirectUri: uri,
+        expiresAt: Date.now() + PENDING_TTL_MS,
+      };
       setCookie(c, OIDC_COOKIE, deps.secretBox.encrypt(JSON.stringify(pending)), {
         httpOnly: true,
         sameSite: "Lax",
@@ -136,14 +158,32 @@ export function oidcRoutes() {
     const name = settings ? providerName(settings) : "The sign-in provider";
     const problem = async (status: 400 | 403 | 502, message: string, reason: string, retry = true) => {
       await audit(deps, { ip }, "signin.failure", undefined, { method: "oidc", reason });
-      return renderPage(c, "Single sign-on", <OidcProblem title="Single sign-on did not work" message={message} next={next} retry={retry && Boolean(settings)} />, { status });
+      return renderPage(
+        c,
+        "Single sign-on",
+        <OidcProblem
+          title="Single sign-on did not work"
+          message={message}
+          next={next}
+          retry={retry && Boolean(settings)}
+        />,
+        { status },
+      );
     };
 
     if (!pending) {
-      return problem(400, "This sign-in has expired, was already used, or was started in another browser. Start again.", "missing or unreadable state cookie");
+      return problem(
+        400,
+        "This sign-in has expired, was already used, or was started in another browser. Start again.",
+        "missing or unreadable state cookie",
+      );
     }
     if (!query.state || !sameString(query.state, pending.state)) {
-      return problem(400, "This sign-in answer does not belong to the sign-in this browser started. Start again.", "state mismatch");
+      return problem(
+        400,
+        "This sign-in answer does not belong to the sign-in this browser started. Start again.",
+        "state mismatch",
+      );
     }
     // The cookie is gone from an honest browser; a copy replayed with the same state is stopped here, on every replica.
     const stateKey = `oidc:state-used:${createHash("sha256").update(pending.state).digest("base64url")}`;
@@ -152,8 +192,15 @@ export function oidcRoutes() {
     }
     if (query.error) {
       const known = PROVIDER_ERRORS[query.error];
-      const message = known ? known.replaceAll("{name}", name) : `${name} could not sign you in (${query.error.slice(0, 60)}).`;
-      const status = query.error === "access_denied" ? 403 : query.error === "server_error" || query.error === "temporarily_unavailable" ? 502 : 400;
+      const message = known
+        ? known.replaceAll("{name}", name)
+        : `${name} could not sign you in (${query.error.slice(0, 60)}).`;
+      const status =
+        query.error === "access_denied"
+          ? 403
+          : query.error === "server_error" || query.error === "temporarily_unavailable"
+            ? 502
+            : 400;
       return problem(status, message, `provider error: ${query.error.slice(0, 60)}`);
     }
     if (!query.code) return problem(400, `${name} sent no authorization code. Start again.`, "no code");
@@ -166,12 +213,26 @@ export function oidcRoutes() {
       return problem(502, integrationMessage(err), `discovery: ${err.message.slice(0, 200)}`);
     }
     try {
-      const user = await finishOidcSignIn(deps, { code: query.code, codeVerifier: pending.codeVerifier, nonce: pending.nonce, redirectUri: pending.redirectUri }, { ip });
+      const user = await finishOidcSignIn(
+        deps,
+        {
+          code: query.code,
+          codeVerifier: pending.codeVerifier,
+          nonce: pending.nonce,
+          redirectUri: pending.redirectUri,
+        },
+        { ip },
+      );
       await beginSession(c, user);
       return c.redirect(safeNext(pending.next), 303);
     } catch (err) {
       const view = (status: 403 | 502, message: string) =>
-        renderPage(c, "Single sign-on", <OidcProblem title="Single sign-on did not work" message={message} next={next} retry={Boolean(settings)} />, { status });
+        renderPage(
+          c,
+          "Single sign-on",
+          <OidcProblem title="Single sign-on did not work" message={message} next={next} retry={Boolean(settings)} />,
+          { status },
+        );
       if (err instanceof SignInRefused) return view(403, err.message);
       if (err instanceof IntegrationError) return view(502, integrationMessage(err));
       throw err;

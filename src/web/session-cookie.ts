@@ -8,7 +8,10 @@ import type { User } from "../store/users";
 /** Start a new session for the user and set its cookie (HttpOnly, SameSite=Lax, Secure behind TLS). */
 export async function beginSession(c: Context<AppEnv>, user: User): Promise<void> {
   const deps = c.get("deps");
-  const { cookie } = await startSession(deps, user, { ip: clientIp(c), userAgent: c.req.header("user-agent") ?? "unknown" });
+  const { cookie } = await startSession(deps, user, {
+    ip: clientIp(c),
+    userAgent: c.req.header("user-agent") ?? "unknown",
+  });
   setCookie(c, SESSION_COOKIE, cookie, {
     httpOnly: true,
     sameSite: "Lax",

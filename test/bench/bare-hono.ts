@@ -6,7 +6,11 @@ import { Hono } from "hono";
 
 const app = new Hono();
 if (process.env.PAGE_FILE) {
-  const page = JSON.parse(readFileSync(process.env.PAGE_FILE, "utf8")) as { status: number; headers: [string, string][]; body: string };
+  const page = JSON.parse(readFileSync(process.env.PAGE_FILE, "utf8")) as {
+    status: number;
+    headers: [string, string][];
+    body: string;
+  };
   const headers = new Headers(page.headers);
   app.get("/", () => new Response(page.body, { status: page.status, headers }));
 } else {

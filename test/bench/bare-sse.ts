@@ -34,14 +34,20 @@ if (import.meta.main) {
           self = controller;
           clients.add(controller);
           // Like MediaNest's first message (the unread count): tells the client it is subscribed.
-          controller.enqueue(encoder.encode(`data: <hx-partial hx-target="#bell-count" hx-swap="innerHTML"></hx-partial>\n\n`));
+          controller.enqueue(
+            encoder.encode(`data: <hx-partial hx-target="#bell-count" hx-swap="innerHTML"></hx-partial>\n\n`),
+          );
         },
         cancel() {
           clients.delete(self);
         },
       });
       return new Response(body, {
-        headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no" },
+        headers: {
+          "Content-Type": "text/event-stream",
+          "Cache-Control": "no-cache, no-transform",
+          "X-Accel-Buffering": "no",
+        },
       });
     },
   });

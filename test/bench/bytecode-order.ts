@@ -16,7 +16,11 @@ const OUT = join(ROOT, "src", "main.order");
 
 async function run(argv: string[], cwd = ROOT, env: Record<string, string> = {}): Promise<void> {
   const proc = Bun.spawn(argv, { cwd, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`${argv.join(" ")} failed (${code}):\n${out}\n${err}`);
 }
 
@@ -30,7 +34,12 @@ function freePort(): number {
 /** Start the binary recording its bytecode use, request paths, stop it. */
 async function record(dataDir: string, orderFile: string, paths: string[]): Promise<void> {
   const port = freePort();
-  const env = { MEDIANEST_DATA_DIR: dataDir, MEDIANEST_PORT: String(port), MEDIANEST_HOST: "127.0.0.1", BUN_BYTECODE_ORDER_OUT: orderFile };
+  const env = {
+    MEDIANEST_DATA_DIR: dataDir,
+    MEDIANEST_PORT: String(port),
+    MEDIANEST_HOST: "127.0.0.1",
+    BUN_BYTECODE_ORDER_OUT: orderFile,
+  };
   const proc = Bun.spawn([BIN, "serve"], { env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
@@ -51,7 +60,10 @@ const work = mkdtempSync(join(tmpdir(), "medianest-order-"));
 try {
   const data = join(work, "data");
   await run([BIN, "migrate"], ROOT, { MEDIANEST_DATA_DIR: data });
-  await run([BIN, "create-admin", "admin"], ROOT, { MEDIANEST_DATA_DIR: data, MEDIANEST_ADMIN_PASSWORD: "order-recording-1234" });
+  await run([BIN, "create-admin", "admin"], ROOT, {
+    MEDIANEST_DATA_DIR: data,
+    MEDIANEST_ADMIN_PASSWORD: "order-recording-1234",
+  });
   const profile = join(work, "restart.order");
   await record(data, profile, ["/readyz", "/metrics", "/", "/login", "/favicon.ico", "/no-such-page"]);
   copyFileSync(profile, OUT);

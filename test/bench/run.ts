@@ -47,7 +47,11 @@ function freePort(): number {
 
 async function sh(argv: string[], cwd = ROOT): Promise<void> {
   const proc = Bun.spawn(argv, { cwd, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
   if (code !== 0) throw new Error(`bench: ${argv.join(" ")} failed (${code}):\n${out}\n${err}`);
 }
 
@@ -63,7 +67,13 @@ function rssMiB(pid: number): number {
 }
 
 function spawnTarget(t: Target, port: number): Bun.Subprocess {
-  const proc = Bun.spawn([t.bin, ...t.args], { cwd: work, env: t.env(port), stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([t.bin, ...t.args], {
+    cwd: work,
+    env: t.env(port),
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "inherit",
+  });
   children.add(proc);
   return proc;
 }
@@ -115,7 +125,12 @@ async function measureStart(t: Target, runs = START_RUNS): Promise<StartRuns> {
     const { proc, ms } = await startAndTime(t, port);
     starts.push(ms);
     if (t.fullyReadyPath) {
-      while ((await fetch(`http://127.0.0.1:${port}${t.fullyReadyPath}`).then((r) => r.arrayBuffer().then(() => r.status))) !== 200) await Bun.sleep(1);
+      while (
+        (await fetch(`http://127.0.0.1:${port}${t.fullyReadyPath}`).then((r) =>
+          r.arrayBuffer().then(() => r.status),
+        )) !== 200
+      )
+        await Bun.sleep(1);
       readies.push(performance.now() - t0);
     } else {
       readies.push(ms);
@@ -157,7 +172,10 @@ function pairedRatio(xs: number[], ys: number[]): number {
 }
 
 /** Requests per second of GET path with CONCURRENCY fetch loops for LOAD_SECONDS, after a short warm-up. */
-async function measureRate(t: Target, path: string): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
+async function measureRate(
+  t: Target,
+  path: string,
+): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
   const port = freePort();
   const { proc } = await startAndTime(t, port);
   const url = `http://127.0.0.1:${port}${path}`;
@@ -189,13 +207,21 @@ async function measureRate(t: Target, path: string): Promise<{ rps: number; erro
   const { ok, errors } = await load(LOAD_SECONDS, latencies);
   const elapsed = (performance.now() - t0) / 1000;
   await stopTarget(proc);
-  if (ok === 0) throw new Error(`bench: ${t.name} GET ${path} never answered 200 (${errors} other answers or failures)`);
+  if (ok === 0)
+    throw new Error(`bench: ${t.name} GET ${path} never answered 200 (${errors} other answers or failures)`);
   latencies.sort((a, b) => a - b);
-  return { rps: ok / elapsed, errors, p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0, p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+  return {
+    rps: ok / elapsed,
+    errors,
+    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
+    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+  };
 }
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
-const loadBefore = loadavg().map((l) => l.toFixed(2)).join(" ");
+const loadBefore = loadavg()
+  .map((l) => l.toFixed(2))
+  .join(" ");
 
 console.log("bench: building dist/medianest and the baselines …");
 await sh(["bun", "run", "build"]);
@@ -226,14 +252,22 @@ const hono: Target = { name: "bare Hono", bin: honoBin, args: [], readyPath: "/"
 
 // Start and memory on a migrated database (a restart, the usual case); first start measured apart.
 // With an administrator the setup gate is passed and GET / renders the home page instead of redirecting.
-const admin = Bun.spawnSync([medianest.bin, "create-admin", "bench"], { cwd: work, env: { ...medianest.env(8080), MEDIANEST_ADMIN_PASSWORD: "bench-password-1234" } });
+const admin = Bun.spawnSync([medianest.bin, "create-admin", "bench"], {
+  cwd: work,
+  env: { ...medianest.env(8080), MEDIANEST_ADMIN_PASSWORD: "bench-password-1234" },
+});
 if (admin.exitCode !== 0) throw new Error(`bench: create-admin failed: ${admin.stderr}`);
 
 console.log(`bench: start time and idle memory, ${START_RUNS} runs each, taking turns …`);
 const [bareStart, mnStart] = await measureStartsInTurn(bare, medianest, START_RUNS);
 let firstDirs = 0;
 const firstStart = await measureStart(
-  { ...medianest, name: "MediaNest first start", warmPaths: ["/healthz", "/readyz", "/metrics"], env: (port) => medianestEnv(join(work, `first-${firstDirs++}`))(port) },
+  {
+    ...medianest,
+    name: "MediaNest first start",
+    warmPaths: ["/healthz", "/readyz", "/metrics"],
+    env: (port) => medianestEnv(join(work, `first-${firstDirs++}`))(port),
+  },
   Math.max(3, Math.floor(START_RUNS / 2)),
 );
 
@@ -248,12 +282,21 @@ const pageFile = join(work, "page.json");
   writeFileSync(pageFile, JSON.stringify({ status: res.status, headers, body: await res.text() }));
   await stopTarget(proc);
 }
-const barePage: Target = { name: "bare Hono with MediaNest's page", bin: honoBin, args: [], readyPath: "/", warmPaths: ["/"], env: (port) => ({ ...baseEnv(port), PAGE_FILE: pageFile }) };
+const barePage: Target = {
+  name: "bare Hono with MediaNest's page",
+  bin: honoBin,
+  args: [],
+  readyPath: "/",
+  warmPaths: ["/"],
+  env: (port) => ({ ...baseEnv(port), PAGE_FILE: pageFile }),
+};
 
 // The machine's other load comes and goes in phases of seconds: the servers take turns, round after round;
 // each rate is the median of its rounds and each ratio the median of the rounds' ratios, so a noisy phase cannot
 // land on one server alone.
-console.log(`bench: request rate, ${CONCURRENCY} concurrent fetches, ${RATE_ROUNDS} rounds of ${LOAD_SECONDS} s per server …`);
+console.log(
+  `bench: request rate, ${CONCURRENCY} concurrent fetches, ${RATE_ROUNDS} rounds of ${LOAD_SECONDS} s per server …`,
+);
 type Rate = Awaited<ReturnType<typeof measureRate>>;
 const rounds: { hono: Rate; page: Rate; health: Rate; bytes: Rate }[] = [];
 for (let r = 0; r < RATE_ROUNDS; r++) {
@@ -279,7 +322,10 @@ async function wrkRate(t: Target, path: string): Promise<number> {
   const port = freePort();
   const { proc } = await startAndTime(t, port);
   const run = async (seconds: number) => {
-    const w = Bun.spawn(["wrk", "-t1", "-c32", `-d${seconds}s`, `http://127.0.0.1:${port}${path}`], { stdout: "pipe", stderr: "pipe" });
+    const w = Bun.spawn(["wrk", "-t1", "-c32", `-d${seconds}s`, `http://127.0.0.1:${port}${path}`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = await new Response(w.stdout).text();
     await w.exited;
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -295,16 +341,29 @@ async function wrkRate(t: Target, path: string): Promise<number> {
 const wrkRounds: { hono: number; page: number }[] = [];
 if (Bun.which("wrk")) {
   console.log(`bench: request rate with wrk, ${RATE_ROUNDS} rounds …`);
-  for (let r = 0; r < RATE_ROUNDS; r++) wrkRounds.push({ hono: await wrkRate(hono, "/"), page: await wrkRate(medianest, "/") });
+  for (let r = 0; r < RATE_ROUNDS; r++)
+    wrkRounds.push({ hono: await wrkRate(hono, "/"), page: await wrkRate(medianest, "/") });
 }
-const pageRatio = pairedRatio(rounds.map((r) => r.page.rps), rounds.map((r) => r.hono.rps));
-const healthRatio = pairedRatio(rounds.map((r) => r.health.rps), rounds.map((r) => r.hono.rps));
-const bytesRatio = pairedRatio(rounds.map((r) => r.bytes.rps), rounds.map((r) => r.hono.rps));
+const pageRatio = pairedRatio(
+  rounds.map((r) => r.page.rps),
+  rounds.map((r) => r.hono.rps),
+);
+const healthRatio = pairedRatio(
+  rounds.map((r) => r.health.rps),
+  rounds.map((r) => r.hono.rps),
+);
+const bytesRatio = pairedRatio(
+  rounds.map((r) => r.bytes.rps),
+  rounds.map((r) => r.hono.rps),
+);
 const startRatio = pairedRatio(mnStart.starts, bareStart.starts);
 const readyRatio = pairedRatio(mnStart.readies, bareStart.starts);
 const rssRatio = pairedRatio(mnStart.rssRuns, bareStart.rssRuns);
 const roundsText = rounds
-  .map((r, i) => `round ${i + 1}: bare Hono ${fmt(r.hono.rps, 0)}, GET / ${fmt(r.page.rps, 0)}, GET /healthz ${fmt(r.health.rps, 0)}, page bytes ${fmt(r.bytes.rps, 0)}`)
+  .map(
+    (r, i) =>
+      `round ${i + 1}: bare Hono ${fmt(r.hono.rps, 0)}, GET / ${fmt(r.page.rps, 0)}, GET /healthz ${fmt(r.health.rps, 0)}, page bytes ${fmt(r.bytes.rps, 0)}`,
+  )
   .join("; ");
 
 const targets = [
@@ -340,10 +399,20 @@ const measurements = [
   `| bare Hono sending GET /'s bytes and headers (reference: the response alone) | ${fmt(bytesRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono GET /) | ${fmt(bytesRatio, 2)}x |`,
   `| GET / latency p50 / p99 | ${fmt(mnRate.p50, 2)} / ${fmt(mnRate.p99, 2)} ms | ${fmt(honoRate.p50, 2)} / ${fmt(honoRate.p99, 2)} ms | |`,
   wrkRounds.length
-    ? `| GET / requests per second, wrk load generator (not the target's method) | ${fmt(median(wrkRounds.map((r) => r.page)), 0)} | ${fmt(median(wrkRounds.map((r) => r.hono)), 0)} (bare Hono) | ${fmt(pairedRatio(wrkRounds.map((r) => r.page), wrkRounds.map((r) => r.hono)), 2)}x |`
+    ? `| GET / requests per second, wrk load generator (not the target's method) | ${fmt(median(wrkRounds.map((r) => r.page)), 0)} | ${fmt(median(wrkRounds.map((r) => r.hono)), 0)} (bare Hono) | ${fmt(
+        pairedRatio(
+          wrkRounds.map((r) => r.page),
+          wrkRounds.map((r) => r.hono),
+        ),
+        2,
+      )}x |`
     : "| GET / requests per second, wrk load generator | (wrk is not installed) | | |",
 ].join("\n");
-const verdicts = ["| target | measured | met |", "| --- | --- | --- |", ...targets.map((t) => `| ${t.what}: ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`)].join("\n");
+const verdicts = [
+  "| target | measured | met |",
+  "| --- | --- | --- |",
+  ...targets.map((t) => `| ${t.what}: ${t.target} | ${t.measured} | ${t.met ? "yes" : "**no**"} |`),
+].join("\n");
 
 const cpuModel = cpus()[0]?.model ?? "unknown CPU";
 const machine = `${availableParallelism()} CPUs (nproc; ${cpuModel}), ${fmt(totalmem() / 1024 / MIB)} GiB memory, Linux ${release()}, Bun ${Bun.version}; load average ${loadBefore} before the run`;
@@ -353,7 +422,9 @@ const errors = mnRate.errors + honoRate.errors + mnHealthRate.errors + bytesRate
 console.log(`\n${measurements}\n\n${verdicts}\n`);
 console.log(`machine: ${machine}; ${date}${errors ? `; ${errors} failed requests during the rate runs` : ""}`);
 console.log(`request rates: ${roundsText}`);
-console.log(`start times (ms): MediaNest ${mnStart.starts.map((x) => fmt(x)).join(", ")}; bare ${bareStart.starts.map((x) => fmt(x)).join(", ")}`);
+console.log(
+  `start times (ms): MediaNest ${mnStart.starts.map((x) => fmt(x)).join(", ")}; bare ${bareStart.starts.map((x) => fmt(x)).join(", ")}`,
+);
 
 const doc = `# Performance
 

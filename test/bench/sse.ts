@@ -44,7 +44,12 @@ async function medianestServer(cookieFile: string): Promise<void> {
     cookies.push(`${SESSION_COOKIE}=${cookie}`);
   }
   writeFileSync(cookieFile, cookies.join("\n"));
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 60, fetch: (req, srv) => t.app.fetch(req, { server: srv }) });
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    idleTimeout: 60,
+    fetch: (req, srv) => t.app.fetch(req, { server: srv }),
+  });
   process.on("message", async (raw) => {
     const msg = raw as { cmd: string; text?: string };
     if (msg.cmd === "publish") {
@@ -126,9 +131,20 @@ async function clientSwarm(port: number, cookieFile: string | undefined): Promis
     await Promise.all(wave);
     // Let the server subscribe this wave before the next arrives (a burst of thousands overflows the backlog).
     const deadline = Date.now() + 10_000;
-    while (subscribed + failed < Math.min(N, i + WAVE) && Date.now() < deadline && states.some((s) => !s.subscribed && !s.closed)) await Bun.sleep(5);
+    while (
+      subscribed + failed < Math.min(N, i + WAVE) &&
+      Date.now() < deadline &&
+      states.some((s) => !s.subscribed && !s.closed)
+    )
+      await Bun.sleep(5);
   }
-  process.send?.({ type: "connected", subscribed, failed, closed: states.filter((s) => s.closed).length, ms: now() - started });
+  process.send?.({
+    type: "connected",
+    subscribed,
+    failed,
+    closed: states.filter((s) => s.closed).length,
+    ms: now() - started,
+  });
 
   process.on("message", async (raw) => {
     const msg = raw as { cmd: string; k?: number; timeoutMs?: number };
@@ -136,7 +152,12 @@ async function clientSwarm(port: number, cookieFile: string | undefined): Promis
     const k = msg.k!;
     const deadline = Date.now() + (msg.timeoutMs ?? 10_000);
     while (Date.now() < deadline && states.some((s) => !s.closed && !s.seen.has(k))) await Bun.sleep(5);
-    process.send?.({ type: "collected", k, times: states.map((s) => s.seen.get(k) ?? -1), closed: states.filter((s) => s.closed).length });
+    process.send?.({
+      type: "collected",
+      k,
+      times: states.map((s) => s.seen.get(k) ?? -1),
+      closed: states.filter((s) => s.closed).length,
+    });
   });
 }
 
@@ -154,7 +175,9 @@ process.on("exit", () => {
 });
 
 function fileLimits(): { soft: number; hard: number } {
-  const line = readFileSync("/proc/self/limits", "utf8").split("\n").find((l) => l.startsWith("Max open files"))!;
+  const line = readFileSync("/proc/self/limits", "utf8")
+    .split("\n")
+    .find((l) => l.startsWith("Max open files"))!;
   const [soft, hard] = line.replace("Max open files", "").trim().split(/\s+/);
   const num = (v: string | undefined) => (v === "unlimited" ? Number.POSITIVE_INFINITY : Number(v));
   return { soft: num(soft), hard: num(hard) };
@@ -186,7 +209,10 @@ function spawnChild(args: string[], env: Record<string, string> = {}): Child {
       const i = inbox.findIndex((m) => m.type === type);
       if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]!);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`bench: no "${type}" from ${args.join(" ")} within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`bench: no "${type}" from ${args.join(" ")} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({
           type,
           resolve: (m) => {
@@ -238,9 +264,18 @@ async function measure(name: string, server: Child, cookieFile?: string): Promis
   const port = ready.port as number;
   await Bun.sleep(500);
   const rssIdle = rssMiB(server.proc.pid);
-  const clients = spawnChild([SELF, "--role=clients", `--port=${port}`, `--clients=${N}`, ...(cookieFile ? [`--cookies=${cookieFile}`] : [])]);
+  const clients = spawnChild([
+    SELF,
+    "--role=clients",
+    `--port=${port}`,
+    `--clients=${N}`,
+    ...(cookieFile ? [`--cookies=${cookieFile}`] : []),
+  ]);
   const connected = await clients.next("connected", 300_000);
-  if ((connected.subscribed as number) < N) console.warn(`bench: ${name}: only ${connected.subscribed} of ${N} clients subscribed (${connected.failed} failed to connect)`);
+  if ((connected.subscribed as number) < N)
+    console.warn(
+      `bench: ${name}: only ${connected.subscribed} of ${N} clients subscribed (${connected.failed} failed to connect)`,
+    );
   await Bun.sleep(1000);
   server.send({ cmd: "stats" });
   const streams = (await server.next("stats")).streams as number;
@@ -252,7 +287,10 @@ async function measure(name: string, server: Child, cookieFile?: string): Promis
     const publishedAt = (await server.next("published")).publishedAt as number;
     clients.send({ cmd: "collect", k, timeoutMs: 10_000 });
     const times = (await clients.next("collected", 30_000)).times as number[];
-    const latencies = times.filter((t) => t >= 0).map((t) => t - publishedAt).sort((a, b) => a - b);
+    const latencies = times
+      .filter((t) => t >= 0)
+      .map((t) => t - publishedAt)
+      .sort((a, b) => a - b);
     perPublishP99.push(percentile(latencies, 99));
     all.push(...latencies);
     await Bun.sleep(500);
@@ -344,14 +382,20 @@ function writeDoc(section: string): void {
 async function main(): Promise<void> {
   const { hard } = fileLimits();
   if (hard < N + 200) {
-    console.error(`bench: ${N} clients need about ${N + 200} open files per process; the hard limit is ${hard}. Run: ulimit -n ${N + 1000}`);
+    console.error(
+      `bench: ${N} clients need about ${N + 200} open files per process; the hard limit is ${hard}. Run: ulimit -n ${N + 1000}`,
+    );
     process.exit(1);
   }
   const work = mkdtempSync(join(tmpdir(), "medianest-bench-sse-"));
   try {
     const cookieFile = join(work, "cookies.txt");
     console.log(`bench: MediaNest with ${N} SSE clients…`);
-    const mn = await measure("MediaNest", spawnChild([SELF, "--role=medianest", `--cookies=${cookieFile}`, `--clients=${N}`]), cookieFile);
+    const mn = await measure(
+      "MediaNest",
+      spawnChild([SELF, "--role=medianest", `--cookies=${cookieFile}`, `--clients=${N}`]),
+      cookieFile,
+    );
     console.log(`bench: bare Bun SSE server with ${N} SSE clients…`);
     const bare = await measure("bare", spawnChild([BARE], { PORT: "0" }));
     const section = report(mn, bare);

@@ -17,7 +17,8 @@ import { createTestApp, givenUser, type TestApp } from "../helpers/test-app";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`e2e: ${CHROMIUM} not found; the browser suite is SKIPPED (install the chromium package)`);
+if (!haveChromium)
+  console.warn(`e2e: ${CHROMIUM} not found; the browser suite is SKIPPED (install the chromium package)`);
 
 const SHOTS = join(import.meta.dir, "..", "..", "test-artifacts", "screenshots");
 const MACHINE = "machine-e2e";
@@ -63,16 +64,50 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     plextv = startFakePlexTv();
-    plextv.addUser({ token: "friend-token", id: 2002, username: "friend", title: "Friendly Person", resources: [{ clientIdentifier: MACHINE, name: "Living Room", provides: "server", owned: false, accessToken: "shared-token" }] });
+    plextv.addUser({
+      token: "friend-token",
+      id: 2002,
+      username: "friend",
+      title: "Friendly Person",
+      resources: [
+        {
+          clientIdentifier: MACHINE,
+          name: "Living Room",
+          provides: "server",
+          owned: false,
+          accessToken: "shared-token",
+        },
+      ],
+    });
     // The Plex sign-in page is the fake's /auth, which answers 404: the popup only has to go there.
-    t = await createTestApp({ env: { MEDIANEST_PLEX_TV_URL: plextv.url, MEDIANEST_PLEX_APP_URL: `${plextv.url}/auth` } });
-    admin = await givenUser(t.deps, { role: "admin", username: "owner", displayName: "Olivia Owner", passwordHash: await Bun.password.hash("owner-password-1") });
+    t = await createTestApp({
+      env: { MEDIANEST_PLEX_TV_URL: plextv.url, MEDIANEST_PLEX_APP_URL: `${plextv.url}/auth` },
+    });
+    admin = await givenUser(t.deps, {
+      role: "admin",
+      username: "owner",
+      displayName: "Olivia Owner",
+      passwordHash: await Bun.password.hash("owner-password-1"),
+    });
     member = await givenUser(t.deps, { username: "maria", displayName: "Maria Member" });
-    await savePlexServer(t.deps, { machineIdentifier: MACHINE, name: "Living Room", url: null, ownerToken: "owner-token" });
+    await savePlexServer(t.deps, {
+      machineIdentifier: MACHINE,
+      name: "Living Room",
+      url: null,
+      ownerToken: "owner-token",
+    });
     // Production serves with idleTimeout 60 (src/cli/serve.ts); the SSE heartbeat keeps streams inside it.
-    server = Bun.serve({ port: 0, hostname: "127.0.0.1", idleTimeout: 60, fetch: (req, srv) => t.app.fetch(req, { server: srv }) });
+    server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      idleTimeout: 60,
+      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
+    });
     base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
   });
 
   afterAll(async () => {
@@ -97,8 +132,15 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   }
 
   /** A fresh browser profile (no cookies, no storage), signed in as `user` when given. */
-  async function newContext(user?: User, opts: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {}) {
-    const context = await browser.newContext({ baseURL: base, viewport: opts.viewport ?? DESKTOP, colorScheme: opts.colorScheme ?? "light" });
+  async function newContext(
+    user?: User,
+    opts: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {},
+  ) {
+    const context = await browser.newContext({
+      baseURL: base,
+      viewport: opts.viewport ?? DESKTOP,
+      colorScheme: opts.colorScheme ?? "light",
+    });
     contexts.push(context);
     await context.addInitScript({ content: INIT_SCRIPT });
     context.on("page", watch);
@@ -126,7 +168,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
 
   const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").trim();
 
-  test("Plex sign-in approved elsewhere (popup never opened): the poller lands the page signed in", { timeout: STEP_MS }, async () => {
+  test("Plex sign-in approved elsewhere (popup never opened): the poller lands the page signed in", {
+    timeout: STEP_MS,
+  }, async () => {
     const context = await newContext();
     const page = await context.newPage();
     await page.goto("/login");
@@ -139,7 +183,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  test("Plex sign-in through the popup: it opens plex.tv, comes back, closes itself; the page lands signed in", { timeout: STEP_MS }, async () => {
+  test("Plex sign-in through the popup: it opens plex.tv, comes back, closes itself; the page lands signed in", {
+    timeout: STEP_MS,
+  }, async () => {
     const context = await newContext();
     const page = await context.newPage();
     await page.goto("/login");
@@ -175,7 +221,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  test("a notification pushed by the server updates the bell, shows a toast and the list; marking read clears the bell", { timeout: STEP_MS }, async () => {
+  test("a notification pushed by the server updates the bell, shows a toast and the list; marking read clears the bell", {
+    timeout: STEP_MS,
+  }, async () => {
     const context = await newContext(member);
     // A slow hx-sse.js (a cold cache) must still start the stream: htmx may not initialise before it registers.
     await context.route(/\/static\/hx-sse\.[0-9a-f]+\.js$/, async (route) => {
@@ -188,7 +236,12 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     expect(await text(page, "#bell-count")).toBe("");
     expect(await page.isVisible("#bell-count")).toBe(false);
 
-    await notify(t.deps, member.id, { kind: "test", title: "Dune is ready", body: "Dune (2021) is on Plex now.", link: "/" });
+    await notify(t.deps, member.id, {
+      kind: "test",
+      title: "Dune is ready",
+      body: "Dune (2021) is on Plex now.",
+      link: "/",
+    });
     await until("the bell to show 1", async () => (await text(page, "#bell-count")) === "1");
     const toast = page.locator("#toasts .toast", { hasText: "Dune is ready" });
     await toast.waitFor({ timeout: 3000 });
@@ -199,22 +252,34 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await page.goto("/notifications");
     await streamReady(page);
     expect(await page.locator("#notification-list li").count()).toBe(1);
-    await notify(t.deps, member.id, { kind: "test", title: "Arrival is ready", body: "Arrival (2016) is on Plex now." });
+    await notify(t.deps, member.id, {
+      kind: "test",
+      title: "Arrival is ready",
+      body: "Arrival (2016) is on Plex now.",
+    });
     // The list refreshes itself on mn-notifications; no reload.
     await page.locator("#notification-list li", { hasText: "Arrival is ready" }).waitFor({ timeout: 3000 });
     expect(await page.locator("#notification-list li").count()).toBe(2);
     await until("the bell to show 2", async () => (await text(page, "#bell-count")) === "2");
 
-    await page.locator("#notification-list li", { hasText: "Arrival is ready" }).getByRole("button", { name: "Mark read" }).click();
+    await page
+      .locator("#notification-list li", { hasText: "Arrival is ready" })
+      .getByRole("button", { name: "Mark read" })
+      .click();
     await until("the bell to show 1 after marking one read", async () => (await text(page, "#bell-count")) === "1");
-    await page.locator("#notification-list li", { hasText: "Dune is ready" }).getByRole("button", { name: "Mark read" }).click();
+    await page
+      .locator("#notification-list li", { hasText: "Dune is ready" })
+      .getByRole("button", { name: "Mark read" })
+      .click();
     await until("the bell to clear", async () => (await text(page, "#bell-count")) === "");
     expect(await page.isVisible("#bell-count")).toBe(false);
     expect(await page.locator("#notification-list [data-unread]").count()).toBe(0);
     await context.close();
   });
 
-  test("after the stream drops, the browser reconnects by itself and catches up on what it missed", { timeout: STEP_MS }, async () => {
+  test("after the stream drops, the browser reconnects by itself and catches up on what it missed", {
+    timeout: STEP_MS,
+  }, async () => {
     const context = await newContext(member);
     const page = await context.newPage();
     await page.goto("/notifications");
@@ -227,13 +292,20 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       if (new URL(req.url()).pathname === "/events") requests.push(req.headers());
     });
     t.deps.live.closeAll();
-    await notify(t.deps, member.id, { kind: "test", title: "Missed while away", body: "Sent while the stream was down." });
+    await notify(t.deps, member.id, {
+      kind: "test",
+      title: "Missed while away",
+      body: "Sent while the stream was down.",
+    });
     await page.locator("#toasts .toast", { hasText: "Missed while away" }).waitFor({ timeout: 5000 });
     await streamReady(page, 2);
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(requests.at(-1)!["last-event-id"]).toMatch(/^n[0-9a-z-]+$/);
     await until("the bell to count the missed notification", async () => (await text(page, "#bell-count")) === "1");
-    await until("the list to show the missed notification", async () => (await page.locator("#notification-list li").count()) === before + 1);
+    await until(
+      "the list to show the missed notification",
+      async () => (await page.locator("#notification-list li").count()) === before + 1,
+    );
 
     // The stream carries on live after the reconnect, and the id it saw last moves the catch-up cursor on.
     const live = await notify(t.deps, member.id, { kind: "test", title: "Live again", body: "After the reconnect." });
@@ -247,7 +319,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  test("the maintenance notice an admin posts appears on another user's open page without a reload", { timeout: STEP_MS }, async () => {
+  test("the maintenance notice an admin posts appears on another user's open page without a reload", {
+    timeout: STEP_MS,
+  }, async () => {
     const memberContext = await newContext(member);
     const memberPage = await memberContext.newPage();
     await memberPage.goto("/");
@@ -262,18 +336,28 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await adminPage.waitForURL(`${base}/admin?saved=notice`);
     expect(await text(adminPage, "#notice-banner")).toBe("Plex restarts tonight at 23:00.");
 
-    await memberPage.locator("#notice-banner .banner", { hasText: "Plex restarts tonight at 23:00." }).waitFor({ timeout: 3000 });
+    await memberPage
+      .locator("#notice-banner .banner", { hasText: "Plex restarts tonight at 23:00." })
+      .waitFor({ timeout: 3000 });
     expect(memberPage.url()).toBe(`${base}/`);
 
     await adminPage.getByRole("button", { name: "Clear notice" }).click();
     await adminPage.waitForURL(`${base}/admin?saved=notice`);
-    await until("the notice to disappear from the member's page", async () => (await text(memberPage, "#notice-banner")) === "");
+    await until(
+      "the notice to disappear from the member's page",
+      async () => (await text(memberPage, "#notice-banner")) === "",
+    );
     await memberContext.close();
     await adminContext.close();
   });
 
-  test("a monitor going down in Uptime Kuma turns its status tile red without a reload", { timeout: STEP_MS }, async () => {
-    const kuma = startFakeUptimeKuma({ slug: "home", groups: [{ name: "Media", monitors: [{ id: 31, name: "Jellyfin box" }] }] });
+  test("a monitor going down in Uptime Kuma turns its status tile red without a reload", {
+    timeout: STEP_MS,
+  }, async () => {
+    const kuma = startFakeUptimeKuma({
+      slug: "home",
+      groups: [{ name: "Media", monitors: [{ id: 31, name: "Jellyfin box" }] }],
+    });
     try {
       kuma.setBeats(31, [{ status: 1, time: new Date(Date.now() - 60_000), ping: 12 }]);
       await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home" });
@@ -327,7 +411,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  test("keyboard: Tab reaches the skip link first, then the navigation, with a visible focus ring", { timeout: STEP_MS }, async () => {
+  test("keyboard: Tab reaches the skip link first, then the navigation, with a visible focus ring", {
+    timeout: STEP_MS,
+  }, async () => {
     const context = await newContext(admin);
     const page = await context.newPage();
     await page.goto("/");
@@ -370,9 +456,20 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  test("screenshots of the main pages at phone and desktop width, light and dark; nothing overflows at 360 px", { timeout: STEP_MS }, async () => {
-    await notify(t.deps, admin.id, { kind: "request.available", title: "The Expanse S06 is ready", body: "All 6 episodes are on Plex now.", link: "/" });
-    await notify(t.deps, admin.id, { kind: "announcement", title: "Welcome to MediaNest", body: "Request movies and shows here; you will be told when they are ready." });
+  test("screenshots of the main pages at phone and desktop width, light and dark; nothing overflows at 360 px", {
+    timeout: STEP_MS,
+  }, async () => {
+    await notify(t.deps, admin.id, {
+      kind: "request.available",
+      title: "The Expanse S06 is ready",
+      body: "All 6 episodes are on Plex now.",
+      link: "/",
+    });
+    await notify(t.deps, admin.id, {
+      kind: "announcement",
+      title: "Welcome to MediaNest",
+      body: "Request movies and shows here; you will be told when they are ready.",
+    });
     const statusExists = (await t.request("/status", { headers: { cookie: await cookieFor(admin) } })).status === 200;
     const pages: { name: string; path: string; user?: User }[] = [
       { name: "login", path: "/login" },
@@ -394,7 +491,10 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       expect(res?.status()).toBe(200);
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
-        for (const [size, viewport] of [["phone", PHONE], ["desktop", DESKTOP]] as const) {
+        for (const [size, viewport] of [
+          ["phone", PHONE],
+          ["desktop", DESKTOP],
+        ] as const) {
           await page.setViewportSize(viewport);
           if (size === "phone") {
             const width = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -415,7 +515,8 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   }
 
   test("no console errors, uncaught errors or CSP violations on any page visited", () => {
-    for (const path of ["/login", "/", "/notifications", "/account", "/admin", "/admin/users"]) expect(visited).toContain(path);
+    for (const path of ["/login", "/", "/notifications", "/account", "/admin", "/admin/users"])
+      expect(visited).toContain(path);
     expect(problems).toEqual([]);
   });
 });

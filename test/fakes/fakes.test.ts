@@ -8,7 +8,8 @@ const OWNER = "owner-token";
 const plexSpecFile = findSpec("plex-api-spec.yaml");
 const seerrSpecFile = findSpec("seerr-api.yml");
 
-if (!plexSpecFile) console.warn("fakes.test: ../shared/specs/plex-api-spec.yaml is absent; skipping Plex spec validation");
+if (!plexSpecFile)
+  console.warn("fakes.test: ../shared/specs/plex-api-spec.yaml is absent; skipping Plex spec validation");
 if (!seerrSpecFile) console.warn("fakes.test: ../shared/specs/seerr-api.yml is absent; skipping OpenAPI 3.0 checks");
 
 let plex: FakePlexServer;
@@ -104,7 +105,9 @@ describe.skipIf(!plexSpecFile)("fake Plex Media Server matches plex-api-spec.yam
   test("unknown operations and statuses are reported, not passed", () => {
     expect(validateResponse(spec, "GET", "/nope", 200, {})[0]).toStartWith("openapi: /nope is not in");
     expect(validateResponse(spec, "PATCH", "/identity", 200, {})[0]).toStartWith("openapi: PATCH /identity is not in");
-    expect(validateResponse(spec, "GET", "/identity", 418, {})).toEqual(["openapi: GET /identity 418: status not declared"]);
+    expect(validateResponse(spec, "GET", "/identity", 418, {})).toEqual([
+      "openapi: GET /identity 418: status not declared",
+    ]);
   });
 });
 
@@ -268,7 +271,9 @@ describe("fake Plex Media Server behaves like PMS", () => {
   });
 
   test("serves images as PNG", async () => {
-    const res = await fetch(`${plex.url}/library/metadata/101/thumb/1700000000`, { headers: { "X-Plex-Token": OWNER } });
+    const res = await fetch(`${plex.url}/library/metadata/101/thumb/1700000000`, {
+      headers: { "X-Plex-Token": OWNER },
+    });
     expect(res.headers.get("content-type")).toBe("image/png");
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(8);
   });

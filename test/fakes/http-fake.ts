@@ -59,10 +59,13 @@ export class FaultQueue {
     const fault = this.faults.shift();
     if (fault === undefined) return undefined;
     if (fault === "html") {
-      return new Response("<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Be right back</body></html>", {
-        status: 200,
-        headers: { "content-type": "text/html; charset=utf-8" },
-      });
+      return new Response(
+        "<!DOCTYPE html><html><head><title>Maintenance</title></head><body>Be right back</body></html>",
+        {
+          status: 200,
+          headers: { "content-type": "text/html; charset=utf-8" },
+        },
+      );
     }
     if (fault === "garbage") {
       return new Response('{"MediaContainer":{"size":', { headers: { "content-type": "application/json" } });
@@ -100,7 +103,9 @@ function element(name: string, value: unknown): string {
     if (typeof v === "object") children.push(element(key, v));
     else attrs.push(` ${key}="${escapeXml(String(v))}"`);
   }
-  return children.length === 0 ? `<${name}${attrs.join("")}/>` : `<${name}${attrs.join("")}>${children.join("")}</${name}>`;
+  return children.length === 0
+    ? `<${name}${attrs.join("")}/>`
+    : `<${name}${attrs.join("")}>${children.join("")}</${name}>`;
 }
 
 function escapeXml(s: string): string {
@@ -108,7 +113,11 @@ function escapeXml(s: string): string {
 }
 
 /** Serve a fake on a random loopback port: record every request, answer queued faults first, then the route. */
-export function serveFake(requests: RecordedRequest[], faults: FaultQueue, route: (req: RecordedRequest) => Response | Promise<Response>) {
+export function serveFake(
+  requests: RecordedRequest[],
+  faults: FaultQueue,
+  route: (req: RecordedRequest) => Response | Promise<Response>,
+) {
   return Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

@@ -122,7 +122,8 @@ function validateContent(spec: OpenApiSpec, where: string, target: Located, body
   if (!isObject(content) || Object.keys(content).length === 0) {
     return body === undefined || body === null || body === "" ? [] : [`openapi: ${where}: declares no body`];
   }
-  const type = Object.keys(content).find((t) => t === "application/json") ?? Object.keys(content).find((t) => /json/.test(t));
+  const type =
+    Object.keys(content).find((t) => t === "application/json") ?? Object.keys(content).find((t) => /json/.test(t));
   if (type === undefined) return [`openapi: ${where}: declares no JSON body (${Object.keys(content).join(", ")})`];
   const media = content[type];
   if (!isObject(media) || media.schema === undefined) return [];

@@ -46,8 +46,13 @@ export function startReceiver(status = 204): FakeReceiver {
         await Promise.race([released, Bun.sleep(answer.delayMs)]);
         answer = answer.status;
       }
-      if (answer >= 400 && answer < 500) return Response.json({ message: "Invalid Webhook Token", code: 50027 }, { status: answer });
-      if (answer >= 500) return new Response("<html><body>Bad gateway</body></html>", { status: answer, headers: { "content-type": "text/html" } });
+      if (answer >= 400 && answer < 500)
+        return Response.json({ message: "Invalid Webhook Token", code: 50027 }, { status: answer });
+      if (answer >= 500)
+        return new Response("<html><body>Bad gateway</body></html>", {
+          status: answer,
+          headers: { "content-type": "text/html" },
+        });
       return new Response(answer === 204 ? null : "ok", { status: answer });
     },
   });
@@ -90,7 +95,8 @@ export async function startSmtp(opts: { auth?: { user: string; pass: string } } 
     logger: false,
     disableReverseLookup: true,
     onAuth(auth, _session, callback) {
-      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) return callback(null, { user: auth.username });
+      if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass)
+        return callback(null, { user: auth.username });
       return callback(Object.assign(new Error("Invalid username or password"), { responseCode: 535 }));
     },
     onData(stream, session, callback) {

@@ -55,7 +55,8 @@ export function plexSection(overrides: PlexWire & { key: string; type: string; t
     filters: true,
     refreshing: false,
     thumb: `/:/resources/${type}.png`,
-    agent: type === "show" ? "tv.plex.agents.series" : type === "artist" ? "tv.plex.agents.music" : "tv.plex.agents.movie",
+    agent:
+      type === "show" ? "tv.plex.agents.series" : type === "artist" ? "tv.plex.agents.music" : "tv.plex.agents.movie",
     scanner: type === "show" ? "Plex TV Series" : type === "artist" ? "Plex Music" : "Plex Movie",
     language: "en-US",
     uuid: `0a1b2c3d-0000-4000-8000-00000000000${key}`,

@@ -8,7 +8,8 @@ const seerrSpecFile = findSpec("seerr-api.yml");
 const overseerrSpecFile = findSpec("overseerr-api.yml");
 
 if (!seerrSpecFile) console.warn("seerr.test: ../shared/specs/seerr-api.yml is absent; skipping Seerr spec validation");
-if (!overseerrSpecFile) console.warn("seerr.test: ../shared/specs/overseerr-api.yml is absent; skipping Overseerr spec validation");
+if (!overseerrSpecFile)
+  console.warn("seerr.test: ../shared/specs/overseerr-api.yml is absent; skipping Overseerr spec validation");
 
 let fake: FakeSeerr;
 
@@ -22,7 +23,10 @@ beforeAll(() => {
       seerrUser({ id: 2, displayName: "Alice", permissions: SEERR_PERMISSIONS.REQUEST }),
       seerrUser({ id: 3, displayName: "Local Bob", plexId: null, plexUsername: null, username: "bob" }),
     ],
-    movies: [seerrMovie({ id: 27205, title: "Inception" }), seerrMovie({ id: 157336, title: "Interstellar", releaseDate: "2014-11-05" })],
+    movies: [
+      seerrMovie({ id: 27205, title: "Inception" }),
+      seerrMovie({ id: 157336, title: "Interstellar", releaseDate: "2014-11-05" }),
+    ],
     shows: [seerrShow({ id: 1396, name: "Breaking Bad", seasonCount: 5 })],
   });
   fake.setAvailability("movie", 157336, 5);
@@ -32,7 +36,11 @@ afterAll(async () => {
   await fake.stop();
 });
 
-async function send(method: string, path: string, opts: { body?: unknown; user?: number } = {}): Promise<{ status: number; body: unknown }> {
+async function send(
+  method: string,
+  path: string,
+  opts: { body?: unknown; user?: number } = {},
+): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${fake.url}/api/v1${path}`, {
     method,
     headers: {
@@ -97,14 +105,21 @@ for (const [name, file] of [
     });
 
     test("the validator catches drift in a Seerr shape", () => {
-      const errors = validateResponse(spec, "GET", "/user", 200, { results: [{ id: "1", email: "a@b.c", createdAt: "x", updatedAt: "x" }] });
+      const errors = validateResponse(spec, "GET", "/user", 200, {
+        results: [{ id: "1", email: "a@b.c", createdAt: "x", updatedAt: "x" }],
+      });
       expect(errors).toEqual(["GET /user 200: /results/0/id must be integer"]);
-      expect(validateResponse(spec, "GET", "/status", 200, { version: 2 })).toEqual(["GET /status 200: /version must be string"]);
+      expect(validateResponse(spec, "GET", "/status", 200, { version: 2 })).toEqual([
+        "GET /status 200: /version must be string",
+      ]);
     });
 
     test("POST /request answers a MediaRequest, GET /request lists it", async () => {
       const tmdbId = name === "seerr-api.yml" ? 27205 : 1396;
-      const body = tmdbId === 27205 ? { mediaType: "movie", mediaId: tmdbId } : { mediaType: "tv", mediaId: tmdbId, seasons: [1, 2] };
+      const body =
+        tmdbId === 27205
+          ? { mediaType: "movie", mediaId: tmdbId }
+          : { mediaType: "tv", mediaId: tmdbId, seasons: [1, 2] };
       expect(validateRequestBody(spec, "POST", "/request", body)).toEqual([]);
       const created = await send("POST", "/request", { body, user: 2 });
       expect(created.status).toBe(201);

@@ -47,7 +47,13 @@ export interface FakeSeerr {
   requests: RecordedSeerrRequest[];
   /** Media requests created so far, as GET /request would list them. */
   mediaRequests(): SeerrWire[];
-  setStatus(patch: { version?: string; commitTag?: string; updateAvailable?: boolean; commitsBehind?: number; restartRequired?: boolean }): void;
+  setStatus(patch: {
+    version?: string;
+    commitTag?: string;
+    updateAvailable?: boolean;
+    commitsBehind?: number;
+    restartRequired?: boolean;
+  }): void;
   addUser(user: SeerrWire): void;
   addMovie(movie: SeerrWire): void;
   addShow(show: SeerrWire): void;
@@ -99,7 +105,16 @@ export function seerrMovie(overrides: SeerrWire & { id: number; title: string })
     budget: 160_000_000,
     genres: [{ id: 28, name: "Action" }],
     homepage: "",
-    relatedVideos: [{ url: "https://www.youtube.com/watch?v=YoHD9XEInc0", key: "YoHD9XEInc0", name: "Trailer", size: 1080, type: "Trailer", site: "YouTube" }],
+    relatedVideos: [
+      {
+        url: "https://www.youtube.com/watch?v=YoHD9XEInc0",
+        key: "YoHD9XEInc0",
+        name: "Trailer",
+        size: 1080,
+        type: "Trailer",
+        site: "YouTube",
+      },
+    ],
     originalLanguage: "en",
     originalTitle: overrides.title,
     overview: "A thief who steals corporate secrets through dream-sharing.",
@@ -107,7 +122,17 @@ export function seerrMovie(overrides: SeerrWire & { id: number; title: string })
     productionCompanies: [{ id: 923, logoPath: "/legendary.png", originCountry: "US", name: "Legendary Pictures" }],
     productionCountries: [{ iso_3166_1: "US", name: "United States of America" }],
     releaseDate: "2010-07-15",
-    releases: { results: [{ iso_3166_1: "US", rating: null, release_dates: [{ certification: "PG-13", iso_639_1: null, note: null, release_date: "2010-07-15T00:00:00.000Z", type: 3 }] }] },
+    releases: {
+      results: [
+        {
+          iso_3166_1: "US",
+          rating: null,
+          release_dates: [
+            { certification: "PG-13", iso_639_1: null, note: null, release_date: "2010-07-15T00:00:00.000Z", type: 3 },
+          ],
+        },
+      ],
+    },
     revenue: 836_800_000,
     runtime: 148,
     spokenLanguages: [{ englishName: "English", iso_639_1: "en", name: "English" }],
@@ -116,8 +141,27 @@ export function seerrMovie(overrides: SeerrWire & { id: number; title: string })
     video: false,
     voteAverage: 8.4,
     voteCount: 35_000,
-    credits: { cast: [{ id: 6193, castId: 1, character: "Cobb", creditId: "52fe4534", gender: 2, name: "Leonardo DiCaprio", order: 0, profilePath: null }], crew: [] },
-    externalIds: { facebookId: null, imdbId: `tt${String(overrides.id).padStart(7, "0")}`, instagramId: null, twitterId: null },
+    credits: {
+      cast: [
+        {
+          id: 6193,
+          castId: 1,
+          character: "Cobb",
+          creditId: "52fe4534",
+          gender: 2,
+          name: "Leonardo DiCaprio",
+          order: 0,
+          profilePath: null,
+        },
+      ],
+      crew: [],
+    },
+    externalIds: {
+      facebookId: null,
+      imdbId: `tt${String(overrides.id).padStart(7, "0")}`,
+      instagramId: null,
+      twitterId: null,
+    },
     watchProviders: [],
     ...overrides,
   };
@@ -135,7 +179,19 @@ export function seerrShow(overrides: SeerrWire & { id: number; name: string; sea
     posterPath: `/season${n}.jpg`,
     seasonNumber: n,
   }));
-  const episode = { id: 62_085, name: "Pilot", airDate: "2008-01-20", episodeNumber: 1, overview: "", productionCode: "", seasonNumber: 1, showId: overrides.id, stillPath: null, voteAverage: 8, voteCount: 100 };
+  const episode = {
+    id: 62_085,
+    name: "Pilot",
+    airDate: "2008-01-20",
+    episodeNumber: 1,
+    overview: "",
+    productionCode: "",
+    seasonNumber: 1,
+    showId: overrides.id,
+    stillPath: null,
+    voteAverage: 8,
+    voteCount: 100,
+  };
   return {
     backdropPath: `/backdrop${overrides.id}.jpg`,
     posterPath: `/poster${overrides.id}.jpg`,
@@ -168,7 +224,16 @@ export function seerrShow(overrides: SeerrWire & { id: number; name: string; sea
     voteAverage: 8.9,
     voteCount: 14_000,
     credits: { cast: [], crew: [] },
-    externalIds: { facebookId: null, freebaseId: null, freebaseMid: null, imdbId: "tt0903747", instagramId: null, tvdbId: 81_189, tvrageId: null, twitterId: null },
+    externalIds: {
+      facebookId: null,
+      freebaseId: null,
+      freebaseMid: null,
+      imdbId: "tt0903747",
+      instagramId: null,
+      tvdbId: 81_189,
+      tvrageId: null,
+      twitterId: null,
+    },
     keywords: [{ id: 1, name: "drug dealer" }],
     watchProviders: [],
     ...rest,
@@ -208,14 +273,19 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     commitsBehind: opts.commitsBehind ?? 0,
     restartRequired: false,
   };
-  const users: SeerrWire[] = opts.users ?? [seerrUser({ id: 1, displayName: "owner", permissions: SEERR_PERMISSIONS.ADMIN })];
+  const users: SeerrWire[] = opts.users ?? [
+    seerrUser({ id: 1, displayName: "owner", permissions: SEERR_PERMISSIONS.ADMIN }),
+  ];
   const movies = new Map<number, SeerrWire>((opts.movies ?? []).map((m) => [Number(m.id), m]));
   const shows = new Map<number, SeerrWire>((opts.shows ?? []).map((s) => [Number(s.id), s]));
   const media = new Map<string, StoredMedia>();
   const stored: StoredRequest[] = [];
   let nextMediaId = 1;
   let nextRequestId = 1;
-  const faults = new FaultQueue((code) => Response.json({ message: `Fake Seerr fault ${code}` }, { status: code }), opts.holdMs);
+  const faults = new FaultQueue(
+    (code) => Response.json({ message: `Fake Seerr fault ${code}` }, { status: code }),
+    opts.holdMs,
+  );
 
   const error = (code: number, message: string) => Response.json({ message }, { status: code });
 
@@ -287,8 +357,14 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
       tags: [],
       isAutoRequest: false,
       media: mediaWire(m),
-      seasons: r.seasons.map((n, i) => ({ id: r.id * 100 + i, seasonNumber: n, status: r.status, createdAt: r.createdAt, updatedAt: r.createdAt })),
-      modifiedBy: r.status === 2 ? findUser(1) ?? null : null,
+      seasons: r.seasons.map((n, i) => ({
+        id: r.id * 100 + i,
+        seasonNumber: n,
+        status: r.status,
+        createdAt: r.createdAt,
+        updatedAt: r.createdAt,
+      })),
+      modifiedBy: r.status === 2 ? (findUser(1) ?? null) : null,
       requestedBy: findUser(r.requestedBy) ?? null,
       seasonCount: r.seasons.length,
     };
@@ -298,7 +374,12 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     const take = Math.max(1, Math.min(100, Number(req.query.take ?? PAGE_SIZE) || PAGE_SIZE));
     const skip = Math.max(0, Number(req.query.skip ?? 0) || 0);
     return Response.json({
-      pageInfo: { pages: Math.max(1, Math.ceil(list.length / take)), pageSize: take, results: list.length, page: Math.floor(skip / take) + 1 },
+      pageInfo: {
+        pages: Math.max(1, Math.ceil(list.length / take)),
+        pageSize: take,
+        results: list.length,
+        page: Math.floor(skip / take) + 1,
+      },
       results: list.slice(skip, skip + take),
     });
   }
@@ -321,7 +402,12 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     const specific =
       type === "movie"
         ? { originalTitle: item.originalTitle, releaseDate: item.releaseDate, title: item.title, video: false }
-        : { firstAirDate: item.firstAirDate, name: item.name, originCountry: item.originCountry, originalName: item.originalName };
+        : {
+            firstAirDate: item.firstAirDate,
+            name: item.name,
+            originCountry: item.originCountry,
+            originalName: item.originalName,
+          };
     return { ...common, ...specific, ...(info ? { mediaInfo: info } : {}) };
   }
 
@@ -337,9 +423,16 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     const allowed = is4k
       ? can(actor, P.REQUEST_4K, type === "movie" ? P.REQUEST_4K_MOVIE : P.REQUEST_4K_TV)
       : can(actor, P.REQUEST, type === "movie" ? P.REQUEST_MOVIE : P.REQUEST_TV);
-    if (!allowed) return error(403, `You do not have permission to make ${is4k ? "4K " : ""}${type === "movie" ? "movie" : "series"} requests.`);
+    if (!allowed)
+      return error(
+        403,
+        `You do not have permission to make ${is4k ? "4K " : ""}${type === "movie" ? "movie" : "series"} requests.`,
+      );
     const limit = type === "movie" ? actor.movieQuotaLimit : actor.tvQuotaLimit;
-    if (typeof limit === "number" && stored.filter((r) => r.requestedBy === actor.id && r.type === type).length >= limit) {
+    if (
+      typeof limit === "number" &&
+      stored.filter((r) => r.requestedBy === actor.id && r.type === type).length >= limit
+    ) {
       return error(403, `${type === "movie" ? "Movie" : "Series"} Quota exceeded.`);
     }
     const title = type === "movie" ? movies.get(tmdbId) : shows.get(tmdbId);
@@ -349,8 +442,15 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     if (type === "movie") {
       if (active.length > 0) return error(409, "Request for this media already exists.");
     } else {
-      const all = ((title.seasons as { seasonNumber: number }[] | undefined) ?? []).map((s) => s.seasonNumber).filter((n) => n > 0);
-      const wanted = body.seasons === "all" || body.seasons === undefined ? all : Array.isArray(body.seasons) ? body.seasons.filter((n): n is number => typeof n === "number") : [];
+      const all = ((title.seasons as { seasonNumber: number }[] | undefined) ?? [])
+        .map((s) => s.seasonNumber)
+        .filter((n) => n > 0);
+      const wanted =
+        body.seasons === "all" || body.seasons === undefined
+          ? all
+          : Array.isArray(body.seasons)
+            ? body.seasons.filter((n): n is number => typeof n === "number")
+            : [];
       const taken = new Set(active.flatMap((r) => r.seasons));
       seasons = wanted.filter((n) => all.includes(n) && !taken.has(n));
       if (seasons.length === 0) return error(202, "No seasons available to request");
@@ -411,21 +511,34 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
     if (req.headers["x-api-key"] !== opts.apiKey) return error(401, "Unauthorized: a valid X-Api-Key is required.");
     const actingId = req.headers["x-api-user"] === undefined ? 1 : Number(req.headers["x-api-user"]);
     const actor = findUser(actingId);
-    if (!actor) return Response.json({ status: 403, error: "You do not have permission to access this endpoint" }, { status: 403 });
+    if (!actor)
+      return Response.json(
+        { status: 403, error: "You do not have permission to access this endpoint" },
+        { status: 403 },
+      );
 
     if (method === "GET" && api === "/user") {
-      if (!can(actor, SEERR_PERMISSIONS.MANAGE_USERS)) return Response.json({ status: 403, error: "You do not have permission to access this endpoint" }, { status: 403 });
+      if (!can(actor, SEERR_PERMISSIONS.MANAGE_USERS))
+        return Response.json(
+          { status: 403, error: "You do not have permission to access this endpoint" },
+          { status: 403 },
+        );
       return page(users, req);
     }
     if (method === "GET" && api === "/search") {
       // Seerr validates the query against its OpenAPI document, which rejects "+" for a space.
-      if (req.rawQuery.includes("+")) return error(400, "request.query.query should match the encoding the API expects (use %20, not +)");
+      if (req.rawQuery.includes("+"))
+        return error(400, "request.query.query should match the encoding the API expects (use %20, not +)");
       const q = req.query.query;
       if (!q) return error(400, "request.query should have required property 'query'");
       const needle = q.toLowerCase();
       const hits = [
-        ...[...movies.values()].filter((m) => String(m.title).toLowerCase().includes(needle)).map((m) => searchWire(m, "movie")),
-        ...[...shows.values()].filter((s) => String(s.name).toLowerCase().includes(needle)).map((s) => searchWire(s, "tv")),
+        ...[...movies.values()]
+          .filter((m) => String(m.title).toLowerCase().includes(needle))
+          .map((m) => searchWire(m, "movie")),
+        ...[...shows.values()]
+          .filter((s) => String(s.name).toLowerCase().includes(needle))
+          .map((s) => searchWire(s, "tv")),
       ];
       const pageNo = Math.max(1, Number(req.query.page ?? 1) || 1);
       return Response.json({

@@ -113,7 +113,9 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
       showPoweredBy: true,
       googleAnalyticsId: null,
     };
-    return version === "2" ? { ...base, showCertificateExpiry: false, autoRefreshInterval: 300, analyticsType: null } : base;
+    return version === "2"
+      ? { ...base, showCertificateExpiry: false, autoRefreshInterval: 300, analyticsType: null }
+      : base;
   }
 
   function incidentWire(i: FakeKumaIncidentInput, index: number) {
@@ -164,7 +166,12 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     const list = incidents.map(incidentWire);
     const body =
       version === "1.23"
-        ? { config: config(), incident: list[0] ?? null, publicGroupList, maintenanceList: maintenance.map(maintenanceWire) }
+        ? {
+            config: config(),
+            incident: list[0] ?? null,
+            publicGroupList,
+            maintenanceList: maintenance.map(maintenanceWire),
+          }
         : { config: config(), incidents: list, publicGroupList, maintenanceList: maintenance.map(maintenanceWire) };
     return Response.json(body);
   }
@@ -175,7 +182,12 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     for (const g of groups) {
       for (const m of g.monitors) {
         const list = [...(beats.get(m.id) ?? [])].sort((a, b) => a.time.getTime() - b.time.getTime()).slice(-100);
-        heartbeatList[String(m.id)] = list.map((b) => ({ status: b.status, time: kumaTime(b.time), msg: b.msg ?? "", ping: b.ping ?? null }));
+        heartbeatList[String(m.id)] = list.map((b) => ({
+          status: b.status,
+          time: kumaTime(b.time),
+          msg: b.msg ?? "",
+          ping: b.ping ?? null,
+        }));
         const up = uptimes.get(m.id);
         if (up?.day !== undefined) uptimeList[`${m.id}_24`] = up.day;
         if (up?.month !== undefined) uptimeList[`${m.id}_720`] = up.month;
@@ -188,7 +200,10 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     const auth = req.headers.authorization ?? "";
     const password = auth.startsWith("Basic ") ? atob(auth.slice(6)).split(":").slice(1).join(":") : undefined;
     if (!opts.apiKey || password !== opts.apiKey) {
-      return new Response("Unauthorized", { status: 401, headers: { "WWW-Authenticate": 'Basic realm="Uptime Kuma"' } });
+      return new Response("Unauthorized", {
+        status: 401,
+        headers: { "WWW-Authenticate": 'Basic realm="Uptime Kuma"' },
+      });
     }
     const lines = [
       "# HELP monitor_cert_days_remaining The number of days remaining until the certificate expires",
@@ -199,11 +214,15 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     for (const g of groups) {
       for (const m of g.monitors) {
         const last = (beats.get(m.id) ?? []).at(-1);
-        lines.push(`monitor_status{monitor_name="${m.name}",monitor_type="${m.type ?? "http"}",monitor_url="https://example.com",monitor_hostname="null",monitor_port="null"} ${last?.status ?? 2}`);
+        lines.push(
+          `monitor_status{monitor_name="${m.name}",monitor_type="${m.type ?? "http"}",monitor_url="https://example.com",monitor_hostname="null",monitor_port="null"} ${last?.status ?? 2}`,
+        );
       }
     }
     lines.push("# HELP monitor_response_time Monitor Response Time (ms)", "# TYPE monitor_response_time gauge");
-    return new Response(`${lines.join("\n")}\n`, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+    return new Response(`${lines.join("\n")}\n`, {
+      headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
+    });
   }
 
   function route(req: RecordedRequest): Response {
@@ -214,7 +233,9 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     if (hb?.[1] !== undefined) {
       if (decodeURIComponent(hb[1]).toLowerCase() !== slug) {
         // 1.23 runs the monitor query with a null page id and answers empty lists; 2.x fails on the missing page.
-        return version === "1.23" ? Response.json({ heartbeatList: {}, uptimeList: {} }) : kumaError(404, "Status Page Not Found");
+        return version === "1.23"
+          ? Response.json({ heartbeatList: {}, uptimeList: {} })
+          : kumaError(404, "Status Page Not Found");
       }
       return heartbeats();
     }

@@ -14,7 +14,11 @@ while (!others.every((f) => existsSync(f))) await Bun.sleep(1);
 const ids: string[] = [];
 for (;;) {
   const now = new Date();
-  const got = await claimDueDeliveriesInOneWrite(database, { now, leaseUntil: new Date(now.getTime() + 600_000), limit: 1 });
+  const got = await claimDueDeliveriesInOneWrite(database, {
+    now,
+    leaseUntil: new Date(now.getTime() + 600_000),
+    limit: 1,
+  });
   if (got.length === 0) break;
   ids.push(...got);
   // A real worker sends between claims; without a pause SQLite's busy handler can starve the other process.

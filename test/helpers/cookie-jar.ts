@@ -38,14 +38,23 @@ export class CookieJar {
   }
 
   /** POST a form with the remembered CSRF token. */
-  async post(path: string, form: Record<string, string | string[]> = {}, headers: Record<string, string> = {}): Promise<Response> {
+  async post(
+    path: string,
+    form: Record<string, string | string[]> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
     const body = new URLSearchParams();
     if (this.csrf) body.set("_csrf", this.csrf);
     for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) body.append(k, one);
     const res = await this.t.request(path, {
       method: "POST",
       body,
-      headers: { cookie: this.header(), origin: ORIGIN, "content-type": "application/x-www-form-urlencoded", ...headers },
+      headers: {
+        cookie: this.header(),
+        origin: ORIGIN,
+        "content-type": "application/x-www-form-urlencoded",
+        ...headers,
+      },
     });
     this.store(res);
     return res;

@@ -22,7 +22,8 @@ function hostPort(url: string, fallbackPort: number): [string, number] {
 export const postgresAvailable = await probe(...hostPort(PG_ADMIN_URL, 5432));
 export const redisAvailable = await probe(...hostPort(REDIS_TEST_URL, 6379));
 
-if (!postgresAvailable) console.warn(`tests: PostgreSQL not reachable at ${PG_ADMIN_URL}; PostgreSQL suites are SKIPPED`);
+if (!postgresAvailable)
+  console.warn(`tests: PostgreSQL not reachable at ${PG_ADMIN_URL}; PostgreSQL suites are SKIPPED`);
 if (!redisAvailable) console.warn(`tests: Redis not reachable at ${REDIS_TEST_URL}; Redis suites are SKIPPED`);
 
 /** Create a throwaway PostgreSQL database; drop() removes it (ending its connections first). */

@@ -65,9 +65,14 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     ...(opts.redis ? { REDIS_URL: REDIS_TEST_URL } : {}),
     ...opts.env,
   });
-  const database = pg ? await openPostgres(reroute(pg.url, opts.via?.postgres), { timeoutMs: 5000, max: 4 }) : openSqlite(join(dataDir, "medianest.db"));
+  const database = pg
+    ? await openPostgres(reroute(pg.url, opts.via?.postgres), { timeoutMs: 5000, max: 4 })
+    : openSqlite(join(dataDir, "medianest.db"));
   await migrate(database);
-  const coordination = await createCoordination(config.redisUrl && reroute(config.redisUrl, opts.via?.redis), redisPrefix ? { keyPrefix: redisPrefix } : {});
+  const coordination = await createCoordination(
+    config.redisUrl && reroute(config.redisUrl, opts.via?.redis),
+    redisPrefix ? { keyPrefix: redisPrefix } : {},
+  );
   const logLines = opts.logLines;
   const metrics = createMetrics();
   const deps: AppDeps = {
@@ -76,7 +81,10 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     coordination,
     secretBox: createSecretBox(randomBytes(32)),
     metrics,
-    log: createLogger((logLines ? "debug" : config.logLevel) as LogLevel, logLines ? (line) => logLines.push(line) : undefined),
+    log: createLogger(
+      (logLines ? "debug" : config.logLevel) as LogLevel,
+      logLines ? (line) => logLines.push(line) : undefined,
+    ),
     live: createLiveStreams((n) => metrics.liveStreams.set(n)),
     fetch: opts.fetch ?? globalThis.fetch,
     schemaCurrent: async () => {
@@ -146,7 +154,16 @@ export async function signIn(t: TestApp, user: User): Promise<Browser> {
       const body = new URLSearchParams();
       body.set("_csrf", session.csrfToken);
       for (const [k, v] of Object.entries(form)) for (const one of [v].flat()) body.append(k, one);
-      return t.request(path, { method: "POST", body, headers: { cookie: cookieHeader, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded", ...headers } });
+      return t.request(path, {
+        method: "POST",
+        body,
+        headers: {
+          cookie: cookieHeader,
+          origin: ORIGIN,
+          "content-type": "application/x-www-form-urlencoded",
+          ...headers,
+        },
+      });
     },
   };
 }

@@ -23,7 +23,8 @@ export interface FieldProps {
 /** A labelled input with its hint and inline error, wired for screen readers. */
 export function Field(props: FieldProps) {
   const id = `f-${props.name}`;
-  const described = [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
+  const described =
+    [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   return (
     <div class="field">
       <label for={id}>{props.label}</label>
@@ -66,7 +67,13 @@ export function Checkbox(props: { label: string; name: string; value?: string; c
 }
 
 /** A select with options. */
-export function Select(props: { label: string; name: string; value?: string; options: [string, string][]; error?: string }) {
+export function Select(props: {
+  label: string;
+  name: string;
+  value?: string;
+  options: [string, string][];
+  error?: string;
+}) {
   const id = `f-${props.name}`;
   return (
     <div class="field">
@@ -103,7 +110,13 @@ export function Empty(props: { title: string; children?: Child }) {
 }
 
 /** Page links under a table: "N things · page X of Y" with Previous and Next. */
-export function Pager(props: { total: number; noun: string; page: number; pageSize: number; link: (page: number) => string }) {
+export function Pager(props: {
+  total: number;
+  noun: string;
+  page: number;
+  pageSize: number;
+  link: (page: number) => string;
+}) {
   const pages = Math.max(1, Math.ceil(props.total / props.pageSize));
   return (
     <nav class="pager" aria-label="Pages">

@@ -32,10 +32,12 @@ const HEAD_START = '<meta charset="utf-8"><meta name="viewport" content="width=d
 const SKIP_LINK = '<a class="skip-link" href="#main">Skip to content</a>';
 // The toggle's symbol (◐) as a character reference: one character beyond Latin-1 makes the whole page a string of
 // two-byte characters, twice the memory to build and encode on every request.
-const THEME_TOGGLE = '<button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">&#9680;</button>';
+const THEME_TOGGLE =
+  '<button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">&#9680;</button>';
 const BELL_ICON =
   '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path><path d="M13.7 21a2 2 0 0 1-3.4 0"></path></svg>';
-const FOOTER = '<footer class="site-footer">MediaNest</footer><div id="toasts" class="toasts" aria-live="polite"></div>';
+const FOOTER =
+  '<footer class="site-footer">MediaNest</footer><div id="toasts" class="toasts" aria-live="polite"></div>';
 let assetsHtml: string | undefined;
 let brandHtml: string | undefined;
 

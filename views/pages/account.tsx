@@ -7,8 +7,26 @@ import { Ago } from "../components/format";
 
 /** Describe a browser from its user agent in a few words. */
 export function describeDevice(ua: string): string {
-  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
-  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Windows/.test(ua) ? "Windows" : /Mac OS X/.test(ua) ? "macOS" : /Linux/.test(ua) ? "Linux" : "";
+  const browser = /Edg\//.test(ua)
+    ? "Edge"
+    : /Firefox\//.test(ua)
+      ? "Firefox"
+      : /Chrome\//.test(ua)
+        ? "Chrome"
+        : /Safari\//.test(ua)
+          ? "Safari"
+          : "Browser";
+  const os = /Android/.test(ua)
+    ? "Android"
+    : /iPhone|iPad/.test(ua)
+      ? "iOS"
+      : /Windows/.test(ua)
+        ? "Windows"
+        : /Mac OS X/.test(ua)
+          ? "macOS"
+          : /Linux/.test(ua)
+            ? "Linux"
+            : "";
   return os ? `${browser} on ${os}` : ua === "test" || ua === "unknown" ? "Unknown device" : browser;
 }
 
@@ -26,7 +44,9 @@ export function SessionsTable(props: { sessions: Session[]; currentHash?: string
         <thead>
           <tr>
             <th scope="col">Device</th>
-            <th scope="col" class="hide-sm">Address</th>
+            <th scope="col" class="hide-sm">
+              Address
+            </th>
             <th scope="col">Last seen</th>
             <th scope="col">
               <span class="visually-hidden">Actions</span>
@@ -41,10 +61,18 @@ export function SessionsTable(props: { sessions: Session[]; currentHash?: string
                 {s.idHash === props.currentHash ? <span class="pill"> this browser</span> : null}
               </td>
               <td class="hide-sm mono">{s.ip}</td>
-              <td class="nowrap"><Ago at={s.lastSeenAt} /></td>
+              <td class="nowrap">
+                <Ago at={s.lastSeenAt} />
+              </td>
               <td>
                 {s.idHash === props.currentHash ? null : (
-                  <form method="post" action={`/account/sessions/${publicSessionId(s)}/revoke`} hx-post={`/account/sessions/${publicSessionId(s)}/revoke`} hx-target="#sessions" hx-swap="outerHTML">
+                  <form
+                    method="post"
+                    action={`/account/sessions/${publicSessionId(s)}/revoke`}
+                    hx-post={`/account/sessions/${publicSessionId(s)}/revoke`}
+                    hx-target="#sessions"
+                    hx-swap="outerHTML"
+                  >
                     <CsrfField token={props.csrf} />
                     <button class="btn btn-small btn-danger" type="submit">
                       Sign out
@@ -61,7 +89,13 @@ export function SessionsTable(props: { sessions: Session[]; currentHash?: string
 }
 
 /** The API tokens section; shows a new token once, right after creation. */
-export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; created?: string; errors?: FieldErrors; name?: string }) {
+export function TokensSection(props: {
+  tokens: ApiToken[];
+  csrf?: string;
+  created?: string;
+  errors?: FieldErrors;
+  name?: string;
+}) {
   return (
     <div id="tokens" class="stack">
       {props.created ? (
@@ -81,7 +115,9 @@ export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; create
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Token</th>
-                <th scope="col" class="hide-sm">Last used</th>
+                <th scope="col" class="hide-sm">
+                  Last used
+                </th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -94,7 +130,13 @@ export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; create
                   <td class="mono">…{t.lastChars}</td>
                   <td class="hide-sm nowrap">{t.lastUsedAt ? <Ago at={t.lastUsedAt} /> : "never"}</td>
                   <td>
-                    <form method="post" action={`/account/tokens/${t.id}/revoke`} hx-post={`/account/tokens/${t.id}/revoke`} hx-target="#tokens" hx-swap="outerHTML">
+                    <form
+                      method="post"
+                      action={`/account/tokens/${t.id}/revoke`}
+                      hx-post={`/account/tokens/${t.id}/revoke`}
+                      hx-target="#tokens"
+                      hx-swap="outerHTML"
+                    >
                       <CsrfField token={props.csrf} />
                       <button class="btn btn-small btn-danger" type="submit">
                         Revoke
@@ -107,10 +149,24 @@ export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; create
           </table>
         </div>
       )}
-      <form method="post" action="/account/tokens" hx-post="/account/tokens" hx-target="#tokens" hx-swap="outerHTML" class="row">
+      <form
+        method="post"
+        action="/account/tokens"
+        hx-post="/account/tokens"
+        hx-target="#tokens"
+        hx-swap="outerHTML"
+        class="row"
+      >
         <CsrfField token={props.csrf} />
         <div style="flex:1;min-width:200px">
-          <Field label="New token name" name="name" value={props.name} error={props.errors?.name} maxlength={60} placeholder="e.g. home automation" />
+          <Field
+            label="New token name"
+            name="name"
+            value={props.name}
+            error={props.errors?.name}
+            maxlength={60}
+            placeholder="e.g. home automation"
+          />
         </div>
         <button class="btn" type="submit">
           Create token
@@ -123,7 +179,14 @@ export function TokensSection(props: { tokens: ApiToken[]; csrf?: string; create
 /** The password form, swapped in place. */
 export function PasswordForm(props: { csrf?: string; errors?: FieldErrors; done?: boolean; hasPassword: boolean }) {
   return (
-    <form id="password-form" method="post" action="/account/password" hx-post="/account/password" hx-target="this" hx-swap="outerHTML">
+    <form
+      id="password-form"
+      method="post"
+      action="/account/password"
+      hx-post="/account/password"
+      hx-target="this"
+      hx-swap="outerHTML"
+    >
       <CsrfField token={props.csrf} />
       {props.done ? (
         <div class="alert alert-ok" role="status">
@@ -131,9 +194,33 @@ export function PasswordForm(props: { csrf?: string; errors?: FieldErrors; done?
         </div>
       ) : null}
       <FormError message={props.errors?._form} />
-      {props.hasPassword ? <Field label="Current password" name="current" type="password" error={props.errors?.current} autocomplete="current-password" required /> : null}
-      <Field label="New password" name="password" type="password" error={props.errors?.password} autocomplete="new-password" hint="At least 10 characters." required />
-      <Field label="Repeat the new password" name="confirm" type="password" error={props.errors?.confirm} autocomplete="new-password" required />
+      {props.hasPassword ? (
+        <Field
+          label="Current password"
+          name="current"
+          type="password"
+          error={props.errors?.current}
+          autocomplete="current-password"
+          required
+        />
+      ) : null}
+      <Field
+        label="New password"
+        name="password"
+        type="password"
+        error={props.errors?.password}
+        autocomplete="new-password"
+        hint="At least 10 characters."
+        required
+      />
+      <Field
+        label="Repeat the new password"
+        name="confirm"
+        type="password"
+        error={props.errors?.confirm}
+        autocomplete="new-password"
+        required
+      />
       <button class="btn btn-primary" type="submit">
         {props.hasPassword ? "Change password" : "Set a password"}
       </button>
@@ -142,7 +229,13 @@ export function PasswordForm(props: { csrf?: string; errors?: FieldErrors; done?
 }
 
 /** The account page: profile, password, sessions, API tokens, sign out. */
-export function AccountPage(props: { user: User; sessions: Session[]; currentHash?: string; tokens: ApiToken[]; csrf?: string }) {
+export function AccountPage(props: {
+  user: User;
+  sessions: Session[];
+  currentHash?: string;
+  tokens: ApiToken[];
+  csrf?: string;
+}) {
   const u = props.user;
   return (
     <section aria-labelledby="account-title">
@@ -180,7 +273,9 @@ export function AccountPage(props: { user: User; sessions: Session[]; currentHas
       </div>
       <div class="card">
         <h2>API tokens</h2>
-        <p class="muted">A token acts as you under /api, with your permissions. Send it as <code>Authorization: Bearer …</code>.</p>
+        <p class="muted">
+          A token acts as you under /api, with your permissions. Send it as <code>Authorization: Bearer …</code>.
+        </p>
         <TokensSection tokens={props.tokens} csrf={props.csrf} />
       </div>
     </section>

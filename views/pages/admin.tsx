@@ -8,7 +8,16 @@ import { Checkbox, CsrfField, Empty, Field, FormError, Pager, Select } from "../
 import { formatDate } from "../components/format";
 
 /** The admin overview: where each admin task lives. */
-export function AdminHome(props: { users: number; admins: number; plexServer?: string; notice: string | null; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: string }) {
+export function AdminHome(props: {
+  users: number;
+  admins: number;
+  plexServer?: string;
+  notice: string | null;
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  saved?: string;
+}) {
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Administration</h1>
@@ -40,7 +49,11 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
           <p class="muted">Sign-ins and every change to accounts and settings.</p>
         </a>
       </div>
-      <p class="muted">{props.plexServer ? `Plex server: ${props.plexServer}` : "No Plex server chosen: people sign in with local accounts only."}</p>
+      <p class="muted">
+        {props.plexServer
+          ? `Plex server: ${props.plexServer}`
+          : "No Plex server chosen: people sign in with local accounts only."}
+      </p>
       {props.saved ? (
         <div class="alert alert-ok" role="status">
           {props.saved}
@@ -51,7 +64,14 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
           <CsrfField token={props.csrf} />
           <h2>Maintenance notice</h2>
           <p class="muted">Shown as a banner on every page, to everyone, at once.</p>
-          <Field label="Notice" name="text" value={props.values?.text ?? props.notice ?? ""} error={props.errors?.text} maxlength={300} placeholder="Plex restarts tonight at 23:00 for an update." />
+          <Field
+            label="Notice"
+            name="text"
+            value={props.values?.text ?? props.notice ?? ""}
+            error={props.errors?.text}
+            maxlength={300}
+            placeholder="Plex restarts tonight at 23:00 for an update."
+          />
           <div class="row">
             <button class="btn btn-primary" type="submit" name="action" value="post">
               Post notice
@@ -66,7 +86,9 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
         <form class="card" method="post" action="/admin/announce">
           <CsrfField token={props.csrf} />
           <h2>Announcement</h2>
-          <p class="muted">Sends a notification to every active user (and on to where each sends their notifications).</p>
+          <p class="muted">
+            Sends a notification to every active user (and on to where each sends their notifications).
+          </p>
           <Field label="Title" name="title" value={props.values?.title} error={props.errors?.title} maxlength={120} />
           <Field label="Message" name="body" value={props.values?.body} error={props.errors?.body} maxlength={1000} />
           <button class="btn btn-primary" type="submit">
@@ -79,11 +101,23 @@ export function AdminHome(props: { users: number; admins: number; plexServer?: s
 }
 
 function statusPill(u: User) {
-  return <span class={`pill ${u.status === "active" ? "pill-up" : u.status === "disabled" ? "pill-down" : ""}`}>{u.status}</span>;
+  return (
+    <span class={`pill ${u.status === "active" ? "pill-up" : u.status === "disabled" ? "pill-down" : ""}`}>
+      {u.status}
+    </span>
+  );
 }
 
 /** The users table with its filters; the table part is the htmx swap target. */
-export function UsersPage(props: { users: User[]; total: number; page: number; pageSize: number; q: string; role: string; status: string }) {
+export function UsersPage(props: {
+  users: User[];
+  total: number;
+  page: number;
+  pageSize: number;
+  q: string;
+  role: string;
+  status: string;
+}) {
   return (
     <section aria-labelledby="users-title">
       <div class="page-head">
@@ -92,15 +126,45 @@ export function UsersPage(props: { users: User[]; total: number; page: number; p
           Add a local user
         </a>
       </div>
-      <form class="row" method="get" action="/admin/users" hx-get="/admin/users" hx-target="#users-table" hx-select="#users-table" hx-swap="outerHTML" hx-trigger="input changed delay:300ms from:find input, change, submit" hx-push-url="true" role="search">
+      <form
+        class="row"
+        method="get"
+        action="/admin/users"
+        hx-get="/admin/users"
+        hx-target="#users-table"
+        hx-select="#users-table"
+        hx-swap="outerHTML"
+        hx-trigger="input changed delay:300ms from:find input, change, submit"
+        hx-push-url="true"
+        role="search"
+      >
         <div style="flex:2;min-width:180px">
           <Field label="Search" name="q" type="search" value={props.q} placeholder="Name, user name or email" />
         </div>
         <div style="flex:1;min-width:120px">
-          <Select label="Role" name="role" value={props.role} options={[["", "Any"], ["admin", "Administrators"], ["user", "Members"]]} />
+          <Select
+            label="Role"
+            name="role"
+            value={props.role}
+            options={[
+              ["", "Any"],
+              ["admin", "Administrators"],
+              ["user", "Members"],
+            ]}
+          />
         </div>
         <div style="flex:1;min-width:120px">
-          <Select label="Status" name="status" value={props.status} options={[["", "Any"], ["active", "Active"], ["disabled", "Disabled"], ["deleted", "Deleted"]]} />
+          <Select
+            label="Status"
+            name="status"
+            value={props.status}
+            options={[
+              ["", "Any"],
+              ["active", "Active"],
+              ["disabled", "Disabled"],
+              ["deleted", "Deleted"],
+            ]}
+          />
         </div>
         <noscript>
           <button class="btn" type="submit">
@@ -114,8 +178,17 @@ export function UsersPage(props: { users: User[]; total: number; page: number; p
 }
 
 /** The users table and pager. */
-export function UsersTable(props: { users: User[]; total: number; page: number; pageSize: number; q: string; role: string; status: string }) {
-  const link = (page: number) => `/admin/users?${new URLSearchParams({ q: props.q, role: props.role, status: props.status, page: String(page) })}`;
+export function UsersTable(props: {
+  users: User[];
+  total: number;
+  page: number;
+  pageSize: number;
+  q: string;
+  role: string;
+  status: string;
+}) {
+  const link = (page: number) =>
+    `/admin/users?${new URLSearchParams({ q: props.q, role: props.role, status: props.status, page: String(page) })}`;
   return (
     <div id="users-table">
       {props.users.length === 0 ? (
@@ -128,8 +201,12 @@ export function UsersTable(props: { users: User[]; total: number; page: number; 
                 <th scope="col">User</th>
                 <th scope="col">Role</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="hide-sm">Signs in with</th>
-                <th scope="col" class="hide-sm">Last sign-in</th>
+                <th scope="col" class="hide-sm">
+                  Signs in with
+                </th>
+                <th scope="col" class="hide-sm">
+                  Last sign-in
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -140,7 +217,15 @@ export function UsersTable(props: { users: User[]; total: number; page: number; 
                   </td>
                   <td>{u.role === "admin" ? "Administrator" : "Member"}</td>
                   <td>{statusPill(u)}</td>
-                  <td class="hide-sm">{[u.plexId ? "Plex" : u.plexInvite ? "Plex (not signed in yet)" : "", u.oidcSubject ? "SSO" : "", u.passwordHash ? "password" : ""].filter(Boolean).join(", ") || "—"}</td>
+                  <td class="hide-sm">
+                    {[
+                      u.plexId ? "Plex" : u.plexInvite ? "Plex (not signed in yet)" : "",
+                      u.oidcSubject ? "SSO" : "",
+                      u.passwordHash ? "password" : "",
+                    ]
+                      .filter(Boolean)
+                      .join(", ") || "—"}
+                  </td>
                   <td class="hide-sm">{u.lastLoginAt ? formatDate(u.lastLoginAt) : "never"}</td>
                 </tr>
               ))}
@@ -158,8 +243,21 @@ function quotaValue(v: number | null | undefined): string {
 }
 
 /** Permission checkboxes and quota fields, shared by the user editor and the defaults form. */
-function AccessFields(props: { permissions: string[]; quotas: { requestsPerWeek: number | null; downloadsPerHour: number | null; downloadsPerDay: number | null; storageCapBytes: number | null }; errors?: FieldErrors; values?: FormValues }) {
-  const gib = props.quotas.storageCapBytes === null ? "" : String(Math.round((props.quotas.storageCapBytes / 1024 ** 3) * 100) / 100);
+function AccessFields(props: {
+  permissions: string[];
+  quotas: {
+    requestsPerWeek: number | null;
+    downloadsPerHour: number | null;
+    downloadsPerDay: number | null;
+    storageCapBytes: number | null;
+  };
+  errors?: FieldErrors;
+  values?: FormValues;
+}) {
+  const gib =
+    props.quotas.storageCapBytes === null
+      ? ""
+      : String(Math.round((props.quotas.storageCapBytes / 1024 ** 3) * 100) / 100);
   return (
     <>
       <fieldset>
@@ -170,17 +268,53 @@ function AccessFields(props: { permissions: string[]; quotas: { requestsPerWeek:
       </fieldset>
       <fieldset>
         <legend>Quotas (empty means no limit)</legend>
-        <Field label="Requests per week" name="requestsPerWeek" type="number" min={0} value={props.values?.requestsPerWeek ?? quotaValue(props.quotas.requestsPerWeek)} error={props.errors?.requestsPerWeek} />
-        <Field label="Downloads per hour" name="downloadsPerHour" type="number" min={0} value={props.values?.downloadsPerHour ?? quotaValue(props.quotas.downloadsPerHour)} error={props.errors?.downloadsPerHour} />
-        <Field label="Downloads per day" name="downloadsPerDay" type="number" min={0} value={props.values?.downloadsPerDay ?? quotaValue(props.quotas.downloadsPerDay)} error={props.errors?.downloadsPerDay} />
-        <Field label="Storage cap (GiB)" name="storageCapGiB" type="number" min={0} value={props.values?.storageCapGiB ?? gib} error={props.errors?.storageCapGiB} />
+        <Field
+          label="Requests per week"
+          name="requestsPerWeek"
+          type="number"
+          min={0}
+          value={props.values?.requestsPerWeek ?? quotaValue(props.quotas.requestsPerWeek)}
+          error={props.errors?.requestsPerWeek}
+        />
+        <Field
+          label="Downloads per hour"
+          name="downloadsPerHour"
+          type="number"
+          min={0}
+          value={props.values?.downloadsPerHour ?? quotaValue(props.quotas.downloadsPerHour)}
+          error={props.errors?.downloadsPerHour}
+        />
+        <Field
+          label="Downloads per day"
+          name="downloadsPerDay"
+          type="number"
+          min={0}
+          value={props.values?.downloadsPerDay ?? quotaValue(props.quotas.downloadsPerDay)}
+          error={props.errors?.downloadsPerDay}
+        />
+        <Field
+          label="Storage cap (GiB)"
+          name="storageCapGiB"
+          type="number"
+          min={0}
+          value={props.values?.storageCapGiB ?? gib}
+          error={props.errors?.storageCapGiB}
+        />
       </fieldset>
     </>
   );
 }
 
 /** The user editor: role, permissions, quotas, and the disable/enable/delete actions. */
-export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: boolean; message?: string; self: boolean }) {
+export function UserEditPage(props: {
+  user: User;
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  saved?: boolean;
+  message?: string;
+  self: boolean;
+}) {
   const u = props.user;
   return (
     <section aria-labelledby="user-title" id="user-editor">
@@ -204,9 +338,25 @@ export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldE
         <div class="alert alert-info">This user was deleted. Their history stays and shows them as deleted.</div>
       ) : (
         <>
-          <form class="card" method="post" action={`/admin/users/${u.id}`} hx-post={`/admin/users/${u.id}`} hx-target="#user-editor" hx-swap="outerHTML">
+          <form
+            class="card"
+            method="post"
+            action={`/admin/users/${u.id}`}
+            hx-post={`/admin/users/${u.id}`}
+            hx-target="#user-editor"
+            hx-swap="outerHTML"
+          >
             <CsrfField token={props.csrf} />
-            <Select label="Role" name="role" value={props.values?.role ?? u.role} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.errors?.role} />
+            <Select
+              label="Role"
+              name="role"
+              value={props.values?.role ?? u.role}
+              options={[
+                ["user", "Member"],
+                ["admin", "Administrator"],
+              ]}
+              error={props.errors?.role}
+            />
             <AccessFields permissions={u.permissions} quotas={u} errors={props.errors} values={props.values} />
             <button class="btn btn-primary" type="submit">
               Save changes
@@ -214,21 +364,41 @@ export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldE
           </form>
           <div class="card row">
             {u.status === "active" ? (
-              <form method="post" action={`/admin/users/${u.id}/disable`} hx-post={`/admin/users/${u.id}/disable`} hx-target="#user-editor" hx-swap="outerHTML" hx-confirm="Disable this user? Their sessions end at once.">
+              <form
+                method="post"
+                action={`/admin/users/${u.id}/disable`}
+                hx-post={`/admin/users/${u.id}/disable`}
+                hx-target="#user-editor"
+                hx-swap="outerHTML"
+                hx-confirm="Disable this user? Their sessions end at once."
+              >
                 <CsrfField token={props.csrf} />
                 <button class="btn btn-danger" type="submit" disabled={props.self}>
                   Disable
                 </button>
               </form>
             ) : (
-              <form method="post" action={`/admin/users/${u.id}/enable`} hx-post={`/admin/users/${u.id}/enable`} hx-target="#user-editor" hx-swap="outerHTML">
+              <form
+                method="post"
+                action={`/admin/users/${u.id}/enable`}
+                hx-post={`/admin/users/${u.id}/enable`}
+                hx-target="#user-editor"
+                hx-swap="outerHTML"
+              >
                 <CsrfField token={props.csrf} />
                 <button class="btn" type="submit">
                   Enable
                 </button>
               </form>
             )}
-            <form method="post" action={`/admin/users/${u.id}/delete`} hx-post={`/admin/users/${u.id}/delete`} hx-target="#user-editor" hx-swap="outerHTML" hx-confirm="Delete this user? Their history stays; their sign-in methods are removed.">
+            <form
+              method="post"
+              action={`/admin/users/${u.id}/delete`}
+              hx-post={`/admin/users/${u.id}/delete`}
+              hx-target="#user-editor"
+              hx-swap="outerHTML"
+              hx-confirm="Delete this user? Their history stays; their sign-in methods are removed."
+            >
               <CsrfField token={props.csrf} />
               <button class="btn btn-danger" type="submit" disabled={props.self}>
                 Delete
@@ -242,7 +412,13 @@ export function UserEditPage(props: { user: User; csrf?: string; errors?: FieldE
 }
 
 /** The form to create a local user. */
-export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values?: FormValues; plexErrors?: FieldErrors; plexValues?: FormValues }) {
+export function NewUserPage(props: {
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  plexErrors?: FieldErrors;
+  plexValues?: FormValues;
+}) {
   return (
     <section class="narrow" aria-labelledby="new-user-title">
       <p>
@@ -252,10 +428,30 @@ export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values
       <form class="card" method="post" action="/admin/new-plex-user">
         <CsrfField token={props.csrf} />
         <h2>Someone with Plex</h2>
-        <p class="muted">They sign in with Plex; their first sign-in claims this account. This is how people get in while automatic accounts are off. They still need access to your Plex server.</p>
+        <p class="muted">
+          They sign in with Plex; their first sign-in claims this account. This is how people get in while automatic
+          accounts are off. They still need access to your Plex server.
+        </p>
         <FormError message={props.plexErrors?._form} />
-        <Field label="Plex user name or email" name="plexName" value={props.plexValues?.plexName} error={props.plexErrors?.plexName} required maxlength={120} autocomplete="off" />
-        <Select label="Role" name="role" value={props.plexValues?.role ?? "user"} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.plexErrors?.role} />
+        <Field
+          label="Plex user name or email"
+          name="plexName"
+          value={props.plexValues?.plexName}
+          error={props.plexErrors?.plexName}
+          required
+          maxlength={120}
+          autocomplete="off"
+        />
+        <Select
+          label="Role"
+          name="role"
+          value={props.plexValues?.role ?? "user"}
+          options={[
+            ["user", "Member"],
+            ["admin", "Administrator"],
+          ]}
+          error={props.plexErrors?.role}
+        />
         <button class="btn btn-primary" type="submit">
           Add Plex user
         </button>
@@ -264,10 +460,41 @@ export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values
         <h2>A local account</h2>
         <CsrfField token={props.csrf} />
         <FormError message={props.errors?._form} />
-        <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} required maxlength={40} autocomplete="off" />
-        <Field label="Display name" name="displayName" value={props.values?.displayName} error={props.errors?.displayName} maxlength={80} />
-        <Field label="Password" name="password" type="password" error={props.errors?.password} required hint="At least 10 characters. They can change it later." autocomplete="new-password" />
-        <Select label="Role" name="role" value={props.values?.role ?? "user"} options={[["user", "Member"], ["admin", "Administrator"]]} error={props.errors?.role} />
+        <Field
+          label="User name"
+          name="username"
+          value={props.values?.username}
+          error={props.errors?.username}
+          required
+          maxlength={40}
+          autocomplete="off"
+        />
+        <Field
+          label="Display name"
+          name="displayName"
+          value={props.values?.displayName}
+          error={props.errors?.displayName}
+          maxlength={80}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          error={props.errors?.password}
+          required
+          hint="At least 10 characters. They can change it later."
+          autocomplete="new-password"
+        />
+        <Select
+          label="Role"
+          name="role"
+          value={props.values?.role ?? "user"}
+          options={[
+            ["user", "Member"],
+            ["admin", "Administrator"],
+          ]}
+          error={props.errors?.role}
+        />
         <button class="btn btn-primary" type="submit">
           Create user
         </button>
@@ -277,7 +504,14 @@ export function NewUserPage(props: { csrf?: string; errors?: FieldErrors; values
 }
 
 /** Sign-in settings: automatic accounts, defaults for new accounts, OIDC provider. */
-export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: OidcSettings; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: string }) {
+export function AccountSettingsPage(props: {
+  settings: AuthSettings;
+  oidc?: OidcSettings;
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  saved?: string;
+}) {
   const o = props.oidc;
   const v = props.values;
   return (
@@ -292,9 +526,18 @@ export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: Oidc
       <form class="card" method="post" action="/admin/settings/accounts">
         <CsrfField token={props.csrf} />
         <h2>New accounts</h2>
-        <Checkbox label="Create an account automatically for every Plex user with access to the server" name="autoCreate" checked={props.settings.autoCreate} />
+        <Checkbox
+          label="Create an account automatically for every Plex user with access to the server"
+          name="autoCreate"
+          checked={props.settings.autoCreate}
+        />
         <p class="hint">When off, only users an administrator added can sign in.</p>
-        <AccessFields permissions={props.settings.defaultPermissions} quotas={props.settings.defaultQuotas} errors={props.errors} values={v} />
+        <AccessFields
+          permissions={props.settings.defaultPermissions}
+          quotas={props.settings.defaultQuotas}
+          errors={props.errors}
+          values={v}
+        />
         <button class="btn btn-primary" type="submit">
           Save
         </button>
@@ -302,13 +545,49 @@ export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: Oidc
       <form class="card" method="post" action="/admin/settings/oidc">
         <CsrfField token={props.csrf} />
         <h2>Single sign-on (OpenID Connect)</h2>
-        <p class="muted">Authentik, Authelia, Keycloak, Pocket ID… Register MediaNest with the redirect URL <code>/auth/oidc/callback</code> under this site's address.</p>
-        <Field label="Issuer URL" name="issuer" type="url" value={v?.issuer ?? o?.issuer} error={props.errors?.issuer} placeholder="https://auth.example.com/application/o/medianest/" />
+        <p class="muted">
+          Authentik, Authelia, Keycloak, Pocket ID… Register MediaNest with the redirect URL{" "}
+          <code>/auth/oidc/callback</code> under this site's address.
+        </p>
+        <Field
+          label="Issuer URL"
+          name="issuer"
+          type="url"
+          value={v?.issuer ?? o?.issuer}
+          error={props.errors?.issuer}
+          placeholder="https://auth.example.com/application/o/medianest/"
+        />
         <Field label="Client ID" name="clientId" value={v?.clientId ?? o?.clientId} error={props.errors?.clientId} />
-        <Field label="Client secret" name="clientSecret" type="password" error={props.errors?.clientSecret} hint={o?.clientSecret ? "A secret is saved (hidden). Leave empty to keep it." : "Stored encrypted."} autocomplete="off" />
-        <Field label="Button label" name="displayName" value={v?.displayName ?? o?.displayName} error={props.errors?.displayName} placeholder="Authentik" />
-        <Field label="Group claim" name="groupClaim" value={v?.groupClaim ?? o?.groupClaim} error={props.errors?.groupClaim} placeholder="groups" hint="Optional: the claim that lists a user's groups." />
-        <Field label="Admin group" name="adminGroup" value={v?.adminGroup ?? o?.adminGroup} error={props.errors?.adminGroup} hint="Members of this group become administrators." />
+        <Field
+          label="Client secret"
+          name="clientSecret"
+          type="password"
+          error={props.errors?.clientSecret}
+          hint={o?.clientSecret ? "A secret is saved (hidden). Leave empty to keep it." : "Stored encrypted."}
+          autocomplete="off"
+        />
+        <Field
+          label="Button label"
+          name="displayName"
+          value={v?.displayName ?? o?.displayName}
+          error={props.errors?.displayName}
+          placeholder="Authentik"
+        />
+        <Field
+          label="Group claim"
+          name="groupClaim"
+          value={v?.groupClaim ?? o?.groupClaim}
+          error={props.errors?.groupClaim}
+          placeholder="groups"
+          hint="Optional: the claim that lists a user's groups."
+        />
+        <Field
+          label="Admin group"
+          name="adminGroup"
+          value={v?.adminGroup ?? o?.adminGroup}
+          error={props.errors?.adminGroup}
+          hint="Members of this group become administrators."
+        />
         <button class="btn btn-primary" type="submit">
           Save single sign-on
         </button>
@@ -318,14 +597,26 @@ export function AccountSettingsPage(props: { settings: AuthSettings; oidc?: Oidc
 }
 
 /** The audit log with filters and paging. */
-export function AuditPage(props: { entries: AuditEntry[]; total: number; page: number; pageSize: number; action: string; actions: string[] }) {
+export function AuditPage(props: {
+  entries: AuditEntry[];
+  total: number;
+  page: number;
+  pageSize: number;
+  action: string;
+  actions: string[];
+}) {
   const link = (page: number) => `/admin/audit?${new URLSearchParams({ action: props.action, page: String(page) })}`;
   return (
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
       <form class="row" method="get" action="/admin/audit">
         <div style="min-width:220px">
-          <Select label="Action" name="action" value={props.action} options={[["", "All actions"], ...props.actions.map((a) => [a, a] as [string, string])]} />
+          <Select
+            label="Action"
+            name="action"
+            value={props.action}
+            options={[["", "All actions"], ...props.actions.map((a) => [a, a] as [string, string])]}
+          />
         </div>
         <button class="btn" type="submit">
           Filter
@@ -341,8 +632,12 @@ export function AuditPage(props: { entries: AuditEntry[]; total: number; page: n
                 <th scope="col">When</th>
                 <th scope="col">Who</th>
                 <th scope="col">Action</th>
-                <th scope="col" class="hide-sm">Details</th>
-                <th scope="col" class="hide-sm">Address</th>
+                <th scope="col" class="hide-sm">
+                  Details
+                </th>
+                <th scope="col" class="hide-sm">
+                  Address
+                </th>
               </tr>
             </thead>
             <tbody>

@@ -50,7 +50,14 @@ export function PlexProblem(props: { message: string; purpose: "login" | "setup"
 }
 
 /** The sign-in page: Plex first, then OIDC when configured, then a local account. */
-export function LoginPage(props: { next: string; csrf?: string; errors?: FieldErrors; values?: FormValues; message?: string; oidcName?: string }) {
+export function LoginPage(props: {
+  next: string;
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  message?: string;
+  oidcName?: string;
+}) {
   return (
     <section class="card narrow" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
@@ -68,8 +75,24 @@ export function LoginPage(props: { next: string; csrf?: string; errors?: FieldEr
         <CsrfField token={props.csrf} />
         <FormError message={props.message} />
         <input type="hidden" name="next" value={props.next} />
-        <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} autocomplete="username" required maxlength={100} />
-        <Field label="Password" name="password" type="password" error={props.errors?.password} autocomplete="current-password" required maxlength={200} />
+        <Field
+          label="User name"
+          name="username"
+          value={props.values?.username}
+          error={props.errors?.username}
+          autocomplete="username"
+          required
+          maxlength={100}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          error={props.errors?.password}
+          autocomplete="current-password"
+          required
+          maxlength={200}
+        />
         <button class="btn btn-primary" type="submit">
           Sign in
         </button>
@@ -87,18 +110,59 @@ export function SetupPage(props: { csrf?: string; errors?: FieldErrors; values?:
 
       <div class="card">
         <h2>Recommended: sign in with Plex</h2>
-        <p class="muted">MediaNest keeps your Plex token encrypted and asks which of your servers this household uses.</p>
+        <p class="muted">
+          MediaNest keeps your Plex token encrypted and asks which of your servers this household uses.
+        </p>
         <PlexButton purpose="setup" csrf={props.csrf} />
       </div>
       <div class="card" id="local-admin">
         <h2>Or create a local administrator</h2>
-        <form method="post" action="/setup" hx-post="/setup" hx-target="#local-admin" hx-select="#local-admin" hx-swap="outerHTML">
+        <form
+          method="post"
+          action="/setup"
+          hx-post="/setup"
+          hx-target="#local-admin"
+          hx-select="#local-admin"
+          hx-swap="outerHTML"
+        >
           <CsrfField token={props.csrf} />
           <FormError message={props.message} />
-          <Field label="User name" name="username" value={props.values?.username} error={props.errors?.username} autocomplete="username" required maxlength={40} hint="Letters, digits, dots, dashes and underscores." />
-          <Field label="Display name" name="displayName" value={props.values?.displayName} error={props.errors?.displayName} maxlength={80} />
-          <Field label="Password" name="password" type="password" error={props.errors?.password} autocomplete="new-password" required hint="At least 10 characters." maxlength={200} />
-          <Field label="Repeat the password" name="confirm" type="password" error={props.errors?.confirm} autocomplete="new-password" required maxlength={200} />
+          <Field
+            label="User name"
+            name="username"
+            value={props.values?.username}
+            error={props.errors?.username}
+            autocomplete="username"
+            required
+            maxlength={40}
+            hint="Letters, digits, dots, dashes and underscores."
+          />
+          <Field
+            label="Display name"
+            name="displayName"
+            value={props.values?.displayName}
+            error={props.errors?.displayName}
+            maxlength={80}
+          />
+          <Field
+            label="Password"
+            name="password"
+            type="password"
+            error={props.errors?.password}
+            autocomplete="new-password"
+            required
+            hint="At least 10 characters."
+            maxlength={200}
+          />
+          <Field
+            label="Repeat the password"
+            name="confirm"
+            type="password"
+            error={props.errors?.confirm}
+            autocomplete="new-password"
+            required
+            maxlength={200}
+          />
           <button class="btn btn-primary" type="submit">
             Create administrator
           </button>
@@ -115,9 +179,18 @@ export function ChooseServer(props: { servers: PlexResource[]; csrf?: string; er
       <h3>Which Plex server does this household use?</h3>
       <FormError message={props.error} />
       {props.servers.length === 0 ? (
-        <div class="alert alert-warn">Your Plex account owns no server. Sign in with the account that owns the server, or create a local administrator below.</div>
+        <div class="alert alert-warn">
+          Your Plex account owns no server. Sign in with the account that owns the server, or create a local
+          administrator below.
+        </div>
       ) : (
-        <form method="post" action="/setup/plex-server" hx-post="/setup/plex-server" hx-target="#plex-signin" hx-swap="outerHTML">
+        <form
+          method="post"
+          action="/setup/plex-server"
+          hx-post="/setup/plex-server"
+          hx-target="#plex-signin"
+          hx-swap="outerHTML"
+        >
           <CsrfField token={props.csrf} />
           <fieldset>
             <legend>Your servers</legend>

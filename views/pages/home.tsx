@@ -1,7 +1,14 @@
 import { raw } from "hono/html";
 import type { StatusOverview } from "../../src/services/status-types";
 import type { User } from "../../src/store/users";
-import { NowPlayingSection, RecentlyAddedSection, StatusSummarySection, type RecentView, type SectionState, type StreamView } from "../partials/dashboard";
+import {
+  NowPlayingSection,
+  RecentlyAddedSection,
+  StatusSummarySection,
+  type RecentView,
+  type SectionState,
+  type StreamView,
+} from "../partials/dashboard";
 
 /** What the signed-in dashboard shows on first render; sections not cached yet are "loading" and fill in live. */
 export interface DashboardView {
@@ -20,7 +27,10 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
       (
         <section class="card narrow" aria-labelledby="welcome-title">
           <h1 id="welcome-title">MediaNest</h1>
-          <p>Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.</p>
+          <p>
+            Sign in to see whether everything is up, what is playing and what was just added, and to get your
+            notifications.
+          </p>
           <a class="btn btn-primary" href="/login">
             Sign in
           </a>
@@ -34,7 +44,9 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
   return (
     <section aria-labelledby="home-title" class="dashboard">
       <h1 id="home-title">Hello, {props.user.displayName}</h1>
-      {d?.status ? <StatusSummarySection overview={d.status.overview} error={d.status.error} isAdmin={isAdmin} /> : null}
+      {d?.status ? (
+        <StatusSummarySection overview={d.status.overview} error={d.status.error} isAdmin={isAdmin} />
+      ) : null}
       {d ? <NowPlayingSection state={d.nowPlaying} isAdmin={isAdmin} /> : null}
       {d ? <RecentlyAddedSection state={d.recentlyAdded} /> : null}
     </section>

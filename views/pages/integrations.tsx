@@ -54,7 +54,14 @@ export function ConnectionResult(props: { report: ConnectionReport }) {
 function TestButton(props: { service: TestableService }) {
   const path = `/admin/integrations/${props.service}/test`;
   return (
-    <button class="btn" type="submit" formaction={path} hx-post={path} hx-target={`#${props.service}-test`} hx-swap="innerHTML">
+    <button
+      class="btn"
+      type="submit"
+      formaction={path}
+      hx-post={path}
+      hx-target={`#${props.service}-test`}
+      hx-swap="innerHTML"
+    >
       Test connection <span class="htmx-indicator muted">…</span>
     </button>
   );
@@ -72,7 +79,12 @@ function TestSlot(props: IntegrationsPageProps & { service: TestableService }) {
 function RemoveButton(props: { service: "seerr" | "kuma"; label: string; csrf?: string }) {
   const path = `/admin/integrations/${props.service}/remove`;
   return (
-    <form method="post" action={path} hx-post={path} hx-confirm={`Remove ${props.label}? Its URL and API key are forgotten.`}>
+    <form
+      method="post"
+      action={path}
+      hx-post={path}
+      hx-confirm={`Remove ${props.label}? Its URL and API key are forgotten.`}
+    >
       <CsrfField token={props.csrf} />
       <button class="btn btn-danger" type="submit">
         Remove
@@ -82,7 +94,12 @@ function RemoveButton(props: { service: "seerr" | "kuma"; label: string; csrf?: 
 }
 
 /** Pick the admin's input when this form is being re-rendered, the stored value otherwise. */
-function valueOf(props: IntegrationsPageProps, form: IntegrationForm, field: string, stored: string | null | undefined): string {
+function valueOf(
+  props: IntegrationsPageProps,
+  form: IntegrationForm,
+  field: string,
+  stored: string | null | undefined,
+): string {
   return props.form?.name === form ? (props.form.values[field] ?? "") : (stored ?? "");
 }
 
@@ -95,21 +112,36 @@ function PlexCard(props: IntegrationsPageProps) {
   return (
     <section class="card" id="plex" aria-labelledby="plex-title">
       <h2 id="plex-title">Plex server</h2>
-      <p class="muted">The server your household watches. Its owner token reads libraries, sessions and rescans folders.</p>
+      <p class="muted">
+        The server your household watches. Its owner token reads libraries, sessions and rescans folders.
+      </p>
       <form method="post" action="/admin/integrations/plex">
         <CsrfField token={props.csrf} />
         <FormError message={errorOf(props, "plex", "_form")} />
-        <Field label="Server URL" name="plexUrl" type="url" value={valueOf(props, "plex", "plexUrl", p?.url)} error={errorOf(props, "plex", "plexUrl")} placeholder="http://192.168.1.10:32400" required />
+        <Field
+          label="Server URL"
+          name="plexUrl"
+          type="url"
+          value={valueOf(props, "plex", "plexUrl", p?.url)}
+          error={errorOf(props, "plex", "plexUrl")}
+          placeholder="http://192.168.1.10:32400"
+          required
+        />
         <Field
           label="Owner token"
           name="plexToken"
           type="password"
           error={errorOf(props, "plex", "plexToken")}
-          hint={p?.hasToken ? `${SAVED_SECRET} It was saved when the owner signed in at setup.` : "The X-Plex-Token of the server owner. Stored encrypted."}
+          hint={
+            p?.hasToken
+              ? `${SAVED_SECRET} It was saved when the owner signed in at setup.`
+              : "The X-Plex-Token of the server owner. Stored encrypted."
+          }
           autocomplete="off"
         />
         <p>
-          Machine identifier: <span class="mono">{p?.machineIdentifier ?? "not read yet (save to read it from /identity)"}</span>
+          Machine identifier:{" "}
+          <span class="mono">{p?.machineIdentifier ?? "not read yet (save to read it from /identity)"}</span>
           {p?.name ? (
             <>
               {" "}
@@ -132,7 +164,10 @@ function PlexCard(props: IntegrationsPageProps) {
         <ul>
           {props.view.libraries.map((l) => (
             <li>
-              {l.title} <span class="muted">({l.type}, section {l.sectionKey})</span>
+              {l.title}{" "}
+              <span class="muted">
+                ({l.type}, section {l.sectionKey})
+              </span>
             </li>
           ))}
         </ul>
@@ -149,7 +184,15 @@ function SeerrCard(props: IntegrationsPageProps) {
       <p class="muted">Requests for movies and shows go here. Find the API key in Seerr under Settings → General.</p>
       <form method="post" action="/admin/integrations/seerr">
         <CsrfField token={props.csrf} />
-        <Field label="Seerr URL" name="seerrUrl" type="url" value={valueOf(props, "seerr", "seerrUrl", s?.url)} error={errorOf(props, "seerr", "seerrUrl")} placeholder="http://192.168.1.10:5055" required />
+        <Field
+          label="Seerr URL"
+          name="seerrUrl"
+          type="url"
+          value={valueOf(props, "seerr", "seerrUrl", s?.url)}
+          error={errorOf(props, "seerr", "seerrUrl")}
+          placeholder="http://192.168.1.10:5055"
+          required
+        />
         <Field
           label="API key"
           name="seerrApiKey"
@@ -166,7 +209,11 @@ function SeerrCard(props: IntegrationsPageProps) {
         </div>
       </form>
       <TestSlot {...props} service="seerr" />
-      {s ? <RemoveButton service="seerr" label="Seerr" csrf={props.csrf} /> : <p class="muted">Not configured: requests are off until it is.</p>}
+      {s ? (
+        <RemoveButton service="seerr" label="Seerr" csrf={props.csrf} />
+      ) : (
+        <p class="muted">Not configured: requests are off until it is.</p>
+      )}
     </section>
   );
 }
@@ -179,8 +226,24 @@ function KumaCard(props: IntegrationsPageProps) {
       <p class="muted">The status page shows the monitors of one public Kuma status page.</p>
       <form method="post" action="/admin/integrations/kuma">
         <CsrfField token={props.csrf} />
-        <Field label="Uptime Kuma URL" name="kumaUrl" type="url" value={valueOf(props, "kuma", "kumaUrl", k?.url)} error={errorOf(props, "kuma", "kumaUrl")} placeholder="http://192.168.1.10:3001" required />
-        <Field label="Status page slug" name="kumaSlug" value={valueOf(props, "kuma", "kumaSlug", k?.slug)} error={errorOf(props, "kuma", "kumaSlug")} placeholder="home" hint="The last part of the status page's address: /status/<slug>." required />
+        <Field
+          label="Uptime Kuma URL"
+          name="kumaUrl"
+          type="url"
+          value={valueOf(props, "kuma", "kumaUrl", k?.url)}
+          error={errorOf(props, "kuma", "kumaUrl")}
+          placeholder="http://192.168.1.10:3001"
+          required
+        />
+        <Field
+          label="Status page slug"
+          name="kumaSlug"
+          value={valueOf(props, "kuma", "kumaSlug", k?.slug)}
+          error={errorOf(props, "kuma", "kumaSlug")}
+          placeholder="home"
+          hint="The last part of the status page's address: /status/<slug>."
+          required
+        />
         <Field
           label="API key (optional)"
           name="kumaApiKey"
@@ -198,7 +261,11 @@ function KumaCard(props: IntegrationsPageProps) {
         </div>
       </form>
       <TestSlot {...props} service="kuma" />
-      {k ? <RemoveButton service="kuma" label="Uptime Kuma" csrf={props.csrf} /> : <p class="muted">Not configured: the status page shows no monitors.</p>}
+      {k ? (
+        <RemoveButton service="kuma" label="Uptime Kuma" csrf={props.csrf} />
+      ) : (
+        <p class="muted">Not configured: the status page shows no monitors.</p>
+      )}
     </section>
   );
 }
@@ -218,7 +285,15 @@ function YtdlpCard(props: IntegrationsPageProps) {
       )}
       <form method="post" action="/admin/integrations/ytdlp">
         <CsrfField token={props.csrf} />
-        <Field label="Binary path" name="ytdlpPath" value={valueOf(props, "ytdlp", "ytdlpPath", props.view.ytdlpPath)} error={errorOf(props, "ytdlp", "ytdlpPath")} placeholder="/usr/local/bin/yt-dlp" hint="An absolute path, or a program name found on the PATH." required />
+        <Field
+          label="Binary path"
+          name="ytdlpPath"
+          value={valueOf(props, "ytdlp", "ytdlpPath", props.view.ytdlpPath)}
+          error={errorOf(props, "ytdlp", "ytdlpPath")}
+          placeholder="/usr/local/bin/yt-dlp"
+          hint="An absolute path, or a program name found on the PATH."
+          required
+        />
         <div class="row">
           <button class="btn btn-primary" type="submit">
             Save
@@ -236,7 +311,10 @@ function LibrariesCard(props: IntegrationsPageProps) {
   return (
     <section class="card" id="libraries" aria-labelledby="libraries-title">
       <h2 id="libraries-title">Download folders</h2>
-      <p class="muted">Where downloads for each Plex library go, as MediaNest sees the disk. Leave a library empty to offer no downloads into it.</p>
+      <p class="muted">
+        Where downloads for each Plex library go, as MediaNest sees the disk. Leave a library empty to offer no
+        downloads into it.
+      </p>
       {libs.length === 0 ? (
         <p class="muted">Save the Plex server first: its library sections appear here.</p>
       ) : (
@@ -247,7 +325,13 @@ function LibrariesCard(props: IntegrationsPageProps) {
             const warning = props.form?.name === "libraries" ? undefined : props.folderWarnings[l.sectionKey];
             return (
               <>
-                <Field label={`${l.title} (${l.type})`} name={name} value={valueOf(props, "libraries", name, l.folder)} error={errorOf(props, "libraries", name)} placeholder={`/data/media/${l.type === "show" ? "tv" : l.type === "movie" ? "movies" : l.type}`} />
+                <Field
+                  label={`${l.title} (${l.type})`}
+                  name={name}
+                  value={valueOf(props, "libraries", name, l.folder)}
+                  error={errorOf(props, "libraries", name)}
+                  placeholder={`/data/media/${l.type === "show" ? "tv" : l.type === "movie" ? "movies" : l.type}`}
+                />
                 {warning ? (
                   <p class="alert alert-warn" role="note">
                     {warning}

@@ -16,9 +16,13 @@ export function JobsTable(props: { jobs: JobStatus[]; csrf?: string; message?: s
           <thead>
             <tr>
               <th scope="col">Job</th>
-              <th scope="col" class="hide-sm">Schedule</th>
+              <th scope="col" class="hide-sm">
+                Schedule
+              </th>
               <th scope="col">Last run</th>
-              <th scope="col" class="hide-sm">Next run</th>
+              <th scope="col" class="hide-sm">
+                Next run
+              </th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
               </th>
@@ -36,7 +40,11 @@ export function JobsTable(props: { jobs: JobStatus[]; csrf?: string; message?: s
                   {j.running ? (
                     <span class="pill pill-pending">running</span>
                   ) : j.lastStatus ? (
-                    <span class={`pill ${j.lastStatus === "ok" ? "pill-up" : j.lastStatus === "failed" ? "pill-down" : ""}`}>{j.lastStatus}</span>
+                    <span
+                      class={`pill ${j.lastStatus === "ok" ? "pill-up" : j.lastStatus === "failed" ? "pill-down" : ""}`}
+                    >
+                      {j.lastStatus}
+                    </span>
                   ) : (
                     <span class="muted">never</span>
                   )}
@@ -50,7 +58,13 @@ export function JobsTable(props: { jobs: JobStatus[]; csrf?: string; message?: s
                 </td>
                 <td class="hide-sm">{j.nextRunAt ? formatDate(j.nextRunAt) : "—"}</td>
                 <td>
-                  <form method="post" action={`/admin/jobs/${j.id}/run`} hx-post={`/admin/jobs/${j.id}/run`} hx-target="#jobs-table" hx-swap="outerHTML">
+                  <form
+                    method="post"
+                    action={`/admin/jobs/${j.id}/run`}
+                    hx-post={`/admin/jobs/${j.id}/run`}
+                    hx-target="#jobs-table"
+                    hx-swap="outerHTML"
+                  >
                     <CsrfField token={props.csrf} />
                     <button class="btn btn-small" type="submit" disabled={j.running}>
                       Run now

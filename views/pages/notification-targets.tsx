@@ -7,7 +7,12 @@ import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../compone
 import { formatDate } from "../components/format";
 
 /** Each target kind's name in pages. */
-export const KIND_LABELS: Record<TargetKind, string> = { webhook: "Webhook", discord: "Discord", ntfy: "ntfy", email: "Email" };
+export const KIND_LABELS: Record<TargetKind, string> = {
+  webhook: "Webhook",
+  discord: "Discord",
+  ntfy: "ntfy",
+  email: "Email",
+};
 
 /** What the account page shows of a target: no config, only its masked summary. */
 export interface TargetView {
@@ -28,14 +33,16 @@ function DeliveryState(props: { d?: NotificationDelivery }) {
   if (d.status === "failed") {
     return (
       <span>
-        <span class="pill pill-down">Failed {formatDate(d.nextAttemptAt)}</span> <span class="field-error">{d.lastError}</span>
+        <span class="pill pill-down">Failed {formatDate(d.nextAttemptAt)}</span>{" "}
+        <span class="field-error">{d.lastError}</span>
       </span>
     );
   }
   if (d.status === "sending") return <span class="pill pill-pending">Sending</span>;
   return (
     <span>
-      <span class="pill pill-pending">{d.attempts === 0 ? "Queued" : `Retrying ${formatDate(d.nextAttemptAt)}`}</span> {d.lastError ? <span class="field-error">{d.lastError}</span> : null}
+      <span class="pill pill-pending">{d.attempts === 0 ? "Queued" : `Retrying ${formatDate(d.nextAttemptAt)}`}</span>{" "}
+      {d.lastError ? <span class="field-error">{d.lastError}</span> : null}
     </span>
   );
 }
@@ -44,7 +51,12 @@ function DeliveryState(props: { d?: NotificationDelivery }) {
 export function TestResult(props: { id: string; result?: TestSendResult }) {
   const r = props.result;
   return (
-    <div id={`test-result-${props.id}`} role="status" aria-live="polite" class={r ? (r.ok ? "alert alert-ok" : "alert alert-error") : undefined}>
+    <div
+      id={`test-result-${props.id}`}
+      role="status"
+      aria-live="polite"
+      class={r ? (r.ok ? "alert alert-ok" : "alert alert-error") : undefined}
+    >
       {r?.text}
     </div>
   );
@@ -55,7 +67,12 @@ function EventChoices(props: { idPrefix: string; events: NotificationEvent[]; ch
     <fieldset aria-describedby={props.error ? `${props.idPrefix}-events-error` : undefined}>
       <legend>Send these events</legend>
       {props.events.map((e) => (
-        <Checkbox label={e.adminOnly ? `${e.label} (administrators)` : e.label} name="events" value={e.id} checked={props.chosen.includes(e.id)} />
+        <Checkbox
+          label={e.adminOnly ? `${e.label} (administrators)` : e.label}
+          name="events"
+          value={e.id}
+          checked={props.chosen.includes(e.id)}
+        />
       ))}
       {props.error ? (
         <div class="field-error" id={`${props.idPrefix}-events-error`}>
@@ -67,7 +84,15 @@ function EventChoices(props: { idPrefix: string; events: NotificationEvent[]; ch
 }
 
 /** One target: what it is, its last delivery, its events and switches, test and delete. */
-export function TargetCard(props: { t: TargetView; events: NotificationEvent[]; csrf?: string; errors?: FieldErrors; values?: FormValues; saved?: boolean; result?: TestSendResult }) {
+export function TargetCard(props: {
+  t: TargetView;
+  events: NotificationEvent[];
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+  saved?: boolean;
+  result?: TestSendResult;
+}) {
   const t = props.t;
   const base = `/account/notifications/${t.id}`;
   const chosen = props.values ? (props.values.events ?? "").split(",").filter(Boolean) : t.events;
@@ -76,16 +101,30 @@ export function TargetCard(props: { t: TargetView; events: NotificationEvent[]; 
     <article class="card" id={`target-${t.id}`} aria-labelledby={`target-${t.id}-name`}>
       <div class="page-head">
         <h2 id={`target-${t.id}-name`}>
-          {t.name} <span class="pill">{KIND_LABELS[t.kind]}</span> {t.enabled ? null : <span class="pill pill-maintenance">off</span>}
+          {t.name} <span class="pill">{KIND_LABELS[t.kind]}</span>{" "}
+          {t.enabled ? null : <span class="pill pill-maintenance">off</span>}
         </h2>
         <div class="row">
-          <form method="post" action={`${base}/test`} hx-post={`${base}/test`} hx-target={`#test-result-${t.id}`} hx-swap="outerHTML">
+          <form
+            method="post"
+            action={`${base}/test`}
+            hx-post={`${base}/test`}
+            hx-target={`#test-result-${t.id}`}
+            hx-swap="outerHTML"
+          >
             <CsrfField token={props.csrf} />
             <button class="btn btn-small" type="submit">
               Send test
             </button>
           </form>
-          <form method="post" action={`${base}/delete`} hx-post={`${base}/delete`} hx-target="#targets" hx-swap="outerHTML" hx-confirm={`Delete “${t.name}”? Nothing more is sent there.`}>
+          <form
+            method="post"
+            action={`${base}/delete`}
+            hx-post={`${base}/delete`}
+            hx-target="#targets"
+            hx-swap="outerHTML"
+            hx-confirm={`Delete “${t.name}”? Nothing more is sent there.`}
+          >
             <CsrfField token={props.csrf} />
             <button class="btn btn-small btn-danger" type="submit" aria-label={`Delete “${t.name}”`}>
               Delete
@@ -120,7 +159,14 @@ export function TargetCard(props: { t: TargetView; events: NotificationEvent[]; 
         <FormError message={props.errors?._form} />
         <div class="field">
           <label for={`name-${t.id}`}>Name</label>
-          <input id={`name-${t.id}`} name="name" value={props.values?.name ?? t.name} maxlength={60} required aria-invalid={props.errors?.name ? "true" : undefined} />
+          <input
+            id={`name-${t.id}`}
+            name="name"
+            value={props.values?.name ?? t.name}
+            maxlength={60}
+            required
+            aria-invalid={props.errors?.name ? "true" : undefined}
+          />
           {props.errors?.name ? <div class="field-error">{props.errors.name}</div> : null}
         </div>
         <EventChoices idPrefix={`target-${t.id}`} events={props.events} chosen={chosen} error={props.errors?.events} />
@@ -134,7 +180,13 @@ export function TargetCard(props: { t: TargetView; events: NotificationEvent[]; 
 }
 
 /** The list of targets, swapped whole after a delete. */
-export function TargetList(props: { targets: TargetView[]; events: NotificationEvent[]; csrf?: string; results?: Map<string, TestSendResult>; message?: string }) {
+export function TargetList(props: {
+  targets: TargetView[];
+  events: NotificationEvent[];
+  csrf?: string;
+  results?: Map<string, TestSendResult>;
+  message?: string;
+}) {
   return (
     <div id="targets" class="stack">
       {props.message ? (
@@ -143,16 +195,26 @@ export function TargetList(props: { targets: TargetView[]; events: NotificationE
         </div>
       ) : null}
       {props.targets.length === 0 ? (
-        <Empty title="Notifications stay in MediaNest for now">Add a webhook, Discord, ntfy or email below to get them where you are.</Empty>
+        <Empty title="Notifications stay in MediaNest for now">
+          Add a webhook, Discord, ntfy or email below to get them where you are.
+        </Empty>
       ) : (
-        props.targets.map((t) => <TargetCard t={t} events={props.events} csrf={props.csrf} result={props.results?.get(t.id)} />)
+        props.targets.map((t) => (
+          <TargetCard t={t} events={props.events} csrf={props.csrf} result={props.results?.get(t.id)} />
+        ))
       )}
     </div>
   );
 }
 
 /** The page where a user chooses where their notifications also go. */
-export function TargetsPage(props: { targets: TargetView[]; events: NotificationEvent[]; csrf?: string; results?: Map<string, TestSendResult>; message?: string }) {
+export function TargetsPage(props: {
+  targets: TargetView[];
+  events: NotificationEvent[];
+  csrf?: string;
+  results?: Map<string, TestSendResult>;
+  message?: string;
+}) {
   return (
     <section aria-labelledby="targets-title">
       <div class="page-head">
@@ -161,7 +223,10 @@ export function TargetsPage(props: { targets: TargetView[]; events: Notification
           Back to notifications
         </a>
       </div>
-      <p class="muted">Besides the bell, MediaNest can send each notification on to places you choose. Secrets you enter here are stored encrypted and never shown again.</p>
+      <p class="muted">
+        Besides the bell, MediaNest can send each notification on to places you choose. Secrets you enter here are
+        stored encrypted and never shown again.
+      </p>
       <TargetList {...props} />
       <div class="card">
         <h2>Add a place to send them</h2>
@@ -185,38 +250,119 @@ const KIND_HELP: Record<TargetKind, string> = {
 };
 
 /** The form to add a target of one kind; secrets the user typed are not sent back on errors. */
-export function NewTargetPage(props: { kind: TargetKind; events: NotificationEvent[]; csrf?: string; errors?: FieldErrors; values?: FormValues }) {
+export function NewTargetPage(props: {
+  kind: TargetKind;
+  events: NotificationEvent[];
+  csrf?: string;
+  errors?: FieldErrors;
+  values?: FormValues;
+}) {
   const v = props.values ?? {};
   const e = props.errors ?? {};
-  const chosen = props.values ? (v.events ?? "").split(",").filter(Boolean) : props.events.filter((x) => !x.adminOnly && x.id !== "test").map((x) => x.id);
+  const chosen = props.values
+    ? (v.events ?? "").split(",").filter(Boolean)
+    : props.events.filter((x) => !x.adminOnly && x.id !== "test").map((x) => x.id);
   const again = props.errors ? "Enter it again." : undefined;
   return (
     <section aria-labelledby="new-target-title" class="narrow">
-      <h1 id="new-target-title">Add {props.kind === "email" ? "an email" : props.kind === "ntfy" ? "an ntfy" : props.kind === "webhook" ? "a webhook" : "a Discord"} target</h1>
+      <h1 id="new-target-title">
+        Add{" "}
+        {props.kind === "email"
+          ? "an email"
+          : props.kind === "ntfy"
+            ? "an ntfy"
+            : props.kind === "webhook"
+              ? "a webhook"
+              : "a Discord"}{" "}
+        target
+      </h1>
       <p class="muted">{KIND_HELP[props.kind]}</p>
       <form class="card" method="post" action={`/account/new-target/${props.kind}`}>
         <CsrfField token={props.csrf} />
         <FormError message={e._form} />
-        <Field label="Name" name="name" value={v.name} error={e.name} maxlength={60} required placeholder={props.kind === "email" ? "e.g. my inbox" : "e.g. my phone"} />
+        <Field
+          label="Name"
+          name="name"
+          value={v.name}
+          error={e.name}
+          maxlength={60}
+          required
+          placeholder={props.kind === "email" ? "e.g. my inbox" : "e.g. my phone"}
+        />
         {props.kind === "webhook" ? (
           <>
-            <Field label="URL" name="url" type="url" value={v.url} error={e.url} required placeholder="https://example.com/hooks/medianest" />
-            <Field label="Authorization header (optional)" name="authorization" type="password" autocomplete="new-password" error={e.authorization} hint={again ?? "Sent as is, e.g. “Bearer abc123”. Stored encrypted."} />
+            <Field
+              label="URL"
+              name="url"
+              type="url"
+              value={v.url}
+              error={e.url}
+              required
+              placeholder="https://example.com/hooks/medianest"
+            />
+            <Field
+              label="Authorization header (optional)"
+              name="authorization"
+              type="password"
+              autocomplete="new-password"
+              error={e.authorization}
+              hint={again ?? "Sent as is, e.g. “Bearer abc123”. Stored encrypted."}
+            />
           </>
         ) : null}
         {props.kind === "discord" ? (
-          <Field label="Discord webhook URL" name="url" type="password" autocomplete="off" error={e.url} required hint={again ?? "Anyone with this URL can post to your channel: it is stored encrypted and never shown again."} placeholder="https://discord.com/api/webhooks/…" />
+          <Field
+            label="Discord webhook URL"
+            name="url"
+            type="password"
+            autocomplete="off"
+            error={e.url}
+            required
+            hint={
+              again ?? "Anyone with this URL can post to your channel: it is stored encrypted and never shown again."
+            }
+            placeholder="https://discord.com/api/webhooks/…"
+          />
         ) : null}
         {props.kind === "ntfy" ? (
           <>
-            <Field label="Server" name="server" type="url" value={v.server ?? "https://ntfy.sh"} error={e.server} required />
-            <Field label="Topic" name="topic" value={v.topic} error={e.topic} required maxlength={64} hint="Letters, digits, dashes and underscores." />
-            <Field label="Access token (optional)" name="token" type="password" autocomplete="new-password" error={e.token} hint={again ?? "For protected topics: tk_… Stored encrypted."} />
+            <Field
+              label="Server"
+              name="server"
+              type="url"
+              value={v.server ?? "https://ntfy.sh"}
+              error={e.server}
+              required
+            />
+            <Field
+              label="Topic"
+              name="topic"
+              value={v.topic}
+              error={e.topic}
+              required
+              maxlength={64}
+              hint="Letters, digits, dashes and underscores."
+            />
+            <Field
+              label="Access token (optional)"
+              name="token"
+              type="password"
+              autocomplete="new-password"
+              error={e.token}
+              hint={again ?? "For protected topics: tk_… Stored encrypted."}
+            />
           </>
         ) : null}
         {props.kind === "email" ? (
           <>
-            <Field label="SMTP server" name="host" value={v.host} error={e.host} required placeholder="smtp.example.com" />
+            <Field
+              label="SMTP server"
+              name="host"
+              value={v.host}
+              error={e.host}
+              required
+              placeholder="smtp.example.com"
+            />
             <Field label="Port" name="port" type="number" value={v.port ?? "587"} error={e.port} required min={1} />
             <Select
               label="Encryption"
@@ -230,8 +376,23 @@ export function NewTargetPage(props: { kind: TargetKind; events: NotificationEve
               ]}
             />
             <Field label="User name (optional)" name="user" value={v.user} error={e.user} autocomplete="off" />
-            <Field label="Password (optional)" name="password" type="password" autocomplete="new-password" error={e.password} hint={again ?? "Stored encrypted."} />
-            <Field label="From" name="from" type="email" value={v.from} error={e.from} required placeholder="medianest@example.com" />
+            <Field
+              label="Password (optional)"
+              name="password"
+              type="password"
+              autocomplete="new-password"
+              error={e.password}
+              hint={again ?? "Stored encrypted."}
+            />
+            <Field
+              label="From"
+              name="from"
+              type="email"
+              value={v.from}
+              error={e.from}
+              required
+              placeholder="medianest@example.com"
+            />
             <Field label="To" name="to" type="email" value={v.to} error={e.to} required placeholder="you@example.com" />
           </>
         ) : null}
@@ -250,7 +411,12 @@ export function NewTargetPage(props: { kind: TargetKind; events: NotificationEve
 }
 
 /** The admin deliveries table, swapped in place after "Retry now". */
-export function DeliveriesTable(props: { rows: DeliveryOverview[]; counts: Record<NotificationDelivery["status"], number>; csrf?: string; message?: string }) {
+export function DeliveriesTable(props: {
+  rows: DeliveryOverview[];
+  counts: Record<NotificationDelivery["status"], number>;
+  csrf?: string;
+  message?: string;
+}) {
   return (
     <div id="deliveries" class="stack">
       {props.message ? (
@@ -259,10 +425,13 @@ export function DeliveriesTable(props: { rows: DeliveryOverview[]; counts: Recor
         </div>
       ) : null}
       <p class="muted">
-        {props.counts.failed} failed · {props.counts.pending} waiting · {props.counts.sending} sending · {props.counts.sent} delivered (kept 30 days)
+        {props.counts.failed} failed · {props.counts.pending} waiting · {props.counts.sending} sending ·{" "}
+        {props.counts.sent} delivered (kept 30 days)
       </p>
       {props.rows.length === 0 ? (
-        <Empty title="Nothing sent yet">When people add webhooks, Discord, ntfy or email, their deliveries show up here.</Empty>
+        <Empty title="Nothing sent yet">
+          When people add webhooks, Discord, ntfy or email, their deliveries show up here.
+        </Empty>
       ) : (
         <div class="table-wrap">
           <table>
@@ -274,7 +443,9 @@ export function DeliveriesTable(props: { rows: DeliveryOverview[]; counts: Recor
                 <th scope="col">State</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last error</th>
-                <th scope="col" class="hide-sm">Next attempt</th>
+                <th scope="col" class="hide-sm">
+                  Next attempt
+                </th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -299,16 +470,36 @@ export function DeliveriesTable(props: { rows: DeliveryOverview[]; counts: Recor
                     <div class="hint">{formatDate(d.createdAt)}</div>
                   </td>
                   <td>
-                    <span class={`pill ${d.status === "sent" ? "pill-up" : d.status === "failed" ? "pill-down" : "pill-pending"}`}>{d.status}</span>
+                    <span
+                      class={`pill ${d.status === "sent" ? "pill-up" : d.status === "failed" ? "pill-down" : "pill-pending"}`}
+                    >
+                      {d.status}
+                    </span>
                   </td>
                   <td>{d.attempts}</td>
                   <td>{d.lastError ? <span class="field-error">{d.lastError}</span> : <span class="muted">—</span>}</td>
-                  <td class="hide-sm">{d.status === "pending" ? formatDate(d.nextAttemptAt) : d.status === "sending" ? "sending now" : "—"}</td>
+                  <td class="hide-sm">
+                    {d.status === "pending"
+                      ? formatDate(d.nextAttemptAt)
+                      : d.status === "sending"
+                        ? "sending now"
+                        : "—"}
+                  </td>
                   <td>
                     {d.status === "failed" || d.status === "pending" ? (
-                      <form method="post" action={`/admin/notifications/${d.id}/retry`} hx-post={`/admin/notifications/${d.id}/retry`} hx-target="#deliveries" hx-swap="outerHTML">
+                      <form
+                        method="post"
+                        action={`/admin/notifications/${d.id}/retry`}
+                        hx-post={`/admin/notifications/${d.id}/retry`}
+                        hx-target="#deliveries"
+                        hx-swap="outerHTML"
+                      >
                         <CsrfField token={props.csrf} />
-                        <button class="btn btn-small" type="submit" aria-label={`Retry ${eventLabel(d.event)} to ${target.name} now`}>
+                        <button
+                          class="btn btn-small"
+                          type="submit"
+                          aria-label={`Retry ${eventLabel(d.event)} to ${target.name} now`}
+                        >
                           Retry now
                         </button>
                       </form>
@@ -325,13 +516,19 @@ export function DeliveriesTable(props: { rows: DeliveryOverview[]; counts: Recor
 }
 
 /** The admin page of outbound deliveries across users, failures first. */
-export function DeliveriesPage(props: { rows: DeliveryOverview[]; counts: Record<NotificationDelivery["status"], number>; csrf?: string; message?: string }) {
+export function DeliveriesPage(props: {
+  rows: DeliveryOverview[];
+  counts: Record<NotificationDelivery["status"], number>;
+  csrf?: string;
+  message?: string;
+}) {
   return (
     <section aria-labelledby="deliveries-title">
       <h1 id="deliveries-title">Outbound notifications</h1>
       <p class="muted">
-        Deliveries to people's webhooks, Discord, ntfy and email. A failed send is retried after 30 s, 2 min, 10 min, 1 h and 6 h, then given up; a receiver that refuses
-        the request outright (a 4xx such as 401 or 404) is not retried.
+        Deliveries to people's webhooks, Discord, ntfy and email. A failed send is retried after 30 s, 2 min, 10 min, 1
+        h and 6 h, then given up; a receiver that refuses the request outright (a 4xx such as 401 or 404) is not
+        retried.
       </p>
       <DeliveriesTable {...props} />
     </section>

@@ -3,15 +3,33 @@ import { CsrfField, Empty, Pager } from "../components/form";
 import { formatDate } from "../components/format";
 
 /** The notification list; refreshes itself when the live stream says something changed. */
-export function NotificationList(props: { items: Notification[]; total: number; page: number; pageSize: number; csrf?: string }) {
+export function NotificationList(props: {
+  items: Notification[];
+  total: number;
+  page: number;
+  pageSize: number;
+  csrf?: string;
+}) {
   return (
-    <div id="notification-list" hx-get={`/notifications?page=${props.page}`} hx-trigger="mn-notifications from:#live" hx-select="#notification-list" hx-swap="outerHTML">
+    <div
+      id="notification-list"
+      hx-get={`/notifications?page=${props.page}`}
+      hx-trigger="mn-notifications from:#live"
+      hx-select="#notification-list"
+      hx-swap="outerHTML"
+    >
       {props.items.length === 0 ? (
-        <Empty title="You're all caught up">When something you asked for is ready, or the owner sends news, it shows up here.</Empty>
+        <Empty title="You're all caught up">
+          When something you asked for is ready, or the owner sends news, it shows up here.
+        </Empty>
       ) : (
         <ul class="stack" style="list-style:none;padding:0;margin:0">
           {props.items.map((n) => (
-            <li class="card" data-unread={n.readAt ? undefined : "true"} style={n.readAt ? "opacity:.75" : "border-left:4px solid var(--accent)"}>
+            <li
+              class="card"
+              data-unread={n.readAt ? undefined : "true"}
+              style={n.readAt ? "opacity:.75" : "border-left:4px solid var(--accent)"}
+            >
               <div class="row" style="justify-content:space-between">
                 <div style="flex:1;min-width:200px">
                   <strong>{n.title}</strong> {n.readAt ? null : <span class="pill pill-pending">new</span>}
@@ -28,14 +46,28 @@ export function NotificationList(props: { items: Notification[]; total: number; 
                 </div>
                 <div class="row">
                   {n.readAt ? null : (
-                    <form method="post" action={`/notifications/${n.id}/read`} hx-post={`/notifications/${n.id}/read`} hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+                    <form
+                      method="post"
+                      action={`/notifications/${n.id}/read`}
+                      hx-post={`/notifications/${n.id}/read`}
+                      hx-target="#notification-list"
+                      hx-select="#notification-list"
+                      hx-swap="outerHTML"
+                    >
                       <CsrfField token={props.csrf} />
                       <button class="btn btn-small" type="submit">
                         Mark read
                       </button>
                     </form>
                   )}
-                  <form method="post" action={`/notifications/${n.id}/delete`} hx-post={`/notifications/${n.id}/delete`} hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+                  <form
+                    method="post"
+                    action={`/notifications/${n.id}/delete`}
+                    hx-post={`/notifications/${n.id}/delete`}
+                    hx-target="#notification-list"
+                    hx-select="#notification-list"
+                    hx-swap="outerHTML"
+                  >
                     <CsrfField token={props.csrf} />
                     <button class="btn btn-small btn-danger" type="submit" aria-label={`Delete “${n.title}”`}>
                       Delete
@@ -47,13 +79,25 @@ export function NotificationList(props: { items: Notification[]; total: number; 
           ))}
         </ul>
       )}
-      <Pager total={props.total} noun="notifications" page={props.page} pageSize={props.pageSize} link={(p) => `/notifications?page=${p}`} />
+      <Pager
+        total={props.total}
+        noun="notifications"
+        page={props.page}
+        pageSize={props.pageSize}
+        link={(p) => `/notifications?page=${p}`}
+      />
     </div>
   );
 }
 
 /** The notification center page. */
-export function NotificationsPage(props: { items: Notification[]; total: number; page: number; pageSize: number; csrf?: string }) {
+export function NotificationsPage(props: {
+  items: Notification[];
+  total: number;
+  page: number;
+  pageSize: number;
+  csrf?: string;
+}) {
   return (
     <section aria-labelledby="notifications-title">
       <div class="page-head">
@@ -62,7 +106,14 @@ export function NotificationsPage(props: { items: Notification[]; total: number;
           <a class="btn" href="/account/notifications">
             Where to send them
           </a>
-          <form method="post" action="/notifications/all/read" hx-post="/notifications/all/read" hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">
+          <form
+            method="post"
+            action="/notifications/all/read"
+            hx-post="/notifications/all/read"
+            hx-target="#notification-list"
+            hx-select="#notification-list"
+            hx-swap="outerHTML"
+          >
             <CsrfField token={props.csrf} />
             <button class="btn" type="submit">
               Mark all read

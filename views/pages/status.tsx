@@ -1,4 +1,10 @@
-import type { CheckPoint, ServiceState, ServiceTile, StatusAnnouncement, StatusOverview } from "../../src/services/status-types";
+import type {
+  CheckPoint,
+  ServiceState,
+  ServiceTile,
+  StatusAnnouncement,
+  StatusOverview,
+} from "../../src/services/status-types";
 import { CsrfField, Empty } from "../components/form";
 import { formatDate } from "../components/format";
 
@@ -107,7 +113,10 @@ function Announcement(props: { a: StatusAnnouncement }) {
 /** Group tiles in order: MediaNest's own checks first, then Kuma's groups as Kuma orders them. */
 function groupTiles(tiles: ServiceTile[]): [string, ServiceTile[]][] {
   const groups = new Map<string, ServiceTile[]>();
-  for (const t of [...tiles.filter((t) => t.source === "medianest"), ...tiles.filter((t) => t.source !== "medianest")]) {
+  for (const t of [
+    ...tiles.filter((t) => t.source === "medianest"),
+    ...tiles.filter((t) => t.source !== "medianest"),
+  ]) {
     const list = groups.get(t.group) ?? [];
     list.push(t);
     groups.set(t.group, list);
@@ -120,7 +129,13 @@ export function StatusTiles(props: { overview: StatusOverview; isAdmin: boolean 
   const o = props.overview;
   const groups = groupTiles(o.tiles);
   return (
-    <div id="status-tiles" hx-get="/status" hx-trigger="mn-status from:#live" hx-select="#status-tiles" hx-swap="outerHTML">
+    <div
+      id="status-tiles"
+      hx-get="/status"
+      hx-trigger="mn-status from:#live"
+      hx-select="#status-tiles"
+      hx-swap="outerHTML"
+    >
       {o.announcements.map((a) => (
         <Announcement a={a} />
       ))}
@@ -131,7 +146,9 @@ export function StatusTiles(props: { overview: StatusOverview; isAdmin: boolean 
       ))}
       {groups.length === 0 ? (
         <Empty title="Nothing is watched yet">
-          {props.isAdmin ? "Connect Plex, Seerr or Uptime Kuma on the admin pages and their state shows up here." : "When the owner connects services, their state shows up here."}
+          {props.isAdmin
+            ? "Connect Plex, Seerr or Uptime Kuma on the admin pages and their state shows up here."
+            : "When the owner connects services, their state shows up here."}
         </Empty>
       ) : (
         groups.map(([name, tiles], i) => (
@@ -157,7 +174,15 @@ export function StatusPage(props: { overview: StatusOverview; isAdmin: boolean; 
       <div class="page-head">
         <h1 id="status-title">Status</h1>
         {props.isAdmin ? (
-          <form method="post" action="/status/check" hx-post="/status/check" hx-target="#status-tiles" hx-select="#status-tiles" hx-swap="outerHTML" class="row">
+          <form
+            method="post"
+            action="/status/check"
+            hx-post="/status/check"
+            hx-target="#status-tiles"
+            hx-select="#status-tiles"
+            hx-swap="outerHTML"
+            class="row"
+          >
             <CsrfField token={props.csrf} />
             <button class="btn" type="submit">
               Check now

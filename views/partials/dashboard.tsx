@@ -93,12 +93,20 @@ export function NowPlayingSection(props: { state: SectionState<StreamView[]>; is
       ) : state.kind === "error" ? (
         <Failure message={state.message} />
       ) : state.data.length === 0 ? (
-        <p class="muted">{props.isAdmin ? "Nobody is watching anything on Plex right now." : "You are not watching anything on Plex right now."}</p>
+        <p class="muted">
+          {props.isAdmin
+            ? "Nobody is watching anything on Plex right now."
+            : "You are not watching anything on Plex right now."}
+        </p>
       ) : (
         <ul class="streams">
           {state.data.map((s) => (
             <li class="stream" data-stream={s.key}>
-              {s.posterUrl ? <img class="stream-poster" src={s.posterUrl} alt="" width="60" height="90" loading="lazy" /> : <span class="stream-poster" aria-hidden="true"></span>}
+              {s.posterUrl ? (
+                <img class="stream-poster" src={s.posterUrl} alt="" width="60" height="90" loading="lazy" />
+              ) : (
+                <span class="stream-poster" aria-hidden="true"></span>
+              )}
               <div class="stream-body">
                 <div class="row" style="justify-content:space-between">
                   <strong class="stream-title">{s.title}</strong>
@@ -167,7 +175,11 @@ export function RecentlyAddedSection(props: { state: SectionState<RecentView[]> 
         <ul class="posters">
           {state.data.map((m) => (
             <li class="poster">
-              {m.posterUrl ? <img src={m.posterUrl} alt="" width="120" height="180" loading="lazy" /> : <span class="poster-blank" aria-hidden="true"></span>}
+              {m.posterUrl ? (
+                <img src={m.posterUrl} alt="" width="120" height="180" loading="lazy" />
+              ) : (
+                <span class="poster-blank" aria-hidden="true"></span>
+              )}
               <span class="poster-title">{m.title}</span>
               {m.context || m.year ? <span class="hint">{m.context ?? String(m.year)}</span> : null}
             </li>
@@ -178,8 +190,20 @@ export function RecentlyAddedSection(props: { state: SectionState<RecentView[]> 
   );
 }
 
-const STATE_LABEL: Record<ServiceState, string> = { up: "up", degraded: "degraded", down: "down", maintenance: "in maintenance", unknown: "unknown" };
-const STATE_CLASS: Record<ServiceState, string> = { up: "pill pill-up", degraded: "pill pill-degraded", down: "pill pill-down", maintenance: "pill pill-maintenance", unknown: "pill" };
+const STATE_LABEL: Record<ServiceState, string> = {
+  up: "up",
+  degraded: "degraded",
+  down: "down",
+  maintenance: "in maintenance",
+  unknown: "unknown",
+};
+const STATE_CLASS: Record<ServiceState, string> = {
+  up: "pill pill-up",
+  degraded: "pill pill-degraded",
+  down: "pill pill-down",
+  maintenance: "pill pill-maintenance",
+  unknown: "pill",
+};
 
 /** The status summary: counts by state and the services that are not up; refreshes when the status changes. */
 export function StatusSummarySection(props: { overview: StatusOverview | null; error?: string; isAdmin: boolean }) {
@@ -189,12 +213,21 @@ export function StatusSummarySection(props: { overview: StatusOverview | null; e
   const order: ServiceState[] = ["up", "degraded", "down", "unknown"];
   if (count("maintenance") > 0) order.splice(3, 0, "maintenance");
   return (
-    <section id="dash-status" class="card" aria-labelledby="dash-status-title" hx-get="/dashboard/status" hx-trigger="mn-status from:#live" hx-swap="outerHTML">
+    <section
+      id="dash-status"
+      class="card"
+      aria-labelledby="dash-status-title"
+      hx-get="/dashboard/status"
+      hx-trigger="mn-status from:#live"
+      hx-swap="outerHTML"
+    >
       <div class="row" style="justify-content:space-between">
         <h2 id="dash-status-title" style="margin:0">
           <a href="/status">Status</a>
         </h2>
-        {props.overview?.updatedAt ? <span class="hint">checked {formatDate(new Date(props.overview.updatedAt))}</span> : null}
+        {props.overview?.updatedAt ? (
+          <span class="hint">checked {formatDate(new Date(props.overview.updatedAt))}</span>
+        ) : null}
       </div>
       {props.error ? <Failure message={props.error} /> : null}
       {tiles.length === 0 ? (

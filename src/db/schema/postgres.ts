@@ -111,7 +111,10 @@ export const notifications = pgTable(
     createdAt: createdAt(),
     readAt: ts("read_at"),
   },
-  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt), index("notifications_user_read_idx").on(t.userId, t.readAt)],
+  (t) => [
+    index("notifications_user_created_idx").on(t.userId, t.createdAt),
+    index("notifications_user_read_idx").on(t.userId, t.readAt),
+  ],
 );
 
 export const notificationTargets = pgTable(
@@ -148,7 +151,10 @@ export const notificationDeliveries = pgTable(
     createdAt: createdAt(),
     sentAt: ts("sent_at"),
   },
-  (t) => [index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("notification_deliveries_target_idx").on(t.targetId)],
+  (t) => [
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_target_idx").on(t.targetId),
+  ],
 );
 
 export const serviceChecks = pgTable(

@@ -110,7 +110,10 @@ export const notifications = sqliteTable(
     createdAt: createdAt(),
     readAt: integer("read_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("notifications_user_created_idx").on(t.userId, t.createdAt), index("notifications_user_read_idx").on(t.userId, t.readAt)],
+  (t) => [
+    index("notifications_user_created_idx").on(t.userId, t.createdAt),
+    index("notifications_user_read_idx").on(t.userId, t.readAt),
+  ],
 );
 
 export const notificationTargets = sqliteTable(
@@ -147,7 +150,10 @@ export const notificationDeliveries = sqliteTable(
     createdAt: createdAt(),
     sentAt: integer("sent_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt), index("notification_deliveries_target_idx").on(t.targetId)],
+  (t) => [
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_target_idx").on(t.targetId),
+  ],
 );
 
 export const serviceChecks = sqliteTable(

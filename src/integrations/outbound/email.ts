@@ -37,7 +37,12 @@ export async function sendEmail(opts: SendOptions, config: EmailConfig, m: Outbo
     });
     const status = Number(/^\d{3}/.exec(info.response ?? "")?.[0] ?? 250);
     if (info.rejected.length > 0) {
-      throw new IntegrationError({ service: SERVICE, kind: "refused", status, message: `${DISPLAY_NAME} refused the recipient (${info.response})` });
+      throw new IntegrationError({
+        service: SERVICE,
+        kind: "refused",
+        status,
+        message: `${DISPLAY_NAME} refused the recipient (${info.response})`,
+      });
     }
     return { status, ms: Math.round(performance.now() - started) };
   } catch (err) {
@@ -62,22 +67,55 @@ function toIntegrationError(err: NodemailerError, timeoutMs: number): Integratio
   switch (err.code) {
     case "EAUTH":
     case "ENOAUTH":
-      return new IntegrationError({ ...base, kind: "unauthorized", message: `${DISPLAY_NAME} rejected the credentials (${reply(err)})` });
+      return new IntegrationError({
+        ...base,
+        kind: "unauthorized",
+        message: `${DISPLAY_NAME} rejected the credentials (${reply(err)})`,
+      });
     case "ETIMEDOUT":
     case "EABORT":
-      return new IntegrationError({ ...base, kind: "timeout", message: `${DISPLAY_NAME} did not answer (timeout after ${Math.round(timeoutMs / 100) / 10} s)` });
+      return new IntegrationError({
+        ...base,
+        kind: "timeout",
+        message: `${DISPLAY_NAME} did not answer (timeout after ${Math.round(timeoutMs / 100) / 10} s)`,
+      });
     case "ETLS":
-      return new IntegrationError({ ...base, kind: "network", message: `${DISPLAY_NAME} could not set up TLS (${reply(err)})` });
+      return new IntegrationError({
+        ...base,
+        kind: "network",
+        message: `${DISPLAY_NAME} could not set up TLS (${reply(err)})`,
+      });
     case "EENVELOPE":
     case "EMESSAGE":
-      return new IntegrationError({ ...base, kind: "refused", message: `${DISPLAY_NAME} refused the message (${reply(err)})` });
+      return new IntegrationError({
+        ...base,
+        kind: "refused",
+        message: `${DISPLAY_NAME} refused the message (${reply(err)})`,
+      });
     case "EDNS":
-      return new IntegrationError({ ...base, kind: "network", message: `${DISPLAY_NAME} could not be reached (host not found)` });
+      return new IntegrationError({
+        ...base,
+        kind: "network",
+        message: `${DISPLAY_NAME} could not be reached (host not found)`,
+      });
     default: {
-      if (status) return new IntegrationError({ ...base, kind: "refused", message: `${DISPLAY_NAME} refused the request (${reply(err)})` });
+      if (status)
+        return new IntegrationError({
+          ...base,
+          kind: "refused",
+          message: `${DISPLAY_NAME} refused the request (${reply(err)})`,
+        });
       const refused = original === "ECONNREFUSED" || /ECONNREFUSED/.test(err.message);
-      const detail = refused ? "connection refused" : /ENOTFOUND|EAI_AGAIN/.test(err.message) ? "host not found" : err.message;
-      return new IntegrationError({ ...base, kind: "network", message: `${DISPLAY_NAME} could not be reached (${detail})` });
+      const detail = refused
+        ? "connection refused"
+        : /ENOTFOUND|EAI_AGAIN/.test(err.message)
+          ? "host not found"
+          : err.message;
+      return new IntegrationError({
+        ...base,
+        kind: "network",
+        message: `${DISPLAY_NAME} could not be reached (${detail})`,
+      });
     }
   }
 }

@@ -1,13 +1,25 @@
 /** Webhook, Discord and ntfy senders: one POST each, through the shared HTTP helper (timeouts, typed errors). */
 import { requestRaw } from "../http";
-import { isHttpUrl, SEND_TIMEOUT_MS, type DiscordConfig, type NtfyConfig, type OutboundMessage, type SendOptions, type SendResult, type WebhookConfig } from "./types";
+import {
+  isHttpUrl,
+  SEND_TIMEOUT_MS,
+  type DiscordConfig,
+  type NtfyConfig,
+  type OutboundMessage,
+  type SendOptions,
+  type SendResult,
+  type WebhookConfig,
+} from "./types";
 
 async function post(
   opts: SendOptions,
   call: { service: string; displayName: string; url: string; headers: Record<string, string>; body: BodyInit | object },
 ): Promise<SendResult> {
   const started = performance.now();
-  const headers: Record<string, string> = { ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}), ...call.headers };
+  const headers: Record<string, string> = {
+    ...(opts.userAgent ? { "User-Agent": opts.userAgent } : {}),
+    ...call.headers,
+  };
   const raw = typeof call.body === "string";
   const res = await requestRaw({
     service: call.service,
@@ -32,7 +44,8 @@ async function post(
 // A receiver answers a notification itself; following its redirect could lead the server to an address the target's
 // check never saw. A 3xx is reported as the receiver's answer instead.
 function noRedirects(doFetch: typeof fetch): typeof fetch {
-  return ((input: RequestInfo | URL, init?: RequestInit) => doFetch(input, { ...init, redirect: "manual" })) as typeof fetch;
+  return ((input: RequestInfo | URL, init?: RequestInit) =>
+    doFetch(input, { ...init, redirect: "manual" })) as typeof fetch;
 }
 
 // requestRaw sends JSON bodies only; ntfy wants the message as the raw body, so the fetch it calls adds it.
@@ -54,9 +67,18 @@ export function sendWebhook(opts: SendOptions, config: WebhookConfig, m: Outboun
 /** POST the notification to a Discord webhook as one embed. */
 export function sendDiscord(opts: SendOptions, config: DiscordConfig, m: OutboundMessage): Promise<SendResult> {
   // Discord refuses an embed over its limits (title 256, description 4096) and a url that is not absolute.
-  const embed: { title: string; description: string; url?: string } = { title: m.title.slice(0, 256), description: m.body.slice(0, 4096) };
+  const embed: { title: string; description: string; url?: string } = {
+    title: m.title.slice(0, 256),
+    description: m.body.slice(0, 4096),
+  };
   if (m.link && isHttpUrl(m.link)) embed.url = m.link;
-  return post(opts, { service: "discord", displayName: "Discord", url: config.url, headers: {}, body: { embeds: [embed] } });
+  return post(opts, {
+    service: "discord",
+    displayName: "Discord",
+    url: config.url,
+    headers: {},
+    body: { embeds: [embed] },
+  });
 }
 
 const NTFY_TAGS: Record<string, string> = {

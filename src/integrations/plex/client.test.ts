@@ -22,7 +22,12 @@ const arrival = plexMovie({
   addedAt: 1_700_000_100,
   Guid: [{ id: "imdb://tt2543164" }, { id: "tmdb://329865" }],
 });
-const pilot = plexEpisode({ ratingKey: "201", title: "Pilot", grandparentTitle: "Breaking Bad", addedAt: 1_700_000_200 });
+const pilot = plexEpisode({
+  ratingKey: "201",
+  title: "Pilot",
+  grandparentTitle: "Breaking Bad",
+  addedAt: 1_700_000_200,
+});
 
 let fake: FakePlexServer;
 let client: PlexClient;
@@ -44,7 +49,12 @@ beforeAll(() => {
       plexSession(arrival, { sessionKey: "9", transcode: { videoDecision: "copy", audioDecision: "copy" } }),
     ],
   });
-  client = createPlexClient({ baseUrl: `${fake.url}/`, token: "owner-token", clientIdentifier: CLIENT_ID, version: "0.1.0" });
+  client = createPlexClient({
+    baseUrl: `${fake.url}/`,
+    token: "owner-token",
+    clientIdentifier: CLIENT_ID,
+    version: "0.1.0",
+  });
 });
 
 afterAll(async () => {
@@ -75,7 +85,11 @@ async function failure(call: Promise<unknown>): Promise<IntegrationError> {
 
 describe("getServerInfo", () => {
   test("reads the server's name, id and version with the token", async () => {
-    expect(await client.getServerInfo()).toEqual({ name: "Plex Server", machineIdentifier: MACHINE_ID, version: "1.41.3.9314-a0bfb8370" });
+    expect(await client.getServerInfo()).toEqual({
+      name: "Plex Server",
+      machineIdentifier: MACHINE_ID,
+      version: "1.41.3.9314-a0bfb8370",
+    });
     expect(lastRequest().path).toBe("/");
     expectHeaders(lastRequest().headers);
   });
@@ -187,7 +201,12 @@ describe("listRecentlyAdded", () => {
   });
 
   test("Plex not answering in time is a timeout", async () => {
-    const quick = createPlexClient({ baseUrl: fake.url, token: "owner-token", clientIdentifier: CLIENT_ID, timeoutMs: 100 });
+    const quick = createPlexClient({
+      baseUrl: fake.url,
+      token: "owner-token",
+      clientIdentifier: CLIENT_ID,
+      timeoutMs: 100,
+    });
     fake.failNext("timeout");
     const err = await failure(quick.listRecentlyAdded(5));
     expect(err.kind).toBe("timeout");
@@ -231,7 +250,11 @@ describe("listSessions", () => {
       progress: { viewOffsetMs: 120_000, durationMs: 2_820_000 },
     });
     expect(sessions[1]?.transcoding).toBe(true);
-    expect(sessions[1]?.player).toMatchObject({ state: "playing", product: "Plex for Android (TV)", title: "Living Room" });
+    expect(sessions[1]?.player).toMatchObject({
+      state: "playing",
+      product: "Plex for Android (TV)",
+      title: "Living Room",
+    });
     // Direct stream has a TranscodeSession too, but nothing is converted.
     expect(sessions[2]?.transcoding).toBe(false);
   });

@@ -92,21 +92,40 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
 
   // Lists carry Guid[] (tmdb/imdb/tvdb ids) only with includeGuids=1; single items always do.
   async function listItems(path: string, query?: Record<string, string | number | undefined>): Promise<PlexItem[]> {
-    const body = await requestJson({ ...common(), url: url(path, query), headers: headers(), schema: remoteMetadataListSchema });
+    const body = await requestJson({
+      ...common(),
+      url: url(path, query),
+      headers: headers(),
+      schema: remoteMetadataListSchema,
+    });
     return (body.MediaContainer.Metadata ?? []).map(toItem);
   }
 
   return {
     async getIdentity() {
-      const body = await requestJson({ ...common(), url: url("/identity"), headers: headers(), schema: remoteIdentitySchema });
+      const body = await requestJson({
+        ...common(),
+        url: url("/identity"),
+        headers: headers(),
+        schema: remoteIdentitySchema,
+      });
       const mc = body.MediaContainer;
       return { machineIdentifier: mc.machineIdentifier, version: mc.version, claimed: mc.claimed ?? false };
     },
 
     async getServerInfo() {
-      const body = await requestJson({ ...common(), url: url("/"), headers: headers(), schema: remoteServerInfoSchema });
+      const body = await requestJson({
+        ...common(),
+        url: url("/"),
+        headers: headers(),
+        schema: remoteServerInfoSchema,
+      });
       const mc = body.MediaContainer;
-      return { name: mc.friendlyName || "Plex Media Server", machineIdentifier: mc.machineIdentifier, version: mc.version };
+      return {
+        name: mc.friendlyName || "Plex Media Server",
+        machineIdentifier: mc.machineIdentifier,
+        version: mc.version,
+      };
     },
 
     async listSections() {

@@ -160,7 +160,13 @@ export type PlexPlayerState = "playing" | "paused" | "buffering" | "unknown";
 export interface PlexNowPlaying {
   sessionKey: string | null;
   user: { id: string | null; title: string; thumb: string | null };
-  player: { state: PlexPlayerState; product: string | null; title: string | null; platform: string | null; local: boolean };
+  player: {
+    state: PlexPlayerState;
+    product: string | null;
+    title: string | null;
+    platform: string | null;
+    local: boolean;
+  };
   /** True when Plex converts the video or audio; direct play and direct stream are false. */
   transcoding: boolean;
   location: "lan" | "wan" | null;

@@ -140,7 +140,12 @@ describe("PIN flow", () => {
   });
 
   test("plex.tv not answering in time is a timeout", async () => {
-    const quick = createPlexTvClient({ baseUrl: fake.url, clientIdentifier: CLIENT_ID, version: "0.1.0", timeoutMs: 100 });
+    const quick = createPlexTvClient({
+      baseUrl: fake.url,
+      clientIdentifier: CLIENT_ID,
+      version: "0.1.0",
+      timeoutMs: 100,
+    });
     fake.failNext("timeout");
     const err = (await quick.createPin().catch((e: unknown) => e)) as IntegrationError;
     expect(err.kind).toBe("timeout");

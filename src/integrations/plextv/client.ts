@@ -140,7 +140,10 @@ export function createPlexTvClient(opts: PlexTvClientOptions): PlexTvClient {
 }
 
 /** Find the server with this machineIdentifier among the resources; its accessToken is the user's token there. */
-export function findServerAccess(resources: readonly PlexResource[], machineIdentifier: string): PlexResource | undefined {
+export function findServerAccess(
+  resources: readonly PlexResource[],
+  machineIdentifier: string,
+): PlexResource | undefined {
   return resources.find((r) => r.clientIdentifier === machineIdentifier && r.provides.includes("server"));
 }
 

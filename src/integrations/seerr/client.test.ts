@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type FakeSeerr, SEERR_PERMISSIONS, seerrMovie, seerrShow, seerrUser, startFakeSeerr } from "../../../test/fakes/seerr";
+import {
+  type FakeSeerr,
+  SEERR_PERMISSIONS,
+  seerrMovie,
+  seerrShow,
+  seerrUser,
+  startFakeSeerr,
+} from "../../../test/fakes/seerr";
 import { IntegrationError, type IntegrationErrorKind } from "../http";
 import { createSeerrClient, type SeerrClient } from "./client";
 
@@ -18,10 +25,20 @@ beforeAll(() => {
     users: [
       seerrUser({ id: 1, displayName: "owner", plexId: 5001, permissions: SEERR_PERMISSIONS.ADMIN }),
       seerrUser({ id: 2, displayName: "Alice", plexId: 5002, permissions: SEERR_PERMISSIONS.REQUEST }),
-      seerrUser({ id: 3, displayName: null, username: "bob", plexUsername: null, plexId: null, email: "bob@example.com" }),
+      seerrUser({
+        id: 3,
+        displayName: null,
+        username: "bob",
+        plexUsername: null,
+        plexId: null,
+        email: "bob@example.com",
+      }),
       seerrUser({ id: 4, displayName: "Viewer", permissions: 0 }),
     ],
-    movies: [seerrMovie({ id: 27205, title: "Inception" }), seerrMovie({ id: 603, title: "The Matrix", releaseDate: "1999-03-31" })],
+    movies: [
+      seerrMovie({ id: 27205, title: "Inception" }),
+      seerrMovie({ id: 603, title: "The Matrix", releaseDate: "1999-03-31" }),
+    ],
     shows: [seerrShow({ id: 1396, name: "Breaking Bad", seasonCount: 5 })],
   });
   // A trailing slash and /api/v1 are both accepted in the base URL.
@@ -51,7 +68,13 @@ async function failure(call: Promise<unknown>, kind: IntegrationErrorKind): Prom
 
 describe("getStatus", () => {
   test("reads version, commit, update state and restart flag", async () => {
-    expect(await client.getStatus()).toEqual({ version: "2.7.3", commitTag: "v2.7.3", updateAvailable: true, commitsBehind: 4, restartRequired: false });
+    expect(await client.getStatus()).toEqual({
+      version: "2.7.3",
+      commitTag: "v2.7.3",
+      updateAvailable: true,
+      commitsBehind: 4,
+      restartRequired: false,
+    });
     const req = lastRequest();
     expect(req.method).toBe("GET");
     expect(req.path).toBe("/api/v1/status");
@@ -66,7 +89,13 @@ describe("getStatus", () => {
       apiKey: "k",
       fetch: (async () => Response.json({ version: "1.33.2" })) as unknown as typeof fetch,
     });
-    expect(await minimal.getStatus()).toEqual({ version: "1.33.2", commitTag: null, updateAvailable: false, commitsBehind: 0, restartRequired: false });
+    expect(await minimal.getStatus()).toEqual({
+      version: "1.33.2",
+      commitTag: null,
+      updateAvailable: false,
+      commitsBehind: 0,
+      restartRequired: false,
+    });
   });
 });
 
@@ -109,7 +138,13 @@ describe("search", () => {
       },
     ]);
     const shows = await client.search("breaking");
-    expect(shows.results[0]).toMatchObject({ mediaType: "tv", id: 1396, title: "Breaking Bad", year: 2008, media: null });
+    expect(shows.results[0]).toMatchObject({
+      mediaType: "tv",
+      id: 1396,
+      title: "Breaking Bad",
+      year: 2008,
+      media: null,
+    });
   });
 
   test("a raw + in the query is what the server refuses (the fake checks like Seerr does)", async () => {
@@ -120,7 +155,13 @@ describe("search", () => {
 
 describe("details", () => {
   test("getMovie and getTv map details; unknown ids are undefined", async () => {
-    expect(await client.getMovie(27205)).toMatchObject({ tmdbId: 27205, title: "Inception", year: 2010, runtimeMinutes: 148, media: null });
+    expect(await client.getMovie(27205)).toMatchObject({
+      tmdbId: 27205,
+      title: "Inception",
+      year: 2010,
+      runtimeMinutes: 148,
+      media: null,
+    });
     expect(lastRequest().path).toBe("/api/v1/movie/27205");
     const show = await client.getTv(1396);
     expect(show).toMatchObject({ tmdbId: 1396, title: "Breaking Bad", numberOfSeasons: 5 });
@@ -140,10 +181,19 @@ describe("requests", () => {
     expect(req.headers["x-api-user"]).toBe("2");
     expect(req.body).toEqual({ mediaType: "movie", mediaId: 27205 });
     if (created.kind !== "created") throw new Error("unreachable");
-    expect(created.request).toMatchObject({ status: "pending", mediaType: "movie", tmdbId: 27205, is4k: false, requestedBy: { id: 2, plexId: 5002, displayName: "Alice" } });
+    expect(created.request).toMatchObject({
+      status: "pending",
+      mediaType: "movie",
+      tmdbId: 27205,
+      is4k: false,
+      requestedBy: { id: 2, plexId: 5002, displayName: "Alice" },
+    });
     expect(created.request.media?.status).toBe("pending");
 
-    expect(await alice.createRequest({ mediaType: "movie", mediaId: 27205 })).toEqual({ kind: "already_requested", message: "Request for this media already exists." });
+    expect(await alice.createRequest({ mediaType: "movie", mediaId: 27205 })).toEqual({
+      kind: "already_requested",
+      message: "Request for this media already exists.",
+    });
     expect(await client.as(4).createRequest({ mediaType: "movie", mediaId: 27205, is4k: true })).toEqual({
       kind: "not_allowed",
       message: "You do not have permission to make 4K movie requests.",
@@ -151,7 +201,10 @@ describe("requests", () => {
 
     const tv = await client.createRequest({ mediaType: "tv", mediaId: 1396, seasons: "all" });
     expect(tv.kind === "created" && tv.request).toMatchObject({ status: "approved", seasons: [1, 2, 3, 4, 5] });
-    expect(await client.createRequest({ mediaType: "tv", mediaId: 1396, seasons: [2] })).toEqual({ kind: "nothing_to_request", message: "No seasons available to request" });
+    expect(await client.createRequest({ mediaType: "tv", mediaId: 1396, seasons: [2] })).toEqual({
+      kind: "nothing_to_request",
+      message: "No seasons available to request",
+    });
   });
 
   test("listRequests pages and filters; a user sees only their own", async () => {
@@ -187,12 +240,20 @@ describe("failures", () => {
 
   test("truncated JSON", async () => {
     fake.failNext("garbage");
-    expect((await failure(client.getStatus(), "bad_response")).message).toBe("Seerr answered something that is not JSON");
+    expect((await failure(client.getStatus(), "bad_response")).message).toBe(
+      "Seerr answered something that is not JSON",
+    );
   });
 
   test("JSON of the wrong shape names the field", async () => {
-    const odd = createSeerrClient({ baseUrl: "http://seerr.invalid", apiKey: "k", fetch: (async () => Response.json({ version: 7 })) as unknown as typeof fetch });
-    expect((await failure(odd.getStatus(), "bad_response")).message).toBe("Seerr answered an unexpected shape (at version: Invalid input: expected string, received number)");
+    const odd = createSeerrClient({
+      baseUrl: "http://seerr.invalid",
+      apiKey: "k",
+      fetch: (async () => Response.json({ version: 7 })) as unknown as typeof fetch,
+    });
+    expect((await failure(odd.getStatus(), "bad_response")).message).toBe(
+      "Seerr answered an unexpected shape (at version: Invalid input: expected string, received number)",
+    );
   });
 
   test("a server error status", async () => {
@@ -220,7 +281,11 @@ describe("failures", () => {
 
   test("errors are counted by the observer", async () => {
     const seen: string[] = [];
-    const observed = createSeerrClient({ baseUrl: fake.url, apiKey: "bad", observer: { onIntegrationError: (s, k) => seen.push(`${s}:${k}`) } });
+    const observed = createSeerrClient({
+      baseUrl: fake.url,
+      apiKey: "bad",
+      observer: { onIntegrationError: (s, k) => seen.push(`${s}:${k}`) },
+    });
     await failure(observed.listUsers(), "unauthorized");
     expect(seen).toEqual(["seerr:unauthorized"]);
   });
@@ -241,19 +306,46 @@ describe("unknown enum numbers", () => {
         },
       ],
     };
-    const odd = createSeerrClient({ baseUrl: "http://seerr.invalid", apiKey: "k", fetch: (async () => Response.json(body)) as unknown as typeof fetch });
+    const odd = createSeerrClient({
+      baseUrl: "http://seerr.invalid",
+      apiKey: "k",
+      fetch: (async () => Response.json(body)) as unknown as typeof fetch,
+    });
     const page = await odd.listRequests();
-    expect(page.results[0]).toMatchObject({ id: 77, status: "unknown", mediaType: "movie", createdAt: null, media: { status: "unknown", status4k: "unavailable" } });
+    expect(page.results[0]).toMatchObject({
+      id: 77,
+      status: "unknown",
+      mediaType: "movie",
+      createdAt: null,
+      media: { status: "unknown", status4k: "unavailable" },
+    });
 
     fake.setAvailability("movie", 27205, 99, 7);
-    expect((await client.getMovie(27205))?.media).toEqual({ tmdbId: 27205, tvdbId: null, status: "unknown", status4k: "deleted" });
+    expect((await client.getMovie(27205))?.media).toEqual({
+      tmdbId: 27205,
+      tvdbId: null,
+      status: "unknown",
+      status4k: "deleted",
+    });
     const hits = await client.search("inception");
     expect(hits.results[0]?.media?.status).toBe("unknown");
   });
 
   test("unknown search media types read as other", async () => {
-    const body = { page: 1, totalPages: 1, totalResults: 2, results: [{ id: 1, mediaType: "person", name: "Keanu Reeves" }, { id: 2, mediaType: "podcast", name: "?" }] };
-    const odd = createSeerrClient({ baseUrl: "http://seerr.invalid", apiKey: "k", fetch: (async () => Response.json(body)) as unknown as typeof fetch });
+    const body = {
+      page: 1,
+      totalPages: 1,
+      totalResults: 2,
+      results: [
+        { id: 1, mediaType: "person", name: "Keanu Reeves" },
+        { id: 2, mediaType: "podcast", name: "?" },
+      ],
+    };
+    const odd = createSeerrClient({
+      baseUrl: "http://seerr.invalid",
+      apiKey: "k",
+      fetch: (async () => Response.json(body)) as unknown as typeof fetch,
+    });
     expect((await odd.search("k")).results.map((r) => [r.mediaType, r.title])).toEqual([
       ["person", "Keanu Reeves"],
       ["other", "?"],

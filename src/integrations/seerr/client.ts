@@ -95,7 +95,11 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
     };
   }
 
-  async function call<T>(path: string, schema: z.ZodType<T>, init: { query?: Query; method?: string; body?: unknown } = {}): Promise<T> {
+  async function call<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    init: { query?: Query; method?: string; body?: unknown } = {},
+  ): Promise<T> {
     try {
       return await requestJson({
         service: SERVICE,
@@ -169,7 +173,11 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
     getTv(tmdbId) {
       return orUndefinedOn404(async () => {
         const t = await call(`/tv/${tmdbPath(tmdbId)}`, remoteTvSchema);
-        const seasons = (t.seasons ?? []).map((s) => ({ seasonNumber: s.seasonNumber, episodeCount: s.episodeCount ?? null, name: s.name ?? null }));
+        const seasons = (t.seasons ?? []).map((s) => ({
+          seasonNumber: s.seasonNumber,
+          episodeCount: s.episodeCount ?? null,
+          name: s.name ?? null,
+        }));
         return {
           tmdbId: t.id,
           title: t.name,
@@ -199,11 +207,16 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
       const created = remoteRequestSchema.or(z.looseObject({ message: z.string() }));
       try {
         const answer = await call("/request", created, { method: "POST", body });
-        if ("id" in answer && typeof answer.id === "number") return { kind: "created", request: toRequest(answer as RemoteRequest) };
-        return { kind: "nothing_to_request", message: errorMessage(answer as { message: string }, "There is nothing left to request.") };
+        if ("id" in answer && typeof answer.id === "number")
+          return { kind: "created", request: toRequest(answer as RemoteRequest) };
+        return {
+          kind: "nothing_to_request",
+          message: errorMessage(answer as { message: string }, "There is nothing left to request."),
+        };
       } catch (err) {
         if (!(err instanceof IntegrationError)) throw err;
-        if (err.status === 409) return { kind: "already_requested", message: bodyMessage(err.body, "This was already requested.") };
+        if (err.status === 409)
+          return { kind: "already_requested", message: bodyMessage(err.body, "This was already requested.") };
         if (err.status === 403 && opts.userId !== undefined) {
           return { kind: "not_allowed", message: bodyMessage(err.body, "This user may not make this request.") };
         }
@@ -254,7 +267,11 @@ function errorMessage(e: { message?: string | null; error?: string | null }, fal
   return (e.message || e.error || fallback).slice(0, 300);
 }
 
-function toPage<T>(info: { page?: number | null; pages?: number | null; results?: number | null } | null | undefined, results: T[], take: number): SeerrPage<T> {
+function toPage<T>(
+  info: { page?: number | null; pages?: number | null; results?: number | null } | null | undefined,
+  results: T[],
+  take: number,
+): SeerrPage<T> {
   const total = info?.results ?? results.length;
   return {
     page: info?.page ?? 1,
@@ -276,7 +293,12 @@ function toUser(u: RemoteUser): SeerrUser {
 
 function toMediaInfo(m: RemoteMediaInfo | null | undefined): SeerrMediaInfo | null {
   if (!m) return null;
-  return { tmdbId: m.tmdbId ?? null, tvdbId: m.tvdbId ?? null, status: mediaStatus(m.status), status4k: mediaStatus(m.status4k) };
+  return {
+    tmdbId: m.tmdbId ?? null,
+    tvdbId: m.tvdbId ?? null,
+    status: mediaStatus(m.status),
+    status4k: mediaStatus(m.status4k),
+  };
 }
 
 function yearOf(date: string | null | undefined): number | null {
@@ -308,7 +330,9 @@ function toRequest(r: RemoteRequest): SeerrRequest {
     tmdbId: r.media?.tmdbId ?? null,
     is4k: r.is4k ?? false,
     seasons: (r.seasons ?? []).map((s) => s.seasonNumber),
-    requestedBy: r.requestedBy ? { id: r.requestedBy.id, plexId: r.requestedBy.plexId ?? null, displayName: toUser(r.requestedBy).displayName } : null,
+    requestedBy: r.requestedBy
+      ? { id: r.requestedBy.id, plexId: r.requestedBy.plexId ?? null, displayName: toUser(r.requestedBy).displayName }
+      : null,
     createdAt: created && !Number.isNaN(created.getTime()) ? created : null,
     media: toMediaInfo(r.media),
   };

@@ -160,7 +160,14 @@ export interface SeerrPage<T> {
  * Availability. 1–5 are the same everywhere; 6 is "deleted" on Overseerr but "blocklisted" on Jellyseerr and Seerr
  * (which use 7 for deleted), so 6 maps to "unavailable": either way it is not there and not requestable as usual.
  */
-export type SeerrMediaStatus = "unknown" | "pending" | "processing" | "partially_available" | "available" | "unavailable" | "deleted";
+export type SeerrMediaStatus =
+  | "unknown"
+  | "pending"
+  | "processing"
+  | "partially_available"
+  | "available"
+  | "unavailable"
+  | "deleted";
 
 /** Request state; numbers a future server adds read as "unknown". */
 export type SeerrRequestStatus = "pending" | "approved" | "declined" | "failed" | "completed" | "unknown";

@@ -19,7 +19,14 @@ beforeAll(() => {
     apiKey: API_KEY,
     holdMs: 5_000,
     groups: [
-      { id: 7, name: "Media", monitors: [{ id: 1, name: "Plex" }, { id: 2, name: "Seerr", type: "keyword" }] },
+      {
+        id: 7,
+        name: "Media",
+        monitors: [
+          { id: 1, name: "Plex" },
+          { id: 2, name: "Seerr", type: "keyword" },
+        ],
+      },
       { id: 8, name: "Network", monitors: [{ id: 3, name: "Router", type: "ping" }] },
     ],
   });
@@ -106,7 +113,10 @@ describe("the fake answers the shapes the specs README gives", () => {
   });
 
   test("at most 100 beats per monitor, oldest first", async () => {
-    fake.setBeats(1, Array.from({ length: 130 }, (_, i) => ({ status: 1, time: new Date(T0.getTime() - i * 60_000), ping: i })));
+    fake.setBeats(
+      1,
+      Array.from({ length: 130 }, (_, i) => ({ status: 1, time: new Date(T0.getTime() - i * 60_000), ping: i })),
+    );
     const { body } = await raw("/api/status-page/heartbeat/home");
     const list = (body.heartbeatList as Record<string, { ping: number }[]>)["1"] ?? [];
     expect(list.length).toBe(100);
@@ -127,12 +137,24 @@ describe("getStatusPage", () => {
       title: "Home services",
       description: "Everything in the cupboard",
       groups: [
-        { id: 7, name: "Media", monitors: [{ id: 1, name: "Plex", type: "http" }, { id: 2, name: "Seerr", type: "keyword" }] },
+        {
+          id: 7,
+          name: "Media",
+          monitors: [
+            { id: 1, name: "Plex", type: "http" },
+            { id: 2, name: "Seerr", type: "keyword" },
+          ],
+        },
         { id: 8, name: "Network", monitors: [{ id: 3, name: "Router", type: "ping" }] },
       ],
       incidents: [
         { title: "Disk full", content: "Cleaning up", style: "danger", createdDate: T0 },
-        { title: "Slow nights", content: "Backups run at 3", style: "warning", createdDate: new Date("2026-01-01T00:00:00Z") },
+        {
+          title: "Slow nights",
+          content: "Backups run at 3",
+          style: "warning",
+          createdDate: new Date("2026-01-01T00:00:00Z"),
+        },
       ],
       maintenance: [{ title: "NAS upgrade", description: "Down for an hour" }],
     });
@@ -145,7 +167,9 @@ describe("getStatusPage", () => {
     fake.setVersion("1.23");
     expect((await client.getStatusPage("home")).incidents).toEqual([]);
     fake.setIncidents([{ title: "Disk full", content: "Cleaning up", style: "danger", createdDate: T0 }]);
-    expect((await client.getStatusPage("home")).incidents).toEqual([{ title: "Disk full", content: "Cleaning up", style: "danger", createdDate: T0 }]);
+    expect((await client.getStatusPage("home")).incidents).toEqual([
+      { title: "Disk full", content: "Cleaning up", style: "danger", createdDate: T0 },
+    ]);
   });
 
   test("an unknown slug is a refusal that names the slug", async () => {

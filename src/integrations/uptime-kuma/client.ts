@@ -82,7 +82,10 @@ export function createKumaClient(opts: KumaClientOptions): KumaClient {
           monitors: (g.monitorList ?? []).map((m) => ({ id: m.id, name: m.name, type: m.type ?? null })),
         })),
         incidents: incidents.map(toIncident),
-        maintenance: (body.maintenanceList ?? []).map((m) => ({ title: m.title ?? "Maintenance", description: m.description ?? "" })),
+        maintenance: (body.maintenanceList ?? []).map((m) => ({
+          title: m.title ?? "Maintenance",
+          description: m.description ?? "",
+        })),
       };
     },
 
@@ -102,7 +105,13 @@ export function createKumaClient(opts: KumaClientOptions): KumaClient {
         const beats: KumaBeat[] = [];
         for (const b of body.heartbeatList[id] ?? []) {
           if (b === null) continue;
-          beats.push({ status: beatStatus(b.status), statusCode: b.status, time: b.time, msg: b.msg ?? "", ping: b.ping ?? null });
+          beats.push({
+            status: beatStatus(b.status),
+            statusCode: b.status,
+            time: b.time,
+            msg: b.msg ?? "",
+            ping: b.ping ?? null,
+          });
         }
         beats.sort((a, b) => a.time.getTime() - b.time.getTime());
         const up = body.uptimeList;

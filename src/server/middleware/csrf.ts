@@ -42,7 +42,9 @@ export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
     const origin = c.req.header("origin") ?? originOf(c.req.header("referer"));
     if (c.get("authVia") === "token") return next();
     if (!origin || !allowed.has(origin)) {
-      throw new HTTPException(403, { message: "This form came from another site (origin check failed). Reload the page and try again." });
+      throw new HTTPException(403, {
+        message: "This form came from another site (origin check failed). Reload the page and try again.",
+      });
     }
     const session = c.get("session");
     if (session) {
@@ -52,7 +54,9 @@ export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
         sent = typeof body._csrf === "string" ? body._csrf : undefined;
       }
       if (!sent || !same(sent, session.csrfToken)) {
-        throw new HTTPException(403, { message: "Your form expired (CSRF token mismatch). Reload the page and try again." });
+        throw new HTTPException(403, {
+          message: "Your form expired (CSRF token mismatch). Reload the page and try again.",
+        });
       }
     }
     await next();

@@ -56,10 +56,19 @@ export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (down) {
     c.get("deps")?.log.error(`${down} unreachable`, { path: c.req.path, error: dbErrorMessage(err) });
     c.header("Retry-After", "5");
-    return respond(c, 503, `MediaNest cannot reach its ${down} right now, so it shows nothing rather than something wrong. Try again in a moment.`, true);
+    return respond(
+      c,
+      503,
+      `MediaNest cannot reach its ${down} right now, so it shows nothing rather than something wrong. Try again in a moment.`,
+      true,
+    );
   }
   // dbErrorMessage: a failed PostgreSQL query's own message carries its SQL and parameters; log the reason only.
-  c.get("deps")?.log.error("unhandled error", { path: c.req.path, error: dbErrorMessage(err), stack: (err as Error).stack?.split("\n").slice(1, 6).join("\n") });
+  c.get("deps")?.log.error("unhandled error", {
+    path: c.req.path,
+    error: dbErrorMessage(err),
+    stack: (err as Error).stack?.split("\n").slice(1, 6).join("\n"),
+  });
   return respond(c, 500, "MediaNest hit an unexpected error. It has been logged; please try again.");
 };
 

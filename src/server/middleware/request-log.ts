@@ -13,7 +13,12 @@ export function requestLog(deps: AppDeps): (c: Context<AppEnv>, started: number)
     const status = c.res.status;
     const method = c.req.method;
     const matched = routePath(c);
-    deps.metrics.httpDuration.observe(method, status === 404 && matched === "/*" ? "unmatched" : matched, status, seconds);
+    deps.metrics.httpDuration.observe(
+      method,
+      status === 404 && matched === "/*" ? "unmatched" : matched,
+      status,
+      seconds,
+    );
     const path = c.req.path;
     if (path === "/healthz" || path === "/metrics") return;
     deps.log.info(REQUEST_MSG, {

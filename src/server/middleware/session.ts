@@ -43,7 +43,9 @@ export function clientIp(c: Context<AppEnv>): string {
     if (fwd) return fwd;
   }
   try {
-    const info = (c.env as { server?: { requestIP(r: Request): { address: string } | null } } | undefined)?.server?.requestIP(c.req.raw);
+    const info = (
+      c.env as { server?: { requestIP(r: Request): { address: string } | null } } | undefined
+    )?.server?.requestIP(c.req.raw);
     if (info?.address) return info.address;
   } catch {
     // app.request() in tests has no socket

@@ -19,5 +19,6 @@ export function setupGate(): MiddlewareHandler<AppEnv> {
     }
     return c.redirect("/setup", 303);
   };
-  return (c, next) => (done || ALWAYS_OPEN.test(c.req.path) || c.req.path.startsWith("/api/") ? next() : check(c, next));
+  return (c, next) =>
+    done || ALWAYS_OPEN.test(c.req.path) || c.req.path.startsWith("/api/") ? next() : check(c, next);
 }
