@@ -1,7 +1,7 @@
 import { CliError } from "./cli/errors";
 import { ConfigError, describeConfig, loadConfig } from "./config/config";
 import { DatabaseError } from "./db/errors";
-import { createLogger, type Logger } from "./server/logger";
+import { createLogger, type Logger } from "./app/logger";
 import { VERSION } from "./version";
 
 // Each command loads its own code when it runs: `healthcheck` runs every few seconds in a container and

@@ -1,6 +1,6 @@
 import type { Config } from "../config/options";
 import { migrate } from "../db/migrate";
-import type { Logger } from "../server/logger";
+import type { Logger } from "../app/logger";
 import { openDatabase } from "../server/runtime";
 import { insertAuditEntry } from "../store/audit";
 import { deleteSessionsByUser } from "../store/sessions";

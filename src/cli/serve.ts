@@ -2,8 +2,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/options";
 import type { App } from "../server/app";
-import type { AppDeps } from "../server/deps";
-import type { Logger } from "../server/logger";
+import type { AppDeps } from "../app/deps";
+import type { Logger } from "../app/logger";
 import { SECURITY_HEADERS } from "../server/middleware/security";
 import { CliError } from "./errors";
 

@@ -1,7 +1,5 @@
+import { DELIVERY_JOB_ID } from "../app/jobs";
 import type { JobDefinition } from "./scheduler";
-
-/** The id outbound-notifications uses to run this job at once when something is queued. */
-export const DELIVERY_JOB_ID = "notification-deliveries";
 
 /** Send queued outbound notifications: claim due deliveries, send, retry with backoff, give up after 6 attempts. */
 export const notificationDeliveriesJob: JobDefinition = {

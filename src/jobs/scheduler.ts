@@ -1,5 +1,6 @@
 import { Cron } from "croner";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
+import type { JobOutcome, JobStatus, Scheduler } from "../app/jobs";
 
 /** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
 export interface JobDefinition {
@@ -13,35 +14,6 @@ export interface JobDefinition {
   lockTtlMs?: number;
   /** Do the work; the returned text is logged. */
   run(deps: AppDeps): Promise<string | void>;
-}
-
-export type JobOutcome = "ok" | "failed" | "skipped";
-
-/** What the admin page shows of a job. */
-export interface JobStatus {
-  id: string;
-  description: string;
-  schedule: string;
-  singleton: boolean;
-  running: boolean;
-  nextRunAt: Date | null;
-  lastStartedAt: Date | null;
-  lastFinishedAt: Date | null;
-  lastStatus: JobOutcome | null;
-  lastError: string | null;
-  lastDurationMs: number | null;
-}
-
-/** Runs registered jobs on their schedules and on demand. */
-export interface Scheduler {
-  /** Start the schedules (serve does; tests call runNow instead). */
-  start(): void;
-  /** Stop the schedules and wait for running jobs to finish. */
-  stop(): Promise<void>;
-  /** Run a job now; "skipped" when it is already running here or another replica holds its lock. */
-  runNow(id: string): Promise<JobOutcome>;
-  has(id: string): boolean;
-  list(): Promise<JobStatus[]>;
 }
 
 /** Create the scheduler over a fixed list of jobs; getDeps is called at run time (deps include the scheduler). */

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "./deps";
+import type { AppEnv } from "../app/deps";
 
 /** Who may call a route: anyone, any signed-in user, or admins only. */
 export type Access = "public" | "user" | "admin";

@@ -6,10 +6,11 @@ import { openPostgres, openSqlite, type Database } from "../db/database";
 import { migrate, schemaStatus } from "../db/migrate";
 import { createMetrics } from "../metrics/metrics";
 import { allJobs } from "../jobs";
-import { createScheduler, type Scheduler } from "../jobs/scheduler";
-import type { AppDeps } from "./deps";
-import { createLiveStreams } from "./live";
-import type { Logger } from "./logger";
+import type { Scheduler } from "../app/jobs";
+import { createScheduler } from "../jobs/scheduler";
+import type { AppDeps } from "../app/deps";
+import { createLiveStreams } from "../app/live";
+import type { Logger } from "../app/logger";
 
 /** Return the SQLite file path for a data directory. */
 export function sqlitePath(dataDir: string): string {

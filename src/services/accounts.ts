@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { findServerAccess } from "../integrations/plextv/client";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
 import { endUserSessions } from "./sessions";

@@ -1,5 +1,5 @@
 /** Notifications for administrators only: new accounts, deliveries given up on. */
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import type { DeliveryWithTarget } from "../store/notification-targets";
 import { findUserById, listUsers, type User } from "../store/users";
 import { notify, type NotificationInput } from "./notifications";

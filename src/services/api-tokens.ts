@@ -1,5 +1,5 @@
 import { randomBytes } from "../config/secret-box";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { findApiTokenByHash, insertApiToken, touchApiToken, type ApiToken } from "../store/api-tokens";
 import { findUserById, type User } from "../store/users";
 import { hashToken } from "./sessions";

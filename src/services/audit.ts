@@ -1,4 +1,4 @@
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { insertAuditEntry } from "../store/audit";
 import type { User } from "../store/users";
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { findSetting, listSettings, upsertSetting } from "../store/settings";
 import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permission } from "./permissions";
 

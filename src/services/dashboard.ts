@@ -7,7 +7,7 @@
  * RecentItem.sectionKey here.
  */
 import type { PlexNowPlaying } from "../integrations/plex/types";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import type { User } from "../store/users";
 import { getIntegrations, type PlexIntegration } from "./integrations";
 import { plexServerClient } from "./plex-server";

@@ -1,4 +1,4 @@
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 
 /** A notification as it travels to live pages. */
 export interface LiveNotification {

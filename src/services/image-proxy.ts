@@ -1,7 +1,7 @@
 /** Signed Plex image proxy: only the server mints image URLs, and no Plex token ever reaches a browser. */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { IntegrationError } from "../integrations/http";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { getIntegrations } from "./integrations";
 import { plexServerClient } from "./plex-server";
 

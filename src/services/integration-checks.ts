@@ -6,7 +6,7 @@ import { createPlexClient } from "../integrations/plex/client";
 import type { PlexSection } from "../integrations/plex/types";
 import { createSeerrClient } from "../integrations/seerr/client";
 import { createKumaClient } from "../integrations/uptime-kuma/client";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { VERSION } from "../version";
 import { plexClientIdentifier } from "./auth-settings";
 import { integrationObserver } from "./integration-observer";

@@ -1,5 +1,5 @@
 import type { IntegrationObserver } from "../integrations/http";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 
 /** Feed integration call outcomes into the metrics registry. */
 export function integrationObserver(deps: Pick<AppDeps, "metrics">): IntegrationObserver {

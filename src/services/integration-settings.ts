@@ -1,5 +1,5 @@
 /** Saving the integrations page: each change is stored (secrets encrypted) and audited without its secrets. */
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { type Actor, audit } from "./audit";
 import { forgetDashboardCache } from "./dashboard";
 import { connectPlex, type PlexConnection } from "./integration-checks";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { deleteSetting, listSettings, upsertSetting } from "../store/settings";
 
 type SettingsDeps = Pick<AppDeps, "database" | "secretBox">;

@@ -1,4 +1,4 @@
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { deleteSetting, findSetting, upsertSetting } from "../store/settings";
 import { audit, type Actor } from "./audit";
 import { publishEvent, topics } from "./events";

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { audit, type Actor } from "./audit";
 import { countUnreadNotifications, insertNotification, type Notification } from "../store/notifications";
 import { publishEvent, topics } from "./events";

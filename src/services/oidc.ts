@@ -18,7 +18,7 @@ import {
   type IntegrationErrorKind,
   type IntegrationObserver,
 } from "../integrations/http";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { listSettings, upsertSetting } from "../store/settings";
 import { findUserByOidc, insertUser, listUsers, updateUser, type User } from "../store/users";
 import { freeUsername, SignInRefused } from "./accounts";

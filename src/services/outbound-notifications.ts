@@ -19,7 +19,8 @@ import {
   type SendResult,
   type TargetConfig,
 } from "../integrations/outbound/types";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
+import { DELIVERY_JOB_ID } from "../app/jobs";
 import type { Notification } from "../store/notifications";
 import {
   claimDueDeliveries,
@@ -35,7 +36,6 @@ import {
   type NotificationTarget,
 } from "../store/notification-targets";
 import { findUserById, type User } from "../store/users";
-import { DELIVERY_JOB_ID } from "../jobs/notification-deliveries";
 import { VERSION } from "../version";
 import { integrationObserver } from "./integration-observer";
 import { isAdminOnlyEvent, NOTIFICATION_EVENTS } from "./notification-events";

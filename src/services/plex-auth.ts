@@ -1,4 +1,4 @@
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { createPlexTvClient, type PlexTvClient } from "../integrations/plextv/client";
 import { VERSION } from "../version";
 import { plexClientIdentifier } from "./auth-settings";

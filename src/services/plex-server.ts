@@ -1,5 +1,5 @@
 import { createPlexClient, type PlexClient } from "../integrations/plex/client";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { VERSION } from "../version";
 import { plexClientIdentifier } from "./auth-settings";
 import { integrationObserver } from "./integration-observer";

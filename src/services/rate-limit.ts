@@ -1,5 +1,5 @@
 import { HTTPException } from "hono/http-exception";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 
 /** Named limits for the actions that are rate limited, per IP and per account. */
 export const LIMITS = {

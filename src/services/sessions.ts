@@ -1,5 +1,5 @@
 import { randomBytes } from "../config/secret-box";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import {
   deleteSession,
   deleteSessionsByUser,

@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { adminExists } from "../store/users";
 
 /** The settings row the first administrator's creation claims (services/accounts.ts). */

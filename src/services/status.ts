@@ -9,7 +9,7 @@ import { createPlexClient } from "../integrations/plex/client";
 import { createSeerrClient } from "../integrations/seerr/client";
 import { createKumaClient } from "../integrations/uptime-kuma/client";
 import type { KumaMonitorHeartbeats, KumaStatusPage } from "../integrations/uptime-kuma/types";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import {
   countServiceChecksSince,
   insertServiceChecks,

@@ -1,5 +1,5 @@
 import { and, count, eq } from "drizzle-orm";
-import type { AppDeps } from "../server/deps";
+import type { AppDeps } from "../app/deps";
 import { endUserSessions } from "./sessions";
 import { findUserById, updateUser, type User } from "../store/users";
 import { AccountError } from "./accounts";

@@ -2,7 +2,7 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { AccountPage, PasswordForm, publicSessionId, SessionsTable, TokensSection } from "../../views/pages/account";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { clientIp } from "../server/middleware/session";
 import { AccountError, changePassword } from "../services/accounts";
 import { createApiToken } from "../services/api-tokens";

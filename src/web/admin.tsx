@@ -12,7 +12,7 @@ import {
 } from "../../views/pages/admin";
 import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { clientIp } from "../server/middleware/session";
 import { AccountError, createLocalUser, invitePlexUser } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { PERMISSIONS, can } from "../services/permissions";
 
 /** The JSON API under /api/v1; personal API tokens act as their user here. */

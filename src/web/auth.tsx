@@ -5,7 +5,7 @@ import { ChooseServer, LoginPage, PlexProblem, PlexReturnPage, PlexWaiting, Setu
 import { IntegrationError } from "../integrations/http";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { clientIp, isSecureRequest } from "../server/middleware/session";
 import {
   AccountError,

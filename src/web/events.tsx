@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
-import type { AppDeps, AppEnv } from "../server/deps";
+import type { AppDeps, AppEnv } from "../app/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
 import { resolveSessionByHash } from "../services/sessions";
 import { countUnreadNotifications, findLatestNotificationId, listNotificationsAfter } from "../store/notifications";

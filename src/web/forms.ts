@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { z } from "zod";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 
 export type FieldErrors = Record<string, string>;
 export type FormValues = Record<string, string>;

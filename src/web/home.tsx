@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { PlexNowPlaying } from "../integrations/plex/types";
 import { allow } from "../server/access";
-import type { AppDeps, AppEnv } from "../server/deps";
+import type { AppDeps, AppEnv } from "../app/deps";
 import {
   getNowPlaying,
   getRecentlyAdded,

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { ImageProxyError, imageProxyKey, loadPlexImage, verifyImageRequest } from "../services/image-proxy";
 
 /** Routes of the signed Plex image proxy: GET /img/plex?p=<plex path>&w=<width>&h=<height>&s=<signature>. */

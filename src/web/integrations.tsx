@@ -9,7 +9,7 @@ import {
   type TestableService,
 } from "../../views/pages/integrations";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { clientIp } from "../server/middleware/session";
 import type { Actor } from "../services/audit";
 import { getPlexServer } from "../services/auth-settings";

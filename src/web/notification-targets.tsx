@@ -13,7 +13,7 @@ import {
 } from "../../views/pages/notification-targets";
 import type { TargetConfig } from "../integrations/outbound/types";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { eventsForRole, NOTIFICATION_EVENTS } from "../services/notification-events";
 import {
   createNotificationTarget,

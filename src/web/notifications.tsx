@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { NotificationsPage } from "../../views/pages/notifications";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { publishUnread } from "../services/notifications";
 import {
   deleteNotification,

@@ -4,7 +4,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { IntegrationError } from "../integrations/http";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { clientIp, isSecureRequest } from "../server/middleware/session";
 import { SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { clientIp, isSecureRequest } from "../server/middleware/session";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { SESSION_COOKIE, startSession } from "../services/sessions";
 import type { User } from "../store/users";
 

@@ -1,7 +1,7 @@
 import { Hono, type Context } from "hono";
 import { StatusPage, StatusTiles } from "../../views/pages/status";
 import { allow } from "../server/access";
-import type { AppEnv } from "../server/deps";
+import type { AppEnv } from "../app/deps";
 import { getStatusOverview, runStatusChecks } from "../services/status";
 import { renderPage } from "./htmx";
 

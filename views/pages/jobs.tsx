@@ -1,4 +1,4 @@
-import type { JobStatus } from "../../src/jobs/scheduler";
+import type { JobStatus } from "../../src/app/jobs";
 import { CsrfField } from "../components/form";
 import { formatDate } from "../components/format";
 

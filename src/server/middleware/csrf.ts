@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../deps";
+import type { AppEnv } from "../../app/deps";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 

@@ -4,7 +4,7 @@ import { ErrorAlert, ErrorPage } from "../../../views/pages/error";
 import { dbErrorMessage } from "../../db/database";
 import { IntegrationError } from "../../integrations/http";
 import { renderPage } from "../../web/htmx";
-import type { AppEnv } from "../deps";
+import type { AppEnv } from "../../app/deps";
 
 // Driver and socket codes that mean "the database is not reachable", not "this query is wrong".
 const UNREACHABLE = new Set([

@@ -1,5 +1,5 @@
 import type { ErrorHandler, MiddlewareHandler, Next } from "hono";
-import type { AppDeps, AppEnv } from "../deps";
+import type { AppDeps, AppEnv } from "../../app/deps";
 import { csrfProtection } from "./csrf";
 import { requestLog } from "./request-log";
 import { beginSecurityHeaders, finishSecurityHeaders } from "./security";

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
-import type { AppDeps, AppEnv } from "../deps";
-import { REQUEST_MSG } from "../logger";
+import type { AppDeps, AppEnv } from "../../app/deps";
+import { REQUEST_MSG } from "../../app/logger";
 
 /**
  * The end of every request (the request pipeline calls it once the request has its answer): observe the duration by

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../deps";
+import type { AppEnv, SecurityState } from "../../app/deps";
 
 // A strict CSP: scripts and styles only from this origin, no inline script.
 const CSP = [
@@ -41,12 +41,6 @@ const UTF8 = new TextEncoder();
 const PAGE_HEADERS = new Headers(
   Object.fromEntries([...SECURITY_HEADERS, ["content-type", "text/html; charset=UTF-8"]]),
 );
-
-/** Per request: whether anything set a header on the context, and the response already built with them all. */
-export interface SecurityState {
-  headersSet: boolean;
-  built: Response | undefined;
-}
 
 /**
  * Start a request's security headers: note whether a route sets headers of its own on the context. Pages sent with

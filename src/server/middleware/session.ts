@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { getCookie } from "hono/cookie";
 import { resolveSession, SESSION_COOKIE } from "../../services/sessions";
 import { resolveApiToken } from "../../services/api-tokens";
-import type { AppEnv } from "../deps";
+import type { AppEnv } from "../../app/deps";
 
 /** Load the signed-in user from the session cookie, or from a personal API token under /api. */
 export function sessionMiddleware(): MiddlewareHandler<AppEnv> {

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { setupOpen } from "../../services/setup-state";
-import type { AppEnv } from "../deps";
+import type { AppEnv } from "../../app/deps";
 
 const ALWAYS_OPEN = /^\/(setup|auth\/plex|static|healthz|readyz|metrics|manifest\.webmanifest|icon-|favicon)/;
 

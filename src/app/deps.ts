@@ -5,10 +5,9 @@ import type { Database } from "../db/database";
 import type { Metrics } from "../metrics/metrics";
 import type { Session } from "../store/sessions";
 import type { User } from "../store/users";
-import type { Scheduler } from "../jobs/scheduler";
 import type { LiveStreams } from "./live";
 import type { Logger } from "./logger";
-import type { SecurityState } from "./middleware/security";
+import type { Scheduler } from "./jobs";
 
 /** Everything the app needs from outside; tests build their own (test/helpers/test-app.ts). */
 export interface AppDeps {
@@ -28,6 +27,12 @@ export interface AppDeps {
   live: LiveStreams;
   /** True while the schema matches this binary; /readyz reads it. */
   schemaCurrent: () => Promise<boolean>;
+}
+
+/** Per request: whether anything set a header on the context, and the response already built with them all. */
+export interface SecurityState {
+  headersSet: boolean;
+  built: Response | undefined;
 }
 
 /** Hono's typed context variables. */
