@@ -1,6 +1,8 @@
 // Rules of the house that a reader cannot see in any one file, held by the suite.
 import { describe, expect, test } from "bun:test";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { Glob } from "bun";
 
 const ROOT = join(import.meta.dir, "..");
 
@@ -20,5 +22,132 @@ describe("formatting", () => {
           .join("\n"),
       );
     expect(code).toBe(0);
+  });
+});
+
+// The layers, highest first (docs/architecture.md, "Layers"). A file may import its own layer and any layer below
+// it; layers on one row are peers and do not import each other.
+const LAYER_ORDER: string[][] = [
+  ["commands"],
+  ["server root"],
+  ["web"],
+  ["server"],
+  ["views"],
+  ["jobs"],
+  ["services"],
+  ["app"],
+  ["integrations", "store", "coordination", "metrics"],
+  ["db", "config"],
+  ["version"],
+];
+
+// Where each file belongs: the first matching path prefix wins, so the specific entries come first.
+const LAYER_OF: [prefix: string, layer: string][] = [
+  ["src/main.ts", "commands"],
+  ["src/cli/", "commands"],
+  ["src/server/app.ts", "server root"],
+  ["src/server/runtime.ts", "server root"],
+  ["src/web/", "web"],
+  ["src/server/", "server"],
+  ["views/", "views"],
+  ["src/jobs/", "jobs"],
+  ["src/services/", "services"],
+  ["src/app/", "app"],
+  ["src/integrations/", "integrations"],
+  ["src/store/", "store"],
+  ["src/coordination/", "coordination"],
+  ["src/metrics/", "metrics"],
+  ["src/db/", "db"],
+  ["src/config/", "config"],
+  ["src/version.ts", "version"],
+  ["src/types.d.ts", "version"],
+];
+
+const RANK = new Map(LAYER_ORDER.flatMap((row, rank) => row.map((layer) => [layer, rank] as const)));
+
+/** Name the layer of a file (a path relative to the repository), or undefined for one outside every layer. */
+function layerOf(file: string): string | undefined {
+  return LAYER_OF.find(([prefix]) => file === prefix || (prefix.endsWith("/") && file.startsWith(prefix)))?.[1];
+}
+
+/** True when a file of layer `from` may import one of layer `to`. */
+function mayImport(from: string, to: string): boolean {
+  return from === to || RANK.get(to)! > RANK.get(from)!;
+}
+
+// Static imports and re-exports (type-only ones too: they tie the layers as much as any other), side-effect
+// imports and dynamic import() with a literal path. Comments are removed first.
+const IMPORT =
+  /^\s*(?:import|export)\s+(?:type\s+)?(?:[\w$*{},\s]+?\s+from\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
+
+/** List the module paths a source text imports. */
+function importsOf(source: string): string[] {
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  return [...code.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+}
+
+/** Resolve a relative import to a source file of the repository (relative path), or undefined if it is not one. */
+function resolve(file: string, spec: string): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const base = join(dirname(join(ROOT, file)), spec);
+  for (const candidate of [base, `${base}.ts`, `${base}.tsx`, join(base, "index.ts")])
+    if (/\.tsx?$/.test(candidate) && existsSync(candidate)) return relative(ROOT, candidate);
+  return undefined;
+}
+
+/** Every source file under src/ and views/ except tests, with the modules it imports. */
+async function sourceFiles(): Promise<{ file: string; imports: string[] }[]> {
+  const out: { file: string; imports: string[] }[] = [];
+  for (const pattern of ["src/**/*.{ts,tsx}", "views/**/*.{ts,tsx}"])
+    for await (const file of new Glob(pattern).scan(ROOT)) {
+      if (file.includes(".test.")) continue;
+      out.push({ file, imports: importsOf(await Bun.file(join(ROOT, file)).text()) });
+    }
+  return out.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+describe("layers", () => {
+  test("the import reader finds static, type-only, multi-line, re-exported and dynamic imports, not comments", () => {
+    const source = [
+      `import { a } from "./a";`,
+      `import type { B } from "../b";`,
+      `import {\n  c,\n  type D,\n} from "./c";`,
+      `export { e } from "./e";`,
+      `import "./side-effect";`,
+      `// import { z } from "./commented";`,
+      `/* import("./commented-too") */`,
+      `const f = await import("./f");`,
+      `const text = "import nothing from here";`,
+    ].join("\n");
+    expect(importsOf(source)).toEqual(["./a", "../b", "./c", "./e", "./side-effect", "./f"]);
+  });
+
+  test("the rule refuses an upward import and allows a downward one", () => {
+    expect(mayImport(layerOf("src/services/users.ts")!, layerOf("src/server/middleware/session.ts")!)).toBe(false);
+    expect(mayImport(layerOf("src/server/middleware/errors.ts")!, layerOf("src/web/admin.tsx")!)).toBe(false);
+    expect(mayImport(layerOf("src/store/users.ts")!, layerOf("src/integrations/http.ts")!)).toBe(false);
+    expect(mayImport(layerOf("src/web/admin.tsx")!, layerOf("src/server/access.ts")!)).toBe(true);
+    expect(mayImport(layerOf("src/server/app.ts")!, layerOf("src/web/admin.tsx")!)).toBe(true);
+  });
+
+  test("every file under src/ and views/ belongs to a layer and imports no layer above its own", async () => {
+    const files = await sourceFiles();
+    expect(files.length).toBeGreaterThan(50);
+    const unplaced = files.filter(({ file }) => !layerOf(file)).map(({ file }) => file);
+    expect(unplaced).toEqual([]);
+    const upward: string[] = [];
+    let checked = 0;
+    for (const { file, imports } of files) {
+      const from = layerOf(file)!;
+      for (const spec of imports) {
+        const target = resolve(file, spec);
+        const to = target && layerOf(target);
+        if (!to) continue;
+        checked++;
+        if (!mayImport(from, to)) upward.push(`${file} (${from}) imports ${target} (${to})`);
+      }
+    }
+    expect(checked).toBeGreaterThan(200);
+    expect(upward).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { RouterRoute } from "hono/types";
 import { allow } from "./access";
-import { assetUrl, findAsset } from "./assets";
+import { assetUrl, findAsset } from "../app/assets";
 import type { AppDeps, AppEnv } from "../app/deps";
 import { errorHandler, notFound } from "./middleware/errors";
 import { requestPipeline } from "./middleware/pipeline";

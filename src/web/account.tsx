@@ -12,7 +12,7 @@ import { deleteApiToken, listApiTokensByUser } from "../store/api-tokens";
 import { listSessionsByUser } from "../store/sessions";
 import { newPassword } from "./auth";
 import { parseForm } from "./forms";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 
 const passwordForm = z
   .object({

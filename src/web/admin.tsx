@@ -26,7 +26,7 @@ import { listAuditEntries } from "../store/audit";
 import { findUserById, listUsers } from "../store/users";
 import { newPassword } from "./auth";
 import { parseForm, type FieldErrors, type FormValues } from "./forms";
-import { isFragmentRequest, renderPage } from "./htmx";
+import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
 

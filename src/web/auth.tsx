@@ -23,7 +23,7 @@ import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
 import { findUserById } from "../store/users";
 import { parseForm } from "./forms";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 import { beginSession, clearSessionCookie, redirectTo, safeNext } from "./session-cookie";
 
 const PIN_COOKIE = "mn_pin";

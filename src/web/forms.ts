@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import type { z } from "zod";
+import type { FieldErrors, FormValues } from "../../views/components/form";
 import type { AppEnv } from "../app/deps";
 
-export type FieldErrors = Record<string, string>;
-export type FormValues = Record<string, string>;
+export type { FieldErrors, FormValues };
 
 export type FormResult<T> =
   | { ok: true; data: T; values: FormValues }

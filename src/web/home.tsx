@@ -14,7 +14,7 @@ import {
 import { imageProxyKey, signedPlexImageUrl } from "../services/image-proxy";
 import { getStatusOverview } from "../services/status";
 import type { User } from "../store/users";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 import { HomePage, type DashboardView } from "../../views/pages/home";
 import {
   NowPlayingSection,

@@ -38,7 +38,7 @@ import {
 } from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
 import { type FieldErrors, type FormValues, parseForm } from "./forms";
-import { isFragmentRequest, renderPage } from "./htmx";
+import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const TITLE = "Integrations";
 const YTDLP_VERSION_TTL_MS = 60_000;

@@ -38,7 +38,7 @@ import {
   type TargetKind,
 } from "../store/notification-targets";
 import { parseForm, type FieldErrors, type FormValues } from "./forms";
-import { isFragmentRequest, renderPage } from "./htmx";
+import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const KINDS = ["webhook", "discord", "ntfy", "email"] as const satisfies readonly TargetKind[];
 const EVENT_IDS: string[] = NOTIFICATION_EVENTS.map((e) => e.id);

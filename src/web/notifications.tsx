@@ -9,7 +9,7 @@ import {
   markAllNotificationsRead,
   markNotificationRead,
 } from "../store/notifications";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 20;
 

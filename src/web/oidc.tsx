@@ -16,7 +16,7 @@ import {
   startOidcSignIn,
 } from "../services/oidc";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 import { beginSession, safeNext } from "./session-cookie";
 
 const OIDC_COOKIE = "mn_oidc";

@@ -3,7 +3,7 @@ import { StatusPage, StatusTiles } from "../../views/pages/status";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
 import { getStatusOverview, runStatusChecks } from "../services/status";
-import { renderPage } from "./htmx";
+import { renderPage } from "../server/htmx";
 
 async function showStatusPage(c: Context<AppEnv>) {
   const overview = await getStatusOverview(c.get("deps"));

@@ -1,5 +1,10 @@
 import type { Child } from "hono/jsx";
 
+/** One message per form field that failed, by field name ("_form" for the form as a whole). */
+export type FieldErrors = Record<string, string>;
+/** What the user typed, by field name, to show again with the errors. */
+export type FormValues = Record<string, string>;
+
 /** The hidden CSRF field every form carries, for browsers without JavaScript. */
 export function CsrfField(props: { token?: string }) {
   return props.token ? <input type="hidden" name="_csrf" value={props.token} /> : null;

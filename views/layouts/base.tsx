@@ -1,5 +1,5 @@
 import type { Child } from "hono/jsx";
-import { assetUrl } from "../../src/server/assets";
+import { assetUrl } from "../../src/app/assets";
 import { BellCount, NoticeBanner } from "../partials/live";
 
 /** What the layout needs to know about the viewer. */

@@ -1,7 +1,7 @@
 import type { ApiToken } from "../../src/store/api-tokens";
 import type { Session } from "../../src/store/sessions";
 import type { User } from "../../src/store/users";
-import type { FieldErrors } from "../../src/web/forms";
+import type { FieldErrors } from "../components/form";
 import { CsrfField, Empty, Field, FormError } from "../components/form";
 import { Ago } from "../components/format";
 

@@ -3,7 +3,7 @@ import type { User } from "../../src/store/users";
 import type { AuthSettings } from "../../src/services/auth-settings";
 import type { OidcSettings } from "../../src/services/oidc";
 import { PERMISSION_LABELS, PERMISSIONS } from "../../src/services/permissions";
-import type { FieldErrors, FormValues } from "../../src/web/forms";
+import type { FieldErrors, FormValues } from "../components/form";
 import { Checkbox, CsrfField, Empty, Field, FormError, Pager, Select } from "../components/form";
 import { formatDate } from "../components/format";
 

@@ -1,5 +1,5 @@
 import { CsrfField, Field, FormError } from "../components/form";
-import type { FieldErrors, FormValues } from "../../src/web/forms";
+import type { FieldErrors, FormValues } from "../components/form";
 import type { PlexResource } from "../../src/integrations/plextv/types";
 
 /** The Plex sign-in button: asks the server for a PIN and swaps in the waiting panel. */

@@ -1,6 +1,6 @@
 import type { ConnectionReport, YtdlpVersion } from "../../src/services/integration-checks";
 import type { IntegrationsView } from "../../src/services/integration-settings";
-import type { FieldErrors, FormValues } from "../../src/web/forms";
+import type { FieldErrors, FormValues } from "../components/form";
 import { Checkbox, CsrfField, Field, FormError } from "../components/form";
 
 /** The services that have a "Test connection" button. */

@@ -2,7 +2,7 @@ import type { NotificationEvent } from "../../src/services/notification-events";
 import { eventLabel } from "../../src/services/notification-events";
 import type { TestSendResult } from "../../src/services/outbound-notifications";
 import type { DeliveryOverview, NotificationDelivery, TargetKind } from "../../src/store/notification-targets";
-import type { FieldErrors, FormValues } from "../../src/web/forms";
+import type { FieldErrors, FormValues } from "../components/form";
 import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../components/form";
 import { formatDate } from "../components/format";
 

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorAlert, ErrorPage } from "../../../views/pages/error";
 import { dbErrorMessage } from "../../db/database";
 import { IntegrationError } from "../../integrations/http";
-import { renderPage } from "../../web/htmx";
+import { renderPage } from "../htmx";
 import type { AppEnv } from "../../app/deps";
 
 // Driver and socket codes that mean "the database is not reachable", not "this query is wrong".

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../app/deps";
-import { sendPage } from "../server/middleware/security";
+import { sendPage } from "./middleware/security";
 import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 
