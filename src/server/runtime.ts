@@ -28,6 +28,29 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   return openSqlite(sqlitePath(config.dataDir));
 }
 
+/** What createDeps is given; the rest of AppDeps it makes. */
+export type DepsParts = Pick<AppDeps, "config" | "database" | "coordination" | "secretBox" | "log"> &
+  Partial<Pick<AppDeps, "fetch">>;
+
+/** Form AppDeps from the opened parts: metrics, live streams, the schema check and the job scheduler (server and tests). */
+export function createDeps(parts: DepsParts): AppDeps {
+  const { database } = parts;
+  const metrics = createMetrics();
+  const deps: AppDeps = {
+    ...parts,
+    metrics,
+    live: createLiveStreams((n) => metrics.liveStreams.set(n)),
+    fetch: parts.fetch ?? globalThis.fetch,
+    schemaCurrent: async () => {
+      const s = await schemaStatus(database);
+      return s.applied === s.known;
+    },
+    jobs: undefined as unknown as Scheduler,
+  };
+  deps.jobs = createScheduler(allJobs(), () => deps);
+  return deps;
+}
+
 /** Open everything a running server needs and migrate the database (under a lock). */
 export async function startRuntime(config: Config, log: Logger): Promise<AppDeps> {
   const database = await openDatabase(config, log);
@@ -36,24 +59,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
     if (applied.length) log.info("migrations applied", { applied, database: database.location });
     const coordination = await createCoordination(config.redisUrl);
     const secretBox = createSecretBox(loadMasterKey(config.dataDir, config.secretKey));
-    const metrics = createMetrics();
-    const deps: AppDeps = {
-      config,
-      database,
-      coordination,
-      secretBox,
-      metrics,
-      log,
-      live: createLiveStreams((n) => metrics.liveStreams.set(n)),
-      fetch: globalThis.fetch,
-      schemaCurrent: async () => {
-        const s = await schemaStatus(database);
-        return s.applied === s.known;
-      },
-      jobs: undefined as unknown as Scheduler,
-    };
-    deps.jobs = createScheduler(allJobs(), () => deps);
-    return deps;
+    return createDeps({ config, database, coordination, secretBox, log });
   } catch (err) {
     await database.close().catch(() => {});
     throw err;

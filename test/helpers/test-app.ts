@@ -7,13 +7,9 @@ import type { Config } from "../../src/config/options";
 import { createSecretBox } from "../../src/config/secret-box";
 import { createCoordination } from "../../src/coordination";
 import { openPostgres, openSqlite } from "../../src/db/database";
-import { migrate, schemaStatus } from "../../src/db/migrate";
-import { createMetrics } from "../../src/metrics/metrics";
-import { allJobs } from "../../src/jobs";
-import type { Scheduler } from "../../src/app/jobs";
-import { createScheduler } from "../../src/jobs/scheduler";
 import { createApp } from "../../src/server/app";
-import { createLiveStreams } from "../../src/app/live";
+import { createDeps } from "../../src/server/runtime";
+import { migrate } from "../../src/db/migrate";
 import type { AppDeps } from "../../src/app/deps";
 import { createLogger, type LogLevel } from "../../src/app/logger";
 import { startSession, SESSION_COOKIE } from "../../src/services/sessions";
@@ -75,26 +71,17 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     redisPrefix ? { keyPrefix: redisPrefix } : {},
   );
   const logLines = opts.logLines;
-  const metrics = createMetrics();
-  const deps: AppDeps = {
+  const deps = createDeps({
     config,
     database,
     coordination,
     secretBox: createSecretBox(randomBytes(32)),
-    metrics,
     log: createLogger(
       (logLines ? "debug" : config.logLevel) as LogLevel,
       logLines ? (line) => logLines.push(line) : undefined,
     ),
-    live: createLiveStreams((n) => metrics.liveStreams.set(n)),
-    fetch: opts.fetch ?? globalThis.fetch,
-    schemaCurrent: async () => {
-      const s = await schemaStatus(database);
-      return s.applied === s.known;
-    },
-    jobs: undefined as unknown as Scheduler,
-  };
-  deps.jobs = createScheduler(allJobs(), () => deps);
+    fetch: opts.fetch,
+  });
   const app = createApp(deps);
   return {
     app,
