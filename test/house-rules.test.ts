@@ -151,3 +151,26 @@ describe("layers", () => {
     expect(upward).toEqual([]);
   });
 });
+
+/** The source files under a folder of the project (tests excluded), as [path relative to the root, text]. */
+async function sources(folder: string): Promise<[string, string][]> {
+  const out: [string, string][] = [];
+  for await (const path of new Glob(`${folder}/**/*.{ts,tsx}`).scan(ROOT)) {
+    if (path.endsWith(".test.ts")) continue;
+    out.push([path, await Bun.file(join(ROOT, path)).text()]);
+  }
+  return out;
+}
+
+describe("one way to do each thing", () => {
+  test("htmx's request and answer headers are read and written only in src/server/htmx.ts", async () => {
+    const header =
+      /["'`]hx-(request|request-type|boosted|source|target|current-url|redirect|location|refresh|retarget|reswap|reselect|push-url|replace-url|trigger)["'`]/i;
+    const files = await sources("src");
+    expect(files.some(([path]) => path === "src/server/htmx.ts")).toBe(true);
+    const offenders = files
+      .filter(([path, text]) => path !== "src/server/htmx.ts" && header.test(text))
+      .map(([path, text]) => `${path}: ${text.match(header)![0]}`);
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app/deps";
+import { redirect } from "./htmx";
 
 /** Who may call a route: anyone, any signed-in user, or admins only. */
 export type Access = "public" | "user" | "admin";
@@ -18,11 +19,7 @@ export function allow(access: Access): AccessMiddleware {
         throw new HTTPException(401, { message: "Sign in or send a valid API token." });
       const next_ = c.req.method === "GET" ? c.req.path + (new URL(c.req.url).search || "") : "/";
       const to = `/login?next=${encodeURIComponent(next_)}`;
-      if (c.req.header("hx-request")) {
-        c.header("HX-Redirect", to);
-        return Promise.resolve(c.body(null, 401));
-      }
-      return Promise.resolve(c.redirect(to, 303));
+      return Promise.resolve(redirect(c, to, 401));
     }
     if (access === "admin" && user.role !== "admin") {
       throw new HTTPException(403, { message: "This page is for administrators." });

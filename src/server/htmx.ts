@@ -1,3 +1,5 @@
+// What htmx 4 asks and how to answer it (a fragment or the whole page, a redirect, another target), in one place for
+// the layers and the pages alike. Header names: node_modules/htmx.org/dist/skills/htmx-guidance.md, "HTTP Headers".
 import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
@@ -6,13 +8,35 @@ import { sendPage } from "./middleware/security";
 import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 
-/** True when htmx asked for a part of a page rather than the whole document. */
-export function isFragmentRequest(c: Context<AppEnv>): boolean {
-  return (
-    c.req.header("hx-request") === "true" &&
-    c.req.header("hx-request-type") !== "full" &&
-    c.req.header("hx-boosted") !== "true"
-  );
+/** True for a request htmx sent (htmx 4 sends `HX-Request: true` with every request it makes). */
+export function isHtmxRequest(c: Context): boolean {
+  return c.req.header("hx-request") === "true";
+}
+
+/**
+ * True when htmx asked for a part of a page: not a boosted link, and not a request whose answer htmx swaps into
+ * the whole body or picks from with `hx-select` (those say `HX-Request-Type: full` and get the whole page).
+ */
+export function isFragmentRequest(c: Context): boolean {
+  return isHtmxRequest(c) && c.req.header("hx-request-type") !== "full" && c.req.header("hx-boosted") !== "true";
+}
+
+/**
+ * Send the browser to another address: `HX-Redirect` for htmx (its fetch would follow a 303 and swap the next page
+ * into the target), a 303 otherwise. `htmxStatus` is the status htmx sees with the header (htmx redirects on any).
+ */
+export function redirect(c: Context, to: string, htmxStatus: 200 | 401 = 200): Response {
+  if (isHtmxRequest(c)) {
+    c.header("HX-Redirect", to);
+    return c.body(null, htmxStatus);
+  }
+  return c.redirect(to, 303);
+}
+
+/** Have htmx swap this answer into another element than the request's target, with another swap style. */
+export function retarget(c: Context, selector: string, swap: string): void {
+  c.header("HX-Retarget", selector);
+  c.header("HX-Reswap", swap);
 }
 
 /** Answer with the fragment for htmx requests and the full page otherwise, so deep links and no-JS work. */

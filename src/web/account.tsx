@@ -12,7 +12,7 @@ import { deleteApiToken, listApiTokensByUser } from "../store/api-tokens";
 import { listSessionsByUser } from "../store/sessions";
 import { newPassword } from "./auth";
 import { parseForm } from "./forms";
-import { renderPage } from "../server/htmx";
+import { isHtmxRequest, renderPage } from "../server/htmx";
 
 const passwordForm = z
   .object({
@@ -97,7 +97,7 @@ export function accountRoutes() {
     await endSession(deps, user.id, target.idHash);
     await audit(deps, { user, ip: clientIp(c) }, "session.revoke", { type: "user", id: user.id });
     const rest = sessions.filter((s) => s !== target);
-    if (!c.req.header("hx-request")) return c.redirect("/account", 303);
+    if (!isHtmxRequest(c)) return c.redirect("/account", 303);
     return c.html(<SessionsTable sessions={rest} currentHash={c.get("session")?.idHash} csrf={c.get("csrfToken")} />);
   });
 
@@ -125,7 +125,7 @@ export function accountRoutes() {
       { name: token.name },
     );
     const page = <TokensSection tokens={await tokens()} csrf={c.get("csrfToken")} created={raw} />;
-    return c.req.header("hx-request") ? c.html(page) : renderPage(c, "API token", page);
+    return isHtmxRequest(c) ? c.html(page) : renderPage(c, "API token", page);
   });
 
   app.post("/account/tokens/:id/revoke", allow("user"), async (c) => {
@@ -134,7 +134,7 @@ export function accountRoutes() {
     const existed = await deleteApiToken(deps.database, c.req.param("id"), user.id);
     if (existed)
       await audit(deps, { user, ip: clientIp(c) }, "token.revoke", { type: "api_token", id: c.req.param("id") });
-    if (!c.req.header("hx-request")) return c.redirect("/account", 303);
+    if (!isHtmxRequest(c)) return c.redirect("/account", 303);
     return c.html(
       <TokensSection tokens={await listApiTokensByUser(deps.database, user.id)} csrf={c.get("csrfToken")} />,
       existed ? 200 : 404,

@@ -23,8 +23,8 @@ import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
 import { findUserById } from "../store/users";
 import { parseForm } from "./forms";
-import { renderPage } from "../server/htmx";
-import { beginSession, clearSessionCookie, redirectTo, safeNext } from "./session-cookie";
+import { redirect, renderPage } from "../server/htmx";
+import { beginSession, clearSessionCookie, safeNext } from "./session-cookie";
 
 const PIN_COOKIE = "mn_pin";
 const PIN_TTL_MS = 15 * 60_000;
@@ -110,7 +110,7 @@ export function authRoutes() {
         { ip: clientIp(c) },
       );
       await beginSession(c, user);
-      return redirectTo(c, "/admin");
+      return redirect(c, "/admin");
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return renderPage(c, "Set up", <SetupPage values={form.values} message={err.message} />, { status: 409 });
@@ -134,7 +134,7 @@ export function authRoutes() {
       await deps.coordination.cache.delete(`plexsetup:${handle}`);
       deleteCookie(c, PIN_COOKIE, { path: "/" });
       await beginSession(c, user);
-      return redirectTo(c, "/admin");
+      return redirect(c, "/admin");
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return c.html(<PlexProblem purpose="setup" message={err.message} />, 409);
@@ -178,7 +178,7 @@ export function authRoutes() {
     await deps.coordination.rateLimiter.reset(`rl:login:user:${user.username}`);
     await audit(deps, { user, ip }, "signin.success", { type: "user", id: user.id }, { method: "password" });
     await beginSession(c, user);
-    return redirectTo(c, next);
+    return redirect(c, next);
   });
 
   app.post("/logout", allow("user"), async (c) => {
@@ -188,7 +188,7 @@ export function authRoutes() {
       await endSession(deps, session.userId, session.idHash);
     }
     clearSessionCookie(c);
-    return redirectTo(c, "/login");
+    return redirect(c, "/login");
   });
 
   // Plex PIN flow: the server creates the PIN, the browser opens plex.tv, and the browser's poll makes the server
@@ -244,7 +244,7 @@ export function authRoutes() {
       renderPage(c, "Sign in with Plex", <PlexProblem purpose={purpose} message={message} />, { status });
     if (!handle || !pending) {
       // The popup's own poll finished the sign-in and its answer reached this browser: follow it.
-      if (c.get("user")) return redirectTo(c, "/");
+      if (c.get("user")) return redirect(c, "/");
       const setup = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
       if (setup)
         return renderPage(c, "Choose your server", <ChooseServer servers={setup.servers} csrf={c.get("csrfToken")} />);
@@ -261,7 +261,7 @@ export function authRoutes() {
         return problem("This Plex sign-in expired or was already used. Start again.");
       deleteCookie(c, PIN_COOKIE, { path: "/" });
       await beginSession(c, user);
-      return redirectTo(c, pending.next);
+      return redirect(c, pending.next);
     }
     const lock = await deps.coordination.locks.tryAcquire(`plexpin:${handle}`, 15_000);
     if (!lock) return renderPage(c, "Sign in with Plex", <PlexWaiting authUrl={pending.authUrl} />);
@@ -304,7 +304,7 @@ export function authRoutes() {
         );
         deleteCookie(c, PIN_COOKIE, { path: "/" });
         await beginSession(c, user);
-        return redirectTo(c, pending.next);
+        return redirect(c, pending.next);
       } catch (err) {
         return problem(plexFailure(err), err instanceof SignInRefused ? 403 : 502);
       }

@@ -38,7 +38,7 @@ import {
 } from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
 import { type FieldErrors, type FormValues, parseForm } from "./forms";
-import { isFragmentRequest, renderPage } from "../server/htmx";
+import { isFragmentRequest, redirect, renderPage } from "../server/htmx";
 
 const TITLE = "Integrations";
 const YTDLP_VERSION_TTL_MS = 60_000;
@@ -215,12 +215,7 @@ function invalidSave(c: Context<AppEnv>, name: IntegrationForm, errors: FieldErr
 }
 
 function savedRedirect(c: Context<AppEnv>, what: string) {
-  const to = `/admin/integrations?saved=${what}`;
-  if (c.req.header("hx-request") === "true") {
-    c.header("HX-Redirect", to);
-    return c.body(null, 200);
-  }
-  return c.redirect(to, 303);
+  return redirect(c, `/admin/integrations?saved=${what}`);
 }
 
 /** Admin routes for the integrations page: save, test and remove each service's settings. */

@@ -9,7 +9,7 @@ import {
   markAllNotificationsRead,
   markNotificationRead,
 } from "../store/notifications";
-import { renderPage } from "../server/htmx";
+import { isHtmxRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 20;
 
@@ -32,7 +32,7 @@ async function showNotificationsPage(c: Context<AppEnv>, status = 200) {
 async function afterChange(c: Context<AppEnv>, changed: boolean) {
   const deps = c.get("deps");
   if (changed) await publishUnread(deps, c.get("user")!.id);
-  if (!c.req.header("hx-request")) return c.redirect("/notifications", 303);
+  if (!isHtmxRequest(c)) return c.redirect("/notifications", 303);
   return showNotificationsPage(c, changed ? 200 : 404);
 }
 

@@ -33,12 +33,3 @@ export function safeNext(next: string | undefined): string {
   if (!next || !/^\/(?![\/\\])[\x21-\x7e]*$/.test(next)) return "/";
   return next;
 }
-
-/** Redirect after a form post: a full redirect for browsers, HX-Redirect for htmx. */
-export function redirectTo(c: Context<AppEnv>, to: string) {
-  if (c.req.header("hx-request")) {
-    c.header("HX-Redirect", to);
-    return c.body(null, 200);
-  }
-  return c.redirect(to, 303);
-}

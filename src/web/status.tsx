@@ -3,7 +3,7 @@ import { StatusPage, StatusTiles } from "../../views/pages/status";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
 import { getStatusOverview, runStatusChecks } from "../services/status";
-import { renderPage } from "../server/htmx";
+import { isHtmxRequest, renderPage } from "../server/htmx";
 
 async function showStatusPage(c: Context<AppEnv>) {
   const overview = await getStatusOverview(c.get("deps"));
@@ -22,7 +22,7 @@ export function statusRoutes() {
     // Through the scheduler, so a run already under way (here or on another replica) is not doubled.
     if (deps.jobs.has("status-checks")) await deps.jobs.runNow("status-checks");
     else await runStatusChecks(deps);
-    if (!c.req.header("hx-request")) return c.redirect("/status", 303);
+    if (!isHtmxRequest(c)) return c.redirect("/status", 303);
     return c.html(<StatusTiles overview={await getStatusOverview(deps)} isAdmin />);
   });
   return app;

@@ -3,8 +3,8 @@ import { HTTPException } from "hono/http-exception";
 import { ErrorAlert, ErrorPage } from "../../../views/pages/error";
 import { dbErrorMessage } from "../../db/database";
 import { IntegrationError } from "../../integrations/http";
-import { renderPage } from "../htmx";
 import type { AppEnv } from "../../app/deps";
+import { isHtmxRequest, renderPage, retarget } from "../htmx";
 
 // Driver and socket codes that mean "the database is not reachable", not "this query is wrong".
 const UNREACHABLE = new Set([
@@ -34,10 +34,9 @@ export function unreachableService(err: unknown): "database" | "Redis" | undefin
 
 function respond(c: Context<AppEnv>, status: number, message: string, offline = false) {
   if (c.req.path.startsWith("/api/")) return c.json({ error: message }, status as 400);
-  if (c.req.header("hx-request") === "true") {
-    // htmx does not swap error responses unless told to; retarget the alert into the page's alert area.
-    c.header("HX-Retarget", "#alerts");
-    c.header("HX-Reswap", "innerHTML");
+  if (isHtmxRequest(c)) {
+    // htmx 4 swaps error answers into the request's target too; the alert belongs in the page's alert area.
+    retarget(c, "#alerts", "innerHTML");
     return c.html(ErrorAlert({ message }), status as 400);
   }
   return renderPage(c, "Error", ErrorPage({ status, message }), { status, offline });

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { setupOpen } from "../../services/setup-state";
 import type { AppEnv } from "../../app/deps";
+import { redirect } from "../htmx";
 
 const ALWAYS_OPEN = /^\/(setup|auth\/plex|static|healthz|readyz|metrics|manifest\.webmanifest|icon-|favicon)/;
 
@@ -13,11 +14,7 @@ export function setupGate(): MiddlewareHandler<AppEnv> {
       done = true;
       return next();
     }
-    if (c.req.header("hx-request")) {
-      c.header("HX-Redirect", "/setup");
-      return c.body(null, 200);
-    }
-    return c.redirect("/setup", 303);
+    return redirect(c, "/setup");
   };
   return (c, next) =>
     done || ALWAYS_OPEN.test(c.req.path) || c.req.path.startsWith("/api/") ? next() : check(c, next);
