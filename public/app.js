@@ -55,6 +55,41 @@
     if (window.open(link.href, "plex-auth", "width=600,height=700")) evt.preventDefault();
   });
 
+  // Times come from the server in UTC as <time datetime data-local>; show them in the viewer's own time zone and
+  // keep the UTC time in the title. data-local="title" (a "5 min ago") keeps its text and gets the local time on hover.
+  var localTime = null;
+  try {
+    localTime = new Intl.DateTimeFormat(undefined, {
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+    });
+  } catch (e) {}
+  function localiseOne(el) {
+    var at = new Date(el.getAttribute("datetime"));
+    if (!localTime || isNaN(at.getTime())) return;
+    var utc = at.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    var local = localTime.format(at);
+    if (el.getAttribute("data-local") === "title") {
+      el.title = local + " (" + utc + ")";
+    } else {
+      el.textContent = local;
+      el.title = utc;
+    }
+  }
+  function localiseTimes(root) {
+    if (root.matches && root.matches("time[data-local]")) localiseOne(root);
+    if (root.querySelectorAll) root.querySelectorAll("time[data-local]").forEach(localiseOne);
+  }
+  // Until the document is parsed, an element the observer reports may still lack its text.
+  var parsed = false;
+  document.addEventListener("DOMContentLoaded", function () {
+    parsed = true;
+    localiseTimes(document);
+  });
+
   // Toasts leave on their own after a while; hovering or focusing one keeps it until the pointer or focus leaves.
   var TOAST_MS = 8000;
   function scheduleToast(toast) {
@@ -77,7 +112,9 @@
   new MutationObserver(function (records) {
     records.forEach(function (r) {
       r.addedNodes.forEach(function (n) {
-        if (n.nodeType === 1 && n.hasAttribute("data-autodismiss")) scheduleToast(n);
+        if (n.nodeType !== 1) return;
+        if (n.hasAttribute("data-autodismiss")) scheduleToast(n);
+        if (parsed) localiseTimes(n);
       });
     });
   }).observe(document.documentElement, { childList: true, subtree: true });

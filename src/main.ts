@@ -1,5 +1,5 @@
 import { CliError } from "./cli/errors";
-import { ConfigError, describeConfig, loadConfig } from "./config/config";
+import { ConfigError, loadConfig } from "./config/config";
 import { DatabaseError } from "./db/errors";
 import { createLogger, type Logger } from "./app/logger";
 import { VERSION } from "./version";
@@ -26,17 +26,18 @@ let log: Logger | undefined;
 
 async function run(argv: string[]): Promise<number> {
   const [command = "serve", ...args] = argv;
-  if (command === "version" || command === "--version") {
-    console.log(VERSION);
-    return 0;
-  }
   if (command === "help" || command === "--help" || command === "-h") {
     console.log(USAGE);
     return 0;
   }
+  // Every command, version included, stops on a bad setting (the README promises it).
   const config = loadConfig();
   log = createLogger(config.logLevel);
   switch (command) {
+    case "version":
+    case "--version":
+      console.log(VERSION);
+      return 0;
     case "serve":
       return (await import("./cli/serve")).serve(config, log);
     case "migrate": {
@@ -66,7 +67,7 @@ async function run(argv: string[]): Promise<number> {
     case "healthcheck":
       return (await import("./cli/healthcheck")).healthcheck(config);
     case "config":
-      for (const line of describeConfig(config)) console.log(line);
+      for (const line of (await import("./cli/config")).configLines(config)) console.log(line);
       return 0;
     default:
       console.error(`medianest: unknown command "${command}"\n\n${USAGE}`);

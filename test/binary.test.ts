@@ -1,7 +1,7 @@
 // The compiled binary, end to end: built once with package.json's build script, then run as users run it.
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -182,14 +182,33 @@ describe("medianest binary", () => {
     expect(r.stdout + r.stderr).not.toContain(DB_PASSWORD);
   });
 
-  test("a bad setting exits 2 with one line naming the variable and no stack trace", async () => {
-    const r = await run(["serve"], { ...envFor(newDataDir("badenv"), 8080), MEDIANEST_PORT: "abc" });
-    expect(r.code).toBe(2);
-    const lines = r.stderr.trim().split("\n");
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain("MEDIANEST_PORT");
-    expect(r.stderr + r.stdout).not.toMatch(/^\s+at /m);
+  test("config says which key file encrypts the secrets while MEDIANEST_SECRET_KEY is unset", async () => {
+    const dataDir = newDataDir("keyfile");
+    const before = await run(["config"], envFor(dataDir, 8080));
+    expect(before.code).toBe(0);
+    expect(before.stdout).toContain(
+      `MEDIANEST_SECRET_KEY=(unset: the first start creates the key file ${join(dataDir, "secret.key")})`,
+    );
+    writeFileSync(join(dataDir, "secret.key"), "ab".repeat(32) + "\n", { mode: 0o600 });
+    const after = await run(["config"], envFor(dataDir, 8080));
+    expect(after.stdout).toContain(
+      `MEDIANEST_SECRET_KEY=(unset: the key file ${join(dataDir, "secret.key")} is in use)`,
+    );
+    expect(after.stdout).not.toContain("ab".repeat(32));
   });
+
+  test.each(["serve", "version", "config", "migrate"])(
+    "a bad setting stops `%s` with exit 2 and one line naming the variable, no stack trace",
+    async (command) => {
+      const r = await run([command], { ...envFor(newDataDir("badenv"), 8080), MEDIANEST_PORT: "abc" });
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe("");
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain("MEDIANEST_PORT");
+      expect(r.stderr + r.stdout).not.toMatch(/^\s+at /m);
+    },
+  );
 
   test("create-admin with MEDIANEST_ADMIN_PASSWORD creates an administrator", async () => {
     const dataDir = newDataDir("admin");
@@ -378,6 +397,7 @@ describe("medianest backup and restore", () => {
     const b = await run(["backup", backupFile], env);
     expect(b.code).toBe(0);
     expect(b.stdout).toContain(backupFile);
+    expect(statSync(backupFile).mode & 0o777).toBe(0o600);
     expect((await run(["create-admin", "bob"], env)).code).toBe(0);
     expect(userNames(join(dataDir, "medianest.db"))).toEqual(["alice", "bob"]);
 
@@ -401,7 +421,11 @@ describe("medianest backup and restore", () => {
     expect((await run(["migrate"], env)).code).toBe(0);
     const b = await run(["backup"], env);
     expect(b.code).toBe(0);
-    expect(readdirSync(join(dataDir, "backups")).filter((f) => f.endsWith(".db"))).toHaveLength(1);
+    const files = readdirSync(join(dataDir, "backups")).filter((f) => f.endsWith(".db"));
+    expect(files).toHaveLength(1);
+    // A backup holds every account: only its owner may read it, like the key file.
+    expect(statSync(join(dataDir, "backups", files[0]!)).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, "backups")).mode & 0o077).toBe(0);
   });
 
   test("restore refuses a file that is not a MediaNest database", async () => {

@@ -1,5 +1,15 @@
 import { Database as BunSqlite } from "bun:sqlite";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/options";
 import { openSqlite } from "../db/database";
@@ -24,13 +34,23 @@ export function backup(config: Config, out?: string): string {
   if (!existsSync(src)) throw new CliError(`backup: there is no database at ${src}`);
   const dir = join(config.dataDir, "backups");
   const target = resolve(out ?? join(dir, `medianest-${stamp()}.db`));
-  if (existsSync(target)) throw new CliError(`backup: ${target} already exists; it was left untouched`);
-  if (!out) mkdirSync(dir, { recursive: true });
+  if (!out) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // A backup holds every account and the encrypted secrets: like the key file, only its owner may read it. The file
+  // is created empty with that mode first (VACUUM INTO fills an empty file), so it is never readable by others.
+  try {
+    closeSync(openSync(target, "wx", 0o600));
+    chmodSync(target, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST")
+      throw new CliError(`backup: ${target} already exists; it was left untouched`);
+    throw new CliError(`backup: unable to write ${target}: ${(err as Error).message}`);
+  }
   const database = openSqlite(src);
   try {
     // VACUUM INTO reads a consistent snapshot while the server keeps running.
     database.sqlite!.query("VACUUM INTO ?").run(target);
   } catch (err) {
+    rmSync(target, { force: true });
     throw new CliError(`backup: unable to write ${target}: ${(err as Error).message}`);
   } finally {
     database.sqlite!.close();

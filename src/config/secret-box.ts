@@ -30,6 +30,11 @@ export function randomBytes(n: number): Buffer {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(n)));
 }
 
+/** The key file MediaNest uses in a data directory while MEDIANEST_SECRET_KEY is unset. */
+export function keyFilePath(dataDir: string): string {
+  return join(dataDir, KEY_FILE);
+}
+
 function readKeyFile(file: string): Buffer {
   const hex = readFileSync(file, "utf8").trim();
   if (!/^[0-9a-f]{64}$/.test(hex))
@@ -44,7 +49,7 @@ function readKeyFile(file: string): Buffer {
  */
 export function loadMasterKey(dataDir: string, configured?: string): Buffer {
   if (configured) return sha256(configured);
-  const file = join(dataDir, KEY_FILE);
+  const file = keyFilePath(dataDir);
   if (existsSync(file)) return readKeyFile(file);
   const key = randomBytes(32);
   // On PostgreSQL nothing else creates the data directory before the key is needed.

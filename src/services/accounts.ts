@@ -149,7 +149,7 @@ export async function freeUsername(deps: Pick<AppDeps, "database">, wanted: stri
 // Verifying against a fixed hash when the user does not exist keeps the timing of both failures alike.
 let dummyHash: Promise<string> | undefined;
 
-/** Check a username and password; undefined when either is wrong or the account cannot sign in. */
+/** Check a username and password and record the sign-in; undefined when either is wrong or the account cannot sign in. */
 export async function authenticateLocal(
   deps: Pick<AppDeps, "database">,
   username: string,
@@ -161,7 +161,8 @@ export async function authenticateLocal(
     await Bun.password.verify(password, await dummyHash).catch(() => false);
     return undefined;
   }
-  return (await Bun.password.verify(password, user.passwordHash).catch(() => false)) ? user : undefined;
+  if (!(await Bun.password.verify(password, user.passwordHash).catch(() => false))) return undefined;
+  return (await updateUser(deps.database, user.id, { lastLoginAt: new Date() })) ?? user;
 }
 
 /**

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { audit } from "../../src/services/audit";
 import { savePlexServer } from "../../src/services/auth-settings";
 import { saveKumaIntegration } from "../../src/services/integrations";
 import { notify } from "../../src/services/notifications";
+import { createNotificationTarget } from "../../src/services/outbound-notifications";
 import { runStatusChecks } from "../../src/services/status";
 import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { findUserByPlexId, type User } from "../../src/store/users";
@@ -134,12 +136,19 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   /** A fresh browser profile (no cookies, no storage), signed in as `user` when given. */
   async function newContext(
     user?: User,
-    opts: { viewport?: { width: number; height: number }; colorScheme?: "light" | "dark" } = {},
+    opts: {
+      viewport?: { width: number; height: number };
+      colorScheme?: "light" | "dark";
+      locale?: string;
+      timezoneId?: string;
+    } = {},
   ) {
     const context = await browser.newContext({
       baseURL: base,
       viewport: opts.viewport ?? DESKTOP,
       colorScheme: opts.colorScheme ?? "light",
+      locale: opts.locale,
+      timezoneId: opts.timezoneId,
     });
     contexts.push(context);
     await context.addInitScript({ content: INIT_SCRIPT });
@@ -453,6 +462,75 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await page.keyboard.press("Tab");
     await page.keyboard.press("Enter");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
+    await context.close();
+  });
+
+  test("the Users search filters as you type, without Enter", { timeout: STEP_MS }, async () => {
+    await givenUser(t.deps, { username: "searchable-sam", displayName: "Samwise Searchable" });
+    const context = await newContext(admin);
+    const page = await context.newPage();
+    await page.goto("/admin/users");
+    const rows = page.locator("#users-table tbody tr");
+    expect(await rows.count()).toBeGreaterThan(1);
+    await page.getByLabel("Search").pressSequentially("samwise", { delay: 20 });
+    await until("the table to hold only the match", async () => (await rows.count()) === 1);
+    expect(await rows.first().textContent()).toContain("Samwise Searchable");
+    expect(new URL(page.url()).searchParams.get("q")).toBe("samwise");
+    await context.close();
+  });
+
+  test("times show in the viewer's time zone, with UTC in the title", { timeout: STEP_MS }, async () => {
+    await audit(
+      t.deps,
+      { user: admin, ip: "192.0.2.7" },
+      "signin.success",
+      { type: "user", id: admin.id },
+      {
+        method: "password",
+      },
+    );
+    const context = await newContext(admin, { locale: "en-GB", timezoneId: "Asia/Kolkata" });
+    const page = await context.newPage();
+    await page.goto("/admin/audit");
+    const first = page.locator("table time").first();
+    const at = new Date((await first.getAttribute("datetime"))!);
+    // India is 5 h 30 min ahead of UTC all year.
+    const local = new Date(at.getTime() + 5.5 * 3_600_000);
+    const hhmm = `${String(local.getUTCHours()).padStart(2, "0")}:${String(local.getUTCMinutes()).padStart(2, "0")}`;
+    const shown = (await first.textContent())!;
+    expect(shown).toContain(hhmm);
+    expect(shown).not.toContain("UTC");
+    expect(await first.getAttribute("title")).toBe(`${at.toISOString().slice(0, 16).replace("T", " ")} UTC`);
+    await context.close();
+  });
+
+  test("the Name field of a saved notification target looks like every other field", { timeout: STEP_MS }, async () => {
+    await createNotificationTarget(t.deps, admin, {
+      name: "Home automation webhook",
+      events: ["announcement"],
+      target: { kind: "webhook", config: { url: "http://127.0.0.1:9/hook" } },
+    });
+    const context = await newContext(admin);
+    const page = await context.newPage();
+    await page.goto("/account/notifications");
+    const look = (selector: string) =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((el) => {
+          const s = getComputedStyle(el);
+          return {
+            radius: s.borderRadius,
+            minHeight: s.minHeight,
+            padding: s.padding,
+            width: el.getBoundingClientRect().width,
+          };
+        });
+    const name = await look("#targets input[name='name']");
+    const other = await look("main input[type='url'], main input[type='text']");
+    expect(name.radius).toBe(other.radius);
+    expect(name.minHeight).toBe(other.minHeight);
+    expect(name.padding).toBe(other.padding);
     await context.close();
   });
 

@@ -1,4 +1,5 @@
 import type { Child } from "hono/jsx";
+import { plural } from "./format";
 
 /** One message per form field that failed, by field name ("_form" for the form as a whole). */
 export type FieldErrors = Record<string, string>;
@@ -13,6 +14,8 @@ export function CsrfField(props: { token?: string }) {
 export interface FieldProps {
   label: string;
   name: string;
+  /** The input's id, where one page holds the same field more than once; `f-<name>` otherwise. */
+  id?: string;
   type?: string;
   value?: string | number | null;
   error?: string;
@@ -27,7 +30,7 @@ export interface FieldProps {
 
 /** A labelled input with its hint and inline error, wired for screen readers. */
 export function Field(props: FieldProps) {
-  const id = `f-${props.name}`;
+  const id = props.id ?? `f-${props.name}`;
   const described =
     [props.hint ? `${id}-hint` : "", props.error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
   return (
@@ -117,7 +120,8 @@ export function Empty(props: { title: string; children?: Child }) {
 /** Page links under a table: "N things · page X of Y" with Previous and Next. */
 export function Pager(props: {
   total: number;
-  noun: string;
+  /** The noun for one thing and for several: ["user", "users"]. */
+  noun: [one: string, other: string];
   page: number;
   pageSize: number;
   link: (page: number) => string;
@@ -126,7 +130,7 @@ export function Pager(props: {
   return (
     <nav class="pager" aria-label="Pages">
       <span class="muted">
-        {props.total} {props.noun} · page {props.page} of {pages}
+        {plural(props.total, ...props.noun)} · page {props.page} of {pages}
       </span>
       <span class="row">
         {props.page > 1 ? (

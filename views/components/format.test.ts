@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { formatAgo, formatDate } from "./format";
+import { formatAgo, formatDate, plural } from "./format";
 
 test("formatAgo says how long ago in words, and the date beyond a week", () => {
   const now = Date.parse("2026-11-22T12:00:00Z");
@@ -11,4 +11,11 @@ test("formatAgo says how long ago in words, and the date beyond a week", () => {
   expect(formatAgo(new Date(now - 9 * 86_400_000), now)).toBe("2026-11-13 12:00 UTC");
   expect(formatAgo(new Date(now + 60_000), now)).toBe("just now");
   expect(formatDate(null)).toBe("");
+});
+
+test("plural picks the noun by English plural rules", () => {
+  expect(plural(0, "user", "users")).toBe("0 users");
+  expect(plural(1, "user", "users")).toBe("1 user");
+  expect(plural(2, "entry", "entries")).toBe("2 entries");
+  expect(plural(1.5, "day", "days")).toBe("1.5 days");
 });

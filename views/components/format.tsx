@@ -1,8 +1,10 @@
-/** Format a date as "2026-11-22 14:03 UTC" (server-rendered, so in UTC). */
+/** Format a date as "2026-11-22 14:03 UTC": how the server writes a moment (public/app.js shows it in local time). */
 export function formatDate(d: Date | null | undefined): string {
   if (!d) return "";
   return d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
 }
+
+const WEEK_S = 7 * 86_400;
 
 /** Say how long ago a moment was ("just now", "5 min ago", "3 h ago", "2 days ago"), the full date beyond a week. */
 export function formatAgo(d: Date, now = Date.now()): string {
@@ -10,15 +12,37 @@ export function formatAgo(d: Date, now = Date.now()): string {
   if (s < 60) return "just now";
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
-  if (s < 7 * 86_400) return `${Math.floor(s / 86_400)} day${s < 2 * 86_400 ? "" : "s"} ago`;
+  if (s < WEEK_S) return `${plural(Math.floor(s / 86_400), "day", "days")} ago`;
   return formatDate(d);
 }
 
-/** A <time> element showing how long ago, with the exact moment as its title. */
-export function Ago(props: { at: Date }) {
+/**
+ * A moment as a <time> element: written in UTC, which public/app.js rewrites into the viewer's time zone (no inline
+ * script, so the CSP holds); the title keeps the UTC time, and without JavaScript the UTC text stays.
+ */
+export function When(props: { at: Date }) {
+  const utc = formatDate(props.at);
   return (
-    <time datetime={props.at.toISOString()} title={formatDate(props.at)}>
-      {formatAgo(props.at)}
+    <time datetime={props.at.toISOString()} title={utc} data-local="text">
+      {utc}
     </time>
   );
+}
+
+/** A <time> element showing how long ago (the moment itself beyond a week); its title gives the exact time. */
+export function Ago(props: { at: Date; now?: number }) {
+  const now = props.now ?? Date.now();
+  if (now - props.at.getTime() >= WEEK_S * 1000) return <When at={props.at} />;
+  return (
+    <time datetime={props.at.toISOString()} title={formatDate(props.at)} data-local="title">
+      {formatAgo(props.at, now)}
+    </time>
+  );
+}
+
+const pluralRules = new Intl.PluralRules("en");
+
+/** Say a count with its noun in the right number ("1 user", "2 users", "0 users"), by the language's plural rules. */
+export function plural(n: number, one: string, other: string): string {
+  return `${n} ${pluralRules.select(n) === "one" ? one : other}`;
 }

@@ -5,7 +5,7 @@ import type { OidcSettings } from "../../src/services/oidc";
 import { PERMISSION_LABELS, PERMISSIONS } from "../../src/services/permissions";
 import type { FieldErrors, FormValues } from "../components/form";
 import { Checkbox, CsrfField, Empty, Field, FormError, Pager, Select } from "../components/form";
-import { formatDate } from "../components/format";
+import { plural, When } from "../components/format";
 
 /** The admin overview: where each admin task lives. */
 export function AdminHome(props: {
@@ -25,7 +25,8 @@ export function AdminHome(props: {
         <a class="card" href="/admin/users">
           <h2>Users</h2>
           <p class="muted">
-            {props.users} accounts, {props.admins} administrators. Roles, permissions, quotas.
+            {plural(props.users, "account", "accounts")}, {plural(props.admins, "administrator", "administrators")}.
+            Roles, permissions, quotas.
           </p>
         </a>
         <a class="card" href="/admin/settings/accounts">
@@ -134,7 +135,7 @@ export function UsersPage(props: {
         hx-target="#users-table"
         hx-select="#users-table"
         hx-swap="outerHTML"
-        hx-trigger="input changed delay:300ms from:find input, change, submit"
+        hx-trigger="input changed delay:300ms, change, submit"
         hx-push-url="true"
         role="search"
       >
@@ -226,14 +227,14 @@ export function UsersTable(props: {
                       .filter(Boolean)
                       .join(", ") || "—"}
                   </td>
-                  <td class="hide-sm">{u.lastLoginAt ? formatDate(u.lastLoginAt) : "never"}</td>
+                  <td class="hide-sm">{u.lastLoginAt ? <When at={u.lastLoginAt} /> : "never"}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <Pager total={props.total} noun="users" page={props.page} pageSize={props.pageSize} link={link} />
+      <Pager total={props.total} noun={["user", "users"]} page={props.page} pageSize={props.pageSize} link={link} />
     </div>
   );
 }
@@ -643,7 +644,9 @@ export function AuditPage(props: {
             <tbody>
               {props.entries.map((e) => (
                 <tr>
-                  <td>{formatDate(e.at)}</td>
+                  <td>
+                    <When at={e.at} />
+                  </td>
                   <td>{e.actorName}</td>
                   <td class="mono">{e.action}</td>
                   <td class="hide-sm mono">{Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}</td>
@@ -654,7 +657,7 @@ export function AuditPage(props: {
           </table>
         </div>
       )}
-      <Pager total={props.total} noun="entries" page={props.page} pageSize={props.pageSize} link={link} />
+      <Pager total={props.total} noun={["entry", "entries"]} page={props.page} pageSize={props.pageSize} link={link} />
     </section>
   );
 }

@@ -1,6 +1,6 @@
 import type { JobStatus } from "../../src/app/jobs";
 import { CsrfField } from "../components/form";
-import { formatDate } from "../components/format";
+import { When } from "../components/format";
 
 /** The jobs table: schedule, last and next run, running state and a run-now button per job. */
 export function JobsTable(props: { jobs: JobStatus[]; csrf?: string; message?: string }) {
@@ -50,13 +50,13 @@ export function JobsTable(props: { jobs: JobStatus[]; csrf?: string; message?: s
                   )}
                   {j.lastFinishedAt ? (
                     <div class="hint">
-                      {formatDate(j.lastFinishedAt)}
+                      <When at={j.lastFinishedAt} />
                       {j.lastDurationMs !== null ? ` · ${j.lastDurationMs} ms` : ""}
                     </div>
                   ) : null}
                   {j.lastStatus === "failed" && j.lastError ? <div class="field-error">{j.lastError}</div> : null}
                 </td>
-                <td class="hide-sm">{j.nextRunAt ? formatDate(j.nextRunAt) : "—"}</td>
+                <td class="hide-sm">{j.nextRunAt ? <When at={j.nextRunAt} /> : "—"}</td>
                 <td>
                   <form
                     method="post"

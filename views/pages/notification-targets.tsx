@@ -4,7 +4,7 @@ import type { TestSendResult } from "../../src/services/outbound-notifications";
 import type { DeliveryOverview, NotificationDelivery, TargetKind } from "../../src/store/notification-targets";
 import type { FieldErrors, FormValues } from "../components/form";
 import { Checkbox, CsrfField, Empty, Field, FormError, Select } from "../components/form";
-import { formatDate } from "../components/format";
+import { When } from "../components/format";
 
 /** Each target kind's name in pages. */
 export const KIND_LABELS: Record<TargetKind, string> = {
@@ -29,11 +29,14 @@ export interface TargetView {
 function DeliveryState(props: { d?: NotificationDelivery }) {
   const d = props.d;
   if (!d) return <span class="muted">Nothing sent yet</span>;
-  if (d.status === "sent") return <span class="pill pill-up">Delivered {formatDate(d.sentAt)}</span>;
+  if (d.status === "sent")
+    return <span class="pill pill-up">Delivered {d.sentAt ? <When at={d.sentAt} /> : null}</span>;
   if (d.status === "failed") {
     return (
       <span>
-        <span class="pill pill-down">Failed {formatDate(d.nextAttemptAt)}</span>{" "}
+        <span class="pill pill-down">
+          Failed <When at={d.nextAttemptAt} />
+        </span>{" "}
         <span class="field-error">{d.lastError}</span>
       </span>
     );
@@ -41,7 +44,15 @@ function DeliveryState(props: { d?: NotificationDelivery }) {
   if (d.status === "sending") return <span class="pill pill-pending">Sending</span>;
   return (
     <span>
-      <span class="pill pill-pending">{d.attempts === 0 ? "Queued" : `Retrying ${formatDate(d.nextAttemptAt)}`}</span>{" "}
+      <span class="pill pill-pending">
+        {d.attempts === 0 ? (
+          "Queued"
+        ) : (
+          <>
+            Retrying <When at={d.nextAttemptAt} />
+          </>
+        )}
+      </span>{" "}
       {d.lastError ? <span class="field-error">{d.lastError}</span> : null}
     </span>
   );
@@ -157,18 +168,15 @@ export function TargetCard(props: {
           </div>
         ) : null}
         <FormError message={props.errors?._form} />
-        <div class="field">
-          <label for={`name-${t.id}`}>Name</label>
-          <input
-            id={`name-${t.id}`}
-            name="name"
-            value={props.values?.name ?? t.name}
-            maxlength={60}
-            required
-            aria-invalid={props.errors?.name ? "true" : undefined}
-          />
-          {props.errors?.name ? <div class="field-error">{props.errors.name}</div> : null}
-        </div>
+        <Field
+          id={`name-${t.id}`}
+          label="Name"
+          name="name"
+          value={props.values?.name ?? t.name}
+          error={props.errors?.name}
+          maxlength={60}
+          required
+        />
         <EventChoices idPrefix={`target-${t.id}`} events={props.events} chosen={chosen} error={props.errors?.events} />
         <Checkbox label="Send notifications here" name="enabled" value="on" checked={enabled} />
         <button class="btn btn-primary" type="submit">
@@ -467,7 +475,9 @@ export function DeliveriesTable(props: {
                   </td>
                   <td>
                     <span class="mono">{d.event}</span>
-                    <div class="hint">{formatDate(d.createdAt)}</div>
+                    <div class="hint">
+                      <When at={d.createdAt} />
+                    </div>
                   </td>
                   <td>
                     <span
@@ -479,11 +489,13 @@ export function DeliveriesTable(props: {
                   <td>{d.attempts}</td>
                   <td>{d.lastError ? <span class="field-error">{d.lastError}</span> : <span class="muted">—</span>}</td>
                   <td class="hide-sm">
-                    {d.status === "pending"
-                      ? formatDate(d.nextAttemptAt)
-                      : d.status === "sending"
-                        ? "sending now"
-                        : "—"}
+                    {d.status === "pending" ? (
+                      <When at={d.nextAttemptAt} />
+                    ) : d.status === "sending" ? (
+                      "sending now"
+                    ) : (
+                      "—"
+                    )}
                   </td>
                   <td>
                     {d.status === "failed" || d.status === "pending" ? (

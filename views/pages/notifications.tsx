@@ -1,6 +1,6 @@
 import type { Notification } from "../../src/store/notifications";
 import { CsrfField, Empty, Pager } from "../components/form";
-import { formatDate } from "../components/format";
+import { When } from "../components/format";
 
 /** The notification list; refreshes itself when the live stream says something changed. */
 export function NotificationList(props: {
@@ -35,7 +35,7 @@ export function NotificationList(props: {
                   <strong>{n.title}</strong> {n.readAt ? null : <span class="pill pill-pending">new</span>}
                   <div>{n.body}</div>
                   <div class="hint">
-                    {formatDate(n.createdAt)}
+                    <When at={n.createdAt} />
                     {n.link ? (
                       <>
                         {" · "}
@@ -81,7 +81,7 @@ export function NotificationList(props: {
       )}
       <Pager
         total={props.total}
-        noun="notifications"
+        noun={["notification", "notifications"]}
         page={props.page}
         pageSize={props.pageSize}
         link={(p) => `/notifications?page=${p}`}

@@ -1,5 +1,5 @@
 import type { ServiceState, StatusOverview } from "../../src/services/status-types";
-import { formatDate } from "../components/format";
+import { When } from "../components/format";
 
 // Each section is its own htmx target: it swaps itself (outerHTML), so the answer carries the next trigger.
 
@@ -226,7 +226,9 @@ export function StatusSummarySection(props: { overview: StatusOverview | null; e
           <a href="/status">Status</a>
         </h2>
         {props.overview?.updatedAt ? (
-          <span class="hint">checked {formatDate(new Date(props.overview.updatedAt))}</span>
+          <span class="hint">
+            checked <When at={new Date(props.overview.updatedAt)} />
+          </span>
         ) : null}
       </div>
       {props.error ? <Failure message={props.error} /> : null}
