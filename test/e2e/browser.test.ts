@@ -534,8 +534,9 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
+  // Many pages, each shot four times: on a busy machine this step needs more than the others.
   test("screenshots of the main pages at phone and desktop width, light and dark; nothing overflows at 360 px", {
-    timeout: STEP_MS,
+    timeout: 3 * STEP_MS,
   }, async () => {
     await notify(t.deps, admin.id, {
       kind: "request.available",
