@@ -58,6 +58,7 @@ describe("loadConfig", () => {
       sessionMaxDays: 90,
       plexTvUrl: "https://plex.tv",
       plexAppUrl: "https://app.plex.tv/auth",
+      tmdbImageUrl: "https://image.tmdb.org",
     });
   });
 

@@ -182,6 +182,12 @@ export const options = {
     default: "https://app.plex.tv/auth",
     schema: url(["http:", "https:"]),
   },
+  tmdbImageUrl: {
+    env: "MEDIANEST_TMDB_IMAGE_URL",
+    description: "Where the image proxy fetches TMDB posters and backdrops (change only for testing or a mirror).",
+    default: "https://image.tmdb.org",
+    schema: url(["http:", "https:"]),
+  },
 } satisfies Record<string, Option<unknown>>;
 
 export type Options = typeof options;

@@ -1,11 +1,16 @@
-/** Signed Plex image proxy: only the server mints image URLs, and no Plex token ever reaches a browser. */
+/**
+ * Signed image proxy for Plex and TMDB images: only the server mints image URLs, no Plex token ever reaches a
+ * browser, and the browser talks only to MediaNest (the CSP allows no image host but our own for these).
+ */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { IntegrationError } from "../integrations/http";
+import { IntegrationError, requestRaw } from "../integrations/http";
 import type { AppDeps } from "../app/deps";
+import { integrationObserver } from "./integration-observer";
 import { getIntegrations } from "./integrations";
 import { plexServerClient } from "./plex-server";
 
 type ProxyDeps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics">;
+type TmdbProxyDeps = Pick<AppDeps, "config" | "fetch" | "metrics">;
 
 /** Largest image the proxy passes on; a bigger answer is cut off and refused. */
 export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
@@ -13,7 +18,8 @@ export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 export const MIN_IMAGE_SIDE = 8;
 export const MAX_IMAGE_SIDE = 1600;
 
-const CACHE_MAX_ENTRIES = 200;
+// Discover and search pages show a few hundred posters; the byte bound is what limits memory.
+const CACHE_MAX_ENTRIES = 500;
 const CACHE_MAX_BYTES = 50 * 1024 * 1024;
 const CACHE_TTL_MS = 60 * 60_000;
 const MAX_PATH_LENGTH = 1024;
@@ -72,6 +78,44 @@ export function signedPlexImageUrl(
   if (!path || !isPlexImagePath(path) || !isSide(width) || !isSide(height)) return null;
   const q = new URLSearchParams({ p: path, w: String(width), h: String(height), s: sign(key, path, width, height) });
   return `/img/plex?${q.toString()}`;
+}
+
+/** The TMDB image widths the proxy asks for: posters (w185, w342, w500) and backdrops (w780, w1280). */
+export const TMDB_SIZES = ["w185", "w342", "w500", "w780", "w1280"] as const;
+export type TmdbSize = (typeof TMDB_SIZES)[number];
+
+/** Tell whether a path is a TMDB image file name as Seerr sends it ("/abc123.jpg"). */
+export function isTmdbImagePath(path: string): boolean {
+  return /^\/[A-Za-z0-9_-]{1,100}\.(jpg|jpeg|png|webp)$/.test(path);
+}
+
+function signTmdb(key: Buffer, path: string, size: string): string {
+  // "tmdb:" keeps these signatures apart from Plex ones, whose payload starts with a digit.
+  return createHmac("sha256", key).update(`tmdb:${size}:${path}`).digest("base64url");
+}
+
+/** Mint a proxy URL for a TMDB poster or backdrop path at one of TMDB's sizes; null when the path is not one. */
+export function signedTmdbImageUrl(key: Buffer, path: string | null | undefined, size: TmdbSize): string | null {
+  if (!path || !isTmdbImagePath(path)) return null;
+  const q = new URLSearchParams({ p: path, w: size, s: signTmdb(key, path, size) });
+  return `/img/tmdb?${q.toString()}`;
+}
+
+/** Check a TMDB proxy request's parameters and signature; return the path and size, or throw an ImageProxyError. */
+export function verifyTmdbImageRequest(
+  key: Buffer,
+  query: { p?: string | undefined; w?: string | undefined; s?: string | undefined },
+): { path: string; size: TmdbSize } {
+  const path = query.p ?? "";
+  if (!isTmdbImagePath(path)) throw new ImageProxyError(400, "image-proxy: only TMDB image file names can be shown");
+  const size = TMDB_SIZES.find((s) => s === query.w);
+  if (!size) throw new ImageProxyError(400, `image-proxy: the size must be one of ${TMDB_SIZES.join(", ")}`);
+  const given = Buffer.from(query.s ?? "", "utf8");
+  const expected = Buffer.from(signTmdb(key, path, size), "utf8");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw new ImageProxyError(403, "image-proxy: this image link is not signed by this server");
+  }
+  return { path, size };
 }
 
 /** Check a proxy request's parameters and signature; return the path and size, or throw an ImageProxyError. */
@@ -149,19 +193,42 @@ function cacheFor(deps: object): ImageCache {
 }
 
 /** Return a Plex image at a size, from the in-process cache or fetched with the owner's token. */
-export async function loadPlexImage(
-  deps: ProxyDeps,
-  path: string,
-  width: number,
-  height: number,
-): Promise<ProxiedImage> {
+export function loadPlexImage(deps: ProxyDeps, path: string, width: number, height: number): Promise<ProxiedImage> {
+  return cachedImage(deps, `${width}x${height}:${path}`, () => fetchImage(deps, path, width, height));
+}
+
+/** Return a TMDB image at a size, from the in-process cache or fetched from TMDB's image server. */
+export function loadTmdbImage(deps: TmdbProxyDeps, path: string, size: TmdbSize): Promise<ProxiedImage> {
+  return cachedImage(deps, `tmdb:${size}:${path}`, async () => {
+    let res: Response;
+    try {
+      res = await requestRaw({
+        service: "tmdb",
+        displayName: "TMDB",
+        url: `${deps.config.tmdbImageUrl.replace(/\/+$/, "")}/t/p/${size}${path}`,
+        headers: { Accept: "image/*" },
+        fetch: deps.fetch,
+        timeoutMs: 10_000,
+        observer: integrationObserver(deps),
+      });
+    } catch (err) {
+      if (err instanceof IntegrationError) {
+        if (err.status === 404) throw new ImageProxyError(404, "image-proxy: TMDB has no such image");
+        throw new ImageProxyError(502, `image-proxy: ${err.message}`);
+      }
+      throw err;
+    }
+    return readImage(res, "TMDB");
+  });
+}
+
+function cachedImage(deps: object, key: string, load: () => Promise<ProxiedImage>): Promise<ProxiedImage> {
   const cache = cacheFor(deps);
-  const key = `${width}x${height}:${path}`;
   const hit = cache.get(key);
-  if (hit) return hit;
+  if (hit) return Promise.resolve(hit);
   const pending = cache.inflight.get(key);
   if (pending) return pending;
-  const run = fetchImage(deps, path, width, height)
+  const run = load()
     .then((image) => {
       cache.set(key, image);
       return image;
@@ -182,16 +249,21 @@ async function fetchImage(deps: ProxyDeps, path: string, width: number, height: 
     if (err instanceof IntegrationError) throw new ImageProxyError(502, `image-proxy: ${err.message}`);
     throw err;
   }
+  return readImage(res, "Plex");
+}
+
+/** Read an image answer: a raster type, at most MAX_IMAGE_BYTES, not empty; anything else is a 502. */
+async function readImage(res: Response, source: string): Promise<ProxiedImage> {
   const contentType = (res.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (!RASTER_TYPES.has(contentType)) {
     await res.body?.cancel().catch(() => {});
     throw new ImageProxyError(
       502,
-      `image-proxy: Plex answered ${contentType || "something"} instead of a JPEG, PNG, WebP, GIF or AVIF image`,
+      `image-proxy: ${source} answered ${contentType || "something"} instead of a JPEG, PNG, WebP, GIF or AVIF image`,
     );
   }
   const tooLarge = () =>
-    new ImageProxyError(502, `image-proxy: Plex sent an image larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
+    new ImageProxyError(502, `image-proxy: ${source} sent an image larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MiB`);
   const declared = Number(res.headers.get("content-length") ?? "");
   if (Number.isFinite(declared) && declared > MAX_IMAGE_BYTES) {
     await res.body?.cancel().catch(() => {});
@@ -213,7 +285,7 @@ async function fetchImage(deps: ProxyDeps, path: string, width: number, height: 
     }
   } catch (err) {
     if (err instanceof ImageProxyError) throw err;
-    throw new ImageProxyError(502, `image-proxy: Plex stopped sending the image (${(err as Error).message})`);
+    throw new ImageProxyError(502, `image-proxy: ${source} stopped sending the image (${(err as Error).message})`);
   }
   const bytes = new Uint8Array(total);
   let offset = 0;
@@ -221,6 +293,6 @@ async function fetchImage(deps: ProxyDeps, path: string, width: number, height: 
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  if (total === 0) throw new ImageProxyError(502, "image-proxy: Plex sent an empty image");
+  if (total === 0) throw new ImageProxyError(502, `image-proxy: ${source} sent an empty image`);
   return { bytes, contentType };
 }

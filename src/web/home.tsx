@@ -11,10 +11,12 @@ import {
   type PlexResult,
   type RecentItem,
 } from "../services/dashboard";
+import { peekDiscover } from "../services/discover";
 import { imageProxyKey, signedPlexImageUrl } from "../services/image-proxy";
 import { getStatusOverview } from "../services/status";
 import type { User } from "../store/users";
 import { renderPage } from "../server/htmx";
+import { cardsState } from "./cards";
 import { HomePage, type DashboardView } from "../../views/pages/home";
 import {
   NowPlayingSection,
@@ -123,7 +125,11 @@ export function homeRoutes() {
     const user = c.get("user");
     // The setup gate has already sent everyone to /setup while no admin exists.
     if (!user) return renderPage(c, "MediaNest", HomePage({ user }));
-    const [cached, status] = await Promise.all([peekDashboard(deps), statusSummary(deps)]);
+    const [cached, status, trending] = await Promise.all([
+      peekDashboard(deps),
+      statusSummary(deps),
+      peekDiscover(deps, "trending"),
+    ]);
     const dashboard: DashboardView = {
       status,
       nowPlaying: nowPlayingState(deps, user, cached.configured ? cached.nowPlaying : undefined, cached.configured),
@@ -133,6 +139,11 @@ export function homeRoutes() {
         cached.configured ? cached.recentlyAdded : undefined,
         cached.configured,
       ),
+      // Without Seerr a member has nothing to discover; an admin is shown where to connect it.
+      discover:
+        trending && !trending.ok && "unconfigured" in trending && user.role !== "admin"
+          ? undefined
+          : cardsState(deps, user, trending, (p) => `/discover/trending?page=${p}`),
     };
     return renderPage(c, "MediaNest", HomePage({ user, dashboard }));
   });

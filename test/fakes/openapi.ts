@@ -4,8 +4,14 @@ import { resolve } from "node:path";
 import Ajv, { type ErrorObject, type Options, type ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 
-/** The shared contracts directory: `../shared/specs` relative to the repository root. */
-export const SPECS_DIR = resolve(import.meta.dir, "../..", "../shared/specs");
+/**
+ * The shared contracts directory: `../shared/specs` relative to the repository root, or one level further up for a
+ * checkout kept in a folder of worktrees (`<root>/wt/<name>` beside `<root>/shared`).
+ */
+export const SPECS_DIR =
+  [resolve(import.meta.dir, "../..", "../shared/specs"), resolve(import.meta.dir, "../..", "../../shared/specs")].find(
+    (dir) => existsSync(dir),
+  ) ?? resolve(import.meta.dir, "../..", "../shared/specs");
 
 /** An OpenAPI document ready for validation; patch `document` only through patchSchema. */
 export interface OpenApiSpec {

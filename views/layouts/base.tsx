@@ -23,6 +23,7 @@ export interface LayoutProps {
 
 const userNav = [
   { href: "/", label: "Home" },
+  { href: "/discover", label: "Discover" },
   { href: "/status", label: "Status" },
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];

@@ -9,12 +9,15 @@ import {
   type SectionState,
   type StreamView,
 } from "../partials/dashboard";
+import { type CardsState, DiscoverRow } from "./discover";
 
 /** What the signed-in dashboard shows on first render; sections not cached yet are "loading" and fill in live. */
 export interface DashboardView {
   status: { overview: StatusOverview | null; error?: string } | null;
   nowPlaying: SectionState<StreamView[]>;
   recentlyAdded: SectionState<RecentView[]>;
+  /** The trending row from Seerr's discover lists. */
+  discover?: CardsState;
 }
 
 // The sign-in prompt never changes: rendered once, kept as the escaped string the layout takes.
@@ -49,6 +52,11 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
       ) : null}
       {d ? <NowPlayingSection state={d.nowPlaying} isAdmin={isAdmin} /> : null}
       {d ? <RecentlyAddedSection state={d.recentlyAdded} /> : null}
+      {d?.discover ? (
+        <div class="card">
+          <DiscoverRow id="trending" title="Trending" state={d.discover} />
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -4,6 +4,7 @@ import {
   SEERR_PERMISSIONS,
   seerrMovie,
   seerrShow,
+  loadSeerrSpec,
   seerrUser,
   startFakeSeerr,
 } from "../../../test/fakes/seerr";
@@ -134,7 +135,17 @@ describe("search", () => {
         year: 1999,
         overview: "A thief who steals corporate secrets through dream-sharing.",
         posterPath: "/poster603.jpg",
-        media: { tmdbId: 603, tvdbId: null, status: "available", status4k: "unknown" },
+        backdropPath: "/backdrop603.jpg",
+        media: {
+          tmdbId: 603,
+          tvdbId: null,
+          status: "available",
+          status4k: "unknown",
+          ratingKey: expect.stringMatching(/^\d+$/),
+          ratingKey4k: null,
+          seasons: [],
+          requests: [],
+        },
       },
     ]);
     const shows = await client.search("breaking");
@@ -326,6 +337,11 @@ describe("unknown enum numbers", () => {
       tvdbId: null,
       status: "unknown",
       status4k: "deleted",
+      ratingKey: null,
+      ratingKey4k: null,
+      seasons: [],
+      // Details carry the title's requests (Alice asked for it above).
+      requests: [{ id: 1, status: "pending", is4k: false, requestedById: 2, seasons: [] }],
     });
     const hits = await client.search("inception");
     expect(hits.results[0]?.media?.status).toBe("unknown");
@@ -350,5 +366,110 @@ describe("unknown enum numbers", () => {
       ["person", "Keanu Reeves"],
       ["other", "?"],
     ]);
+  });
+});
+
+describe("discover, settings, request changes and user import (answers held to seerr-api.yml)", () => {
+  let checked: FakeSeerr;
+  let seerr: SeerrClient;
+
+  beforeAll(async () => {
+    const spec = await loadSeerrSpec();
+    checked = startFakeSeerr({
+      apiKey: API_KEY,
+      ...(spec ? { spec } : {}),
+      users: [
+        seerrUser({ id: 1, displayName: "owner", plexId: 5001, permissions: SEERR_PERMISSIONS.ADMIN }),
+        seerrUser({ id: 2, displayName: "Alice", plexId: 5002, permissions: SEERR_PERMISSIONS.REQUEST }),
+      ],
+      movies: [
+        seerrMovie({ id: 603, title: "The Matrix", popularity: 50 }),
+        seerrMovie({ id: 1_100_001, title: "Tomorrow's Film", releaseDate: "2026-06-01", popularity: 10 }),
+      ],
+      shows: [seerrShow({ id: 1396, name: "Breaking Bad", popularity: 90 })],
+      plexAccounts: [{ plexId: 7007, username: "carol", email: "carol@example.com" }],
+      fourK: { movie: true, tv: false },
+    });
+    seerr = createSeerrClient({ baseUrl: checked.url, apiKey: API_KEY });
+  });
+  afterAll(async () => {
+    expect(checked.specErrors).toEqual([]);
+    await checked.stop();
+  });
+
+  test("discover lists map to search pages; trending keeps the person Seerr sends as 'person'", async () => {
+    const trending = await seerr.discover("trending");
+    expect(checked.requests.at(-1)?.path).toBe("/api/v1/discover/trending");
+    expect(trending.results.map((r) => [r.mediaType, r.id])).toEqual([
+      ["person", 6193],
+      ["tv", 1396],
+      ["movie", 603],
+      ["movie", 1_100_001],
+    ]);
+    expect(trending.results[1]).toMatchObject({ title: "Breaking Bad", year: 2008, backdropPath: "/backdrop1396.jpg" });
+    const upcoming = await seerr.discover("upcoming-movies", { page: 1 });
+    expect(checked.requests.at(-1)?.rawQuery).toBe("page=1");
+    expect(upcoming.results.map((r) => r.id)).toEqual([1_100_001]);
+    expect((await seerr.discover("tv")).results.map((r) => r.id)).toEqual([1396]);
+    expect((await seerr.discover("movies")).results.map((r) => r.id)).toEqual([603, 1_100_001]);
+    expect((await seerr.discover("upcoming-tv")).results).toEqual([]);
+  });
+
+  test("public settings say which 4K servers exist", async () => {
+    expect(await seerr.getPublicSettings()).toEqual({
+      movie4kEnabled: true,
+      series4kEnabled: false,
+      partialRequestsEnabled: true,
+    });
+  });
+
+  test("details carry genres, cast, backdrop, season air dates and the title's requests", async () => {
+    const alice = seerr.as(2);
+    const made = await alice.createRequest({ mediaType: "tv", mediaId: 1396, seasons: [2] });
+    expect(made.kind).toBe("created");
+    checked.setAvailability("tv", 1396, 4, undefined, { 1: 5 });
+    const tv = await seerr.getTv(1396);
+    expect(tv).toMatchObject({
+      backdropPath: "/backdrop1396.jpg",
+      genres: ["Drama"],
+      runtimeMinutes: 45,
+      seasons: expect.arrayContaining([{ seasonNumber: 1, episodeCount: 10, name: "Season 1", airDate: "2008-01-20" }]),
+    });
+    expect(tv?.media?.seasons).toEqual([{ seasonNumber: 1, status: "available", status4k: "unknown" }]);
+    expect(tv?.media?.requests).toEqual([
+      { id: expect.any(Number), status: "pending", is4k: false, requestedById: 2, seasons: [2] },
+    ]);
+    expect(tv?.media?.ratingKey).toMatch(/^\d+$/);
+    const movie = await seerr.getMovie(603);
+    expect(movie).toMatchObject({ genres: ["Action"], cast: [{ name: "Leonardo DiCaprio", character: "Cobb" }] });
+  });
+
+  test("approve, decline, read and delete a request; a gone request reads as undefined / false", async () => {
+    const made = await seerr.as(2).createRequest({ mediaType: "movie", mediaId: 603 });
+    if (made.kind !== "created") throw new Error("expected a request");
+    const id = made.request.id;
+    expect((await seerr.setRequestStatus(id, "approve"))?.status).toBe("approved");
+    expect(checked.requests.at(-1)).toMatchObject({ method: "POST", path: `/api/v1/request/${id}/approve` });
+    expect((await seerr.getRequest(id))?.status).toBe("approved");
+    expect((await seerr.setRequestStatus(id, "decline"))?.status).toBe("declined");
+    expect(await seerr.deleteRequest(id)).toBe(true);
+    expect(checked.requests.at(-1)).toMatchObject({ method: "DELETE", path: `/api/v1/request/${id}` });
+    expect(await seerr.getRequest(id)).toBeUndefined();
+    expect(await seerr.deleteRequest(id)).toBe(false);
+    expect(await seerr.setRequestStatus(id, "approve")).toBeUndefined();
+  });
+
+  test("a member may not approve: the refusal names the acting user", async () => {
+    const err = await failure(seerr.as(2).setRequestStatus(1, "approve"), "unauthorized");
+    expect(err.message).toContain("Seerr user 2 lacks the permission");
+  });
+
+  test("import-from-plex sends the Plex ids as strings and returns the new users", async () => {
+    const created = await seerr.importFromPlex([7007]);
+    expect(checked.requests.at(-1)?.body).toEqual({ plexIds: ["7007"] });
+    expect(created).toEqual([
+      expect.objectContaining({ plexId: 7007, email: "carol@example.com", displayName: "carol" }),
+    ]);
+    expect(await seerr.importFromPlex([7007])).toEqual([]);
   });
 });

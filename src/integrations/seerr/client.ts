@@ -1,6 +1,6 @@
 /** Seerr / Overseerr / Jellyseerr client: one API for all three (status, users, search, details, requests). */
 import { z } from "zod";
-import { IntegrationError, type IntegrationObserver, requestJson } from "../http";
+import { IntegrationError, type IntegrationObserver, requestEmpty, requestJson } from "../http";
 import {
   mediaStatus,
   type NewSeerrRequest,
@@ -10,15 +10,20 @@ import {
   type RemoteUser,
   remoteErrorSchema,
   remoteMovieSchema,
+  remotePublicSettingsSchema,
+  remoteUserListSchema,
   remoteRequestPageSchema,
   remoteRequestSchema,
   remoteSearchPageSchema,
   remoteStatusSchema,
   remoteTvSchema,
+  type RemoteMovie,
   remoteUserPageSchema,
   requestStatus,
+  type SeerrDiscoverKind,
   type SeerrMediaInfo,
   type SeerrMovie,
+  type SeerrPublicSettings,
   type SeerrPage,
   type SeerrRequest,
   type SeerrRequestOutcome,
@@ -28,6 +33,8 @@ import {
   type SeerrTv,
   type SeerrUser,
 } from "./types";
+
+type RemoteCredits = RemoteMovie["credits"];
 
 const SERVICE = "seerr";
 const DISPLAY_NAME = "Seerr";
@@ -59,14 +66,26 @@ export interface SeerrClient {
   listUsers(page?: { take?: number; skip?: number }): Promise<SeerrPage<SeerrUser>>;
   /** Search movies, shows and people. */
   search(query: string, opts?: { page?: number }): Promise<SeerrSearchPage>;
+  /** Read one page of a discover list (trending, popular movies or shows, upcoming movies or shows). */
+  discover(kind: SeerrDiscoverKind, opts?: { page?: number }): Promise<SeerrSearchPage>;
+  /** Read whether 4K servers are configured (public settings; no key needed on real servers). */
+  getPublicSettings(): Promise<SeerrPublicSettings>;
   /** Read a movie by TMDB id; undefined when Seerr does not know it. */
   getMovie(tmdbId: number): Promise<SeerrMovie | undefined>;
   /** Read a show by TMDB id; undefined when Seerr does not know it. */
   getTv(tmdbId: number): Promise<SeerrTv | undefined>;
   /** List requests a page at a time (only the acting user's own unless they may see all). */
   listRequests(query?: RequestListQuery): Promise<SeerrPage<SeerrRequest>>;
+  /** Read one request; undefined when Seerr no longer has it. */
+  getRequest(id: number): Promise<SeerrRequest | undefined>;
   /** Ask Seerr for a movie or show; a refusal (duplicate, permission, quota, nothing left) is an outcome, not an error. */
   createRequest(request: NewSeerrRequest): Promise<SeerrRequestOutcome>;
+  /** Approve or decline a request (needs MANAGE_REQUESTS); undefined when Seerr no longer has it. */
+  setRequestStatus(id: number, status: "approve" | "decline"): Promise<SeerrRequest | undefined>;
+  /** Delete a request (its requester may while it is pending); false when Seerr no longer has it. */
+  deleteRequest(id: number): Promise<boolean>;
+  /** Import Plex users into Seerr by Plex account id; returns the users it created (none when they existed). */
+  importFromPlex(plexIds: number[]): Promise<SeerrUser[]>;
   /** Return a client that acts as another Seerr user (X-Api-User), so requests are attributed to them. */
   as(userId: number): SeerrClient;
 }
@@ -118,6 +137,32 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
     }
   }
 
+  async function callEmpty(path: string, method: string): Promise<void> {
+    try {
+      await requestEmpty({
+        service: SERVICE,
+        displayName: DISPLAY_NAME,
+        url: url(path),
+        method,
+        headers: headers(),
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.observer ? { observer: opts.observer } : {}),
+      });
+    } catch (err) {
+      throw clarify(err, opts.userId);
+    }
+  }
+
+  function toSearchPage(body: z.infer<typeof remoteSearchPageSchema>): SeerrSearchPage {
+    return {
+      page: body.page,
+      totalPages: body.totalPages ?? 1,
+      totalResults: body.totalResults ?? body.results.length,
+      results: body.results.map(toSearchResult),
+    };
+  }
+
   async function orUndefinedOn404<T>(load: () => Promise<T>): Promise<T | undefined> {
     try {
       return await load();
@@ -147,11 +192,22 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
 
     async search(query, searchOpts) {
       const body = await call("/search", remoteSearchPageSchema, { query: { query, page: searchOpts?.page ?? 1 } });
+      return toSearchPage(body);
+    },
+
+    async discover(kind, discoverOpts) {
+      const body = await call(DISCOVER_PATHS[kind], remoteSearchPageSchema, {
+        query: { page: discoverOpts?.page ?? 1 },
+      });
+      return toSearchPage(body);
+    },
+
+    async getPublicSettings() {
+      const s = await call("/settings/public", remotePublicSettingsSchema);
       return {
-        page: body.page,
-        totalPages: body.totalPages ?? 1,
-        totalResults: body.totalResults ?? body.results.length,
-        results: body.results.map(toSearchResult),
+        movie4kEnabled: s.movie4kEnabled ?? false,
+        series4kEnabled: s.series4kEnabled ?? false,
+        partialRequestsEnabled: s.partialRequestsEnabled ?? false,
       };
     },
 
@@ -163,8 +219,12 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
           title: m.title,
           year: yearOf(m.releaseDate),
           overview: m.overview || null,
+          tagline: m.tagline || null,
           posterPath: m.posterPath ?? null,
-          runtimeMinutes: m.runtime ?? null,
+          backdropPath: m.backdropPath ?? null,
+          runtimeMinutes: m.runtime || null,
+          genres: (m.genres ?? []).map((g) => g.name),
+          cast: toCast(m.credits),
           media: toMediaInfo(m.mediaInfo),
         };
       });
@@ -177,13 +237,19 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
           seasonNumber: s.seasonNumber,
           episodeCount: s.episodeCount ?? null,
           name: s.name ?? null,
+          airDate: s.airDate ?? null,
         }));
         return {
           tmdbId: t.id,
           title: t.name,
           year: yearOf(t.firstAirDate),
           overview: t.overview || null,
+          tagline: t.tagline || null,
           posterPath: t.posterPath ?? null,
+          backdropPath: t.backdropPath ?? null,
+          runtimeMinutes: t.episodeRunTime?.[0] || null,
+          genres: (t.genres ?? []).map((g) => g.name),
+          cast: toCast(t.credits),
           numberOfSeasons: t.numberOfSeasons ?? t.numberOfSeason ?? seasons.filter((s) => s.seasonNumber > 0).length,
           seasons,
           media: toMediaInfo(t.mediaInfo),
@@ -197,6 +263,10 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
         query: { take, skip: query.skip ?? 0, filter: query.filter, sort: query.sort, requestedBy: query.requestedBy },
       });
       return toPage(body.pageInfo, body.results.map(toRequest), take);
+    },
+
+    getRequest(id) {
+      return orUndefinedOn404(async () => toRequest(await call(`/request/${positiveId(id)}`, remoteRequestSchema)));
     },
 
     async createRequest(request) {
@@ -224,15 +294,58 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
       }
     },
 
+    setRequestStatus(id, status) {
+      return orUndefinedOn404(async () =>
+        toRequest(await call(`/request/${positiveId(id)}/${status}`, remoteRequestSchema, { method: "POST" })),
+      );
+    },
+
+    async deleteRequest(id) {
+      try {
+        await callEmpty(`/request/${positiveId(id)}`, "DELETE");
+        return true;
+      } catch (err) {
+        if (err instanceof IntegrationError && err.status === 404) return false;
+        throw err;
+      }
+    },
+
+    async importFromPlex(plexIds) {
+      const body = { plexIds: plexIds.map((id) => String(id)) };
+      return (await call("/user/import-from-plex", remoteUserListSchema, { method: "POST", body })).map(toUser);
+    },
+
     as(userId) {
       return createSeerrClient({ ...opts, userId });
     },
   };
 }
 
+const DISCOVER_PATHS: Record<SeerrDiscoverKind, string> = {
+  trending: "/discover/trending",
+  movies: "/discover/movies",
+  tv: "/discover/tv",
+  "upcoming-movies": "/discover/movies/upcoming",
+  "upcoming-tv": "/discover/tv/upcoming",
+};
+
 function tmdbPath(id: number): string {
   if (!Number.isInteger(id) || id <= 0) throw new Error(`seerr: invalid TMDB id ${String(id)}`);
   return String(id);
+}
+
+function positiveId(id: number): string {
+  if (!Number.isInteger(id) || id <= 0) throw new Error(`seerr: invalid request id ${String(id)}`);
+  return String(id);
+}
+
+const CAST_LIMIT = 8;
+
+function toCast(credits: RemoteCredits): { name: string; character: string | null }[] {
+  return [...(credits?.cast ?? [])]
+    .sort((a, b) => (a.order ?? 999) - (b.order ?? 999))
+    .slice(0, CAST_LIMIT)
+    .map((c) => ({ name: c.name, character: c.character || null }));
 }
 
 /** Say which credential failed: the API key, or the permissions of the user the call acted as. */
@@ -298,6 +411,20 @@ function toMediaInfo(m: RemoteMediaInfo | null | undefined): SeerrMediaInfo | nu
     tvdbId: m.tvdbId ?? null,
     status: mediaStatus(m.status),
     status4k: mediaStatus(m.status4k),
+    ratingKey: m.ratingKey || null,
+    ratingKey4k: m.ratingKey4k || null,
+    seasons: (m.seasons ?? []).map((s) => ({
+      seasonNumber: s.seasonNumber,
+      status: mediaStatus(s.status),
+      status4k: mediaStatus(s.status4k),
+    })),
+    requests: (m.requests ?? []).map((r) => ({
+      id: r.id,
+      status: requestStatus(r.status),
+      is4k: r.is4k ?? false,
+      requestedById: r.requestedBy?.id ?? null,
+      seasons: (r.seasons ?? []).map((s) => s.seasonNumber),
+    })),
   };
 }
 
@@ -316,6 +443,7 @@ function toSearchResult(r: RemoteSearchResult): SeerrSearchResult {
     year: yearOf(r.releaseDate ?? r.firstAirDate),
     overview: r.overview || null,
     posterPath: r.posterPath ?? null,
+    backdropPath: r.backdropPath ?? null,
     media: toMediaInfo(r.mediaInfo),
   };
 }

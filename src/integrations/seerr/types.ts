@@ -44,6 +44,22 @@ export const remoteUserPageSchema = z.looseObject({
   results: z.array(remoteUserSchema),
 });
 
+/** Parse one season's availability inside a media block. */
+export const remoteSeasonStatusSchema = z.looseObject({
+  seasonNumber: z.number(),
+  status: z.number().nullish(),
+  status4k: z.number().nullish(),
+});
+
+/** Parse a request as it appears inside a title's media block (no nested media). */
+export const remoteMediaRequestSummarySchema = z.looseObject({
+  id: z.number().int(),
+  status: z.number(),
+  is4k: z.boolean().nullish(),
+  requestedBy: z.looseObject({ id: z.number().int() }).nullish(),
+  seasons: z.array(z.looseObject({ seasonNumber: z.number(), status: z.number().nullish() })).nullish(),
+});
+
 /** Parse the availability block (`mediaInfo` on search results and details, `media` on requests). */
 export const remoteMediaInfoSchema = z.looseObject({
   id: z.number().nullish(),
@@ -52,6 +68,10 @@ export const remoteMediaInfoSchema = z.looseObject({
   mediaType: z.string().nullish(),
   status: z.number().nullish(),
   status4k: z.number().nullish(),
+  ratingKey: z.string().nullish(),
+  ratingKey4k: z.string().nullish(),
+  seasons: z.array(remoteSeasonStatusSchema).nullish(),
+  requests: z.array(remoteMediaRequestSummarySchema).nullish(),
 });
 export type RemoteMediaInfo = z.infer<typeof remoteMediaInfoSchema>;
 
@@ -85,6 +105,7 @@ export const remoteSearchResultSchema = z.looseObject({
   firstAirDate: z.string().nullish(),
   overview: z.string().nullish(),
   posterPath: z.string().nullish(),
+  backdropPath: z.string().nullish(),
   mediaInfo: remoteMediaInfoSchema.nullish(),
 });
 export type RemoteSearchResult = z.infer<typeof remoteSearchResultSchema>;
@@ -97,16 +118,30 @@ export const remoteSearchPageSchema = z.looseObject({
   results: z.array(remoteSearchResultSchema),
 });
 
+const remoteGenresSchema = z.array(z.looseObject({ name: z.string() })).nullish();
+const remoteCreditsSchema = z
+  .looseObject({
+    cast: z
+      .array(z.looseObject({ name: z.string(), character: z.string().nullish(), order: z.number().nullish() }))
+      .nullish(),
+  })
+  .nullish();
+
 /** Parse GET /movie/{tmdbId}. */
 export const remoteMovieSchema = z.looseObject({
   id: z.number(),
   title: z.string(),
   releaseDate: z.string().nullish(),
   overview: z.string().nullish(),
+  tagline: z.string().nullish(),
   posterPath: z.string().nullish(),
+  backdropPath: z.string().nullish(),
   runtime: z.number().nullish(),
+  genres: remoteGenresSchema,
+  credits: remoteCreditsSchema,
   mediaInfo: remoteMediaInfoSchema.nullish(),
 });
+export type RemoteMovie = z.infer<typeof remoteMovieSchema>;
 
 /** Parse GET /tv/{tmdbId}; the server sends `numberOfSeasons`, the spec says `numberOfSeason`: accept both. */
 export const remoteTvSchema = z.looseObject({
@@ -114,14 +149,36 @@ export const remoteTvSchema = z.looseObject({
   name: z.string(),
   firstAirDate: z.string().nullish(),
   overview: z.string().nullish(),
+  tagline: z.string().nullish(),
   posterPath: z.string().nullish(),
+  backdropPath: z.string().nullish(),
+  episodeRunTime: z.array(z.number()).nullish(),
+  genres: remoteGenresSchema,
+  credits: remoteCreditsSchema,
   numberOfSeasons: z.number().nullish(),
   numberOfSeason: z.number().nullish(),
   seasons: z
-    .array(z.looseObject({ seasonNumber: z.number(), episodeCount: z.number().nullish(), name: z.string().nullish() }))
+    .array(
+      z.looseObject({
+        seasonNumber: z.number(),
+        episodeCount: z.number().nullish(),
+        name: z.string().nullish(),
+        airDate: z.string().nullish(),
+      }),
+    )
     .nullish(),
   mediaInfo: remoteMediaInfoSchema.nullish(),
 });
+
+/** Parse GET /settings/public: only what MediaNest reads (whether 4K servers are configured). */
+export const remotePublicSettingsSchema = z.looseObject({
+  movie4kEnabled: z.boolean().nullish(),
+  series4kEnabled: z.boolean().nullish(),
+  partialRequestsEnabled: z.boolean().nullish(),
+});
+
+/** Parse POST /user/import-from-plex: the users it created. */
+export const remoteUserListSchema = z.array(remoteUserSchema);
 
 /** Parse an error body: `{message}` from route errors, `{error}` from the auth middleware. */
 export const remoteErrorSchema = z.looseObject({ message: z.string().nullish(), error: z.string().nullish() });
@@ -174,12 +231,35 @@ export type SeerrRequestStatus = "pending" | "approved" | "declined" | "failed" 
 
 export type SeerrMediaType = "movie" | "tv";
 
+/** One season's availability. */
+export interface SeerrSeasonStatus {
+  seasonNumber: number;
+  status: SeerrMediaStatus;
+  status4k: SeerrMediaStatus;
+}
+
+/** A request as a title's media block lists it. */
+export interface SeerrMediaRequestSummary {
+  id: number;
+  status: SeerrRequestStatus;
+  is4k: boolean;
+  requestedById: number | null;
+  seasons: number[];
+}
+
 /** Availability of one title on the server (absent when nobody requested it and Plex does not have it). */
 export interface SeerrMediaInfo {
   tmdbId: number | null;
   tvdbId: number | null;
   status: SeerrMediaStatus;
   status4k: SeerrMediaStatus;
+  /** The Plex item's ratingKey once Plex has it (a string on the wire). */
+  ratingKey: string | null;
+  ratingKey4k: string | null;
+  /** Per-season availability (shows only; empty otherwise). */
+  seasons: SeerrSeasonStatus[];
+  /** The title's requests (details answers only; empty on lists). */
+  requests: SeerrMediaRequestSummary[];
 }
 
 /** One search hit. */
@@ -192,8 +272,12 @@ export interface SeerrSearchResult {
   year: number | null;
   overview: string | null;
   posterPath: string | null;
+  backdropPath: string | null;
   media: SeerrMediaInfo | null;
 }
+
+/** The lists Seerr's discover page shows. */
+export type SeerrDiscoverKind = "trending" | "movies" | "tv" | "upcoming-movies" | "upcoming-tv";
 
 /** A page of search results. */
 export interface SeerrSearchPage {
@@ -209,8 +293,13 @@ export interface SeerrMovie {
   title: string;
   year: number | null;
   overview: string | null;
+  tagline: string | null;
   posterPath: string | null;
+  backdropPath: string | null;
   runtimeMinutes: number | null;
+  genres: string[];
+  /** The first few billed actors: name and character. */
+  cast: { name: string; character: string | null }[];
   media: SeerrMediaInfo | null;
 }
 
@@ -220,10 +309,23 @@ export interface SeerrTv {
   title: string;
   year: number | null;
   overview: string | null;
+  tagline: string | null;
   posterPath: string | null;
+  backdropPath: string | null;
+  /** A typical episode's length. */
+  runtimeMinutes: number | null;
+  genres: string[];
+  cast: { name: string; character: string | null }[];
   numberOfSeasons: number;
-  seasons: { seasonNumber: number; episodeCount: number | null; name: string | null }[];
+  seasons: { seasonNumber: number; episodeCount: number | null; name: string | null; airDate: string | null }[];
   media: SeerrMediaInfo | null;
+}
+
+/** What Seerr's public settings say about requesting. */
+export interface SeerrPublicSettings {
+  movie4kEnabled: boolean;
+  series4kEnabled: boolean;
+  partialRequestsEnabled: boolean;
 }
 
 /** A media request. */

@@ -1,0 +1,127 @@
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { allow } from "../server/access";
+import type { AppDeps, AppEnv } from "../app/deps";
+import {
+  type CardsAnswer,
+  DISCOVER_LISTS,
+  type DiscoverListId,
+  getDiscover,
+  isDiscoverList,
+  parsePage,
+  peekDiscover,
+} from "../services/discover";
+import { imageProxyKey, signedTmdbImageUrl } from "../services/image-proxy";
+import type { User } from "../store/users";
+import {
+  CardItems,
+  type CardsState,
+  DiscoverListPage,
+  DiscoverPage,
+  DiscoverRow,
+  DiscoverTop,
+  type HeroView,
+} from "../../views/pages/discover";
+import { cardsState } from "./cards";
+import { renderPage } from "../server/htmx";
+
+function heroFrom(deps: AppDeps, answer: CardsAnswer | undefined): HeroView | null {
+  if (!answer?.ok) return null;
+  const first = answer.data.cards.find((c) => c.backdropPath) ?? answer.data.cards[0];
+  if (!first) return null;
+  return {
+    href: `/title/${first.mediaType}/${first.tmdbId}`,
+    title: first.title,
+    year: first.year,
+    typeLabel: first.mediaType === "movie" ? "Movie" : "Show",
+    overview: first.overview,
+    backdropUrl: signedTmdbImageUrl(imageProxyKey(deps), first.backdropPath, "w1280"),
+  };
+}
+
+function listTitle(id: DiscoverListId): string {
+  return DISCOVER_LISTS.find((l) => l.id === id)!.title;
+}
+
+function listHref(id: DiscoverListId, page: number): string {
+  return page <= 1 ? `/discover/${id}` : `/discover/${id}?page=${page}`;
+}
+
+/** Read ?page=; anything but a whole number from 1 to 500 is refused with 422 naming the field. */
+export function pageParam(c: Context<AppEnv>): number {
+  const page = parsePage(c.req.query("page"));
+  if (page === undefined) throw new HTTPException(422, { message: "page: use a whole number from 1 to 500." });
+  return page;
+}
+
+/** What infinite scrolling appends: the next cards, or in place of them why they could not be had. */
+export function MoreCards(props: { state: CardsState; retryHref: string }) {
+  const { state } = props;
+  if (state.kind === "ok") return <CardItems cards={state.cards} nextHref={state.nextHref} />;
+  return (
+    <li class="media-more">
+      <p class="alert alert-error" role="alert">
+        {state.kind === "error" ? state.message : "Seerr is not connected."}
+      </p>
+      <a class="btn" href={props.retryHref}>
+        Try again
+      </a>
+    </li>
+  );
+}
+
+function me(c: Context<AppEnv>): User {
+  return c.get("user")!;
+}
+
+/** Routes of discover (the lists of Seerr's discover page), with each list's page and its dashboard row. */
+export function mediaRoutes() {
+  const app = new Hono<AppEnv>();
+
+  // The page itself never waits for Seerr: rows that are not cached yet load themselves.
+  app.get("/discover", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    const user = me(c);
+    const answers = await Promise.all(DISCOVER_LISTS.map((l) => peekDiscover(deps, l.id)));
+    const rows = DISCOVER_LISTS.map((l, i) => ({
+      id: l.id,
+      title: l.title,
+      state: cardsState(deps, user, answers[i], (p) => listHref(l.id, p)),
+    }));
+    return renderPage(c, "Discover", <DiscoverPage hero={heroFrom(deps, answers[0])} rows={rows} />);
+  });
+
+  app.get("/discover/:list", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    const list = c.req.param("list");
+    if (!isDiscoverList(list)) return c.notFound();
+    const page = pageParam(c);
+    const state = cardsState(deps, me(c), await getDiscover(deps, list, page), (p) => listHref(list, p));
+    return renderPage(
+      c,
+      listTitle(list),
+      <DiscoverListPage
+        title={listTitle(list)}
+        state={state}
+        page={page}
+        prevHref={page > 1 ? listHref(list, page - 1) : null}
+      />,
+      { fragment: <MoreCards state={state} retryHref={listHref(list, page)} /> },
+    );
+  });
+
+  app.get("/discover/:list/row", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    const list = c.req.param("list");
+    if (!isDiscoverList(list)) return c.notFound();
+    const answer = await getDiscover(deps, list);
+    const state = cardsState(deps, me(c), answer, (p) => listHref(list, p));
+    const row = { id: list, title: listTitle(list), state };
+    // The discover page asks for trending with its backdrop title (?hero=1); the dashboard for the row alone.
+    if (c.req.query("hero") === "1")
+      return renderPage(c, listTitle(list), <DiscoverTop hero={heroFrom(deps, answer)} trending={row} />);
+    return renderPage(c, listTitle(list), <DiscoverRow {...row} />);
+  });
+
+  return app;
+}
