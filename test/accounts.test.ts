@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { restoreAdmin } from "../src/services/accounts";
 import { savePlexServer } from "../src/services/auth-settings";
 import { listAuditEntries } from "../src/store/audit";
 import { findUserById, findUserByPlexId, listUsers } from "../src/store/users";
@@ -581,3 +582,48 @@ for (const [dialect, redis, available] of variants) {
     });
   });
 }
+
+describe("restoreAdmin (medianest create-admin)", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  test("a free name becomes an active administrator with that password; the audit log names the command line", async () => {
+    const { user, created } = await restoreAdmin(
+      t.deps,
+      { username: "Root", password: "a long enough password" },
+      { name: "command line" },
+    );
+    expect(created).toBe(true);
+    const row = await findUserById(t.deps.database, user.id);
+    expect(row).toMatchObject({ username: "root", displayName: "root", role: "admin", status: "active" });
+    expect(await Bun.password.verify("a long enough password", row!.passwordHash!)).toBe(true);
+    const { entries } = await listAuditEntries(t.deps.database, { action: "user.create" });
+    expect(entries.map((e) => [e.actorName, e.actorId, e.targetId, e.detail])).toEqual([
+      ["command line", null, user.id, { username: "root", role: "admin" }],
+    ]);
+  });
+
+  test("a disabled member of that name gets the admin role, the new password and active status; their sessions end", async () => {
+    const member = await givenUser(t.deps, { username: "carol", role: "user", status: "disabled" });
+    await signIn(t, member);
+    expect(await listSessionsByUser(t.deps.database, member.id)).toHaveLength(1);
+    const { user, created } = await restoreAdmin(
+      t.deps,
+      { username: "carol", password: "another long password" },
+      { name: "command line" },
+    );
+    expect(created).toBe(false);
+    expect(user.id).toBe(member.id);
+    const row = await findUserById(t.deps.database, member.id);
+    expect(row).toMatchObject({ role: "admin", status: "active" });
+    expect(await Bun.password.verify("another long password", row!.passwordHash!)).toBe(true);
+    expect(await listSessionsByUser(t.deps.database, member.id)).toEqual([]);
+    const { entries } = await listAuditEntries(t.deps.database, { action: "user.password_reset" });
+    expect(entries.map((e) => [e.actorName, e.targetId])).toEqual([["command line", member.id]]);
+  });
+});

@@ -174,3 +174,46 @@ describe("one way to do each thing", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+// drizzle, the schema files and the database's query builder and tables: what makes a file SQL-aware.
+const QUERY_BUILDER =
+  /\b(?:database|deps\.database)\s*\.\s*(?:db|tables)\b|\{[^{}]*\b(?:db|tables)\b[^{}]*\}\s*=\s*[\w.]*database\b/;
+
+/** Name what makes a source text SQL-aware, or undefined when nothing does. */
+function sqlAwareness(file: string, source: string): string | undefined {
+  for (const spec of importsOf(source)) {
+    if (spec === "drizzle-orm" || spec.startsWith("drizzle-orm/")) return `imports ${spec}`;
+    const target = resolve(file, spec);
+    if (target?.startsWith("src/db/schema/")) return `imports ${target}`;
+  }
+  const m = QUERY_BUILDER.exec(source);
+  return m ? `uses ${m[0]}` : undefined;
+}
+
+describe("store is the only SQL layer", () => {
+  test("the check sees drizzle, the schema and the query builder however they are reached", () => {
+    const file = "src/services/example.ts";
+    expect(sqlAwareness(file, `import { eq } from "drizzle-orm";`)).toBe("imports drizzle-orm");
+    expect(sqlAwareness(file, `import type { x } from "drizzle-orm/sqlite-core";`)).toBe(
+      "imports drizzle-orm/sqlite-core",
+    );
+    expect(sqlAwareness(file, `import { users } from "../db/schema/sqlite";`)).toBe("imports src/db/schema/sqlite.ts");
+    expect(sqlAwareness(file, `const { db, tables } = deps.database;`)).toBe("uses { db, tables } = deps.database");
+    expect(sqlAwareness(file, `await deps.database.db.select();`)).toBe("uses deps.database.db");
+    expect(sqlAwareness(file, `const t = database.tables.users;`)).toBe("uses database.tables");
+    expect(
+      sqlAwareness(file, `import { findUserById } from "../store/users";\nawait findUserById(deps.database, id);`),
+    ).toBe(undefined);
+  });
+
+  test("no file outside src/store/ and src/db/ imports drizzle or the schema, or touches the tables (tests excepted)", async () => {
+    const offenders: string[] = [];
+    for (const pattern of ["src/**/*.{ts,tsx}", "views/**/*.{ts,tsx}"])
+      for await (const file of new Glob(pattern).scan(ROOT)) {
+        if (file.includes(".test.") || file.startsWith("src/store/") || file.startsWith("src/db/")) continue;
+        const why = sqlAwareness(file, await Bun.file(join(ROOT, file)).text());
+        if (why) offenders.push(`${file} ${why}`);
+      }
+    expect(offenders.sort()).toEqual([]);
+  });
+});

@@ -1,11 +1,9 @@
-import type { Config } from "../config/options";
-import { migrate } from "../db/migrate";
 import type { Logger } from "../app/logger";
+import type { Config } from "../config/options";
+import { createCoordination } from "../coordination";
+import { migrate } from "../db/migrate";
 import { openDatabase } from "../server/runtime";
-import { insertAuditEntry } from "../store/audit";
-import { deleteSessionsByUser } from "../store/sessions";
-import { findUserByUsername, insertUser, updateUser } from "../store/users";
-import { DEFAULT_PERMISSIONS } from "../services/permissions";
+import { passwordRule, restoreAdmin, usernameRule } from "../services/accounts";
 import { CliError } from "./errors";
 
 async function readPassword(): Promise<string> {
@@ -21,59 +19,33 @@ async function readPassword(): Promise<string> {
 
 /** Create an administrator with a password, or reset an existing user's password and make them admin again. */
 export async function createAdmin(config: Config, log: Logger, args: string[]): Promise<number> {
-  const username = (args[0] ?? "").trim().toLowerCase();
-  if (!/^[a-z0-9._-]{2,40}$/.test(username)) {
+  const username = usernameRule.safeParse(args[0] ?? "");
+  if (!username.success) {
     throw new CliError(
-      "create-admin: give a user name of 2 to 40 letters, digits, dots, dashes or underscores: medianest create-admin NAME",
+      `create-admin: user name: ${username.error.issues[0]?.message} Usage: medianest create-admin NAME`,
       2,
     );
   }
-  const password = await readPassword();
-  if (password.length < 10) throw new CliError("create-admin: the password must be at least 10 characters", 2);
+  const password = passwordRule.safeParse(await readPassword());
+  if (!password.success) throw new CliError(`create-admin: password: ${password.error.issues[0]?.message}`, 2);
   const database = await openDatabase(config, log);
+  // The command line reaches no live stream: servers notice the ended sessions at their next session check.
+  const coordination = await createCoordination();
   try {
     await migrate(database);
-    const passwordHash = await Bun.password.hash(password, { algorithm: "argon2id" });
-    const existing = await findUserByUsername(database, username);
-    const now = new Date();
-    if (existing) {
-      await updateUser(database, existing.id, { passwordHash, role: "admin", status: "active" });
-      await deleteSessionsByUser(database, existing.id);
-      await insertAuditEntry(database, {
-        actorId: null,
-        actorName: "command line",
-        action: "user.password_reset",
-        targetType: "user",
-        targetId: existing.id,
-        detail: { username, role: "admin" },
-        ip: null,
-      });
-      console.log(`${username} is an administrator again with the new password; their sessions were ended`);
-    } else {
-      const user = await insertUser(database, {
-        id: crypto.randomUUID(),
-        username,
-        displayName: username,
-        role: "admin",
-        status: "active",
-        passwordHash,
-        permissions: [...DEFAULT_PERMISSIONS],
-        createdAt: now,
-        updatedAt: now,
-      });
-      await insertAuditEntry(database, {
-        actorId: null,
-        actorName: "command line",
-        action: "user.create",
-        targetType: "user",
-        targetId: user.id,
-        detail: { username, role: "admin" },
-        ip: null,
-      });
-      console.log(`administrator ${username} created`);
-    }
+    const { created } = await restoreAdmin(
+      { database, log, coordination },
+      { username: username.data, password: password.data },
+      { name: "command line" },
+    );
+    console.log(
+      created
+        ? `administrator ${username.data} created`
+        : `${username.data} is an administrator again with the new password; their sessions were ended`,
+    );
     return 0;
   } finally {
+    await coordination.close();
     await database.close();
   }
 }

@@ -1,6 +1,7 @@
 import { Cron } from "croner";
 import type { AppDeps } from "../app/deps";
 import type { JobOutcome, JobStatus, Scheduler } from "../app/jobs";
+import { listJobRuns, upsertJobRun } from "../store/job-runs";
 
 /** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
 export interface JobDefinition {
@@ -24,19 +25,15 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
   const crons = new Map<string, Cron>();
 
   async function record(deps: AppDeps, id: string, patch: Partial<Omit<JobStatus, "id">>) {
-    const { db, tables } = deps.database;
-    const row = {
-      lastStartedAt: patch.lastStartedAt,
-      lastFinishedAt: patch.lastFinishedAt,
-      lastStatus: patch.lastStatus,
-      lastError: patch.lastError,
-      lastDurationMs: patch.lastDurationMs,
-    };
     try {
-      await db
-        .insert(tables.jobRuns)
-        .values({ jobId: id, ...row })
-        .onConflictDoUpdate({ target: tables.jobRuns.jobId, set: row });
+      await upsertJobRun(deps.database, {
+        jobId: id,
+        lastStartedAt: patch.lastStartedAt,
+        lastFinishedAt: patch.lastFinishedAt,
+        lastStatus: patch.lastStatus,
+        lastError: patch.lastError,
+        lastDurationMs: patch.lastDurationMs,
+      });
     } catch (err) {
       deps.log.warn("jobs: unable to record run", { job: id, error: (err as Error).message });
     }
@@ -109,8 +106,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     has: (id) => byId.has(id),
     async list() {
       const deps = getDeps();
-      const { db, tables } = deps.database;
-      const rows = await db.select().from(tables.jobRuns);
+      const rows = await listJobRuns(deps.database);
       const last = new Map(rows.map((r) => [r.jobId, r]));
       return jobs.map((j) => {
         const r = last.get(j.id);

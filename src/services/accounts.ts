@@ -1,7 +1,8 @@
-import { eq } from "drizzle-orm";
+import { z } from "zod";
 import type { AppDeps } from "../app/deps";
 import { findServerAccess } from "../integrations/plextv/client";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
+import { deleteSetting, insertSettingIfAbsent } from "../store/settings";
 import { endUserSessions } from "./sessions";
 import {
   adminExists,
@@ -36,6 +37,21 @@ export class AccountError extends Error {
 
 export { setupOpen };
 
+/** The one rule for a local user name: 2 to 40 letters, digits, dots, dashes or underscores, kept lower case. */
+export const usernameRule = z
+  .string({ error: "Enter a user name." })
+  .trim()
+  .toLowerCase()
+  .min(2, "Use at least 2 characters.")
+  .max(40, "Use at most 40 characters.")
+  .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores.");
+
+/** The one rule for a new password: 10 to 200 characters. */
+export const passwordRule = z
+  .string({ error: "Enter a password." })
+  .min(10, "Use at least 10 characters.")
+  .max(200, "Use at most 200 characters.");
+
 /**
  * Create the first administrator exactly once: the settings row claimed first is the database's own arbiter, so two
  * browsers (or replicas) racing through setup leave one admin and the loser gets an AccountError.
@@ -43,17 +59,12 @@ export { setupOpen };
 async function withSetupClaim(deps: Pick<AppDeps, "database">, create: (id: string) => Promise<User>): Promise<User> {
   if (await adminExists(deps.database)) throw new AccountError("Setup is already complete. Sign in instead.");
   const id = crypto.randomUUID();
-  const { db, tables } = deps.database;
-  const claimed = await db
-    .insert(tables.settings)
-    .values({ key: SETUP_CLAIM, value: id, secret: false, updatedAt: new Date() })
-    .onConflictDoNothing()
-    .returning({ key: tables.settings.key });
-  if (claimed.length === 0) throw new AccountError("Setup is already complete. Sign in instead.");
+  if (!(await insertSettingIfAbsent(deps.database, SETUP_CLAIM, id)))
+    throw new AccountError("Setup is already complete. Sign in instead.");
   try {
     return await create(id);
   } catch (err) {
-    await db.delete(tables.settings).where(eq(tables.settings.key, SETUP_CLAIM));
+    await deleteSetting(deps.database, SETUP_CLAIM);
     throw err;
   }
 }
@@ -326,6 +337,32 @@ export async function invitePlexUser(
     { method: "plex-invite", plexName: name, role: input.role },
   );
   return user;
+}
+
+/**
+ * Make a user an administrator with a new local password (medianest create-admin): a user of that name gets the
+ * password and the admin role back and their sessions end; a free name becomes a new administrator.
+ */
+export async function restoreAdmin(
+  deps: Pick<AppDeps, "database" | "log" | "coordination">,
+  input: { username: string; password: string },
+  actor: Actor,
+): Promise<{ user: User; created: boolean }> {
+  const username = input.username.toLowerCase();
+  const passwordHash = await hashPassword(input.password);
+  const existing = await findUserByUsername(deps.database, username);
+  if (existing) {
+    const user = (await updateUser(deps.database, existing.id, { passwordHash, role: "admin", status: "active" }))!;
+    await endUserSessions(deps, existing.id);
+    await audit(deps, actor, "user.password_reset", { type: "user", id: existing.id }, { username, role: "admin" });
+    return { user, created: false };
+  }
+  const user = await insertUser(
+    deps.database,
+    newUserRow(crypto.randomUUID(), { username, displayName: username, role: "admin", passwordHash }),
+  );
+  await audit(deps, actor, "user.create", { type: "user", id: user.id }, { username, role: "admin" });
+  return { user, created: true };
 }
 
 /** Change a user's own password after checking the current one; ends their other sessions. */

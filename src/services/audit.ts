@@ -5,6 +5,8 @@ import type { User } from "../store/users";
 /** Who did something and from where. */
 export interface Actor {
   user?: Pick<User, "id" | "username"> | undefined;
+  /** Who acted when no user did (the command line); "anonymous" when neither is given. */
+  name?: string;
   ip?: string | null;
 }
 
@@ -24,7 +26,7 @@ export async function audit(
   try {
     await insertAuditEntry(deps.database, {
       actorId: actor.user?.id ?? null,
-      actorName: actor.user?.username ?? "anonymous",
+      actorName: actor.user?.username ?? actor.name ?? "anonymous",
       action,
       targetType: target?.type ?? null,
       targetId: target?.id ?? null,

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { AppDeps } from "../app/deps";
-import { findSetting, listSettings, upsertSetting } from "../store/settings";
+import { findSetting, insertSettingIfAbsent, listSettings, upsertSetting } from "../store/settings";
 import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permission } from "./permissions";
 
 /** Quotas a user is held to; null means no limit. */
@@ -98,12 +98,8 @@ export async function plexClientIdentifier(deps: Pick<AppDeps, "database" | "sec
   const existing = await findSetting(deps.database, deps.secretBox, "plex.client_id");
   if (existing) return existing;
   const id = crypto.randomUUID();
-  const { db, tables } = deps.database;
   // Two replicas may race here; the first insert wins and both read it back.
-  await db
-    .insert(tables.settings)
-    .values({ key: "plex.client_id", value: id, secret: false, updatedAt: new Date() })
-    .onConflictDoNothing();
+  await insertSettingIfAbsent(deps.database, "plex.client_id", id);
   return (await findSetting(deps.database, deps.secretBox, "plex.client_id"))!;
 }
 

@@ -1,7 +1,7 @@
-import { eq } from "drizzle-orm";
 import type { AppDeps } from "../app/deps";
 import { audit, type Actor } from "./audit";
 import { countUnreadNotifications, insertNotification, type Notification } from "../store/notifications";
+import { listActiveUserIds } from "../store/users";
 import { publishEvent, topics } from "./events";
 import { queueOutboundDeliveries } from "./outbound-notifications";
 
@@ -68,9 +68,8 @@ export async function announce(
   title: string,
   body: string,
 ): Promise<number> {
-  const { db, tables } = deps.database;
-  const users = await db.select({ id: tables.users.id }).from(tables.users).where(eq(tables.users.status, "active"));
-  for (const u of users) await notify(deps, u.id, { kind: "announcement", title, body });
+  const users = await listActiveUserIds(deps.database);
+  for (const id of users) await notify(deps, id, { kind: "announcement", title, body });
   await audit(deps, actor, "announcement.send", undefined, { title, recipients: users.length });
   return users.length;
 }

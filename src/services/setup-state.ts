@@ -1,5 +1,5 @@
-import { eq } from "drizzle-orm";
 import type { AppDeps } from "../app/deps";
+import { settingExists } from "../store/settings";
 import { adminExists } from "../store/users";
 
 /** The settings row the first administrator's creation claims (services/accounts.ts). */
@@ -7,7 +7,5 @@ export const SETUP_CLAIM = "setup.admin_id";
 
 /** True while the first administrator has not been created. Apart from accounts: the setup gate runs on every request. */
 export async function setupOpen(deps: Pick<AppDeps, "database">): Promise<boolean> {
-  const { db, tables } = deps.database;
-  const [claim] = await db.select().from(tables.settings).where(eq(tables.settings.key, SETUP_CLAIM)).limit(1);
-  return !claim && !(await adminExists(deps.database));
+  return !(await settingExists(deps.database, SETUP_CLAIM)) && !(await adminExists(deps.database));
 }

@@ -1,7 +1,7 @@
-import { and, count, eq } from "drizzle-orm";
 import type { AppDeps } from "../app/deps";
 import { endUserSessions } from "./sessions";
-import { findUserById, updateUser, type User } from "../store/users";
+import { deleteApiTokensByUser } from "../store/api-tokens";
+import { countActiveUsers, findUserById, updateUser, type User } from "../store/users";
 import { AccountError } from "./accounts";
 import { audit, type Actor } from "./audit";
 import type { Quotas } from "./auth-settings";
@@ -9,19 +9,14 @@ import type { Permission } from "./permissions";
 
 type Deps = Pick<AppDeps, "database" | "log" | "coordination">;
 
-async function activeAdminCount(deps: Deps): Promise<number> {
-  const { db, tables } = deps.database;
-  const [row] = await db
-    .select({ n: count() })
-    .from(tables.users)
-    .where(and(eq(tables.users.role, "admin"), eq(tables.users.status, "active")));
-  return Number(row?.n ?? 0);
-}
-
 async function assertNotLastAdmin(deps: Deps, target: User, what: string): Promise<void> {
   // Read again under the lock: the row the page loaded may be stale by now.
   const current = (await findUserById(deps.database, target.id)) ?? target;
-  if (current.role === "admin" && current.status === "active" && (await activeAdminCount(deps)) <= 1) {
+  if (
+    current.role === "admin" &&
+    current.status === "active" &&
+    (await countActiveUsers(deps.database, "admin")) <= 1
+  ) {
     throw new AccountError(`${what} would leave MediaNest without an active administrator.`);
   }
 }
@@ -128,9 +123,8 @@ export async function deleteUser(deps: Deps, actor: Actor, target: User): Promis
   return withAdminsLock(deps, async () => {
     if (target.status === "deleted") return target;
     await assertNotLastAdmin(deps, target, "Deleting this user");
-    const { db, tables } = deps.database;
     await endUserSessions(deps, target.id);
-    await db.delete(tables.apiTokens).where(eq(tables.apiTokens.userId, target.id));
+    await deleteApiTokensByUser(deps.database, target.id);
     const updated = (await updateUser(deps.database, target.id, {
       status: "deleted",
       username: `deleted-${target.id.slice(0, 8)}`,

@@ -45,3 +45,13 @@ export async function deleteApiToken(database: Database, id: string, userId: str
     .returning({ id: tables.apiTokens.id });
   return rows.length > 0;
 }
+
+/** Delete every token of a user; returns how many there were. */
+export async function deleteApiTokensByUser(database: Database, userId: string): Promise<number> {
+  const { db, tables } = database;
+  const rows = await db
+    .delete(tables.apiTokens)
+    .where(eq(tables.apiTokens.userId, userId))
+    .returning({ id: tables.apiTokens.id });
+  return rows.length;
+}

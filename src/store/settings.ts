@@ -10,6 +10,17 @@ export async function findSetting(database: Database, box: SecretBox, key: strin
   return row.secret ? box.decrypt(row.value) : row.value;
 }
 
+/** True when a setting is stored, whatever its value. */
+export async function settingExists(database: Database, key: string): Promise<boolean> {
+  const { db, tables } = database;
+  const [row] = await db
+    .select({ key: tables.settings.key })
+    .from(tables.settings)
+    .where(eq(tables.settings.key, key))
+    .limit(1);
+  return row !== undefined;
+}
+
 /** List settings whose key starts with prefix; secrets decrypted. */
 export async function listSettings(database: Database, box: SecretBox, prefix = ""): Promise<Map<string, string>> {
   const { db, tables } = database;
@@ -39,6 +50,24 @@ export async function upsertSetting(
       .onConflictDoUpdate({ target: tables.settings.key, set: { value: stored, secret, updatedAt: now } });
   } catch (err) {
     throw new Error(`store: unable to save setting ${key}: ${dbErrorMessage(err)}`, { cause: err });
+  }
+}
+
+/**
+ * Store a plain (not secret) setting unless one is stored under its key already; true when this call stored it.
+ * The database decides between racing callers: exactly one of them gets true.
+ */
+export async function insertSettingIfAbsent(database: Database, key: string, value: string): Promise<boolean> {
+  const { db, tables } = database;
+  try {
+    const rows = await db
+      .insert(tables.settings)
+      .values({ key, value, secret: false, updatedAt: new Date() })
+      .onConflictDoNothing()
+      .returning({ key: tables.settings.key });
+    return rows.length > 0;
+  } catch (err) {
+    throw new Error(`store: unable to insert setting ${key}: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

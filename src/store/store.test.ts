@@ -7,6 +7,7 @@ import { createTestApp, givenUser, type Dialect, type TestApp } from "../../test
 import type { Database } from "../db/database";
 import {
   deleteApiToken,
+  deleteApiTokensByUser,
   findApiTokenByHash,
   insertApiToken,
   listApiTokensByUser,
@@ -24,14 +25,24 @@ import {
   touchSession,
   type NewSession,
 } from "./sessions";
-import { deleteSetting, findSetting, listSettings, upsertSetting } from "./settings";
+import { listJobRuns, upsertJobRun } from "./job-runs";
+import {
+  deleteSetting,
+  findSetting,
+  insertSettingIfAbsent,
+  listSettings,
+  settingExists,
+  upsertSetting,
+} from "./settings";
 import {
   adminExists,
+  countActiveUsers,
   findUserById,
   findUserByOidc,
   findUserByPlexId,
   findUserByUsername,
   insertUser,
+  listActiveUserIds,
   listUsers,
   updateUser,
   type NewUser,
@@ -78,6 +89,30 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(await adminExists(database)).toBe(false);
         await insertUser(database, newUser({ username: `admin-${uniq()}`, role: "admin" }));
         expect(await adminExists(database)).toBe(true);
+      });
+
+      test("countActiveUsers and listActiveUserIds leave out disabled and deleted users", async () => {
+        const [users, admins, ids] = [
+          await countActiveUsers(database),
+          await countActiveUsers(database, "admin"),
+          await listActiveUserIds(database),
+        ];
+        expect(ids.length).toBe(users);
+        const member = await insertUser(database, newUser({ username: `member-${uniq()}` }));
+        const admin = await insertUser(database, newUser({ username: `admin-${uniq()}`, role: "admin" }));
+        const off = await insertUser(
+          database,
+          newUser({ username: `off-${uniq()}`, role: "admin", status: "disabled" }),
+        );
+        const gone = await insertUser(database, newUser({ username: `gone-${uniq()}`, status: "deleted" }));
+        expect(await countActiveUsers(database)).toBe(users + 2);
+        expect(await countActiveUsers(database, "admin")).toBe(admins + 1);
+        expect(await countActiveUsers(database, "user")).toBe(users - admins + 1);
+        const now = await listActiveUserIds(database);
+        expect(now).toEqual(expect.arrayContaining([...ids, member.id, admin.id]));
+        expect(now).toHaveLength(users + 2);
+        expect(now).not.toContain(off.id);
+        expect(now).not.toContain(gone.id);
       });
 
       test("insert returns the row with dates, numbers, nulls and JSON as they went in", async () => {
@@ -431,6 +466,52 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(await findSetting(database, box, `${prefix}password`)).toBeUndefined();
         expect([...(await listSettings(database, box, prefix)).keys()]).toEqual([`${prefix}url`]);
       });
+
+      test("insertSettingIfAbsent: of callers racing for one key exactly one stores its value; settingExists", async () => {
+        const key = `claim.${uniq()}`;
+        expect(await settingExists(database, key)).toBe(false);
+        const won = await Promise.all(["a", "b", "c", "d"].map((v) => insertSettingIfAbsent(database, key, v)));
+        expect(won.filter(Boolean)).toHaveLength(1);
+        expect(await findSetting(database, t.deps.secretBox, key)).toBe(["a", "b", "c", "d"][won.indexOf(true)]);
+        expect(await settingExists(database, key)).toBe(true);
+        expect(await insertSettingIfAbsent(database, key, "later")).toBe(false);
+        await deleteSetting(database, key);
+        expect(await settingExists(database, key)).toBe(false);
+      });
+    });
+
+    describe("job runs", () => {
+      test("upsertJobRun records a run and later updates only the fields it is given", async () => {
+        const jobId = `job-${uniq()}`;
+        const started = MS("2024-05-05T05:05:05.505Z");
+        await upsertJobRun(database, { jobId, lastStartedAt: started });
+        const first = (await listJobRuns(database)).find((r) => r.jobId === jobId);
+        expect(first).toEqual({
+          jobId,
+          lastStartedAt: started,
+          lastFinishedAt: null,
+          lastStatus: null,
+          lastError: null,
+          lastDurationMs: null,
+        });
+        const finished = MS("2024-05-05T05:05:06.006Z");
+        await upsertJobRun(database, {
+          jobId,
+          lastFinishedAt: finished,
+          lastStatus: "failed",
+          lastError: "boom",
+          lastDurationMs: 501,
+        });
+        const second = (await listJobRuns(database)).find((r) => r.jobId === jobId);
+        expect(second).toEqual({
+          jobId,
+          lastStartedAt: started,
+          lastFinishedAt: finished,
+          lastStatus: "failed",
+          lastError: "boom",
+          lastDurationMs: 501,
+        });
+      });
     });
 
     describe("audit log", () => {
@@ -528,6 +609,19 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(await deleteApiToken(database, token.id, owner.id)).toBe(true);
         expect(await findApiTokenByHash(database, token.tokenHash)).toBeUndefined();
         expect(await deleteApiToken(database, token.id, owner.id)).toBe(false);
+      });
+
+      test("deleteApiTokensByUser removes every token of that user and no one else's", async () => {
+        const owner = await givenUser(t.deps);
+        const other = await givenUser(t.deps);
+        await insertApiToken(database, newToken(owner.id));
+        await insertApiToken(database, newToken(owner.id));
+        const kept = newToken(other.id);
+        await insertApiToken(database, kept);
+        expect(await deleteApiTokensByUser(database, owner.id)).toBe(2);
+        expect(await listApiTokensByUser(database, owner.id)).toEqual([]);
+        expect(await listApiTokensByUser(database, other.id)).toEqual([kept]);
+        expect(await deleteApiTokensByUser(database, owner.id)).toBe(0);
       });
     });
   });

@@ -68,6 +68,24 @@ export async function adminExists(database: Database): Promise<boolean> {
   return row !== undefined;
 }
 
+/** Count the active users, or the active users of one role. */
+export async function countActiveUsers(database: Database, role?: User["role"]): Promise<number> {
+  const { db, tables } = database;
+  const active = eq(tables.users.status, "active");
+  const [row] = await db
+    .select({ n: count() })
+    .from(tables.users)
+    .where(role ? and(eq(tables.users.role, role), active) : active);
+  return Number(row?.n ?? 0);
+}
+
+/** List the ids of every active user. */
+export async function listActiveUserIds(database: Database): Promise<string[]> {
+  const { db, tables } = database;
+  const rows = await db.select({ id: tables.users.id }).from(tables.users).where(eq(tables.users.status, "active"));
+  return rows.map((r) => r.id);
+}
+
 /** Insert a user; throws with context on a constraint failure (e.g. a taken username). */
 export async function insertUser(database: Database, user: NewUser): Promise<User> {
   const { db, tables } = database;

@@ -1,5 +1,4 @@
 import { Hono, type Context } from "hono";
-import { and, count, eq } from "drizzle-orm";
 import { z } from "zod";
 import {
   AccountSettingsPage,
@@ -14,7 +13,7 @@ import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
 import { clientIp } from "../server/middleware/session";
-import { AccountError, createLocalUser, invitePlexUser } from "../services/accounts";
+import { AccountError, createLocalUser, invitePlexUser, usernameRule } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";
 import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";
 import { getOidcSettings, saveOidcSettings } from "../services/oidc";
@@ -23,7 +22,7 @@ import { announce } from "../services/notifications";
 import { PERMISSIONS } from "../services/permissions";
 import { deleteUser, disableUser, enableUser, updateUserAccess } from "../services/users";
 import { listAuditEntries } from "../store/audit";
-import { findUserById, listUsers } from "../store/users";
+import { countActiveUsers, findUserById, listUsers } from "../store/users";
 import { newPassword } from "./auth";
 import { parseForm, type FieldErrors, type FormValues } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
@@ -82,13 +81,7 @@ const accessForm = z.object({
 const userForm = accessForm.extend({ role: z.enum(["admin", "user"], { error: "Choose member or administrator." }) });
 
 const newUserForm = z.object({
-  username: z
-    .string({ error: "Enter a user name." })
-    .trim()
-    .toLowerCase()
-    .min(2, "Use at least 2 characters.")
-    .max(40, "Use at most 40 characters.")
-    .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores."),
+  username: usernameRule,
   displayName: z.string().trim().max(80, "Use at most 80 characters.").optional(),
   password: newPassword,
   role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
@@ -135,19 +128,17 @@ export function adminRoutes() {
     status = 200,
   ) {
     const deps = c.get("deps");
-    const { db, tables } = deps.database;
-    const [all] = await db.select({ n: count() }).from(tables.users).where(eq(tables.users.status, "active"));
-    const [admins] = await db
-      .select({ n: count() })
-      .from(tables.users)
-      .where(and(eq(tables.users.status, "active"), eq(tables.users.role, "admin")));
+    const [all, admins] = await Promise.all([
+      countActiveUsers(deps.database),
+      countActiveUsers(deps.database, "admin"),
+    ]);
     const [plex, notice] = await Promise.all([getPlexServer(deps), getNotice(deps)]);
     return renderPage(
       c,
       "Administration",
       <AdminHome
-        users={Number(all?.n ?? 0)}
-        admins={Number(admins?.n ?? 0)}
+        users={all}
+        admins={admins}
         plexServer={plex?.name}
         notice={notice}
         csrf={c.get("csrfToken")}

@@ -12,9 +12,11 @@ import {
   authenticateLocal,
   completePlexSetup,
   createSetupAdmin,
+  passwordRule,
   setupOpen,
   signInWithPlex,
   SignInRefused,
+  usernameRule,
 } from "../services/accounts";
 import { audit } from "../services/audit";
 import { endSession } from "../services/sessions";
@@ -46,17 +48,8 @@ interface PendingSetup {
   servers: PlexResource[];
 }
 
-const username = z
-  .string({ error: "Enter a user name." })
-  .trim()
-  .toLowerCase()
-  .min(2, "Use at least 2 characters.")
-  .max(40, "Use at most 40 characters.")
-  .regex(/^[a-z0-9._-]+$/, "Use only letters, digits, dots, dashes and underscores.");
-export const newPassword = z
-  .string({ error: "Enter a password." })
-  .min(10, "Use at least 10 characters.")
-  .max(200, "Use at most 200 characters.");
+const username = usernameRule;
+export const newPassword = passwordRule;
 
 const loginForm = z.object({
   username: z
