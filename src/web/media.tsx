@@ -9,7 +9,10 @@ import {
   getDiscover,
   isDiscoverList,
   parsePage,
+  MAX_QUERY_LENGTH,
+  normalizeQuery,
   peekDiscover,
+  searchTitles,
 } from "../services/discover";
 import { imageProxyKey, signedTmdbImageUrl } from "../services/image-proxy";
 import type { User } from "../store/users";
@@ -22,6 +25,7 @@ import {
   DiscoverTop,
   type HeroView,
 } from "../../views/pages/discover";
+import { SearchPage, SearchResults } from "../../views/pages/search";
 import { cardsState } from "./cards";
 import { renderPage } from "../server/htmx";
 
@@ -121,6 +125,38 @@ export function mediaRoutes() {
     if (c.req.query("hero") === "1")
       return renderPage(c, listTitle(list), <DiscoverTop hero={heroFrom(deps, answer)} trending={row} />);
     return renderPage(c, listTitle(list), <DiscoverRow {...row} />);
+  });
+
+  // One address for the page, the results typed as you go (htmx swaps #search-results) and the next page of results
+  // (more=1: just the cards); plain GETs get the whole page, so it works without JavaScript and can be bookmarked.
+  app.get("/search", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    const query = normalizeQuery(c.req.query("q") ?? "");
+    const page = pageParam(c);
+    const more = c.req.query("more") === "1";
+    const href = (p: number) => `/search?q=${encodeURIComponent(query)}&page=${p}&more=1`;
+    if (query.length > MAX_QUERY_LENGTH) {
+      const error = `q: use at most ${MAX_QUERY_LENGTH} characters.`;
+      const view = { query: query.slice(0, MAX_QUERY_LENGTH), state: null, total: null, error };
+      return renderPage(c, "Search", <SearchPage {...view} />, {
+        status: 422,
+        fragment: <SearchResults {...view} />,
+      });
+    }
+    if (query === "") {
+      const view = { query, state: null, total: null };
+      return renderPage(c, "Search", <SearchPage {...view} />, { fragment: <SearchResults {...view} /> });
+    }
+    const answer = await searchTitles(deps, query, page);
+    const state = cardsState(deps, me(c), answer, href);
+    const view = { query, state, total: answer.ok ? answer.data.totalResults : null };
+    return renderPage(c, `${query} · Search`, <SearchPage {...view} />, {
+      fragment: more ? (
+        <MoreCards state={state} retryHref={`/search?q=${encodeURIComponent(query)}&page=${page}`} />
+      ) : (
+        <SearchResults {...view} />
+      ),
+    });
   });
 
   return app;

@@ -23,7 +23,8 @@ export interface LayoutProps {
 
 const userNav = [
   { href: "/", label: "Home" },
-  { href: "/discover", label: "Discover" },
+  // Search results and title pages are reached from Discover: it stays the current entry there.
+  { href: "/discover", label: "Discover", also: ["/search", "/title"] },
   { href: "/status", label: "Status" },
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];
@@ -59,8 +60,9 @@ function brand(): string {
   return brandHtml;
 }
 
-function isCurrent(path: string, href: string): boolean {
-  return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
+function isCurrent(path: string, entry: { href: string; also?: string[] }): boolean {
+  const under = (href: string) => path === href || path.startsWith(href + "/");
+  return entry.href === "/" ? path === "/" : under(entry.href) || (entry.also ?? []).some(under);
 }
 
 /** Markup of a JSX child: elements render themselves, text is escaped; async components give a promise. */
@@ -90,7 +92,7 @@ function shell(props: LayoutProps, content: string): string {
   let tools = "";
   if (v) {
     for (const n of v.role === "admin" ? [...userNav, ...adminNav] : userNav) {
-      nav += `<a href="${n.href}"${isCurrent(props.path, n.href) ? ' aria-current="page"' : ""}>${n.label}</a>`;
+      nav += `<a href="${n.href}"${isCurrent(props.path, n) ? ' aria-current="page"' : ""}>${n.label}</a>`;
     }
     tools =
       `<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${BELL_ICON}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a>` +

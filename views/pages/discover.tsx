@@ -107,10 +107,26 @@ export function Hero(props: { hero: HeroView }) {
   );
 }
 
-/** The search box every discover page carries: a plain GET form that htmx turns into results as you type. */
-export function SearchBox(props: { query: string; live?: boolean }) {
+/**
+ * The search box: a plain GET form to /search. On the search page (live) htmx sends it as the user types (300 ms
+ * after the last key) and on Enter, swaps in the results and puts the query in the address; a newer query replaces
+ * one still in flight, so the last answer wins.
+ */
+export function SearchBox(props: { query: string; live?: boolean; error?: string | undefined }) {
+  const live = props.live === true;
   return (
-    <form class="media-search" action="/search" method="get" role="search">
+    <form
+      class="media-search"
+      action="/search"
+      method="get"
+      role="search"
+      hx-get={live ? "/search" : undefined}
+      hx-target={live ? "#search-results" : undefined}
+      hx-swap={live ? "outerHTML" : undefined}
+      hx-push-url={live ? "true" : undefined}
+      hx-sync={live ? "this:replace" : undefined}
+      hx-indicator={live ? "#search-busy" : undefined}
+    >
       <label for="search-q" class="visually-hidden">
         Search movies and shows
       </label>
@@ -122,18 +138,20 @@ export function SearchBox(props: { query: string; live?: boolean }) {
         maxlength={100}
         placeholder="Search movies and shows"
         autocomplete="off"
-        hx-get={props.live ? "/search" : undefined}
-        hx-trigger={props.live ? "input changed delay:300ms, search" : undefined}
-        hx-target={props.live ? "#search-results" : undefined}
-        hx-swap={props.live ? "outerHTML" : undefined}
-        hx-sync={props.live ? "this:replace" : undefined}
-        hx-push-url={props.live ? "true" : undefined}
-        hx-indicator={props.live ? "#search-busy" : undefined}
+        aria-invalid={props.error ? "true" : undefined}
+        aria-describedby={live ? "search-results" : undefined}
+        hx-get={live ? "/search" : undefined}
+        hx-trigger={live ? "input changed delay:300ms" : undefined}
+        hx-target={live ? "#search-results" : undefined}
+        hx-swap={live ? "outerHTML" : undefined}
+        hx-push-url={live ? "true" : undefined}
+        hx-sync={live ? "closest form:replace" : undefined}
+        hx-indicator={live ? "#search-busy" : undefined}
       />
       <button class="btn" type="submit">
         Search
       </button>
-      {props.live ? (
+      {live ? (
         <span id="search-busy" class="htmx-indicator hint" aria-hidden="true">
           Searching…
         </span>
