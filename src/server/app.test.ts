@@ -297,6 +297,112 @@ describe("errors", () => {
     expect(await api.json()).toEqual({ error: "The request is too large (limit 2 KiB)." });
   });
 
+  test("a chunked body over the limit is logged and counted as the 413 it is, not as an error", async () => {
+    // Through a real server: Bun.serve stops reading a chunked body past maxRequestBodySize (serve.ts sets it to the
+    // limit plus 1 KiB) and errors its stream, which app.request() cannot show.
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
+      maxRequestBodySize: 2048 + 1024,
+    });
+    try {
+      const count = async () =>
+        Number(
+          /medianest_http_request_duration_seconds_count\{method="POST",route="[^"]*",status="413"\} (\d+)/.exec(
+            await (await t.request("/metrics")).text(),
+          )?.[1] ?? 0,
+        );
+      const before = await count();
+      logLines.length = 0;
+      const chunk = new TextEncoder().encode(`username=${"x".repeat(4000)}`);
+      const res = await fetch(`http://127.0.0.1:${server.port}/login`, {
+        method: "POST",
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(chunk);
+            controller.close();
+          },
+        }),
+        headers: { origin: `http://127.0.0.1:${server.port}`, "content-type": "application/x-www-form-urlencoded" },
+      });
+      expect(res.status).toBe(413);
+      await res.arrayBuffer();
+      const entries = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries.filter((e) => e.level === "error")).toEqual([]);
+      expect(entries.filter((e) => e.msg === "request").map((e) => [e.path, e.status])).toEqual([["/login", 413]]);
+      expect(await count()).toBe(before + 1);
+    } finally {
+      server.stop(true);
+    }
+  });
+
+  const malformed: [string, string, string][] = [
+    ["a multipart body that does not match its boundary", "multipart/form-data; boundary=zzz", "username=a&password=b"],
+    ["a multipart body without a boundary", "multipart/form-data", "--zzz\r\nusername\r\n"],
+    [
+      "a multipart body cut short",
+      "multipart/form-data; boundary=zzz",
+      '--zzz\r\nContent-Disposition: form-data; name="a"\r\n\r\n1',
+    ],
+  ];
+  for (const [what, type, body] of malformed) {
+    test(`${what} is a 400 with a readable message, signed in or not, and no error in the log`, async () => {
+      const browser = await signIn(t, await givenUser(t.deps));
+      logLines.length = 0;
+      for (const [path, headers] of [
+        ["/login", {}],
+        ["/logout", { cookie: browser.cookie }],
+        ["/account/password", { cookie: browser.cookie, "x-csrf-token": browser.csrf }],
+      ] as [string, Record<string, string>][]) {
+        const res = await t.request(path, {
+          method: "POST",
+          body,
+          headers: { origin: ORIGIN, "content-type": type, ...headers },
+        });
+        expect({ path, status: res.status }).toEqual({ path, status: 400 });
+        expect(await res.text()).toContain("The form could not be read (");
+      }
+      const entries = logLines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(entries.filter((e) => e.level !== "info")).toEqual([]);
+      expect(logLines.join("\n")).not.toContain("stack");
+    });
+  }
+
+  test("a JSON body that does not parse is a 400, as JSON under /api", async () => {
+    logLines.length = 0;
+    const page = await t.request("/login", {
+      method: "POST",
+      body: "{not json",
+      headers: { origin: ORIGIN, "content-type": "application/json" },
+    });
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain("The request body is not valid JSON");
+    const api = await t.request("/api/v1/me", {
+      method: "POST",
+      body: '{"a":',
+      headers: { origin: ORIGIN, "content-type": "application/json; charset=utf-8" },
+    });
+    expect(api.status).toBe(400);
+    expect(((await api.json()) as { error: string }).error).toStartWith("The request body is not valid JSON");
+    expect(logLines.map((l) => JSON.parse(l).level)).toEqual(["info", "info"]);
+  });
+
+  test("a well-formed multipart or JSON body still reaches the route", async () => {
+    const fd = new FormData();
+    fd.set("username", "nobody");
+    fd.set("password", "wrong-password");
+    const res = await t.request("/login", { method: "POST", body: fd, headers: { origin: ORIGIN } });
+    expect(res.status).toBe(401);
+    // The sign-in form reads no JSON: its fields are missing, which the route says itself.
+    const json = await t.request("/login", {
+      method: "POST",
+      body: JSON.stringify({ username: "nobody" }),
+      headers: { origin: ORIGIN, "content-type": "application/json" },
+    });
+    expect(json.status).toBe(422);
+  });
+
   test("a body under the limit is read normally", async () => {
     const res = await t.request("/login", {
       method: "POST",

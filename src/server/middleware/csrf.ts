@@ -1,5 +1,4 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../../app/deps";
 
@@ -22,18 +21,12 @@ function originOf(referer: string | undefined): string | undefined {
 }
 
 /**
- * Guard every request that carries a body or changes state: a body over `maxBody` bytes is refused with 413 before
- * anything reads it; the Origin (or Referer) must be this site; a signed-in browser must send its session's CSRF
- * token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field). Personal API tokens are not ambient
- * credentials, so token-authenticated calls skip the token check. A GET without a body passes straight through.
+ * Guard every request that changes state: the Origin (or Referer) must be this site; a signed-in browser must send
+ * its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field, read from the body the
+ * body layer parsed). Personal API tokens are not ambient credentials, so token-authenticated calls skip the token
+ * check. GET, HEAD and OPTIONS pass straight through.
  */
-export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
-  const limit = bodyLimit({
-    maxSize: maxBody,
-    onError: () => {
-      throw new HTTPException(413, { message: `The request is too large (limit ${Math.round(maxBody / 1024)} KiB).` });
-    },
-  });
+export function csrfProtection(): MiddlewareHandler<AppEnv> {
   const check = async (c: Context<AppEnv>, next: Next): Promise<void> => {
     const { config } = c.get("deps");
     const self = new URL(c.req.url).origin;
@@ -61,8 +54,5 @@ export function csrfProtection(maxBody: number): MiddlewareHandler<AppEnv> {
     }
     await next();
   };
-  return (c, next) => {
-    if (!c.req.raw.body) return SAFE.has(c.req.method) ? next() : check(c, next);
-    return limit(c, () => (SAFE.has(c.req.method) ? next() : check(c, next)));
-  };
+  return (c, next) => (SAFE.has(c.req.method) ? next() : check(c, next));
 }

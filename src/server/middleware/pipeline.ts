@@ -1,5 +1,6 @@
 import type { ErrorHandler, MiddlewareHandler, Next } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps";
+import { bodyLayer } from "./body";
 import { csrfProtection } from "./csrf";
 import { requestLog } from "./request-log";
 import { beginSecurityHeaders, finishSecurityHeaders } from "./security";
@@ -8,7 +9,7 @@ import { setupGate } from "./setup-gate";
 
 /**
  * Every request's layers as one Hono middleware, outermost first: the dependencies, the security headers, the
- * session, the body limit and CSRF check, the setup gate; then the route; then the duration and the log line.
+ * session, the body (read within its limit and parsed once), the CSRF check, the setup gate; then the route; then the duration and the log line.
  *
  * Hono runs each middleware it is given as an async step of its own, with a promise and closures per layer on every
  * request. Called here one inside the other, a layer with nothing to do (no credentials, a GET without a body, setup
@@ -18,7 +19,8 @@ import { setupGate } from "./setup-gate";
  */
 export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   const session = sessionMiddleware();
-  const csrf = csrfProtection(deps.config.bodyLimit);
+  const body = bodyLayer(deps.config.bodyLimit);
+  const csrf = csrfProtection();
   const gate = setupGate();
   const log = requestLog(deps);
   return async (c, next) => {
@@ -27,7 +29,7 @@ export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): M
     const security = beginSecurityHeaders(c);
     try {
       // Each layer resolves to its own answer, if it gave one, or to nothing once the route has answered.
-      const answer = await session(c, (() => csrf(c, (() => gate(c, next)) as Next)) as Next);
+      const answer = await session(c, (() => body(c, (() => csrf(c, (() => gate(c, next)) as Next)) as Next)) as Next);
       if (answer && !c.finalized) c.res = answer;
     } catch (err) {
       if (!(err instanceof Error)) throw err;
