@@ -78,7 +78,8 @@ export const options = {
   },
   publicUrl: {
     env: "MEDIANEST_PUBLIC_URL",
-    description: "URL users reach MediaNest at; https here makes cookies Secure.",
+    description:
+      "URL users reach MediaNest at: forms are then taken only from its origin (see 'Set the public URL'); https here makes cookies Secure.",
     schema: optional(url(["http:", "https:"])),
   },
   databaseUrl: {
@@ -113,7 +114,7 @@ export const options = {
   },
   trustProxy: {
     env: "MEDIANEST_TRUST_PROXY",
-    description: "Trust X-Forwarded-For and X-Forwarded-Proto from a reverse proxy.",
+    description: "Trust X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host from a reverse proxy.",
     default: false,
     schema: bool,
   },

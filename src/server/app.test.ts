@@ -462,26 +462,86 @@ describe("CSRF", () => {
     }
   });
 
-  test("the public URL's origin is accepted too", async () => {
-    const proxied = await createTestApp({ env: { MEDIANEST_PUBLIC_URL: "https://media.example.org" } });
-    try {
-      await givenUser(proxied.deps, { role: "admin" });
-      const ok = await proxied.request("/login", {
-        method: "POST",
-        body: "username=a&password=b",
-        headers: { ...form, origin: "https://media.example.org" },
-      });
-      expect(ok.status).toBe(401);
-      const bad = await proxied.request("/login", {
-        method: "POST",
-        body: "username=a&password=b",
-        headers: { ...form, origin: "http://media.example.org" },
-      });
-      expect(bad.status).toBe(403);
-    } finally {
-      await proxied.close();
-    }
+  test("without a public URL, the origin of the address the request came to passes (today's behaviour)", async () => {
+    const res = await t.request("http://rebound.example:8080/login", {
+      method: "POST",
+      body: "username=a&password=wrong-password",
+      headers: { ...form, origin: "http://rebound.example:8080" },
+    });
+    expect(res.status).toBe(401);
   });
+
+  // [what, request URL, headers, status]: 401 is the sign-in form's answer, so the origin check passed.
+  type OriginCase = [string, string, Record<string, string>, number];
+  const publicUrlCases: [string, Record<string, string>, OriginCase[]][] = [
+    [
+      "with a public URL, only its origin passes; the Host header counts for nothing",
+      { MEDIANEST_PUBLIC_URL: "https://media.example.org/" },
+      [
+        ["the public URL's origin", "/login", { origin: "https://media.example.org" }, 401],
+        ["the origin of the Host the request came with", "/login", { origin: ORIGIN }, 403],
+        [
+          "a rebinding domain's origin, sent to that domain",
+          "http://rebound.example:8080/login",
+          { origin: "http://rebound.example:8080" },
+          403,
+        ],
+        ["the public host over http", "/login", { origin: "http://media.example.org" }, 403],
+        [
+          "a forwarded host, from a proxy nobody said to trust",
+          "/login",
+          { origin: "http://media.lan", "x-forwarded-host": "media.lan", "x-forwarded-proto": "http" },
+          403,
+        ],
+      ],
+    ],
+    [
+      "with a public URL and a trusted proxy, the host the proxy forwarded passes too",
+      { MEDIANEST_PUBLIC_URL: "https://media.example.org", MEDIANEST_TRUST_PROXY: "true" },
+      [
+        ["the public URL's origin", "/login", { origin: "https://media.example.org" }, 401],
+        [
+          "the forwarded host and protocol",
+          "/login",
+          { origin: "http://media.lan", "x-forwarded-host": "media.lan", "x-forwarded-proto": "http" },
+          401,
+        ],
+        [
+          "the forwarded host with the request's protocol",
+          "/login",
+          { origin: "http://media.lan", "x-forwarded-host": "media.lan" },
+          401,
+        ],
+        [
+          "the host the proxy wrote last, not one the client put before it",
+          "/login",
+          { origin: "http://evil.example", "x-forwarded-host": "evil.example, media.lan", "x-forwarded-proto": "http" },
+          403,
+        ],
+        ["a host no proxy forwarded", "/login", { origin: "http://media.lan" }, 403],
+        ["the origin of the Host alone", "/login", { origin: ORIGIN }, 403],
+      ],
+    ],
+  ];
+  for (const [what, env, cases] of publicUrlCases) {
+    test(what, async () => {
+      const app = await createTestApp({ env });
+      try {
+        await givenUser(app.deps, { role: "admin" });
+        for (const [name, url, headers, status] of cases) {
+          const res = await app.request(url, {
+            method: "POST",
+            body: "username=a&password=wrong-password",
+            headers: { ...form, ...headers },
+          });
+          expect({ name, status: res.status }).toEqual({ name, status });
+          if (status === 403) expect(await res.text()).toContain("Open MediaNest at https://media.example.org");
+        }
+      } finally {
+        await app.close();
+      }
+    });
+  }
 
   test("a signed-in POST without the session's token is refused, even from this site", async () => {
     const browser = await signIn(t, await givenUser(t.deps));

@@ -125,7 +125,7 @@ export interface Browser {
   cookie: string;
   csrf: string;
   get(path: string, headers?: Record<string, string>): Promise<Response>;
-  /** POST a form with the CSRF field and a same-site Origin. */
+  /** POST a form with the CSRF field and a same-site Origin (the public URL's, when one is set). */
   post(path: string, form?: Record<string, string | string[]>, headers?: Record<string, string>): Promise<Response>;
 }
 
@@ -133,6 +133,8 @@ export interface Browser {
 export async function signIn(t: TestApp, user: User): Promise<Browser> {
   const { cookie, session } = await startSession(t.deps, user, { ip: "127.0.0.1", userAgent: "test" });
   const cookieHeader = `${SESSION_COOKIE}=${cookie}`;
+  // With a public URL set, forms are taken only from its origin.
+  const origin = t.config.publicUrl ? new URL(t.config.publicUrl).origin : ORIGIN;
   return {
     user,
     cookie: cookieHeader,
@@ -147,7 +149,7 @@ export async function signIn(t: TestApp, user: User): Promise<Browser> {
         body,
         headers: {
           cookie: cookieHeader,
-          origin: ORIGIN,
+          origin,
           "content-type": "application/x-www-form-urlencoded",
           ...headers,
         },

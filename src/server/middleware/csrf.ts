@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../../app/deps";
+import type { Config } from "../../config/options";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -20,24 +21,46 @@ function originOf(referer: string | undefined): string | undefined {
   }
 }
 
+// The last entry of a forwarded header is what our proxy wrote; earlier ones are whatever the client sent.
+function lastEntry(value: string | undefined): string | undefined {
+  return value?.split(",").at(-1)?.trim() || undefined;
+}
+
 /**
- * Guard every request that changes state: the Origin (or Referer) must be this site; a signed-in browser must send
- * its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf` field, read from the body the
- * body layer parsed). Personal API tokens are not ambient credentials, so token-authenticated calls skip the token
- * check. GET, HEAD and OPTIONS pass straight through.
+ * The origins a form may come from. Without a public URL, the request's own (whatever Host the client sent, as
+ * before). With one, only its origin, and with a trusted proxy also the host the proxy says it served
+ * (X-Forwarded-Host, X-Forwarded-Proto): a Host header alone is the client's word, and a page on a rebinding
+ * domain sends its own name there.
  */
-export function csrfProtection(): MiddlewareHandler<AppEnv> {
+function allowedOrigins(config: Pick<Config, "publicUrl" | "trustProxy">): (c: Context<AppEnv>) => string[] {
+  if (!config.publicUrl) return (c) => [new URL(c.req.url).origin];
+  const own = [new URL(config.publicUrl).origin];
+  if (!config.trustProxy) return () => own;
+  return (c) => {
+    const host = lastEntry(c.req.header("x-forwarded-host"));
+    if (!host) return own;
+    const proto = lastEntry(c.req.header("x-forwarded-proto")) ?? new URL(c.req.url).protocol.slice(0, -1);
+    const forwarded = originOf(`${proto}://${host}`);
+    return forwarded ? [...own, forwarded] : own;
+  };
+}
+
+/**
+ * Guard every request that changes state: the Origin (or Referer) must be this site's (see allowedOrigins); a
+ * signed-in browser must send its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf`
+ * field, read from the body the body layer parsed). Personal API tokens are not ambient credentials, so
+ * token-authenticated calls skip both checks. GET, HEAD and OPTIONS pass straight through.
+ */
+export function csrfProtection(config: Pick<Config, "publicUrl" | "trustProxy">): MiddlewareHandler<AppEnv> {
+  const allowed = allowedOrigins(config);
+  const where = config.publicUrl
+    ? `Open MediaNest at ${new URL(config.publicUrl).origin} and try again.`
+    : "Reload the page and try again.";
   const check = async (c: Context<AppEnv>, next: Next): Promise<void> => {
-    const { config } = c.get("deps");
-    const self = new URL(c.req.url).origin;
-    const allowed = new Set([self]);
-    if (config.publicUrl) allowed.add(new URL(config.publicUrl).origin);
-    const origin = c.req.header("origin") ?? originOf(c.req.header("referer"));
     if (c.get("authVia") === "token") return next();
-    if (!origin || !allowed.has(origin)) {
-      throw new HTTPException(403, {
-        message: "This form came from another site (origin check failed). Reload the page and try again.",
-      });
+    const origin = c.req.header("origin") ?? originOf(c.req.header("referer"));
+    if (!origin || !allowed(c).includes(origin)) {
+      throw new HTTPException(403, { message: `This form came from another site (origin check failed). ${where}` });
     }
     const session = c.get("session");
     if (session) {

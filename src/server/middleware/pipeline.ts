@@ -20,7 +20,7 @@ import { setupGate } from "./setup-gate";
 export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): MiddlewareHandler<AppEnv> {
   const session = sessionMiddleware();
   const body = bodyLayer(deps.config.bodyLimit);
-  const csrf = csrfProtection();
+  const csrf = csrfProtection(deps.config);
   const gate = setupGate();
   const log = requestLog(deps);
   return async (c, next) => {
