@@ -171,17 +171,29 @@ describe("compose.swarm.yml", async () => {
     console.warn(
       "deploy-files: no docker CLI with `docker stack config`; its validation of compose.swarm.yml is SKIPPED",
     );
-  test.skipIf(!canValidate)("is accepted by docker stack config", async () => {
+  const stackConfig = async (env: Record<string, string>) => {
+    const { MEDIANEST_PUBLIC_URL: _, ...rest } = process.env;
     const proc = Bun.spawn([docker!, "stack", "config", "-c", join(ROOT, "compose.swarm.yml")], {
+      env: { ...rest, ...env },
       stdout: "pipe",
       stderr: "pipe",
     });
-    const [, stderr, code] = await Promise.all([
+    const [stdout, stderr, code] = await Promise.all([
       new Response(proc.stdout).text(),
       new Response(proc.stderr).text(),
       proc.exited,
     ]);
+    return { stdout, stderr, code };
+  };
+  test.skipIf(!canValidate)("is accepted by docker stack config", async () => {
+    const { stdout, stderr, code } = await stackConfig({ MEDIANEST_PUBLIC_URL: "https://medianest.example.com" });
     expect(stderr).toBe("");
     expect(code).toBe(0);
+    expect(stdout).toContain("MEDIANEST_PUBLIC_URL: https://medianest.example.com");
+  });
+  test.skipIf(!canValidate)("is refused without MEDIANEST_PUBLIC_URL, which the origin check needs", async () => {
+    const { stderr, code } = await stackConfig({});
+    expect(code).not.toBe(0);
+    expect(stderr).toContain("set MEDIANEST_PUBLIC_URL to the address people open MediaNest at");
   });
 });
