@@ -151,7 +151,11 @@ describe("compose.swarm.yml", async () => {
   test("passes secrets as _FILE variants of secret options, and every variable is a MediaNest option", () => {
     expect(unknownNames(env)).toEqual([]);
     const fileVars = Object.entries(env).filter(([name]) => name.endsWith("_FILE"));
-    expect(fileVars.map(([name]) => name).sort()).toEqual(["DATABASE_URL_FILE", "MEDIANEST_SECRET_KEY_FILE"]);
+    expect(fileVars.map(([name]) => name).sort()).toEqual([
+      "DATABASE_URL_FILE",
+      "MEDIANEST_METRICS_TOKEN_FILE",
+      "MEDIANEST_SECRET_KEY_FILE",
+    ]);
     for (const [, path] of fileVars) {
       const secret = path.replace(/^\/run\/secrets\//, "");
       expect(secretNames(app)).toContain(secret);

@@ -48,6 +48,7 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       cluster: false,
       secretKey: undefined,
+      metricsToken: undefined,
       trustProxy: false,
       logLevel: "info",
       bodyLimit: 1_048_576,
@@ -109,6 +110,13 @@ describe("loadConfig", () => {
       { MEDIANEST_SECRET_KEY: "too-short-hunter2" },
       "MEDIANEST_SECRET_KEY",
       /at least 32 characters/,
+    ],
+    ["short metrics token", { MEDIANEST_METRICS_TOKEN: "hunter2" }, "MEDIANEST_METRICS_TOKEN", /at least 16/],
+    [
+      "metrics token that cannot be a bearer token",
+      { MEDIANEST_METRICS_TOKEN: "correct horse battery staple" },
+      "MEDIANEST_METRICS_TOKEN",
+      /only letters, digits/,
     ],
     ["unknown log level", { MEDIANEST_LOG_LEVEL: "verbose" }, "MEDIANEST_LOG_LEVEL", /debug, info, warn or error/],
     [
@@ -180,7 +188,9 @@ describe("_FILE variants", () => {
       DATABASE_URL_FILE: secretFile("db-url", "postgres://medianest:from-file@db:5432/medianest\n"),
       REDIS_URL_FILE: secretFile("redis-url", "redis://:from-file@redis:6379\r\n"),
       MEDIANEST_SECRET_KEY_FILE: secretFile("key", "0123456789abcdef0123456789abcdef-from-file\n"),
+      MEDIANEST_METRICS_TOKEN_FILE: secretFile("metrics-token", "metrics-token-from-file-0123\n"),
     });
+    expect(config.metricsToken).toBe("metrics-token-from-file-0123");
     expect(config.databaseUrl).toBe("postgres://medianest:from-file@db:5432/medianest");
     expect(config.redisUrl).toBe("redis://:from-file@redis:6379");
     expect(config.secretKey).toBe("0123456789abcdef0123456789abcdef-from-file");
@@ -232,11 +242,17 @@ describe("_FILE variants", () => {
 
 describe("describeConfig", () => {
   test("prints every option once and never a secret", () => {
-    const secrets = ["s3cr3t-db-password", "r3dis-password", "correct-horse-battery-staple-0123456789"];
+    const secrets = [
+      "s3cr3t-db-password",
+      "r3dis-password",
+      "correct-horse-battery-staple-0123456789",
+      "m3trics-token-0123456789abcdef",
+    ];
     const config = loadConfig({
       DATABASE_URL: `postgres://medianest:${secrets[0]}@db:5432/medianest`,
       REDIS_URL: `redis://default:${secrets[1]}@redis:6379/0`,
       MEDIANEST_SECRET_KEY: secrets[2]!,
+      MEDIANEST_METRICS_TOKEN: secrets[3]!,
       MEDIANEST_PORT: "3000",
     });
 
@@ -248,6 +264,7 @@ describe("describeConfig", () => {
     expect(lines).toContain("DATABASE_URL=postgres://medianest:***@db:5432/medianest");
     expect(lines).toContain("REDIS_URL=redis://default:***@redis:6379/0");
     expect(lines).toContain(`MEDIANEST_SECRET_KEY=*** (${secrets[2]!.length} characters)`);
+    expect(lines).toContain(`MEDIANEST_METRICS_TOKEN=*** (${secrets[3]!.length} characters)`);
     expect(lines).toContain("MEDIANEST_PORT=3000");
     expect(lines).toContain("MEDIANEST_PUBLIC_URL=(unset)");
   });

@@ -112,6 +112,23 @@ export const options = {
     schema: optional(() => z.string().check(z.minLength(32, "must be at least 32 characters"))),
     secret: true,
   },
+  metricsToken: {
+    env: "MEDIANEST_METRICS_TOKEN",
+    description:
+      "Token /metrics asks for as `Authorization: Bearer <token>` (Prometheus' `authorization` option); /metrics is open when unset, /healthz and /readyz always.",
+    schema: optional(() =>
+      z.string().check(
+        z.trim(),
+        z.minLength(16, "must be at least 16 characters (openssl rand -hex 32 makes one)"),
+        // What the Authorization header's bearer syntax allows (RFC 6750's b64token).
+        z.regex(
+          /^[A-Za-z0-9._~+/-]+=*$/,
+          "may hold only letters, digits and . _ ~ + / - (openssl rand -hex 32 makes one)",
+        ),
+      ),
+    ),
+    secret: true,
+  },
   trustProxy: {
     env: "MEDIANEST_TRUST_PROXY",
     description: "Trust X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host from a reverse proxy.",

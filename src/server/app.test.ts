@@ -143,6 +143,50 @@ describe("/metrics", () => {
   });
 });
 
+describe("/metrics with MEDIANEST_METRICS_TOKEN", () => {
+  const token = "0123456789abcdef0123456789abcdef";
+  let guarded: TestApp;
+  beforeAll(async () => {
+    guarded = await createTestApp({ env: { MEDIANEST_METRICS_TOKEN: token } });
+  });
+  afterAll(async () => {
+    await guarded?.close();
+  });
+
+  const refused: [string, Record<string, string>][] = [
+    ["no Authorization header", {}],
+    ["a wrong token", { authorization: `Bearer ${token.replace("0", "1")}` }],
+    ["a token one character short", { authorization: `Bearer ${token.slice(0, -1)}` }],
+    ["another scheme", { authorization: `Basic ${btoa(`prometheus:${token}`)}` }],
+    ["the token without its scheme", { authorization: token }],
+    ["a scheme without a token", { authorization: "Bearer" }],
+  ];
+  for (const [what, headers] of refused) {
+    test(`${what} gets 401 with a Bearer challenge and no metrics`, async () => {
+      const res = await guarded.request("/metrics", { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer realm="metrics"');
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      const text = await res.text();
+      expect(text).not.toContain("medianest_");
+      expect(text).toContain("/metrics");
+    });
+  }
+
+  test("the right bearer token gets the metrics", async () => {
+    for (const scheme of ["Bearer", "bearer"]) {
+      const res = await guarded.request("/metrics", { headers: { authorization: `${scheme} ${token}` } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("# TYPE medianest_http_request_duration_seconds histogram");
+    }
+  });
+
+  test("/healthz and /readyz stay open", async () => {
+    expect((await guarded.request("/healthz")).status).toBe(200);
+    expect((await guarded.request("/readyz")).status).toBe(200);
+  });
+});
+
 describe("/metrics request histogram", () => {
   test("each series has cumulative buckets by le, +Inf equal to its count, and the sum of the durations", async () => {
     const before = await t.request("/metrics").then((r) => r.text());

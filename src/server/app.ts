@@ -4,6 +4,7 @@ import { allow } from "./access";
 import { assetUrl, findAsset } from "../app/assets";
 import type { AppDeps, AppEnv } from "../app/deps";
 import { errorHandler, notFound } from "./middleware/errors";
+import { metricsToken } from "./middleware/metrics-token";
 import { requestPipeline } from "./middleware/pipeline";
 
 // Unhashed paths the web app manifest and browsers ask for by name.
@@ -171,7 +172,7 @@ function coreRoutes(app: Hono<AppEnv>, deps: AppDeps): Hono<AppEnv> {
       ready ? 200 : 503,
     );
   });
-  app.get("/metrics", allow("public"), async (c) => {
+  app.get("/metrics", allow("public"), metricsToken(deps.config.metricsToken), async (c) => {
     await deps.metrics.collectDefaults();
     c.header("Content-Type", deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());

@@ -45,6 +45,8 @@ function respond(c: Context<AppEnv>, status: number, message: string, offline = 
 /** Turn every thrown error into a clear answer: HTML for browsers, a fragment for htmx, JSON under /api. */
 export const errorHandler: ErrorHandler<AppEnv> = (err, c) => {
   if (err instanceof HTTPException) {
+    // An exception that carries its own answer (bearerAuth's 401 with its challenge) is sent as it is.
+    if (err.res) return err.getResponse();
     if (err.status >= 500) c.get("deps")?.log.error("http exception", { path: c.req.path, error: err.message });
     return respond(c, err.status, err.message || "Request refused.");
   }
