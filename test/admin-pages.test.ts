@@ -1,5 +1,6 @@
 // What a new admin meets on a fresh install: sign-in bookkeeping, wording, and the admin pages' own forms.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { audit } from "../src/services/audit";
 import { findUserById } from "../src/store/users";
 import { CookieJar } from "./helpers/cookie-jar";
 import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
@@ -69,5 +70,46 @@ describe("wording", () => {
 
     await admin.post("/admin/notice", { text: "Plex restarts at 23:00." });
     expect(await (await admin.get("/admin/audit")).text()).toContain("1 entry · page 1 of 1");
+  });
+});
+
+describe("the audit log and the jobs page speak plainly", () => {
+  test("audit details read as labelled values, not JSON; actions have words", async () => {
+    const owner = await givenAdmin();
+    const admin = await signIn(t, owner);
+    await audit(
+      t.deps,
+      { user: owner, ip: "192.0.2.1" },
+      "settings.change",
+      { type: "settings", id: "x" },
+      {
+        url: "http://plex.local:32400",
+        credentialsUpdated: true,
+        libraries: [{ section: "Movies", folder: "/data/movies" }],
+      },
+    );
+    const page = await (await admin.get("/admin/audit")).text();
+    const html = page.slice(page.indexOf("<main"));
+    expect(html).not.toContain("{&quot;");
+    expect(html).not.toContain('{"url"');
+    expect(html).toContain("<dt>Credentials updated</dt><dd>yes</dd>");
+    expect(html).toContain("<dt>Url</dt><dd>http://plex.local:32400</dd>");
+    expect(html).toContain("<dt>Libraries</dt><dd>section: Movies, folder: /data/movies</dd>");
+    expect(html).toContain("Settings changed");
+    // The filter offers the words too, and still filters by the action's code.
+    expect(html).toContain('<option value="signin.success">Signed in</option>');
+    const filtered = await (await admin.get("/admin/audit?action=signin.success")).text();
+    expect(filtered).not.toContain("Settings changed</td>");
+  });
+
+  test("the jobs page says schedules in words and explains singleton jobs without jargon", async () => {
+    const admin = await signIn(t, await givenAdmin());
+    const html = await (await admin.get("/admin/jobs")).text();
+    expect(html).toContain("Every minute");
+    expect(html).toContain("Every 10 seconds");
+    expect(html).toContain("on one server at a time");
+    expect(html).not.toContain("replica");
+    expect(html).not.toMatch(/>\s*0 \* \* \* \* \*\s*</);
+    expect(html).toContain('title="cron: 0 * * * * *"');
   });
 });

@@ -29,28 +29,29 @@ import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
 
-/** Every audit action MediaNest records, for the filter. */
-export const AUDIT_ACTIONS = [
-  "signin.success",
-  "signin.failure",
-  "setup.admin_created",
-  "user.create",
-  "user.role_change",
-  "user.permissions_change",
-  "user.quotas_change",
-  "user.disable",
-  "user.enable",
-  "user.delete",
-  "user.password_change",
-  "user.password_reset",
-  "session.revoke",
-  "token.create",
-  "token.revoke",
-  "settings.change",
-  "announcement.send",
-  "job.run",
-  "user.plex_linked",
-];
+/** Every audit action MediaNest records, with the words the audit log shows for it. */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  "signin.success": "Signed in",
+  "signin.failure": "Sign-in refused",
+  "setup.admin_created": "First administrator created",
+  "user.create": "User added",
+  "user.profile_change": "Display name changed",
+  "user.role_change": "Role changed",
+  "user.permissions_change": "Permissions changed",
+  "user.quotas_change": "Quotas changed",
+  "user.disable": "User disabled",
+  "user.enable": "User enabled",
+  "user.delete": "User deleted",
+  "user.password_change": "Password changed",
+  "user.password_reset": "Password reset by an administrator",
+  "user.plex_linked": "Plex account linked",
+  "session.revoke": "Session signed out",
+  "token.create": "API token created",
+  "token.revoke": "API token revoked",
+  "settings.change": "Settings changed",
+  "announcement.send": "Announcement sent",
+  "job.run": "Job run by hand",
+};
 
 const quota = (label: string) =>
   z
@@ -469,7 +470,8 @@ export function adminRoutes() {
   });
 
   app.get("/admin/audit", allow("admin"), async (c) => {
-    const action = AUDIT_ACTIONS.includes(c.req.query("action") ?? "") ? c.req.query("action")! : "";
+    const asked = c.req.query("action") ?? "";
+    const action = Object.hasOwn(AUDIT_ACTIONS, asked) ? asked : "";
     const page = pageNumber(c.req.query("page"));
     const { entries, total } = await listAuditEntries(c.get("deps").database, {
       action: action || undefined,

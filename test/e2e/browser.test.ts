@@ -10,6 +10,7 @@ import { savePlexServer } from "../../src/services/auth-settings";
 import { saveKumaIntegration } from "../../src/services/integrations";
 import { notify } from "../../src/services/notifications";
 import { createNotificationTarget } from "../../src/services/outbound-notifications";
+import { insertNotificationDeliveries } from "../../src/store/notification-targets";
 import { runStatusChecks } from "../../src/services/status";
 import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { findUserByPlexId, type User } from "../../src/store/users";
@@ -534,9 +535,70 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     await context.close();
   });
 
-  // Many pages, each shot four times: on a busy machine this step needs more than the others.
-  test("screenshots of the main pages at phone and desktop width, light and dark; nothing overflows at 360 px", {
-    timeout: 3 * STEP_MS,
+  let realContent: Promise<{ longUser: User }> | undefined;
+  /** What a lived-in install holds: long names, a saved target with failed deliveries, audit entries with details. */
+  function givenRealContent() {
+    realContent ??= makeRealContent();
+    return realContent;
+  }
+  async function makeRealContent() {
+    const longUser = await givenUser(t.deps, {
+      username: "bartholomew.featherstonehaugh-wolfe",
+      displayName: "Bartholomew Maximilian Featherstonehaugh-Wolfeschlegelsteinhausen",
+      lastLoginAt: new Date(Date.now() - 3 * 86_400_000),
+    });
+    const target = await createNotificationTarget(t.deps, admin, {
+      name: "Home Assistant automation webhook on the living-room server",
+      events: ["announcement", "request.available"],
+      target: {
+        kind: "webhook",
+        config: { url: "http://192.168.1.20:8123/api/webhook/medianest-notifications-with-a-long-identifier" },
+      },
+    });
+    const now = new Date();
+    await insertNotificationDeliveries(
+      t.deps.database,
+      [0, 1, 2].map((i) => ({
+        id: crypto.randomUUID(),
+        targetId: target.id,
+        event: "request.available",
+        payload: {
+          title: "Dune",
+          body: "Dune is ready",
+          link: null,
+          user: { id: admin.id, username: "owner", displayName: "Olivia Owner" },
+        },
+        status: i === 0 ? ("pending" as const) : ("failed" as const),
+        attempts: i + 1,
+        nextAttemptAt: new Date(now.getTime() + 600_000),
+        lastError:
+          "webhook: could not connect to 192.168.1.20:8123 (ECONNREFUSED: the receiving host refused the connection)",
+        createdAt: new Date(now.getTime() - i * 60_000),
+        sentAt: null,
+      })),
+    );
+    await audit(
+      t.deps,
+      { user: admin, ip: "2001:db8:85a3:0:0:8a2e:370:7334" },
+      "settings.change",
+      { type: "settings", id: "integrations.plex" },
+      {
+        url: "http://plex-media-server.living-room.home.arpa:32400",
+        machineIdentifier: "0123456789abcdef0123456789abcdef01234567",
+        sections: 4,
+        credentialsUpdated: true,
+      },
+    );
+    await audit(t.deps, { ip: "203.0.113.250" }, "signin.failure", undefined, {
+      method: "password",
+      username: "bartholomew.featherstonehaugh-wolfe.typo",
+    });
+    return { longUser };
+  }
+
+  // Many pages, each shot at two widths: on a busy machine this step needs more than the others.
+  test("screenshots of the pages with real content at phone and desktop width; nothing overflows at 360 px", {
+    timeout: 4 * STEP_MS,
   }, async () => {
     await notify(t.deps, admin.id, {
       kind: "request.available",
@@ -549,14 +611,34 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       title: "Welcome to MediaNest",
       body: "Request movies and shows here; you will be told when they are ready.",
     });
+    const { longUser } = await givenRealContent();
     const statusExists = (await t.request("/status", { headers: { cookie: await cookieFor(admin) } })).status === 200;
-    const pages: { name: string; path: string; user?: User }[] = [
+    // Each page in light and dark at phone width (measured) and in light at desktop width.
+    const pages: { name: string; path: string; user?: User; then?: (page: Page) => Promise<void> }[] = [
       { name: "login", path: "/login" },
       { name: "home", path: "/", user: admin },
       { name: "notifications", path: "/notifications", user: admin },
-      { name: "account", path: "/account", user: admin },
+      {
+        name: "account",
+        path: "/account",
+        user: admin,
+        // A token is shown once, right after it is made: the widest thing the page holds.
+        then: async (page) => {
+          await page.getByLabel("New token name").fill("Home Assistant on the living-room server");
+          await page.getByRole("button", { name: "Create token" }).click();
+          await page.locator("#new-token").waitFor();
+        },
+      },
+      { name: "account-notifications", path: "/account/notifications", user: admin },
       { name: "admin", path: "/admin", user: admin },
       { name: "admin-users", path: "/admin/users", user: admin },
+      { name: "admin-user", path: `/admin/users/${longUser.id}`, user: admin },
+      { name: "admin-new-user", path: "/admin/new-user", user: admin },
+      { name: "admin-settings", path: "/admin/settings/accounts", user: admin },
+      { name: "admin-integrations", path: "/admin/integrations", user: admin },
+      { name: "admin-jobs", path: "/admin/jobs", user: admin },
+      { name: "admin-outbound", path: "/admin/notifications", user: admin },
+      { name: "admin-audit", path: "/admin/audit", user: admin },
       ...(statusExists ? [{ name: "status", path: "/status", user: admin }] : []),
     ];
     if (!statusExists) console.warn("e2e: /status does not answer 200 yet; no status screenshots");
@@ -568,24 +650,48 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       await page.setViewportSize(PHONE);
       const res = await page.goto(p.path);
       expect(res?.status()).toBe(200);
+      await p.then?.(page);
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
-        for (const [size, viewport] of [
-          ["phone", PHONE],
-          ["desktop", DESKTOP],
-        ] as const) {
-          await page.setViewportSize(viewport);
-          if (size === "phone") {
-            const width = await page.evaluate(() => document.documentElement.scrollWidth);
-            if (width > PHONE.width) overflow.push(`${p.path} (${scheme}): scrollWidth ${width}`);
-          }
-          await page.screenshot({ path: join(SHOTS, `${p.name}-${size}-${scheme}.png`), fullPage: true });
-        }
-        await page.setViewportSize(PHONE);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (width > PHONE.width) overflow.push(`${p.path} (${scheme}): scrollWidth ${width}`);
+        await page.screenshot({ path: join(SHOTS, `${p.name}-phone-${scheme}.png`), fullPage: true });
       }
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.setViewportSize(DESKTOP);
+      await page.screenshot({ path: join(SHOTS, `${p.name}-desktop-light.png`), fullPage: true });
       await page.close();
     }
     expect(overflow).toEqual([]);
+  });
+
+  test("on a phone, the columns a wide table drops are still there: audit details and address, job schedule and next run", {
+    timeout: STEP_MS,
+  }, async () => {
+    await givenRealContent();
+    const context = await newContext(admin, { viewport: PHONE });
+    const page = await context.newPage();
+    const onScreen = (selector: string, text: string) =>
+      page
+        .locator(selector, { hasText: text })
+        .first()
+        .evaluate((el) => {
+          const r = el.getBoundingClientRect();
+          const s = getComputedStyle(el);
+          return (
+            r.width > 0 && r.height > 0 && s.visibility !== "hidden" && r.left >= 0 && r.right <= window.innerWidth
+          );
+        });
+    await page.goto("/admin/audit");
+    expect(await onScreen("main td", "2001:db8:85a3")).toBe(true);
+    expect(await onScreen("main td", "0123456789abcdef0123456789abcdef01234567")).toBe(true);
+    await page.goto("/admin/jobs");
+    expect(await onScreen("main td", "Every minute")).toBe(true);
+    const next = page.locator("main td time").last();
+    expect(await next.isVisible()).toBe(true);
+    await page.goto("/admin/users");
+    expect(await onScreen("main td", "password")).toBe(true);
+    await context.close();
   });
 
   async function cookieFor(user: User): Promise<string> {

@@ -39,14 +39,12 @@ export function publicSessionId(s: Session): string {
 export function SessionsTable(props: { sessions: Session[]; currentHash?: string; csrf?: string }) {
   return (
     <div id="sessions" class="table-wrap">
-      <table>
+      <table class="table-stack">
         <caption class="visually-hidden">Your sessions</caption>
         <thead>
           <tr>
             <th scope="col">Device</th>
-            <th scope="col" class="hide-sm">
-              Address
-            </th>
+            <th scope="col">Address</th>
             <th scope="col">Last seen</th>
             <th scope="col">
               <span class="visually-hidden">Actions</span>
@@ -56,12 +54,14 @@ export function SessionsTable(props: { sessions: Session[]; currentHash?: string
         <tbody>
           {props.sessions.map((s) => (
             <tr>
-              <td>
+              <td data-label="Device">
                 {describeDevice(s.userAgent)}
                 {s.idHash === props.currentHash ? <span class="pill"> this browser</span> : null}
               </td>
-              <td class="hide-sm mono">{s.ip}</td>
-              <td class="nowrap">
+              <td data-label="Address" class="mono">
+                {s.ip}
+              </td>
+              <td data-label="Last seen" class="nowrap">
                 <Ago at={s.lastSeenAt} />
               </td>
               <td>
@@ -101,7 +101,7 @@ export function TokensSection(props: {
       {props.created ? (
         <div class="alert alert-ok" role="status">
           <p>Your new token (copy it now, it is shown only once):</p>
-          <code class="mono" id="new-token">
+          <code class="mono token" id="new-token">
             {props.created}
           </code>
         </div>
@@ -110,14 +110,12 @@ export function TokensSection(props: {
         <Empty title="No API tokens">Create one to use MediaNest's API from scripts.</Empty>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="table-stack">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Token</th>
-                <th scope="col" class="hide-sm">
-                  Last used
-                </th>
+                <th scope="col">Last used</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -126,9 +124,13 @@ export function TokensSection(props: {
             <tbody>
               {props.tokens.map((t) => (
                 <tr>
-                  <td>{t.name}</td>
-                  <td class="mono">…{t.lastChars}</td>
-                  <td class="hide-sm nowrap">{t.lastUsedAt ? <Ago at={t.lastUsedAt} /> : "never"}</td>
+                  <td data-label="Name">{t.name}</td>
+                  <td data-label="Token" class="mono">
+                    …{t.lastChars}
+                  </td>
+                  <td data-label="Last used" class="nowrap">
+                    {t.lastUsedAt ? <Ago at={t.lastUsedAt} /> : "never"}
+                  </td>
                   <td>
                     <form
                       method="post"

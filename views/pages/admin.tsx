@@ -196,29 +196,25 @@ export function UsersTable(props: {
         <Empty title="No users match">Clear the filters, or add a local user.</Empty>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="table-stack">
             <thead>
               <tr>
                 <th scope="col">User</th>
                 <th scope="col">Role</th>
                 <th scope="col">Status</th>
-                <th scope="col" class="hide-sm">
-                  Signs in with
-                </th>
-                <th scope="col" class="hide-sm">
-                  Last sign-in
-                </th>
+                <th scope="col">Signs in with</th>
+                <th scope="col">Last sign-in</th>
               </tr>
             </thead>
             <tbody>
               {props.users.map((u) => (
                 <tr>
-                  <td>
+                  <td data-label="User">
                     <a href={`/admin/users/${u.id}`}>{u.displayName}</a> <span class="muted">@{u.username}</span>
                   </td>
-                  <td>{u.role === "admin" ? "Administrator" : "Member"}</td>
-                  <td>{statusPill(u)}</td>
-                  <td class="hide-sm">
+                  <td data-label="Role">{u.role === "admin" ? "Administrator" : "Member"}</td>
+                  <td data-label="Status">{statusPill(u)}</td>
+                  <td data-label="Signs in with">
                     {[
                       u.plexId ? "Plex" : u.plexInvite ? "Plex (not signed in yet)" : "",
                       u.oidcSubject ? "SSO" : "",
@@ -227,7 +223,7 @@ export function UsersTable(props: {
                       .filter(Boolean)
                       .join(", ") || "—"}
                   </td>
-                  <td class="hide-sm">{u.lastLoginAt ? <When at={u.lastLoginAt} /> : "never"}</td>
+                  <td data-label="Last sign-in">{u.lastLoginAt ? <When at={u.lastLoginAt} /> : "never"}</td>
                 </tr>
               ))}
             </tbody>
@@ -597,6 +593,43 @@ export function AccountSettingsPage(props: {
   );
 }
 
+/** Say "credentialsUpdated" as "Credentials updated". */
+function detailLabel(key: string): string {
+  const words = key
+    .replace(/[_.]+/g, " ")
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Say a detail value in words: yes/no, lists joined, nested objects as "key: value" pairs. */
+function detailValue(v: unknown): string {
+  if (v === null || v === undefined || v === "") return "—";
+  if (typeof v === "boolean") return v ? "yes" : "no";
+  if (Array.isArray(v)) return v.length ? v.map(detailValue).join("; ") : "none";
+  if (typeof v === "object")
+    return Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${detailLabel(k).toLowerCase()}: ${detailValue(x)}`)
+      .join(", ");
+  return String(v);
+}
+
+/** An audit entry's details as labelled values rather than JSON. */
+export function AuditDetails(props: { detail: Record<string, unknown> }) {
+  const entries = Object.entries(props.detail ?? {});
+  if (entries.length === 0) return <span class="muted">—</span>;
+  return (
+    <dl class="details">
+      {entries.map(([k, v]) => (
+        <div>
+          <dt>{detailLabel(k)}</dt>
+          <dd>{detailValue(v)}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /** The audit log with filters and paging. */
 export function AuditPage(props: {
   entries: AuditEntry[];
@@ -604,7 +637,8 @@ export function AuditPage(props: {
   page: number;
   pageSize: number;
   action: string;
-  actions: string[];
+  /** Every action's label, by its code. */
+  actions: Record<string, string>;
 }) {
   const link = (page: number) => `/admin/audit?${new URLSearchParams({ action: props.action, page: String(page) })}`;
   return (
@@ -616,7 +650,7 @@ export function AuditPage(props: {
             label="Action"
             name="action"
             value={props.action}
-            options={[["", "All actions"], ...props.actions.map((a) => [a, a] as [string, string])]}
+            options={[["", "All actions"], ...Object.entries(props.actions)]}
           />
         </div>
         <button class="btn" type="submit">
@@ -627,30 +661,33 @@ export function AuditPage(props: {
         <Empty title="Nothing recorded yet">Sign-ins and changes to accounts and settings appear here.</Empty>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="table-stack">
             <thead>
               <tr>
                 <th scope="col">When</th>
                 <th scope="col">Who</th>
                 <th scope="col">Action</th>
-                <th scope="col" class="hide-sm">
-                  Details
-                </th>
-                <th scope="col" class="hide-sm">
-                  Address
-                </th>
+                <th scope="col">Details</th>
+                <th scope="col">Address</th>
               </tr>
             </thead>
             <tbody>
               {props.entries.map((e) => (
                 <tr>
-                  <td>
+                  <td data-label="When" class="nowrap">
                     <When at={e.at} />
                   </td>
-                  <td>{e.actorName}</td>
-                  <td class="mono">{e.action}</td>
-                  <td class="hide-sm mono">{Object.keys(e.detail).length ? JSON.stringify(e.detail) : ""}</td>
-                  <td class="hide-sm mono">{e.ip ?? ""}</td>
+                  <td data-label="Who">{e.actorName}</td>
+                  <td data-label="Action">
+                    {props.actions[e.action] ?? e.action}
+                    <div class="hint mono">{e.action}</div>
+                  </td>
+                  <td data-label="Details">
+                    <AuditDetails detail={e.detail} />
+                  </td>
+                  <td data-label="Address" class="mono">
+                    {e.ip ?? ""}
+                  </td>
                 </tr>
               ))}
             </tbody>

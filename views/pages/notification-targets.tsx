@@ -442,7 +442,7 @@ export function DeliveriesTable(props: {
         </Empty>
       ) : (
         <div class="table-wrap">
-          <table>
+          <table class="table-stack">
             <thead>
               <tr>
                 <th scope="col">User</th>
@@ -451,9 +451,7 @@ export function DeliveriesTable(props: {
                 <th scope="col">State</th>
                 <th scope="col">Attempts</th>
                 <th scope="col">Last error</th>
-                <th scope="col" class="hide-sm">
-                  Next attempt
-                </th>
+                <th scope="col">Next attempt</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
                 </th>
@@ -462,33 +460,35 @@ export function DeliveriesTable(props: {
             <tbody>
               {props.rows.map(({ delivery: d, target, user }) => (
                 <tr data-status={d.status}>
-                  <td>
+                  <td data-label="User">
                     <a href={`/admin/users/${user.id}`}>{user.displayName}</a>
                     <div class="hint">@{user.username}</div>
                   </td>
-                  <td>
+                  <td data-label="Target">
                     {target.name}
                     <div class="hint">
                       {KIND_LABELS[target.kind]}
                       {target.enabled ? "" : " · off"}
                     </div>
                   </td>
-                  <td>
+                  <td data-label="Event">
                     <span class="mono">{d.event}</span>
                     <div class="hint">
                       <When at={d.createdAt} />
                     </div>
                   </td>
-                  <td>
+                  <td data-label="State">
                     <span
                       class={`pill ${d.status === "sent" ? "pill-up" : d.status === "failed" ? "pill-down" : "pill-pending"}`}
                     >
                       {d.status}
                     </span>
                   </td>
-                  <td>{d.attempts}</td>
-                  <td>{d.lastError ? <span class="field-error">{d.lastError}</span> : <span class="muted">—</span>}</td>
-                  <td class="hide-sm">
+                  <td data-label="Attempts">{d.attempts}</td>
+                  <td data-label="Last error">
+                    {d.lastError ? <span class="field-error">{d.lastError}</span> : <span class="muted">—</span>}
+                  </td>
+                  <td data-label="Next attempt">
                     {d.status === "pending" ? (
                       <When at={d.nextAttemptAt} />
                     ) : d.status === "sending" ? (
