@@ -5,7 +5,7 @@ test("the logger writes JSON lines at or above its level", () => {
   const lines: [string, string][] = [];
   const log = createLogger("info", (line, level) => lines.push([line, level]));
   log.debug("hidden");
-  log.info("request", { path: "/x" });
+  log.request({ path: "/x" });
   log.info("MediaNest is running", { url: "http://localhost:8080" });
   log.error("boom", { error: "e" });
   expect(lines.map(([, level]) => level)).toEqual(["info", "info", "error"]);
@@ -53,9 +53,8 @@ test("on stdout and stderr: request lines are gathered and written together, in 
   const out = sink();
   const err = sink();
   const log = createSinkLogger("info", out, err);
-  log.info("request", { path: "/a", status: 200 });
-  log.info("request", { path: "/b", status: 404 });
-  log.debug("request", { path: "/below-level" });
+  log.request({ path: "/a", status: 200 });
+  log.request({ path: "/b", status: 404 });
   expect(out.text()).toBe("");
 
   // Any other line writes what was gathered first, so the order is that of the calls.
@@ -75,10 +74,10 @@ test("on stdout and stderr: request lines are gathered and written together, in 
   expect(JSON.parse(err.text())).toMatchObject({ level: "warn", msg: "slow", ms: 900 });
 
   // Left alone, gathered lines are written a few milliseconds later; flush() writes them at once.
-  log.info("request", { path: "/c" });
+  log.request({ path: "/c" });
   await Bun.sleep(50);
   expect(out.text()).toContain('"path":"/c"');
-  log.info("request", { path: "/d" });
+  log.request({ path: "/d" });
   await log.flush();
   expect(out.text()).toContain('"path":"/d"');
 });
@@ -86,7 +85,7 @@ test("on stdout and stderr: request lines are gathered and written together, in 
 test("a burst of request lines is written in chunks without waiting for the timer", () => {
   const out = sink();
   const log = createSinkLogger("info", out, sink());
-  for (let i = 0; i < 2000; i++) log.info("request", { n: i });
+  for (let i = 0; i < 2000; i++) log.request({ n: i });
   const written = out
     .text()
     .trimEnd()
@@ -96,4 +95,24 @@ test("a burst of request lines is written in chunks without waiting for the time
   expect(written).toEqual(written.map((_, i) => i));
   expect(out.writes).toBeLessThan(10);
   return log.flush();
+});
+
+test('"request" is the request log\'s message alone: other callers cannot write it, and request lines obey the level', async () => {
+  const out = sink();
+  const log = createSinkLogger("info", out, sink());
+  // @ts-expect-error -- the reserved message does not compile for other callers
+  log.info("request", { path: "/not-a-request" });
+  // @ts-expect-error -- at any level
+  log.warn("request");
+  // One that slips through as a plain string is written at once as an ordinary line, never gathered.
+  const msg: string = "request";
+  log.info(msg, { path: "/typed-as-string" });
+  expect(out.text()).toContain("/typed-as-string");
+  await log.flush();
+
+  const quiet = sink();
+  const warnOnly = createSinkLogger("warn", quiet, sink());
+  warnOnly.request({ path: "/below-level" });
+  await warnOnly.flush();
+  expect(quiet.text()).toBe("");
 });

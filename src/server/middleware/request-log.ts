@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { routePath } from "hono/route";
 import type { AppDeps, AppEnv } from "../../app/deps";
-import { REQUEST_MSG } from "../../app/logger";
 
 /**
  * The end of every request (the request pipeline calls it once the request has its answer): observe the duration by
@@ -21,7 +20,7 @@ export function requestLog(deps: AppDeps): (c: Context<AppEnv>, started: number)
     );
     const path = c.req.path;
     if (path === "/healthz" || path === "/metrics") return;
-    deps.log.info(REQUEST_MSG, {
+    deps.log.request({
       id: c.req.header("x-request-id")?.slice(0, 64) || crypto.randomUUID(),
       method,
       path,
