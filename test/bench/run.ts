@@ -488,18 +488,19 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
   machine with the server, so on few cores both rates are lower than a separate client would see, and other
   load on the machine moves every figure; the ratios are the figures to watch.
 `;
-// Keep the section test/bench/sse.ts writes; this script owns the rest of the file.
+// Keep the sections other scripts and people write (test/bench/sse.ts's, the measured decisions); this script owns
+// its own three.
 const docPath = join(ROOT, "docs", "performance.md");
-let sseSection = "";
+const OWN_SECTIONS = new Set(["Targets", "Measurements", "How it is measured"]);
+let kept = "";
 try {
   const old = readFileSync(docPath, "utf8");
-  const start = old.indexOf("\n## SSE fan-out\n");
-  if (start >= 0) {
-    const after = old.indexOf("\n## ", start + 1);
-    sseSection = old.slice(start + 1, after >= 0 ? after + 1 : undefined);
+  for (const section of old.split(/\n(?=## )/).slice(1)) {
+    const heading = section.slice(3, section.indexOf("\n")).trim();
+    if (!OWN_SECTIONS.has(heading)) kept += `\n${section.replace(/\n*$/, "\n")}`;
   }
 } catch {
   // no earlier file
 }
-writeFileSync(docPath, sseSection ? `${doc.replace(/\n*$/, "\n")}\n${sseSection}` : doc);
+writeFileSync(docPath, kept ? `${doc.replace(/\n*$/, "\n")}${kept}` : doc);
 console.log("bench: wrote docs/performance.md");

@@ -1,4 +1,7 @@
+import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { HtmlEscapedString } from "hono/utils/html";
 import { assetUrl } from "../../src/app/assets";
 import { BellCount, NoticeBanner } from "../partials/live";
 
@@ -29,36 +32,71 @@ const userNav = [
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];
 
-// The parts of every page that never change are rendered once: the layout is on every request's path.
-const HEAD_START = '<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">';
-const SKIP_LINK = '<a class="skip-link" href="#main">Skip to content</a>';
+// The parts of every page that never change are written in JSX and rendered once, on first use (the asset URLs
+// carry content hashes known only once the asset table is read).
+const once = (render: () => JSX.Element) => {
+  let html: HtmlEscapedString | undefined;
+  return () => (html ??= raw(render().toString()));
+};
+
+const headStart = once(() => (
+  <>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+  </>
+));
+
+// Scripts are not deferred: htmx initialises on a timer once the document is past "loading", and a deferred
+// hx-sse.js still downloading on a cold cache then registers too late and the live stream never starts.
+const headAssets = once(() => (
+  <>
+    <meta name="color-scheme" content="light dark" />
+    <meta name="theme-color" content="#e5a00d" />
+    <meta name="htmx-config" content='{"defaultTimeout":15000}' />
+    <link rel="stylesheet" href={assetUrl("app.css")} />
+    <link rel="icon" href={assetUrl("icon.svg")} type="image/svg+xml" />
+    <link rel="apple-touch-icon" href="/icon-192.png" />
+    <link rel="manifest" href="/manifest.webmanifest" />
+    <script src={assetUrl("app.js")}></script>
+    <script src={assetUrl("htmx.js")}></script>
+    <script src={assetUrl("hx-sse.js")}></script>
+  </>
+));
+
+const skipLink = once(() => (
+  <a class="skip-link" href="#main">
+    Skip to content
+  </a>
+));
+
+const brand = once(() => (
+  <a class="brand" href="/">
+    <img src={assetUrl("icon.svg")} alt="" width="28" height="28" />
+    MediaNest
+  </a>
+));
+
 // The toggle's symbol (◐) as a character reference: one character beyond Latin-1 makes the whole page a string of
 // two-byte characters, twice the memory to build and encode on every request.
-const THEME_TOGGLE =
-  '<button type="button" class="icon-btn" data-theme-toggle aria-label="Switch light or dark theme" title="Theme">&#9680;</button>';
-const BELL_ICON =
-  '<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path><path d="M13.7 21a2 2 0 0 1-3.4 0"></path></svg>';
-const FOOTER =
-  '<footer class="site-footer">MediaNest</footer><div id="toasts" class="toasts" aria-live="polite"></div>';
-let assetsHtml: string | undefined;
-let brandHtml: string | undefined;
+const themeToggle = once(() => (
+  <button type="button" class="icon-btn" data-theme-toggle="" aria-label="Switch light or dark theme" title="Theme">
+    {raw("&#9680;")}
+  </button>
+));
 
-function headAssets(): string {
-  // Scripts are not deferred: htmx initialises on a timer once the document is past "loading", and a deferred
-  // hx-sse.js still downloading on a cold cache then registers too late and the live stream never starts.
-  assetsHtml ??=
-    '<meta name="color-scheme" content="light dark"><meta name="theme-color" content="#e5a00d">' +
-    '<meta name="htmx-config" content="{&quot;defaultTimeout&quot;:15000}">' +
-    `<link rel="stylesheet" href="${assetUrl("app.css")}"><link rel="icon" href="${assetUrl("icon.svg")}" type="image/svg+xml">` +
-    '<link rel="apple-touch-icon" href="/icon-192.png"><link rel="manifest" href="/manifest.webmanifest">' +
-    `<script src="${assetUrl("app.js")}"></script><script src="${assetUrl("htmx.js")}"></script><script src="${assetUrl("hx-sse.js")}"></script>`;
-  return assetsHtml;
-}
+const bellIcon = once(() => (
+  <svg class="icon" viewBox="0 0 24 24" aria-hidden="true">
+    <path d="M18 8a6 6 0 1 0-12 0c0 7-3 9-3 9h18s-3-2-3-9"></path>
+    <path d="M13.7 21a2 2 0 0 1-3.4 0"></path>
+  </svg>
+));
 
-function brand(): string {
-  brandHtml ??= `<a class="brand" href="/"><img src="${assetUrl("icon.svg")}" alt="" width="28" height="28">MediaNest</a>`;
-  return brandHtml;
-}
+const footer = once(() => (
+  <>
+    <footer class="site-footer">MediaNest</footer>
+    <div id="toasts" class="toasts" aria-live="polite"></div>
+  </>
+));
 
 function isCurrent(path: string, entry: { href: string; also?: string[] }): boolean {
   const under = (href: string) => path === href || path.startsWith(href + "/");
@@ -84,8 +122,8 @@ export function BaseLayout(props: LayoutProps): string | Promise<string> {
   return typeof content === "string" ? shell(props, content) : content.then((c) => shell(props, c));
 }
 
-// Plain string building rather than JSX or a tagged template: the shell is on every page's path, and this is
-// several times cheaper. Every value that comes from data goes through Bun.escapeHTML.
+// String building per request, not JSX: measured A/B, a JSX shell cost GET / far more than the 5 % of its rate a
+// layout may take (docs/performance.md, "Measured decisions"). Every value from data goes through Bun.escapeHTML.
 function shell(props: LayoutProps, content: string): string {
   const v = props.viewer;
   let nav = "";
@@ -95,16 +133,16 @@ function shell(props: LayoutProps, content: string): string {
       nav += `<a href="${n.href}"${isCurrent(props.path, n) ? ' aria-current="page"' : ""}>${n.label}</a>`;
     }
     tools =
-      `<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${BELL_ICON}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a>` +
+      `<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${bellIcon()}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a>` +
       `<a class="icon-btn account-link" href="/account" title="Your account">${Bun.escapeHTML(v.displayName)}</a>`;
   }
   const title = props.title === "MediaNest" ? "MediaNest" : `${Bun.escapeHTML(props.title)} · MediaNest`;
   const csrf = props.csrfToken ? `<meta name="csrf-token" content="${Bun.escapeHTML(props.csrfToken)}">` : "";
   const notice = props.notice ? NoticeBanner({ text: props.notice }).toString() : "";
   return (
-    `<html lang="en"><head>${HEAD_START}<title>${title}</title>${csrf}${headAssets()}</head><body>${SKIP_LINK}` +
-    `<header class="site-header"><div class="bar">${brand()}<nav class="nav" aria-label="Main">${nav}</nav><div class="header-tools">${THEME_TOGGLE}${tools}</div></div></header>` +
-    `<div id="notice-banner">${notice}</div><main id="main" tabindex="-1"><div id="alerts" aria-live="assertive"></div>${content}</main>${FOOTER}` +
+    `<html lang="en"><head>${headStart()}<title>${title}</title>${csrf}${headAssets()}</head><body>${skipLink()}` +
+    `<header class="site-header"><div class="bar">${brand()}<nav class="nav" aria-label="Main">${nav}</nav><div class="header-tools">${themeToggle()}${tools}</div></div></header>` +
+    `<div id="notice-banner">${notice}</div><main id="main" tabindex="-1"><div id="alerts" aria-live="assertive"></div>${content}</main>${footer()}` +
     (v ? '<div id="live" hx-sse:connect="/events" hx-swap="none" hidden></div>' : "") +
     "</body></html>"
   );
