@@ -217,3 +217,37 @@ describe("store is the only SQL layer", () => {
     expect(offenders.sort()).toEqual([]);
   });
 });
+
+// The speed rules of docs/architecture.md ("Speed rules") that a reading of the code can hold.
+describe("speed rules", () => {
+  test("handlers and views set headers only through c.header, never on a Response's headers", async () => {
+    const touch = /\.headers\.(set|append|delete)\(|\bc\.res\.headers\b/;
+    const files = [...(await sources("src/web")), ...(await sources("views"))];
+    expect(files.length).toBeGreaterThan(20);
+    const offenders = files
+      .filter(([, text]) => touch.test(text))
+      .map(([path, text]) => `${path}: ${text.match(touch)![0]}`);
+    expect(offenders).toEqual([]);
+  });
+
+  test("no area adds Hono middleware of its own: every request's layers are the one pipeline", async () => {
+    const files = await sources("src/web");
+    const offenders = files.filter(([, text]) => /\bapp\.use\(/.test(text)).map(([path]) => path);
+    expect(offenders).toEqual([]);
+  });
+
+  test("the layout and the signed-out home page keep to Latin-1, so a page is a one-byte string to build and encode", async () => {
+    const { BaseLayout } = await import("../views/layouts/base");
+    const { HomePage } = await import("../views/pages/home");
+    const viewer = { username: "ann", displayName: "Ann", role: "admin" as const, avatarUrl: null, unread: 2 };
+    const pages = [
+      await BaseLayout({ title: "MediaNest", path: "/", children: HomePage({ user: undefined }) }),
+      await BaseLayout({ title: "Admin", path: "/admin", viewer, csrfToken: "t", notice: "Back soon", children: "x" }),
+    ];
+    for (const page of pages) {
+      const wide = [...page].filter((ch) => ch.charCodeAt(0) > 0xff);
+      expect(wide).toEqual([]);
+      expect(page).toContain("&#9680;");
+    }
+  });
+});

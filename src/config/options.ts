@@ -12,7 +12,7 @@ export interface Option<T> {
   /**
    * Build the schema that parses and validates the raw string; the message of a failure is shown to the user.
    * Built only for variables that are set: a server starts with most options at their defaults, and building
-   * every schema was a tenth of its start-up.
+   * every schema was a large part of its start-up.
    */
   schema: () => z.ZodMiniType<T>;
   /** Secrets are masked by `medianest config` and accept a `<env>_FILE` variant. */

@@ -12,8 +12,8 @@ export interface SecretBox {
 
 const KEY_FILE = "secret.key";
 
-// Hashing and random bytes come from Bun itself; node:crypto (about 2 ms and several MiB at start) is loaded only
-// when a secret is first encrypted or decrypted, for AES-GCM.
+// Hashing and random bytes come from Bun itself; node:crypto (slow to load, and large) is loaded only when a secret
+// is first encrypted or decrypted, for AES-GCM.
 type NodeCrypto = typeof import("node:crypto");
 let nodeCrypto: NodeCrypto | undefined;
 const cipherApi = (): NodeCrypto => (nodeCrypto ??= require("node:crypto") as NodeCrypto);

@@ -6,7 +6,7 @@ import Registry from "prom-client/lib/registry";
 import { VERSION } from "../version";
 
 // prom-client's index also loads its Pushgateway and cluster aggregator (node:http, node:cluster, zlib …), which
-// MediaNest never uses: about 8 ms and several MiB at start. Only the parts used are imported, and the default
+// MediaNest never uses, at a cost in start time and memory. Only the parts used are imported, and the default
 // process metrics (which load perf_hooks and v8 and walk the heap to name its spaces) are set up once the server
 // answers, or at the first scrape if that comes sooner.
 type Registry = RegistryT;
