@@ -3,9 +3,11 @@
 import sqlite0 from "./sqlite/0000_init.sql" with { type: "text" };
 import sqlite1 from "./sqlite/0001_notifications_status_jobs.sql" with { type: "text" };
 import sqlite2 from "./sqlite/0002_plex_invites.sql" with { type: "text" };
+import sqlite3 from "./sqlite/0003_downloads.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
+import postgres3 from "./postgres/0003_downloads.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -17,10 +19,12 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0000_init", sql: sqlite0 },
   { tag: "0001_notifications_status_jobs", sql: sqlite1 },
   { tag: "0002_plex_invites", sql: sqlite2 },
+  { tag: "0003_downloads", sql: sqlite3 },
 ];
 
 export const postgresMigrations: Migration[] = [
   { tag: "0000_init", sql: postgres0 },
   { tag: "0001_notifications_status_jobs", sql: postgres1 },
   { tag: "0002_plex_invites", sql: postgres2 },
+  { tag: "0003_downloads", sql: postgres3 },
 ];

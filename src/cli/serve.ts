@@ -142,6 +142,8 @@ export async function serve(config: Config, log: Logger): Promise<number> {
 }
 
 async function closeRuntime(deps: AppDeps, config: Config): Promise<void> {
+  // Loaded with the jobs already; running downloads hand their items back (partial files stay for --continue).
+  await (await import("../jobs/download-queue")).stopDownloadWorkers(deps);
   await deps.jobs.stop();
   await deps.coordination.close().catch(() => {});
   await deps.database.close().catch(() => {});

@@ -1,3 +1,4 @@
+import { downloadQueueJob } from "./download-queue";
 import { notificationDeliveriesJob } from "./notification-deliveries";
 import type { JobDefinition } from "./scheduler";
 import { sessionCleanupJob } from "./session-cleanup";
@@ -6,5 +7,5 @@ import { statusHistoryRetentionJob } from "./status-history-retention";
 
 /** Every job MediaNest runs; the admin jobs page lists them in this order. */
 export function allJobs(): JobDefinition[] {
-  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob, notificationDeliveriesJob];
+  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob, notificationDeliveriesJob, downloadQueueJob];
 }

@@ -10,13 +10,31 @@ export interface LiveNotification {
   createdAt: number;
 }
 
+/** Live progress of one download item, as the pages draw it. */
+export interface LiveDownloadProgress {
+  downloadId: string;
+  itemId: string;
+  position: number;
+  itemCount: number;
+  title: string;
+  status: "downloading" | "processing";
+  percent: number | null;
+  /** Bytes per second. */
+  speed: number | null;
+  etaSeconds: number | null;
+  downloadedBytes: number | null;
+  totalBytes: number | null;
+}
+
 /** Domain events that live pages react to. */
 export type DomainEvent =
   | { type: "notification"; notification: LiveNotification; unread: number }
   | { type: "unread"; unread: number }
   | { type: "status" }
   | { type: "notice"; text: string | null }
-  | { type: "session-ended"; sessionHash: string };
+  | { type: "session-ended"; sessionHash: string }
+  | { type: "download-progress"; progress: LiveDownloadProgress }
+  | { type: "download-changed"; downloadId: string };
 
 /** PubSub topics: one per user, one for admins, one for everyone. */
 export const topics = {

@@ -8,9 +8,12 @@ export const NOTIFICATION_EVENTS = [
   { id: "request.declined", label: "A request of mine was declined", adminOnly: false },
   { id: "download.finished", label: "A download of mine finished", adminOnly: false },
   { id: "download.failed", label: "A download of mine failed", adminOnly: false },
+  { id: "download.approved", label: "A download of mine was approved", adminOnly: false },
+  { id: "download.declined", label: "A download of mine was declined", adminOnly: false },
   { id: "announcement", label: "Announcements from the administrators", adminOnly: false },
   { id: "test", label: "Test notifications", adminOnly: false },
   { id: "admin.user_created", label: "A new account was created", adminOnly: true },
+  { id: "admin.download_pending", label: "A download waits for approval", adminOnly: true },
   { id: "admin.delivery_failed", label: "A notification could not be delivered after every retry", adminOnly: true },
 ] as const;
 

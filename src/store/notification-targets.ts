@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
+import { type ClaimSpec, type ClaimWindow, claimRows } from "./claims";
 
 export type NotificationTarget = Tables["notificationTargets"]["$inferSelect"];
 export type NotificationDelivery = Tables["notificationDeliveries"]["$inferSelect"];
@@ -130,73 +131,36 @@ export async function latestDeliveryByTarget(
   return out;
 }
 
-export interface ClaimOptions {
-  now: Date;
-  /** Claimed rows stay "sending" until then; a replica that dies mid-send leaves them to be claimed again after. */
-  leaseUntil: Date;
-  limit: number;
-}
+export type ClaimOptions = ClaimWindow;
+
+/** The deliveries as claimed rows (store/claims.ts): pending, or sending with a lapsed lease; oldest due first. */
+const DELIVERY_CLAIMS: ClaimSpec = {
+  label: "deliveries",
+  table: "notification_deliveries",
+  from: ["pending", "sending"],
+  claimed: "sending",
+  dueColumn: "next_attempt_at",
+  order: "c.next_attempt_at",
+};
 
 /**
  * Claim up to limit due deliveries (pending, or sending with an expired lease) for this worker: each comes back
  * with status "sending", its attempt counted and its lease set. No row is handed to two concurrent claimers.
  */
 export async function claimDueDeliveries(database: Database, opts: ClaimOptions): Promise<DeliveryWithTarget[]> {
-  const ids =
-    database.dialect === "postgres"
-      ? await claimDueDeliveriesSkipLocked(database, opts)
-      : await claimDueDeliveriesInOneWrite(database, opts);
-  return listDeliveriesWithTargets(database, ids);
+  return listDeliveriesWithTargets(database, await claimRows(database, DELIVERY_CLAIMS, opts));
 }
 
 /** Claim due rows on PostgreSQL: rows another transaction is claiming are skipped, not waited for. */
 export async function claimDueDeliveriesSkipLocked(database: Database, opts: ClaimOptions): Promise<string[]> {
-  // drizzle's postgres.js client sends timestamps as text, so they go in as ISO strings.
-  const pg = database.pg;
-  if (!pg) throw new Error("store: claimDueDeliveriesSkipLocked needs PostgreSQL");
-  try {
-    const rows = await pg<{ id: string }[]>`
-      update notification_deliveries
-      set status = 'sending', attempts = attempts + 1, next_attempt_at = ${opts.leaseUntil.toISOString()}::timestamptz
-      where id in (
-        select id from notification_deliveries
-        where status in ('pending', 'sending') and next_attempt_at <= ${opts.now.toISOString()}::timestamptz
-        order by next_attempt_at
-        limit ${opts.limit}
-        for update skip locked
-      )
-      returning id`;
-    return rows.map((r) => r.id);
-  } catch (err) {
-    throw new Error(`store: unable to claim deliveries: ${dbErrorMessage(err)}`, { cause: err });
-  }
+  if (database.dialect !== "postgres") throw new Error("store: claimDueDeliveriesSkipLocked needs PostgreSQL");
+  return claimRows(database, DELIVERY_CLAIMS, opts);
 }
 
-/**
- * Claim due rows on SQLite: one UPDATE … RETURNING is one write transaction, and SQLite admits one writer at a
- * time (busy_timeout makes a second process wait), so the rows it picks cannot be picked by another claimer.
- */
+/** Claim due rows on SQLite, in one write transaction. */
 export async function claimDueDeliveriesInOneWrite(database: Database, opts: ClaimOptions): Promise<string[]> {
-  const sqlite = database.sqlite;
-  if (!sqlite) throw new Error("store: claimDueDeliveriesInOneWrite needs SQLite");
-  try {
-    const rows = sqlite
-      .query(
-        `update notification_deliveries
-         set status = 'sending', attempts = attempts + 1, next_attempt_at = $leaseUntil
-         where id in (
-           select id from notification_deliveries
-           where status in ('pending', 'sending') and next_attempt_at <= $now
-           order by next_attempt_at
-           limit $limit
-         )
-         returning id`,
-      )
-      .all({ leaseUntil: opts.leaseUntil.getTime(), now: opts.now.getTime(), limit: opts.limit }) as { id: string }[];
-    return rows.map((r) => r.id);
-  } catch (err) {
-    throw new Error(`store: unable to claim deliveries: ${(err as Error).message}`, { cause: err });
-  }
+  if (database.dialect !== "sqlite") throw new Error("store: claimDueDeliveriesInOneWrite needs SQLite");
+  return claimRows(database, DELIVERY_CLAIMS, opts);
 }
 
 /** Load deliveries with their targets, in the order of ids. */

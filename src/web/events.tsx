@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { DownloadProgressBar, progressId } from "../../views/partials/download-progress";
 import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../app/deps";
@@ -62,6 +63,14 @@ function render(event: DomainEvent): SseMessage[] {
       ];
     case "session-ended":
       return [];
+    case "download-progress":
+      return [
+        {
+          data: `<hx-partial hx-target="#${progressId(event.progress.downloadId)}" hx-swap="outerHTML">${String(DownloadProgressBar({ downloadId: event.progress.downloadId, progress: event.progress }))}</hx-partial>`,
+        },
+      ];
+    case "download-changed":
+      return [{ event: "mn-downloads", data: event.downloadId || "queue" }];
   }
 }
 

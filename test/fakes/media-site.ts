@@ -23,6 +23,8 @@ export interface MediaSite {
   longBytes: number;
   /** Bytes per second the /slow/ paths send. */
   setRate(bytesPerSecond: number): void;
+  /** Answer the next n requests for a path with this status (503: a site in trouble). */
+  failNext(path: string, n: number, status?: number): void;
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function startMediaSite(): Promise<MediaSite> {
   const requests: MediaRequest[] = [];
   let rate = 64 * 1024;
   const controllers = new Set<AbortController>();
+  const failures = new Map<string, { n: number; status: number }>();
 
   const serveBytes = (req: Request, bytes: Uint8Array, opts: { throttle?: boolean; stopAfter?: number }) => {
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.get("range") ?? "");
@@ -130,6 +133,11 @@ export async function startMediaSite(): Promise<MediaSite> {
     fetch(req) {
       const url = new URL(req.url);
       requests.push({ path: url.pathname, range: req.headers.get("range") });
+      const failure = failures.get(url.pathname);
+      if (failure && failure.n > 0) {
+        failure.n--;
+        return new Response("try later", { status: failure.status });
+      }
       switch (url.pathname) {
         case "/clip.mp4":
         case "/other.mp4":
@@ -163,6 +171,9 @@ export async function startMediaSite(): Promise<MediaSite> {
     longBytes: media.long.length,
     setRate(n) {
       rate = n;
+    },
+    failNext(path, n, status = 503) {
+      failures.set(path, { n, status });
     },
     async stop() {
       for (const c of controllers) c.abort();

@@ -7,6 +7,7 @@ import type { Config } from "../../src/config/options";
 import { createSecretBox } from "../../src/config/secret-box";
 import { createCoordination } from "../../src/coordination";
 import { openPostgres, openSqlite } from "../../src/db/database";
+import { stopDownloadWorkers } from "../../src/jobs/download-queue";
 import { createApp } from "../../src/server/app";
 import { createDeps } from "../../src/server/runtime";
 import { migrate } from "../../src/db/migrate";
@@ -89,6 +90,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     config,
     request: async (path, init) => app.request(path.startsWith("http") ? path : ORIGIN + path, init),
     async close() {
+      await stopDownloadWorkers(deps);
       await deps.jobs.stop();
       deps.live.closeAll();
       await coordination.close();

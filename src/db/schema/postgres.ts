@@ -178,3 +178,85 @@ export const jobRuns = pgTable("job_runs", {
   lastError: text("last_error"),
   lastDurationMs: integer("last_duration_ms"),
 });
+
+const DOWNLOAD_STATUSES = [
+  "queued",
+  "awaiting_approval",
+  "downloading",
+  "processing",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+
+/** A download a user asked for: one video, or a playlist whose videos are its items. */
+export const downloads = pgTable(
+  "downloads",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    kind: text("kind", { enum: ["video", "playlist"] }).notNull(),
+    remoteId: text("remote_id").notNull(),
+    title: text("title").notNull(),
+    channel: text("channel"),
+    thumbnailUrl: text("thumbnail_url"),
+    quality: text("quality").notNull(),
+    sectionKey: text("section_key").notNull(),
+    folder: text("folder").notNull(),
+    status: text("status", { enum: DOWNLOAD_STATUSES }).notNull(),
+    itemCount: integer("item_count").notNull(),
+    estimatedBytes: bigint("estimated_bytes", { mode: "number" }),
+    error: text("error"),
+    decidedBy: text("decided_by"),
+    decidedAt: ts("decided_at"),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull(),
+    finishedAt: ts("finished_at"),
+  },
+  (t) => [
+    index("downloads_user_created_idx").on(t.userId, t.createdAt),
+    index("downloads_status_created_idx").on(t.status, t.createdAt),
+  ],
+);
+
+/**
+ * One video of a download, the unit workers claim: next_attempt_at is when a queued item is due and, while it is
+ * downloading, when its lease runs out; attempts counts claims and fences a worker that lost its lease.
+ */
+export const downloadItems = pgTable(
+  "download_items",
+  {
+    id: text("id").primaryKey(),
+    downloadId: text("download_id")
+      .notNull()
+      .references(() => downloads.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    position: integer("position").notNull(),
+    remoteId: text("remote_id").notNull(),
+    title: text("title").notNull(),
+    url: text("url"),
+    playlistIndex: integer("playlist_index"),
+    status: text("status", { enum: DOWNLOAD_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull(),
+    nextAttemptAt: ts("next_attempt_at").notNull(),
+    claimedAt: ts("claimed_at"),
+    finishedAt: ts("finished_at"),
+    filePath: text("file_path"),
+    bytes: bigint("bytes", { mode: "number" }),
+    error: text("error"),
+    workerHost: text("worker_host"),
+    workerPgid: integer("worker_pgid"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("download_items_due_idx").on(t.status, t.nextAttemptAt),
+    index("download_items_user_status_idx").on(t.userId, t.status),
+    index("download_items_user_claimed_idx").on(t.userId, t.claimedAt),
+    index("download_items_download_idx").on(t.downloadId, t.position),
+  ],
+);
