@@ -11,6 +11,7 @@ import {
   MAX_ATTEMPTS,
   sendTestNotification,
 } from "../src/services/outbound-notifications";
+import { sendEmail } from "../src/integrations/outbound/email";
 import type { TargetConfig } from "../src/integrations/outbound/types";
 import {
   claimDueDeliveries,
@@ -22,7 +23,10 @@ import {
   type NotificationTarget,
 } from "../src/store/notification-targets";
 import type { User } from "../src/store/users";
+import { SMTPServer } from "smtp-server";
+import type { AddressInfo } from "node:net";
 import { closedPort, startReceiver, startSmtp, type FakeReceiver } from "./fakes/outbound-receiver";
+import { TEST_TLS_CERT, TEST_TLS_KEY } from "./fakes/tls-cert";
 import { postgresAvailable } from "./helpers/services";
 import { createTestApp, givenUser, signIn, type Browser, type Dialect, type TestApp } from "./helpers/test-app";
 
@@ -70,6 +74,28 @@ async function onlyTarget(t: TestApp, user: User): Promise<NotificationTarget> {
 }
 
 const htmx = { "hx-request": "true" };
+
+/** Store a target as it is, past the form's checks: as if saved under another policy, or before a change. */
+async function smuggleTarget(
+  t: TestApp,
+  user: User,
+  target: TargetConfig,
+  name = "smuggled",
+): Promise<NotificationTarget> {
+  const row: NotificationTarget = {
+    id: crypto.randomUUID(),
+    userId: user.id,
+    kind: target.kind,
+    name,
+    configEnc: t.deps.secretBox.encrypt(JSON.stringify(target.config)),
+    events: ["test"],
+    enabled: true,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+  await t.deps.database.db.insert(t.deps.database.tables.notificationTargets).values(row);
+  return row;
+}
 
 describe("outbound notifications: senders and pages (SQLite)", () => {
   let t: TestApp;
@@ -318,7 +344,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     const html = await res.text();
     expect(html).toMatch(
       new RegExp(
-        `^<div id="test-result-${ok.id}" role="status" aria-live="polite" class="alert alert-ok">Delivered \\(204 in \\d+ ms\\)</div>$`,
+        `^<div id="test-result-${ok.id}" role="status" aria-live="polite" class="alert alert-ok">Delivered \\(204 in \\d+ ms\\)</div>`,
       ),
     );
     expect(receiver.requests.at(-1)!.body).toMatchObject({
@@ -369,6 +395,59 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     receiver.answers.push("hang");
     const slow = await sendTestNotification(t.deps, user, ok, 300);
     expect(slow).toEqual({ ok: false, text: "The webhook did not answer (timeout after 0.3 s)" });
+  });
+
+  test("a Send test leaves its trace: the target shows the test's outcome and time, the admin page counts a failed one", async () => {
+    const admin = await givenUser(t.deps, { role: "admin" });
+    const ab = await signIn(t, admin);
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const target = await addTarget(t, user, { kind: "webhook", config: { url: nowhere } }, ["test"], "Flaky hook");
+    expect(await (await b.get("/account/notifications")).text()).toContain("Nothing sent yet");
+
+    const res = await b.post(`/account/notifications/${target.id}/test`, {}, htmx);
+    const fragment = await res.text();
+    expect(fragment).toContain("The webhook could not be reached (connection refused)</div>");
+    // The card's "Last delivery" line changes in the same answer.
+    expect(fragment).toMatch(
+      new RegExp(
+        `<hx-partial hx-target="#last-delivery-${target.id}" hx-swap="innerHTML"><span><span class="pill pill-down">Test failed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC</span> <span class="field-error">The webhook could not be reached \\(connection refused\\)</span></span></hx-partial>`,
+      ),
+    );
+    const page = await (await b.get("/account/notifications")).text();
+    expect(page).not.toContain("Nothing sent yet");
+    expect(page).toContain("Test failed");
+
+    const outbound = await (await ab.get("/admin/notifications")).text();
+    expect(outbound).toContain("1 failed · 0 waiting · 0 sending · 0 delivered");
+    expect(outbound).toMatch(
+      /<tr data-status="failed">.*Flaky hook.*<span class="mono">test<\/span>.*connection refused/s,
+    );
+    const [d] = await allDeliveries(t);
+    expect(d).toMatchObject({ event: "test", status: "failed", attempts: 1, targetId: target.id });
+    // A test is not queued: the worker has nothing to retry unless an admin asks for it.
+    await drain(t);
+    expect((await allDeliveries(t))[0]!.attempts).toBe(1);
+
+    // A later test that works replaces the failure as the target's latest outcome.
+    await t.deps.database.db
+      .update(t.deps.database.tables.notificationTargets)
+      .set({ configEnc: t.deps.secretBox.encrypt(JSON.stringify({ url: receiver.url })) })
+      .where(eq(t.deps.database.tables.notificationTargets.id, target.id));
+    await Bun.sleep(5);
+    expect(await (await b.post(`/account/notifications/${target.id}/test`, {}, htmx)).text()).toContain(
+      '<span class="pill pill-up">Test delivered',
+    );
+    expect(await (await b.get("/account/notifications")).text()).toContain("Test delivered");
+    expect(await (await ab.get("/admin/notifications")).text()).toContain(
+      "1 failed · 0 waiting · 0 sending · 1 delivered",
+    );
+
+    // Retry now on the failed test sends the test again, through the worker.
+    const failed = (await allDeliveries(t)).find((x) => x.status === "failed")!;
+    expect((await ab.post(`/admin/notifications/${failed.id}/retry`)).status).toBe(303);
+    await drain(t);
+    expect((await allDeliveries(t)).map((x) => x.status)).toEqual(["sent", "sent"]);
+    expect(receiver.requests.at(-1)!.body).toMatchObject({ event: "test", title: "MediaNest test notification" });
   });
 
   test("secrets are stored encrypted and never appear in pages", async () => {
@@ -981,7 +1060,7 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
     });
     expect(refused.status).toBe(422);
     expect(await refused.text()).toContain(
-      "Only an administrator can send notifications to a private or local address (127.0.0.1 is a private or local address)",
+      "127.0.0.1 is not an allowed address: only an administrator can send notifications to an address that is not public.",
     );
     const ntfy = await mb.post("/account/new-target/ntfy", {
       name: "lan ntfy",
@@ -990,7 +1069,7 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
       events: ["test"],
     });
     expect(ntfy.status).toBe(422);
-    expect(await ntfy.text()).toContain("localhost is this machine");
+    expect(await ntfy.text()).toContain("localhost is not an allowed address");
     expect(receiver.requests).toHaveLength(0);
 
     // A target that became private after it was saved (or was saved under another policy) is refused at send time.
@@ -1010,7 +1089,7 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
     await drain(t);
     const [delivery] = await allDeliveries(t);
     expect(delivery!.status).toBe("failed");
-    expect(delivery!.lastError).toContain("private or local address");
+    expect(delivery!.lastError).toBe("The webhook was not called: 127.0.0.1 is not an allowed address");
     expect(receiver.requests).toHaveLength(0);
 
     // An admin's own target may use the LAN; a redirect from the receiver is reported, not followed.
@@ -1043,6 +1122,215 @@ describe("outbound destinations by default (MEDIANEST_OUTBOUND_PRIVATE=admins)",
     } finally {
       await redirector.stop(true);
       await other.stop();
+    }
+  });
+});
+
+describe("outbound destinations: every spelling of this machine is refused for a member", () => {
+  let t: TestApp;
+  let receiver: FakeReceiver;
+  const logLines: string[] = [];
+  beforeEach(async () => {
+    logLines.length = 0;
+    t = await createTestApp({ logLines });
+    receiver = startReceiver();
+    await givenUser(t.deps, { role: "admin" });
+  });
+  afterEach(async () => {
+    await receiver.stop();
+    await t.close();
+  });
+
+  /** Save (refused), then smuggle in, test and deliver a target: each attempt must end at "not allowed". */
+  async function refusedEverywhere(
+    kind: "webhook" | "discord" | "ntfy" | "email",
+    form: Record<string, string>,
+    config: TargetConfig,
+    shown: string,
+    displayName: string,
+  ) {
+    // A member of their own for each case: tests are rate-limited per user.
+    const member = await givenUser(t.deps);
+    const mb = await signIn(t, member);
+    const saved = await mb.post(`/account/new-target/${kind}`, { name: "inside", events: ["test"], ...form });
+    expect(saved.status).toBe(422);
+    expect(await saved.text()).toContain(
+      `${shown} is not an allowed address: only an administrator can send notifications to an address that is not public.`,
+    );
+
+    const target = await smuggleTarget(t, member, config);
+    const tested = await (await mb.post(`/account/notifications/${target.id}/test`, {}, htmx)).text();
+    // No reachability oracle: not "Delivered", "could not be reached", "host not found" nor a timeout.
+    expect(tested).toStartWith(
+      `<div id="test-result-${target.id}" role="status" aria-live="polite" class="alert alert-error">${displayName} was not called: ${shown} is not an allowed address</div>`,
+    );
+
+    await notify(t.deps, member.id, { kind: "test", title: "x", body: "y" });
+    await drain(t);
+    const queued = (await allDeliveries(t)).filter((d) => d.targetId === target.id && d.attempts === 1);
+    expect(queued.map((d) => [d.status, d.lastError])).toEqual([
+      ["failed", `${displayName} was not called: ${shown} is not an allowed address`],
+      ["failed", `${displayName} was not called: ${shown} is not an allowed address`],
+    ]);
+  }
+
+  test("IPv4-mapped IPv6 in every spelling, localhost with a trailing dot, numeric IPv4: webhook, Discord and ntfy", async () => {
+    const port = receiver.port;
+    const cases: [string, string][] = [
+      [`http://[::ffff:127.0.0.1]:${port}/hook`, "::ffff:7f00:1"],
+      [`http://[0:0:0:0:0:ffff:7f00:1]:${port}/hook`, "::ffff:7f00:1"],
+      [`http://[::FFFF:7F00:1]:${port}/hook`, "::ffff:7f00:1"],
+      [`http://localhost.:${port}/hook`, "localhost"],
+      [`http://LOCALHOST:${port}/hook`, "localhost"],
+      [`http://0x7f000001:${port}/hook`, "127.0.0.1"],
+      [`http://2130706433:${port}/hook`, "127.0.0.1"],
+      [`http://127.1:${port}/hook`, "127.0.0.1"],
+      [`http://0177.0.0.1:${port}/hook`, "127.0.0.1"],
+      [`http://[::1]:${port}/hook`, "::1"],
+      ["http://[::ffff:a9fe:a9fe]/latest/meta-data/", "::ffff:a9fe:a9fe"],
+    ];
+    for (const [url, shown] of cases) {
+      await refusedEverywhere("webhook", { url }, { kind: "webhook", config: { url } }, shown, "The webhook");
+    }
+    const url = `http://[::ffff:7f00:1]:${port}/api/webhooks/1/x`;
+    await refusedEverywhere("discord", { url }, { kind: "discord", config: { url } }, "::ffff:7f00:1", "Discord");
+    const server = `http://localhost.:${port}`;
+    await refusedEverywhere(
+      "ntfy",
+      { server, topic: "alerts" },
+      { kind: "ntfy", config: { server, topic: "alerts" } },
+      "localhost",
+      "ntfy",
+    );
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  test("an SMTP host spelled 0x7f000001 or 2130706433 gets no connection at all", async () => {
+    const smtp = await startSmtp();
+    try {
+      for (const host of ["0x7f000001", "2130706433", "127.1", "localhost."]) {
+        const mail = { host, port: smtp.port, security: "none" as const, from: "a@example.com", to: "b@example.com" };
+        await refusedEverywhere(
+          "email",
+          { ...mail, port: String(smtp.port) },
+          { kind: "email", config: mail },
+          host === "localhost." ? "localhost" : "127.0.0.1",
+          "The mail server",
+        );
+      }
+      expect(smtp.connections).toBe(0);
+      expect(smtp.messages).toHaveLength(0);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  test("a name that does not resolve is refused for a member, saying only that it is not allowed", async () => {
+    const url = "http://hooks.nowhere.invalid/hook";
+    await refusedEverywhere(
+      "webhook",
+      { url },
+      { kind: "webhook", config: { url } },
+      "hooks.nowhere.invalid",
+      "The webhook",
+    );
+    // What was found stays in the log, for the admins.
+    const logged = logLines.map((l) => JSON.parse(l)).find((l) => l.msg === "outbound: delivery failed");
+    expect(logged).toMatchObject({ level: "warn", refusal: expect.stringContaining("lookup failed") });
+  });
+
+  test("an admin may still use these addresses, and hears why a send failed", async () => {
+    const admin = await givenUser(t.deps, { role: "admin" });
+    const ab = await signIn(t, admin);
+    const url = `http://[::ffff:7f00:1]:${receiver.port}/hook`;
+    expect((await ab.post("/account/new-target/webhook", { name: "lan", url, events: ["test"] })).status).toBe(303);
+    const target = await onlyTarget(t, admin);
+    expect(await (await ab.post(`/account/notifications/${target.id}/test`, {}, htmx)).text()).toMatch(
+      /Delivered \(204 in \d+ ms\)/,
+    );
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0]!.headers.host).toBe(`[::ffff:7f00:1]:${receiver.port}`);
+    const gone = await smuggleTarget(t, admin, { kind: "webhook", config: { url: "http://hooks.nowhere.invalid/" } });
+    expect(await (await ab.post(`/account/notifications/${gone.id}/test`, {}, htmx)).text()).toContain(
+      "The webhook could not be reached (host not found)</div>",
+    );
+  });
+});
+
+describe("email connects to the address that was checked", () => {
+  test("plain SMTP: a name resolved once to this machine's SMTP server; a later lookup could not move it", async () => {
+    const smtp = await startSmtp();
+    const answers = [["127.0.0.1"], ["203.0.113.9"]];
+    const lookups: string[] = [];
+    try {
+      const r = await sendEmail(
+        {
+          destination: {
+            allowPrivate: true,
+            resolve: async (name) => {
+              lookups.push(name);
+              return answers.shift()!;
+            },
+          },
+          timeoutMs: 5000,
+        },
+        { host: "Mail.Test.", port: smtp.port, security: "none", from: "a@example.com", to: "b@example.com" },
+        {
+          event: "test",
+          title: "t",
+          body: "b",
+          link: null,
+          user: { id: "u", username: "u", displayName: "U" },
+          sentAt: new Date(),
+        },
+      );
+      expect(r.status).toBe(250);
+      expect(smtp.messages).toHaveLength(1);
+      expect(lookups).toEqual(["mail.test"]);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  test("TLS: the name is presented (SNI) and the certificate is checked against it, not the address", async () => {
+    const names: string[] = [];
+    const server = new SMTPServer({
+      secure: true,
+      key: TEST_TLS_KEY,
+      cert: TEST_TLS_CERT,
+      authOptional: true,
+      logger: false,
+      disableReverseLookup: true,
+      SNICallback(name, callback) {
+        names.push(name);
+        callback(null, undefined);
+      },
+    });
+    server.on("error", () => {});
+    const port = await new Promise<number>((resolve) => {
+      const net = server.listen(0, "127.0.0.1", () => resolve((net.address() as AddressInfo).port));
+    });
+    try {
+      const err = await sendEmail(
+        { destination: { allowPrivate: true, resolve: async () => ["127.0.0.1"] }, timeoutMs: 5000 },
+        { host: "mail.test", port, security: "tls", from: "a@example.com", to: "b@example.com" },
+        {
+          event: "test",
+          title: "t",
+          body: "b",
+          link: null,
+          user: { id: "u", username: "u", displayName: "U" },
+          sentAt: new Date(),
+        },
+      ).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      // The certificate is self-signed, so the send stops at TLS: after the name was presented for it.
+      expect(err?.message).toStartWith("The mail server could not");
+      expect(names).toEqual(["mail.test"]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 });

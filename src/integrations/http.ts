@@ -1,7 +1,9 @@
 /** Shared HTTP plumbing for every integration client: timeouts, typed errors, body hygiene, observation. */
 import type { z } from "zod";
+import { DestinationError, guardedFetch, type DestinationPolicy } from "./destination";
 
-export type IntegrationErrorKind = "network" | "timeout" | "refused" | "unauthorized" | "bad_response";
+/** not_allowed: the destination policy refused the address, and nothing was sent. */
+export type IntegrationErrorKind = "network" | "timeout" | "refused" | "unauthorized" | "bad_response" | "not_allowed";
 
 /** Describe a failed call to an external service in words a user can read. */
 export class IntegrationError extends Error {
@@ -52,6 +54,13 @@ export interface RequestOptions {
   /** Cancels the call early (e.g. the browser went away); reported as a network error. */
   signal?: AbortSignal;
   observer?: IntegrationObserver;
+  /**
+   * For a URL a user gave: held to this policy, and connected to the address that was checked
+   * (integrations/destination.ts). Unset for the services an admin configured.
+   */
+  destination?: DestinationPolicy;
+  /** "manual" does not follow a 3xx: it fails as a refusal naming the status. Default "follow". */
+  redirect?: "follow" | "manual";
 }
 
 export interface JsonRequestOptions<T> extends RequestOptions {
@@ -167,10 +176,16 @@ async function send(opts: RequestOptions, call: Call): Promise<Response> {
       headers["Content-Type"] = "application/json";
     }
   }
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.destination ? guardedFetch(opts.destination, opts.fetch ?? fetch) : (opts.fetch ?? fetch);
   let res: Response;
   try {
-    res = await doFetch(opts.url, { method: opts.method ?? "GET", headers, body, signal, redirect: "follow" });
+    res = await doFetch(opts.url, {
+      method: opts.method ?? "GET",
+      headers,
+      body,
+      signal,
+      redirect: opts.redirect ?? "follow",
+    });
   } catch (err) {
     throw transportError(opts, err, timeout);
   }
@@ -208,6 +223,7 @@ async function discard(res: Response): Promise<void> {
 
 function transportError(opts: RequestOptions, err: unknown, timeout?: AbortSignal): IntegrationError {
   if (err instanceof IntegrationError) return err;
+  if (err instanceof DestinationError) return destinationError(opts.service, opts.displayName, err);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const name = err instanceof Error ? err.name : "";
   if (name === "TimeoutError" || (timeout?.aborted && !opts.signal?.aborted)) {
@@ -232,6 +248,23 @@ function transportError(opts: RequestOptions, err: unknown, timeout?: AbortSigna
     message: `${opts.displayName} could not be reached (${describeNetworkError(err)})`,
     cause: err,
   });
+}
+
+/** Turn a destination refusal into the IntegrationError users read: nothing more than "not allowed" (or not found). */
+export function destinationError(service: string, displayName: string, err: DestinationError): IntegrationError {
+  return err.reason === "not_allowed"
+    ? new IntegrationError({
+        service,
+        kind: "not_allowed",
+        message: `${displayName} was not called: ${err.message}`,
+        cause: err,
+      })
+    : new IntegrationError({
+        service,
+        kind: "network",
+        message: `${displayName} could not be reached (host not found)`,
+        cause: err,
+      });
 }
 
 function describeNetworkError(err: unknown): string {

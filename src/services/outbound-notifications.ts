@@ -3,7 +3,7 @@
  * the deliveries notify() queues for them, and the worker step that sends, retries and gives up.
  */
 import { z } from "zod";
-import { privateDestination } from "../integrations/outbound/destination";
+import { DestinationError, resolveDestination, type DestinationPolicy } from "../integrations/destination";
 import { IntegrationError } from "../integrations/http";
 import { sendEmail } from "../integrations/outbound/email";
 import { sendDiscord, sendNtfy, sendWebhook } from "../integrations/outbound/http-targets";
@@ -144,25 +144,47 @@ function checkEvents(user: Pick<User, "role">, events: string[]): string[] {
 }
 
 /**
- * Refuse a private or local destination for a member's target unless the owner allowed it
- * (MEDIANEST_OUTBOUND_PRIVATE=everyone): otherwise any member could make the server call inside the network.
+ * Say where a target's owner may send: admins anywhere, members only to public internet addresses unless the
+ * owner of the install allowed more (MEDIANEST_OUTBOUND_PRIVATE=everyone); otherwise any member could make the
+ * server call inside its network.
+ */
+export function destinationPolicy(deps: Pick<AppDeps, "config">, owner: Pick<User, "role">): DestinationPolicy {
+  return { allowPrivate: owner.role === "admin" || deps.config.outboundPrivate === "everyone" };
+}
+
+function targetHost(target: TargetConfig): { host: string; field: string } {
+  if (target.kind === "email") return { host: target.config.host, field: "host" };
+  const url = target.kind === "ntfy" ? target.config.server : target.config.url;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    host = url;
+  }
+  return { host, field: target.kind === "ntfy" ? "server" : "url" };
+}
+
+/**
+ * Refuse, when a target is saved, a destination its owner may not send to. The senders check again (and connect
+ * to the address they checked) every time; this only tells the user early. A name that does not resolve is
+ * refused for members (it reads like any other refusal) and left to the send for admins.
  */
 export async function checkDestination(
   deps: Pick<AppDeps, "config">,
   owner: Pick<User, "role">,
   target: TargetConfig,
 ): Promise<void> {
-  if (owner.role === "admin" || deps.config.outboundPrivate === "everyone") return;
-  const host =
-    target.kind === "email"
-      ? target.config.host
-      : new URL(target.kind === "ntfy" ? target.config.server : target.config.url).hostname;
-  const why = await privateDestination(host);
-  if (why) {
-    throw new TargetError(
-      `Only an administrator can send notifications to a private or local address (${why}).`,
-      target.kind === "email" ? "host" : target.kind === "ntfy" ? "server" : "url",
-    );
+  const { host, field } = targetHost(target);
+  try {
+    await resolveDestination(host, destinationPolicy(deps, owner), AbortSignal.timeout(SEND_TIMEOUT_MS));
+  } catch (err) {
+    if (err instanceof DestinationError && err.reason === "not_allowed")
+      throw new TargetError(
+        `${err.message}: only an administrator can send notifications to an address that is not public.`,
+        field,
+      );
+    if (err instanceof DestinationError || (err as Error).name === "TimeoutError") return;
+    throw err;
   }
 }
 
@@ -305,18 +327,24 @@ function resolveLink(publicUrl: string | undefined, link: string | null): string
   }
 }
 
-function sendOptions(deps: Pick<AppDeps, "fetch" | "metrics">, timeoutMs: number): SendOptions {
-  return { fetch: deps.fetch, timeoutMs, observer: integrationObserver(deps), userAgent: `MediaNest/${VERSION}` };
-}
-
-/** Send one message to one target; throws IntegrationError on failure. */
+/**
+ * Send one message to one target of this owner, held to the owner's destination policy; throws IntegrationError
+ * on failure (kind "not_allowed" when the policy refused the address, nothing sent).
+ */
 export function sendToTarget(
-  deps: Pick<AppDeps, "fetch" | "metrics">,
+  deps: Pick<AppDeps, "fetch" | "metrics" | "config">,
+  owner: Pick<User, "role">,
   target: TargetConfig,
   message: OutboundMessage,
   timeoutMs = SEND_TIMEOUT_MS,
 ): Promise<SendResult> {
-  const opts = sendOptions(deps, timeoutMs);
+  const opts: SendOptions = {
+    destination: destinationPolicy(deps, owner),
+    fetch: deps.fetch,
+    timeoutMs,
+    observer: integrationObserver(deps),
+    userAgent: `MediaNest/${VERSION}`,
+  };
   switch (target.kind) {
     case "webhook":
       return sendWebhook(opts, target.config, message);
@@ -354,9 +382,13 @@ export function describeSendFailure(err: unknown): string {
   return `Sending failed (${err instanceof Error ? err.message : String(err)})`;
 }
 
-/** True when retrying cannot help: the receiver refused the request itself (4xx other than 408/425/429, SMTP 5xx). */
+/**
+ * True when retrying cannot help: the address is not allowed, or the receiver refused the request itself (4xx
+ * other than 408/425/429, SMTP 5xx).
+ */
 export function isPermanentFailure(err: unknown): boolean {
   if (!(err instanceof IntegrationError)) return false;
+  if (err.kind === "not_allowed") return true;
   const s = err.status;
   if (err.service === "email") return err.kind === "unauthorized" || (s !== undefined && s >= 500 && s !== 503);
   return s !== undefined && s >= 400 && s < 500 && s !== 408 && s !== 425 && s !== 429;
@@ -368,40 +400,72 @@ export interface TestSendResult {
   text: string;
 }
 
-/** Send a test message to a target right now and say exactly what happened; never throws. */
+/**
+ * Send a test message to a target right now and say exactly what happened; never throws. The outcome is kept as
+ * the target's latest delivery (event "test"), so the target and the admin outbound page show it afterwards.
+ */
 export async function sendTestNotification(
-  deps: Pick<AppDeps, "fetch" | "metrics" | "secretBox" | "config" | "coordination">,
+  deps: Pick<AppDeps, "database" | "fetch" | "metrics" | "secretBox" | "config" | "coordination" | "log">,
   user: Pick<User, "id" | "username" | "displayName" | "role">,
   target: NotificationTarget,
   timeoutMs = SEND_TIMEOUT_MS,
 ): Promise<TestSendResult> {
+  let limit: { allowed: boolean; retryAfterMs: number };
   try {
-    const limit = await deps.coordination.rateLimiter.hit(
+    limit = await deps.coordination.rateLimiter.hit(
       `rl:outbound-test:${user.id}`,
       TEST_LIMIT.limit,
       TEST_LIMIT.windowMs,
     );
-    if (!limit.allowed)
-      return {
-        ok: false,
-        text: `Too many tests; try again in ${Math.max(1, Math.ceil(limit.retryAfterMs / 1000))} seconds.`,
-      };
-    const config = readTargetConfig(deps, target);
-    const message: OutboundMessage = {
-      event: "test",
-      title: "MediaNest test notification",
-      body: `This is a test of “${target.name}”. If you can read it, your MediaNest notifications arrive here.`,
-      link: resolveLink(deps.config.publicUrl, "/account/notifications"),
-      user: { id: user.id, username: user.username, displayName: user.displayName },
-      sentAt: new Date(),
-    };
-    await checkDestination(deps, user, config);
-    const r = await sendToTarget(deps, config, message, timeoutMs);
-    return { ok: true, text: `Delivered (${r.status} in ${r.ms} ms)` };
   } catch (err) {
-    if (err instanceof TargetError) return { ok: false, text: err.message };
     return { ok: false, text: describeSendFailure(err) };
   }
+  if (!limit.allowed)
+    return {
+      ok: false,
+      text: `Too many tests; try again in ${Math.max(1, Math.ceil(limit.retryAfterMs / 1000))} seconds.`,
+    };
+  const started = new Date();
+  const payload: z.infer<typeof payloadSchema> = {
+    title: "MediaNest test notification",
+    body: `This is a test of “${target.name}”. If you can read it, your MediaNest notifications arrive here.`,
+    link: "/account/notifications",
+    user: { id: user.id, username: user.username, displayName: user.displayName },
+  };
+  let result: TestSendResult;
+  try {
+    const config = readTargetConfig(deps, target);
+    const r = await sendToTarget(
+      deps,
+      user,
+      config,
+      { event: "test", ...payload, link: resolveLink(deps.config.publicUrl, payload.link), sentAt: started },
+      timeoutMs,
+    );
+    result = { ok: true, text: `Delivered (${r.status} in ${r.ms} ms)` };
+  } catch (err) {
+    result = { ok: false, text: describeSendFailure(err) };
+  }
+  const now = new Date();
+  try {
+    await insertNotificationDeliveries(deps.database, [
+      {
+        id: crypto.randomUUID(),
+        targetId: target.id,
+        event: "test",
+        payload,
+        status: result.ok ? "sent" : "failed",
+        attempts: 1,
+        nextAttemptAt: now,
+        lastError: result.ok ? null : result.text,
+        createdAt: started,
+        sentAt: result.ok ? now : null,
+      },
+    ]);
+  } catch (err) {
+    deps.log.warn("outbound: unable to record a test's outcome", { target: target.id, error: (err as Error).message });
+  }
+  return result;
 }
 
 /** How a delivery attempt ended. */
@@ -429,6 +493,8 @@ export async function attemptDelivery(
   const { delivery: d, target } = item;
   const now = () => new Date();
   let outcome: AttemptOutcome;
+  // What a refused destination resolved to: for the log (admins), never for the page.
+  let refusal: string | undefined;
   try {
     if (!target.enabled) throw new TargetError("The target was turned off before this was sent.");
     let config: TargetConfig;
@@ -439,12 +505,12 @@ export async function attemptDelivery(
     }
     const owner = await findUserById(deps.database, target.userId);
     if (!owner) throw new TargetError("The target's owner no longer exists.");
-    await checkDestination(deps, owner, config);
     const payload = payloadSchema.safeParse(d.payload);
     if (!payload.success) throw new TargetError("outbound: the queued notification is not readable");
     const p = payload.data;
     await sendToTarget(
       deps,
+      owner,
       config,
       {
         event: d.event,
@@ -460,7 +526,9 @@ export async function attemptDelivery(
   } catch (err) {
     // Retrying cannot fix an unreadable or disabled target, nor a request the receiver refused as such.
     const error = err instanceof TargetError ? err.message : describeSendFailure(err);
-    if (err instanceof TargetError) outcome = { status: "failed", error };
+    if (err instanceof IntegrationError && err.cause instanceof DestinationError) refusal = err.cause.detail;
+    if (err instanceof TargetError || (err instanceof IntegrationError && err.kind === "not_allowed"))
+      outcome = { status: "failed", error };
     else if (isPermanentFailure(err))
       outcome = { status: "failed", error: `${error} (not retried: the receiver refused it)` };
     else if (d.attempts >= MAX_ATTEMPTS)
@@ -490,6 +558,7 @@ export async function attemptDelivery(
       attempt: d.attempts,
       outcome: outcome.status,
       error: outcome.error,
+      ...(refusal ? { refusal } : {}),
     });
   return outcome;
 }

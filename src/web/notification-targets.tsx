@@ -3,6 +3,7 @@ import { z } from "zod";
 import {
   DeliveriesPage,
   DeliveriesTable,
+  DeliveryState,
   KIND_LABELS,
   NewTargetPage,
   TargetCard,
@@ -327,7 +328,18 @@ export function notificationTargetRoutes() {
     if (!target) return c.notFound();
     const result = await sendTestNotification(deps, user, target);
     deps.log.info("outbound: test sent", { target: target.id, kind: target.kind, ok: result.ok });
-    if (isFragmentRequest(c)) return c.html(<TestResult id={target.id} result={result} />);
+    if (isFragmentRequest(c)) {
+      // The test is now the target's latest delivery: its line on the card changes with the result.
+      const last = (await latestDeliveryByTarget(deps.database, [target.id])).get(target.id);
+      return c.html(
+        <>
+          <TestResult id={target.id} result={result} />
+          <hx-partial hx-target={`#last-delivery-${target.id}`} hx-swap="innerHTML">
+            <DeliveryState d={last} />
+          </hx-partial>
+        </>,
+      );
+    }
     return showTargetsPage(c, { results: new Map([[target.id, result]]) });
   });
 

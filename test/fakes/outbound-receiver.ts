@@ -82,14 +82,21 @@ export interface ReceivedMail {
 export interface FakeSmtp {
   port: number;
   messages: ReceivedMail[];
+  /** Connections accepted, whether or not a message followed. */
+  connections: number;
   stop(): Promise<void>;
 }
 
 /** Start an SMTP server; with auth set, AUTH is required and only those credentials pass. */
 export async function startSmtp(opts: { auth?: { user: string; pass: string } } = {}): Promise<FakeSmtp> {
   const messages: ReceivedMail[] = [];
+  let connections = 0;
   const server = new SMTPServer({
     authOptional: !opts.auth,
+    onConnect(_session, callback) {
+      connections++;
+      callback();
+    },
     allowInsecureAuth: true,
     disabledCommands: ["STARTTLS"],
     logger: false,
@@ -119,6 +126,9 @@ export async function startSmtp(opts: { auth?: { user: string; pass: string } } 
   return {
     port,
     messages,
+    get connections() {
+      return connections;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -26,16 +26,22 @@ export interface TargetView {
   last?: NotificationDelivery;
 }
 
-function DeliveryState(props: { d?: NotificationDelivery }) {
+/** A target's latest delivery (a "Send test" counts): its state, when, and the error if it failed. */
+export function DeliveryState(props: { d?: NotificationDelivery }) {
   const d = props.d;
   if (!d) return <span class="muted">Nothing sent yet</span>;
+  const test = d.event === "test";
   if (d.status === "sent")
-    return <span class="pill pill-up">Delivered {d.sentAt ? <When at={d.sentAt} /> : null}</span>;
+    return (
+      <span class="pill pill-up">
+        {test ? "Test delivered" : "Delivered"} {d.sentAt ? <When at={d.sentAt} /> : null}
+      </span>
+    );
   if (d.status === "failed") {
     return (
       <span>
         <span class="pill pill-down">
-          Failed <When at={d.nextAttemptAt} />
+          {test ? "Test failed" : "Failed"} <When at={d.nextAttemptAt} />
         </span>{" "}
         <span class="field-error">{d.lastError}</span>
       </span>
@@ -155,7 +161,7 @@ export function TargetCard(props: {
         ))}
         <div>
           <dt style="display:inline">Last delivery: </dt>
-          <dd style="display:inline;margin:0">
+          <dd style="display:inline;margin:0" id={`last-delivery-${t.id}`}>
             <DeliveryState d={t.last} />
           </dd>
         </div>

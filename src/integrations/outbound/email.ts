@@ -1,5 +1,6 @@
 /** Email sender: one message over SMTP with nodemailer (imported on first use: most installs never send mail). */
-import { IntegrationError } from "../http";
+import { DestinationError, resolveDestination } from "../destination";
+import { destinationError, IntegrationError } from "../http";
 import { SEND_TIMEOUT_MS, type EmailConfig, type OutboundMessage, type SendOptions, type SendResult } from "./types";
 
 const SERVICE = "email";
@@ -12,9 +13,22 @@ type NodemailerError = Error & { code?: string; responseCode?: number; response?
 export async function sendEmail(opts: SendOptions, config: EmailConfig, m: OutboundMessage): Promise<SendResult> {
   const timeoutMs = opts.timeoutMs ?? SEND_TIMEOUT_MS;
   const started = performance.now();
+  const signal = AbortSignal.timeout(timeoutMs);
+  let dest: Awaited<ReturnType<typeof resolveDestination>>;
+  try {
+    dest = await resolveDestination(config.host, opts.destination, signal);
+  } catch (err) {
+    const error = toIntegrationError(err as NodemailerError, timeoutMs);
+    opts.observer?.onIntegrationError?.(SERVICE, error.kind);
+    opts.observer?.onDuration?.(SERVICE, (performance.now() - started) / 1000);
+    throw error;
+  }
   const { createTransport } = await import("nodemailer");
+  // nodemailer connects to the checked address (it does no lookup of its own for an address) and presents
+  // and verifies the name in TLS.
   const transport = createTransport({
-    host: config.host,
+    host: dest.address,
+    ...(dest.serverName ? { servername: dest.serverName } : {}),
     port: config.port,
     secure: config.security === "tls",
     requireTLS: config.security === "starttls",
@@ -33,7 +47,7 @@ export async function sendEmail(opts: SendOptions, config: EmailConfig, m: Outbo
       text: m.link ? `${m.body}\n\n${m.link}\n` : `${m.body}\n`,
       headers: { "X-MediaNest-Event": m.event },
       ...(opts.userAgent ? { xMailer: opts.userAgent } : {}),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal,
     });
     const status = Number(/^\d{3}/.exec(info.response ?? "")?.[0] ?? 250);
     if (info.rejected.length > 0) {
@@ -61,6 +75,14 @@ function reply(err: NodemailerError): string {
 
 function toIntegrationError(err: NodemailerError, timeoutMs: number): IntegrationError {
   if (err instanceof IntegrationError) return err;
+  if (err instanceof DestinationError) return destinationError(SERVICE, DISPLAY_NAME, err);
+  if (err.name === "TimeoutError")
+    return new IntegrationError({
+      service: SERVICE,
+      kind: "timeout",
+      message: `${DISPLAY_NAME} did not answer (timeout after ${Math.round(timeoutMs / 100) / 10} s)`,
+      cause: err,
+    });
   const status = err.responseCode;
   const base = { service: SERVICE, cause: err, ...(status ? { status } : {}) };
   const original = err.originalCode ?? "";

@@ -29,7 +29,10 @@ async function post(
     headers,
     // A string body is sent as is (ntfy); anything else as JSON by the helper.
     ...(raw ? {} : { body: call.body }),
-    fetch: noRedirects(raw ? withRawBody(opts.fetch ?? fetch, call.body as string) : (opts.fetch ?? fetch)),
+    fetch: raw ? withRawBody(opts.fetch ?? fetch, call.body as string) : (opts.fetch ?? fetch),
+    destination: opts.destination,
+    // A receiver answers a notification itself: a 3xx is reported as its answer, not followed.
+    redirect: "manual",
     timeoutMs: opts.timeoutMs ?? SEND_TIMEOUT_MS,
     observer: opts.observer,
   });
@@ -39,13 +42,6 @@ async function post(
     // Already closed: nothing left to release.
   }
   return { status: res.status, ms: Math.round(performance.now() - started) };
-}
-
-// A receiver answers a notification itself; following its redirect could lead the server to an address the target's
-// check never saw. A 3xx is reported as the receiver's answer instead.
-function noRedirects(doFetch: typeof fetch): typeof fetch {
-  return ((input: RequestInfo | URL, init?: RequestInit) =>
-    doFetch(input, { ...init, redirect: "manual" })) as typeof fetch;
 }
 
 // requestRaw sends JSON bodies only; ntfy wants the message as the raw body, so the fetch it calls adds it.

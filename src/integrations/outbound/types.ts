@@ -1,5 +1,6 @@
 /** Shapes shared by the outbound notification senders (webhook, Discord, ntfy, email). */
 import { z } from "zod";
+import type { DestinationPolicy } from "../destination";
 import type { IntegrationObserver } from "../http";
 
 /** How long one delivery attempt may take, connecting and answering included. */
@@ -18,6 +19,8 @@ export interface OutboundMessage {
 
 /** Options every sender takes. */
 export interface SendOptions {
+  /** Where this target's owner may send: every sender checks it and connects to the address it checked. */
+  destination: DestinationPolicy;
   fetch?: typeof fetch;
   timeoutMs?: number;
   observer?: IntegrationObserver;
