@@ -3,7 +3,12 @@
  * the deliveries notify() queues for them, and the worker step that sends, retries and gives up.
  */
 import { z } from "zod";
-import { DestinationError, resolveDestination, type DestinationPolicy } from "../integrations/destination";
+import {
+  DestinationError,
+  normaliseHost,
+  resolveDestination,
+  type DestinationPolicy,
+} from "../integrations/destination";
 import { IntegrationError } from "../integrations/http";
 import { sendEmail } from "../integrations/outbound/email";
 import { sendDiscord, sendNtfy, sendWebhook } from "../integrations/outbound/http-targets";
@@ -175,16 +180,17 @@ export async function checkDestination(
   target: TargetConfig,
 ): Promise<void> {
   const { host, field } = targetHost(target);
+  const policy = destinationPolicy(deps, owner);
+  const refused = (what: string) =>
+    new TargetError(`${what}: only an administrator can send notifications to an address that is not public.`, field);
   try {
-    await resolveDestination(host, destinationPolicy(deps, owner), AbortSignal.timeout(SEND_TIMEOUT_MS));
+    await resolveDestination(host, policy, AbortSignal.timeout(SEND_TIMEOUT_MS));
   } catch (err) {
-    if (err instanceof DestinationError && err.reason === "not_allowed")
-      throw new TargetError(
-        `${err.message}: only an administrator can send notifications to an address that is not public.`,
-        field,
-      );
-    if (err instanceof DestinationError || (err as Error).name === "TimeoutError") return;
-    throw err;
+    if (err instanceof DestinationError && err.reason === "not_allowed") throw refused(err.message);
+    const timedOut = (err as Error).name === "TimeoutError";
+    if (!(err instanceof DestinationError) && !timedOut) throw err;
+    // A name that does not answer in time is refused for a member as one that does not resolve.
+    if (!policy.allowPrivate) throw refused(`${normaliseHost(host) ?? host} is not an allowed address`);
   }
 }
 
