@@ -3,7 +3,7 @@
  * never as a substring), and not on a private or local address unless the admin named that very host.
  */
 import { isIP } from "node:net";
-import { privateDestination } from "../integrations/outbound/destination";
+import { DestinationError, resolveDestination } from "../integrations/destination";
 
 /** The hosts allowed when the admin has not changed the list: YouTube's. Each also allows its subdomains. */
 export const DEFAULT_ALLOWED_HOSTS = ["youtube.com", "youtu.be", "youtube-nocookie.com"];
@@ -58,6 +58,17 @@ export function matchHost(host: string, allowed: string[]): { allowed: boolean; 
   return { allowed: ok, named };
 }
 
+/** Say why a member may not have this host reached (the outbound destination policy); undefined when it may. */
+async function destinationRefusal(host: string): Promise<string | undefined> {
+  try {
+    await resolveDestination(host, { allowPrivate: false });
+    return undefined;
+  } catch (err) {
+    if (err instanceof DestinationError) return err.message;
+    throw err;
+  }
+}
+
 export interface LinkCheckOptions {
   allowedHosts: string[];
   /** Say why a host is private (for tests); the outbound destination policy by default. */
@@ -96,7 +107,7 @@ export async function checkDownloadLink(raw: string, opts: LinkCheckOptions): Pr
     };
   }
   if (!match.named) {
-    const why = await (opts.privateReason ?? privateDestination)(host);
+    const why = await (opts.privateReason ?? destinationRefusal)(host);
     if (why)
       return {
         ok: false,
