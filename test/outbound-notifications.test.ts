@@ -410,7 +410,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
     // The card's "Last delivery" line changes in the same answer.
     expect(fragment).toMatch(
       new RegExp(
-        `<hx-partial hx-target="#last-delivery-${target.id}" hx-swap="innerHTML"><span><span class="pill pill-down">Test failed \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC</span> <span class="field-error">The webhook could not be reached \\(connection refused\\)</span></span></hx-partial>`,
+        `<hx-partial hx-target="#last-delivery-${target.id}" hx-swap="innerHTML"><span><span class="pill pill-down">Test failed <time datetime="[^"]+" title="[^"]+ UTC" data-local="text">\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC</time></span> <span class="field-error">The webhook could not be reached \\(connection refused\\)</span></span></hx-partial>`,
       ),
     );
     const page = await (await b.get("/account/notifications")).text();
