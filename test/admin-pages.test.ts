@@ -1,7 +1,10 @@
 // What a new admin meets on a fresh install: sign-in bookkeeping, wording, and the admin pages' own forms.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { audit } from "../src/services/audit";
-import { findUserById } from "../src/store/users";
+import { savePlexServer } from "../src/services/auth-settings";
+import { listAuditEntries } from "../src/store/audit";
+import { listSessionsByUser } from "../src/store/sessions";
+import { findUserById, listUsers } from "../src/store/users";
 import { CookieJar } from "./helpers/cookie-jar";
 import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
 
@@ -111,5 +114,151 @@ describe("the audit log and the jobs page speak plainly", () => {
     expect(html).not.toContain("replica");
     expect(html).not.toMatch(/>\s*0 \* \* \* \* \*\s*</);
     expect(html).toContain('title="cron: 0 * * * * *"');
+  });
+});
+
+describe("Plex only where a Plex server is chosen", () => {
+  test("the login page offers Plex only once a server is chosen; a PIN is refused before", async () => {
+    await givenAdmin();
+    const before = await (await t.request("/login")).text();
+    expect(before).not.toContain("Sign in with Plex");
+    const jar = new CookieJar(t);
+    await jar.get("/login");
+    const pin = await jar.post("/auth/plex/pin", { purpose: "login" }, { "hx-request": "true" });
+    expect(pin.status).toBe(409);
+    expect(await pin.text()).toContain("No Plex server is chosen yet");
+
+    await savePlexServer(t.deps, { machineIdentifier: "m-1", name: "Living Room", url: null, ownerToken: "owner" });
+    expect(await (await t.request("/login")).text()).toContain("Sign in with Plex");
+  });
+
+  test("adding a Plex user is refused, with the reason, until a Plex server is chosen", async () => {
+    const admin = await signIn(t, await givenAdmin());
+    const page = await (await admin.get("/admin/new-user")).text();
+    expect(page).not.toContain("Add Plex user");
+    expect(page).toContain("No Plex server is chosen yet");
+    const refused = await admin.post("/admin/new-plex-user", { plexName: "grandma", role: "user" });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain("No Plex server is chosen yet");
+    expect((await listUsers(t.deps.database)).total).toBe(1);
+
+    await savePlexServer(t.deps, { machineIdentifier: "m-1", name: "Living Room", url: null, ownerToken: "owner" });
+    expect(await (await admin.get("/admin/new-user")).text()).toContain("Add Plex user");
+    const added = await admin.post("/admin/new-plex-user", { plexName: "grandma", role: "user" });
+    expect(added.status).toBe(303);
+    const shown = await (await admin.get(added.headers.get("location")!)).text();
+    expect(shown).toContain("Their first sign-in with Plex as “grandma” claims this account.");
+  });
+});
+
+describe("the user editor", () => {
+  test("creating a local user confirms it on the user's page", async () => {
+    const admin = await signIn(t, await givenAdmin());
+    const res = await admin.post("/admin/new-user", {
+      username: "maria",
+      displayName: "Maria Member",
+      password: "a-long-password-1",
+      role: "user",
+    });
+    expect(res.status).toBe(303);
+    const html = await (await admin.get(res.headers.get("location")!)).text();
+    expect(html).toContain('role="status"');
+    expect(html).toContain("Maria Member was added. They sign in with the user name maria and the password you chose.");
+    // The confirmation belongs to that one answer, not to every later visit of the page.
+    const later = await (await admin.get(res.headers.get("location")!.split("?")[0]!)).text();
+    expect(later).not.toContain("was added");
+  });
+
+  test("an admin renames a user: audited, and an empty name is a 422 naming the field", async () => {
+    const owner = await givenAdmin();
+    const admin = await signIn(t, owner);
+    const member = await givenUser(t.deps, { username: "maria", displayName: "Maria" });
+    const bad = await admin.post(`/admin/users/${member.id}/profile`, { displayName: "   " });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Enter a display name.");
+    const ok = await admin.post(
+      `/admin/users/${member.id}/profile`,
+      { displayName: "Maria Member" },
+      {
+        "hx-request": "true",
+      },
+    );
+    expect(ok.status).toBe(200);
+    const fragment = await ok.text();
+    expect(fragment.startsWith('<section aria-labelledby="user-title" id="user-editor">')).toBe(true);
+    expect(fragment).toContain("Name saved.");
+    expect((await findUserById(t.deps.database, member.id))!.displayName).toBe("Maria Member");
+    const { entries } = await listAuditEntries(t.deps.database, { action: "user.profile_change" });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.actorId).toBe(owner.id);
+    expect(entries[0]!.detail).toEqual({ from: "Maria", to: "Maria Member" });
+    // Members may not.
+    const memberBrowser = await signIn(t, member);
+    expect((await memberBrowser.post(`/admin/users/${member.id}/profile`, { displayName: "Boss" })).status).toBe(403);
+  });
+
+  // Several argon2id hashes: more than the default five seconds on a busy machine.
+  test("an admin resets a local user's password: 422 field errors, audited, every session of that user ends", {
+    timeout: 30_000,
+  }, async () => {
+    const owner = await givenAdmin();
+    const admin = await signIn(t, owner);
+    const member = await givenUser(t.deps, {
+      username: "maria",
+      displayName: "Maria",
+      passwordHash: await Bun.password.hash("old-password-1"),
+    });
+    const memberBrowser = await signIn(t, member);
+    expect((await memberBrowser.get("/account")).status).toBe(200);
+    const page = await (await admin.get(`/admin/users/${member.id}`)).text();
+    expect(page).toContain("Set new password");
+
+    const short = await admin.post(`/admin/users/${member.id}/password`, { password: "short", confirm: "short" });
+    expect(short.status).toBe(422);
+    expect(await short.text()).toContain("Use at least 10 characters.");
+    const differ = await admin.post(`/admin/users/${member.id}/password`, {
+      password: "new-password-22",
+      confirm: "new-password-23",
+    });
+    expect(differ.status).toBe(422);
+    expect(await differ.text()).toContain("The passwords differ.");
+    expect(await listSessionsByUser(t.deps.database, member.id)).toHaveLength(1);
+
+    const ok = await admin.post(`/admin/users/${member.id}/password`, {
+      password: "new-password-22",
+      confirm: "new-password-22",
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("New password set. Maria was signed out everywhere.");
+    expect(await listSessionsByUser(t.deps.database, member.id)).toHaveLength(0);
+    expect((await memberBrowser.get("/account")).status).toBe(303);
+    const { entries } = await listAuditEntries(t.deps.database, { action: "user.password_reset" });
+    expect(entries.map((e) => [e.actorId, e.targetId])).toEqual([[owner.id, member.id]]);
+    expect(JSON.stringify(entries[0]!.detail)).not.toContain("new-password-22");
+
+    const jar = new CookieJar(t);
+    await jar.get("/login");
+    expect((await jar.post("/login", { username: "maria", password: "old-password-1" })).status).toBe(401);
+    expect((await jar.post("/login", { username: "maria", password: "new-password-22" })).status).toBe(303);
+  });
+
+  test("a Plex-only user has no password to reset, and an admin resets their own on the account page", async () => {
+    const owner = await givenAdmin();
+    const admin = await signIn(t, owner);
+    const plexUser = await givenUser(t.deps, { username: "friend", plexId: 4242 });
+    expect(await (await admin.get(`/admin/users/${plexUser.id}`)).text()).not.toContain("Set new password");
+    const refused = await admin.post(`/admin/users/${plexUser.id}/password`, {
+      password: "new-password-22",
+      confirm: "new-password-22",
+    });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain("has no password to reset");
+    expect((await findUserById(t.deps.database, plexUser.id))!.passwordHash).toBeNull();
+    const self = await admin.post(`/admin/users/${owner.id}/password`, {
+      password: "new-password-22",
+      confirm: "new-password-22",
+    });
+    expect(self.status).toBe(409);
+    expect(await self.text()).toContain("Change your own password on your account page.");
   });
 });

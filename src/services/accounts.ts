@@ -308,6 +308,11 @@ export async function invitePlexUser(
   input: { plexName: string; role: "admin" | "user" },
   actor: Actor,
 ): Promise<User> {
+  if (!(await getPlexServer(deps)))
+    throw new AccountError(
+      "No Plex server is chosen yet, so nobody can sign in with Plex. Set up the Plex server under Integrations first.",
+      "plexName",
+    );
   const name = input.plexName.trim();
   const key = name.toLowerCase();
   if (await findUserByPlexInvite(deps.database, [key]))

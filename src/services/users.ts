@@ -2,7 +2,7 @@ import type { AppDeps } from "../app/deps";
 import { endUserSessions } from "./sessions";
 import { deleteApiTokensByUser } from "../store/api-tokens";
 import { countActiveUsers, findUserById, updateUser, type User } from "../store/users";
-import { AccountError } from "./accounts";
+import { AccountError, hashPassword } from "./accounts";
 import { audit, type Actor } from "./audit";
 import type { Quotas } from "./auth-settings";
 import type { Permission } from "./permissions";
@@ -142,4 +142,32 @@ export async function deleteUser(deps: Deps, actor: Actor, target: User): Promis
     await audit(deps, actor, "user.delete", { type: "user", id: target.id }, { username: target.username });
     return updated;
   });
+}
+
+/** Change a user's display name (admin action); audited with the old and new name. */
+export async function renameUser(deps: Deps, actor: Actor, target: User, displayName: string): Promise<User> {
+  if (displayName === target.displayName) return target;
+  const updated = (await updateUser(deps.database, target.id, { displayName }))!;
+  await audit(
+    deps,
+    actor,
+    "user.profile_change",
+    { type: "user", id: target.id },
+    { from: target.displayName, to: displayName },
+  );
+  return updated;
+}
+
+/**
+ * Give a local account a new password (admin action): every session of that user ends at once, so whoever knew
+ * the old password is out. Only accounts that sign in with a password have one to reset.
+ */
+export async function resetUserPassword(deps: Deps, actor: Actor, target: User, password: string): Promise<User> {
+  if (!target.passwordHash)
+    throw new AccountError("This user signs in with Plex or single sign-on and has no password to reset.", "password");
+  if (target.status !== "active") throw new AccountError("Enable this user before giving them a new password.");
+  const updated = (await updateUser(deps.database, target.id, { passwordHash: await hashPassword(password) }))!;
+  await endUserSessions(deps, target.id);
+  await audit(deps, actor, "user.password_reset", { type: "user", id: target.id }, { by: "administrator" });
+  return updated;
 }

@@ -20,9 +20,16 @@ import { getOidcSettings, saveOidcSettings } from "../services/oidc";
 import { getNotice, setNotice } from "../services/notice";
 import { announce } from "../services/notifications";
 import { PERMISSIONS } from "../services/permissions";
-import { deleteUser, disableUser, enableUser, updateUserAccess } from "../services/users";
+import {
+  deleteUser,
+  disableUser,
+  enableUser,
+  renameUser,
+  resetUserPassword,
+  updateUserAccess,
+} from "../services/users";
 import { listAuditEntries } from "../store/audit";
-import { countActiveUsers, findUserById, listUsers } from "../store/users";
+import { countActiveUsers, findUserById, listUsers, type User } from "../store/users";
 import { newPassword } from "./auth";
 import { parseForm, type FieldErrors, type FormValues } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
@@ -88,6 +95,18 @@ const newUserForm = z.object({
   role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
 });
 
+const profileForm = z.object({
+  displayName: z
+    .string({ error: "Enter a display name." })
+    .trim()
+    .min(1, "Enter a display name.")
+    .max(80, "Use at most 80 characters."),
+});
+
+const resetPasswordForm = z
+  .object({ password: newPassword, confirm: z.string({ error: "Repeat the new password." }) })
+  .refine((f) => f.password === f.confirm, { message: "The passwords differ.", path: ["confirm"] });
+
 const oidcForm = z.object({
   issuer: z
     .string()
@@ -108,6 +127,10 @@ function quotasFrom(d: z.output<typeof accessForm>) {
     downloadsPerDay: d.downloadsPerDay,
     storageCapBytes: d.storageCapGiB === null ? null : Math.round(d.storageCapGiB * 1024 ** 3),
   };
+}
+
+async function hasPlexServer(c: Context<AppEnv>): Promise<boolean> {
+  return (await getPlexServer(c.get("deps"))) !== undefined;
 }
 
 function actor(c: Context<AppEnv>): Actor {
@@ -218,8 +241,8 @@ export function adminRoutes() {
     return renderPage(c, "Users", <UsersPage {...props} />, { fragment: <UsersTable {...props} /> });
   });
 
-  app.get("/admin/new-user", allow("admin"), (c) =>
-    renderPage(c, "Add a user", <NewUserPage csrf={c.get("csrfToken")} />),
+  app.get("/admin/new-user", allow("admin"), async (c) =>
+    renderPage(c, "Add a user", <NewUserPage plex={await hasPlexServer(c)} csrf={c.get("csrfToken")} />),
   );
 
   app.post("/admin/new-user", allow("admin"), async (c) => {
@@ -229,7 +252,12 @@ export function adminRoutes() {
       return renderPage(
         c,
         "Add a user",
-        <NewUserPage csrf={c.get("csrfToken")} errors={form.errors} values={form.values} />,
+        <NewUserPage
+          plex={await hasPlexServer(c)}
+          csrf={c.get("csrfToken")}
+          errors={form.errors}
+          values={form.values}
+        />,
         { status: 422 },
       );
     try {
@@ -238,13 +266,18 @@ export function adminRoutes() {
         { ...form.data, displayName: form.data.displayName || form.data.username },
         actor(c),
       );
-      return c.redirect(`/admin/users/${user.id}`, 303);
+      return c.redirect(`/admin/users/${user.id}?created=local`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return renderPage(
         c,
         "Add a user",
-        <NewUserPage csrf={c.get("csrfToken")} errors={{ [err.field ?? "_form"]: err.message }} values={form.values} />,
+        <NewUserPage
+          plex={await hasPlexServer(c)}
+          csrf={c.get("csrfToken")}
+          errors={{ [err.field ?? "_form"]: err.message }}
+          values={form.values}
+        />,
         { status: 422 },
       );
     }
@@ -268,18 +301,24 @@ export function adminRoutes() {
       return renderPage(
         c,
         "Add a user",
-        <NewUserPage csrf={c.get("csrfToken")} plexErrors={form.errors} plexValues={form.values} />,
+        <NewUserPage
+          plex={await hasPlexServer(c)}
+          csrf={c.get("csrfToken")}
+          plexErrors={form.errors}
+          plexValues={form.values}
+        />,
         { status: 422 },
       );
     try {
       const user = await invitePlexUser(deps, form.data, actor(c));
-      return c.redirect(`/admin/users/${user.id}`, 303);
+      return c.redirect(`/admin/users/${user.id}?created=plex`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       return renderPage(
         c,
         "Add a user",
         <NewUserPage
+          plex={await hasPlexServer(c)}
           csrf={c.get("csrfToken")}
           plexErrors={{ [err.field ?? "_form"]: err.message }}
           plexValues={form.values}
@@ -292,10 +331,17 @@ export function adminRoutes() {
   app.get("/admin/users/:id", allow("admin"), async (c) => {
     const user = await findUserById(c.get("deps").database, c.req.param("id"));
     if (!user) return c.notFound();
+    const created = c.req.query("created");
+    const saved =
+      created === "local"
+        ? `${user.displayName} was added. They sign in with the user name ${user.username} and the password you chose.`
+        : created === "plex"
+          ? `${user.displayName} was added. Their first sign-in with Plex as “${user.plexInvite ?? user.username}” claims this account.`
+          : undefined;
     return renderPage(
       c,
       user.displayName,
-      <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} />,
+      <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} saved={saved} />,
     );
   });
 
@@ -333,6 +379,52 @@ export function adminRoutes() {
         { status: 409 },
       );
     }
+  });
+
+  app.post("/admin/users/:id/profile", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const target = await findUserById(deps.database, c.req.param("id"));
+    if (!target) return c.notFound();
+    const self = target.id === c.get("user")!.id;
+    const page = (user: User, extra: Partial<Parameters<typeof UserEditPage>[0]>, status = 200) =>
+      renderPage(c, user.displayName, <UserEditPage user={user} csrf={c.get("csrfToken")} self={self} {...extra} />, {
+        status,
+      });
+    const form = await parseForm(c, profileForm);
+    if (!form.ok) return page(target, { profileErrors: form.errors, profileValues: form.values }, 422);
+    if (target.status === "deleted") return page(target, { message: "This user was deleted." }, 409);
+    const updated = await renameUser(deps, actor(c), target, form.data.displayName);
+    return page(updated, { saved: "Name saved." });
+  });
+
+  app.post("/admin/users/:id/password", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const target = await findUserById(deps.database, c.req.param("id"));
+    if (!target) return c.notFound();
+    const self = target.id === c.get("user")!.id;
+    const page = (extra: Partial<Parameters<typeof UserEditPage>[0]>, status = 200) =>
+      renderPage(
+        c,
+        target.displayName,
+        <UserEditPage user={target} csrf={c.get("csrfToken")} self={self} {...extra} />,
+        {
+          status,
+        },
+      );
+    if (self) return page({ message: "Change your own password on your account page." }, 409);
+    const form = await parseForm(c, resetPasswordForm);
+    if (!form.ok) return page({ passwordErrors: form.errors }, 422);
+    try {
+      await resetUserPassword(deps, actor(c), target, form.data.password);
+    } catch (err) {
+      if (!(err instanceof AccountError)) throw err;
+      // Without a password the form is not on the page: say it above the editor.
+      return page(
+        target.passwordHash ? { passwordErrors: { [err.field ?? "_form"]: err.message } } : { message: err.message },
+        422,
+      );
+    }
+    return page({ saved: `New password set. ${target.displayName} was signed out everywhere.` });
   });
 
   const lifecycle = { disable: disableUser, enable: enableUser, delete: deleteUser } as const;

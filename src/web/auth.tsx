@@ -20,6 +20,7 @@ import {
 } from "../services/accounts";
 import { audit } from "../services/audit";
 import { endSession } from "../services/sessions";
+import { getPlexServer } from "../services/auth-settings";
 import { getOidcSettings } from "../services/oidc";
 import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
@@ -76,9 +77,11 @@ function plexFailure(err: unknown): string {
   throw err;
 }
 
-async function oidcName(c: Context<AppEnv>): Promise<string | undefined> {
-  const oidc = await getOidcSettings(c.get("deps"));
-  return oidc ? oidc.displayName : undefined;
+/** The ways in the sign-in page offers besides a password: Plex once a server is chosen, OIDC once configured. */
+async function signInOptions(c: Context<AppEnv>): Promise<{ oidcName: string | undefined; plex: boolean }> {
+  const deps = c.get("deps");
+  const [oidc, plex] = await Promise.all([getOidcSettings(deps), getPlexServer(deps)]);
+  return { oidcName: oidc ? oidc.displayName : undefined, plex: plex !== undefined };
 }
 
 /** Routes for first-run setup, sign-in (local and Plex PIN) and sign-out. */
@@ -136,7 +139,7 @@ export function authRoutes() {
 
   app.get("/login", allow("public"), async (c) => {
     if (c.get("user")) return c.redirect(safeNext(c.req.query("next")), 303);
-    return renderPage(c, "Sign in", <LoginPage next={safeNext(c.req.query("next"))} oidcName={await oidcName(c)} />);
+    return renderPage(c, "Sign in", <LoginPage next={safeNext(c.req.query("next"))} {...(await signInOptions(c))} />);
   });
 
   app.post("/login", allow("public"), async (c) => {
@@ -144,9 +147,14 @@ export function authRoutes() {
     const ip = clientIp(c);
     const form = await parseForm(c, loginForm);
     if (!form.ok)
-      return renderPage(c, "Sign in", <LoginPage next="/" errors={form.errors} values={form.values} />, {
-        status: 422,
-      });
+      return renderPage(
+        c,
+        "Sign in",
+        <LoginPage next="/" errors={form.errors} values={form.values} {...(await signInOptions(c))} />,
+        {
+          status: 422,
+        },
+      );
     const next = safeNext(form.data.next);
     await enforceRateLimit(deps, LIMITS.login, [`login:ip:${ip}`]);
     await enforceRateLimit(deps, LIMITS.loginAccount, [`login:user:${form.data.username.toLowerCase()}`]);
@@ -163,7 +171,7 @@ export function authRoutes() {
           next={next}
           values={{ username: form.data.username }}
           message="That user name and password do not match an active account."
-          oidcName={await oidcName(c)}
+          {...(await signInOptions(c))}
         />,
         { status: 401 },
       );
@@ -196,6 +204,14 @@ export function authRoutes() {
     const purpose = form.ok ? form.data.purpose : "login";
     if (purpose === "setup" && !(await setupOpen(deps))) {
       return c.html(<PlexProblem purpose="login" message="Setup is already complete. Sign in instead." />, 409);
+    }
+    if (purpose === "login" && !(await getPlexServer(deps))) {
+      return c.html(
+        <div id="plex-signin" class="alert alert-error" role="alert">
+          No Plex server is chosen yet, so nobody can sign in with Plex. Sign in with your MediaNest account.
+        </div>,
+        409,
+      );
     }
     const client = await plexTvClient(deps);
     let pin;

@@ -308,11 +308,17 @@ export function UserEditPage(props: {
   csrf?: string;
   errors?: FieldErrors;
   values?: FormValues;
-  saved?: boolean;
+  /** A confirmation to show: true says "Saved.". */
+  saved?: boolean | string;
   message?: string;
+  /** Errors of the display name and password forms. */
+  profileErrors?: FieldErrors;
+  profileValues?: FormValues;
+  passwordErrors?: FieldErrors;
   self: boolean;
 }) {
   const u = props.user;
+  const base = `/admin/users/${u.id}`;
   return (
     <section aria-labelledby="user-title" id="user-editor">
       <p>
@@ -327,7 +333,7 @@ export function UserEditPage(props: {
 
       {props.saved ? (
         <div class="alert alert-ok" role="status">
-          Saved.
+          {props.saved === true ? "Saved." : props.saved}
         </div>
       ) : null}
       <FormError message={props.message} />
@@ -359,6 +365,66 @@ export function UserEditPage(props: {
               Save changes
             </button>
           </form>
+          <form
+            class="card"
+            method="post"
+            action={`${base}/profile`}
+            hx-post={`${base}/profile`}
+            hx-target="#user-editor"
+            hx-swap="outerHTML"
+          >
+            <CsrfField token={props.csrf} />
+            <h2>Name</h2>
+            <Field
+              label="Display name"
+              name="displayName"
+              value={props.profileValues?.displayName ?? u.displayName}
+              error={props.profileErrors?.displayName}
+              maxlength={80}
+              required
+              hint={u.plexId ? "Plex sets this name again when they next sign in with Plex." : undefined}
+            />
+            <button class="btn" type="submit">
+              Save name
+            </button>
+          </form>
+          {u.passwordHash && !props.self ? (
+            <form
+              class="card"
+              method="post"
+              action={`${base}/password`}
+              hx-post={`${base}/password`}
+              hx-target="#user-editor"
+              hx-swap="outerHTML"
+            >
+              <CsrfField token={props.csrf} />
+              <h2>Password</h2>
+              <p class="muted">
+                Give them a new password when they have forgotten theirs. Every browser signed in as them is signed out.
+              </p>
+              <FormError message={props.passwordErrors?._form} />
+              <Field
+                label="New password"
+                name="password"
+                type="password"
+                error={props.passwordErrors?.password}
+                hint="At least 10 characters. Tell them, and ask them to change it on their account page."
+                autocomplete="new-password"
+                required
+              />
+              <Field
+                label="Repeat the new password"
+                name="confirm"
+                type="password"
+                error={props.passwordErrors?.confirm}
+                autocomplete="new-password"
+                required
+              />
+              <button class="btn" type="submit">
+                Set new password
+              </button>
+            </form>
+          ) : null}
           <div class="card row">
             {u.status === "active" ? (
               <form
@@ -410,6 +476,8 @@ export function UserEditPage(props: {
 
 /** The form to create a local user. */
 export function NewUserPage(props: {
+  /** Whether a Plex server is chosen: Plex users can be added only then. */
+  plex: boolean;
   csrf?: string;
   errors?: FieldErrors;
   values?: FormValues;
@@ -422,37 +490,48 @@ export function NewUserPage(props: {
         <a href="/admin/users">← Users</a>
       </p>
       <h1 id="new-user-title">Add a user</h1>
-      <form class="card" method="post" action="/admin/new-plex-user">
-        <CsrfField token={props.csrf} />
-        <h2>Someone with Plex</h2>
-        <p class="muted">
-          They sign in with Plex; their first sign-in claims this account. This is how people get in while automatic
-          accounts are off. They still need access to your Plex server.
-        </p>
-        <FormError message={props.plexErrors?._form} />
-        <Field
-          label="Plex user name or email"
-          name="plexName"
-          value={props.plexValues?.plexName}
-          error={props.plexErrors?.plexName}
-          required
-          maxlength={120}
-          autocomplete="off"
-        />
-        <Select
-          label="Role"
-          name="role"
-          value={props.plexValues?.role ?? "user"}
-          options={[
-            ["user", "Member"],
-            ["admin", "Administrator"],
-          ]}
-          error={props.plexErrors?.role}
-        />
-        <button class="btn btn-primary" type="submit">
-          Add Plex user
-        </button>
-      </form>
+      {props.plex ? (
+        <form class="card" method="post" action="/admin/new-plex-user">
+          <CsrfField token={props.csrf} />
+          <h2>Someone with Plex</h2>
+          <p class="muted">
+            They sign in with Plex; their first sign-in claims this account. This is how people get in while automatic
+            accounts are off. They still need access to your Plex server.
+          </p>
+          <FormError message={props.plexErrors?._form} />
+          <Field
+            label="Plex user name or email"
+            name="plexName"
+            value={props.plexValues?.plexName}
+            error={props.plexErrors?.plexName}
+            required
+            maxlength={120}
+            autocomplete="off"
+          />
+          <Select
+            label="Role"
+            name="role"
+            value={props.plexValues?.role ?? "user"}
+            options={[
+              ["user", "Member"],
+              ["admin", "Administrator"],
+            ]}
+            error={props.plexErrors?.role}
+          />
+          <button class="btn btn-primary" type="submit">
+            Add Plex user
+          </button>
+        </form>
+      ) : (
+        <div class="card">
+          <h2>Someone with Plex</h2>
+          <FormError message={props.plexErrors?._form ?? props.plexErrors?.plexName} />
+          <p class="muted">
+            No Plex server is chosen yet, so nobody can sign in with Plex. Set one up under{" "}
+            <a href="/admin/integrations">Integrations</a>, then add Plex users here.
+          </p>
+        </div>
+      )}
       <form class="card" method="post" action="/admin/new-user">
         <h2>A local account</h2>
         <CsrfField token={props.csrf} />

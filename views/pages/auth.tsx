@@ -57,20 +57,22 @@ export function LoginPage(props: {
   values?: FormValues;
   message?: string;
   oidcName?: string;
+  /** Whether a Plex server is chosen: without one, nobody can sign in with Plex. */
+  plex: boolean;
 }) {
   return (
     <section class="card narrow" aria-labelledby="login-title">
       <h1 id="login-title">Sign in</h1>
 
       <div class="stack">
-        <PlexButton purpose="login" next={props.next} csrf={props.csrf} />
+        {props.plex ? <PlexButton purpose="login" next={props.next} csrf={props.csrf} /> : null}
         {props.oidcName ? (
           <a class="btn btn-block" href={`/auth/oidc/start?next=${encodeURIComponent(props.next)}`}>
             Sign in with {props.oidcName}
           </a>
         ) : null}
       </div>
-      <h2>Or with a MediaNest account</h2>
+      {props.plex || props.oidcName ? <h2>Or with a MediaNest account</h2> : null}
       <form method="post" action="/login" hx-post="/login" hx-target="closest section" hx-swap="outerHTML">
         <CsrfField token={props.csrf} />
         <FormError message={props.message} />
