@@ -5,6 +5,7 @@ import { postgresAvailable } from "../../test/helpers/services";
 import { createTestApp, givenUser, ORIGIN, signIn, type Dialect, type TestApp } from "../../test/helpers/test-app";
 import { findSessionByHash } from "../store/sessions";
 import { hashToken, SESSION_COOKIE } from "../services/sessions";
+import { routesOutside } from "./app";
 
 const PUBLIC = join(import.meta.dir, "../../public");
 
@@ -694,5 +695,20 @@ describe("request log", () => {
     await browser.get("/account");
     const entry = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((e) => e.msg === "request");
     expect(entry).toMatchObject({ method: "GET", path: "/account", status: 200, user: user.username });
+  });
+});
+
+describe("page areas", () => {
+  test("a route outside its area's first segments is named, so the area is refused when it loads", () => {
+    const routes = [
+      { method: "ALL", path: "/*" },
+      { method: "GET", path: "/" },
+      { method: "GET", path: "/dashboard/status" },
+      { method: "POST", path: "/admin/users/:id" },
+      { method: "POST", path: "/admin/users/:id" },
+      { method: "GET", path: "/dashboards" },
+    ];
+    expect(routesOutside(["", "dashboard"], routes)).toEqual(["POST /admin/users/:id", "GET /dashboards"]);
+    expect(routesOutside(["", "dashboard", "admin", "dashboards"], routes)).toEqual([]);
   });
 });

@@ -18,6 +18,11 @@ const STABLE_FILES: Record<string, string> = {
 // The pages come in areas, each a Hono app of its own with the whole middleware chain, chosen by the first segment
 // of the path and loaded the first time a request needs it. A server starts without evaluating the code of pages
 // nobody has asked for yet (most of its code), and each area's route table stays small.
+//
+// An area is registered here and nowhere else: its first path segments and the route factories of its modules.
+// The segments must be known before the area's code is loaded, so they live in this table, and every route of the
+// area must begin with one of them: an area whose routes stray is refused when it loads (routesOutside), which
+// test/routes-access.test.ts does for every area.
 interface Area {
   segments: string[];
   load(): Promise<Hono<AppEnv>[]>;
@@ -56,7 +61,7 @@ const AREAS: Area[] = [
         import("../web/integrations"),
         import("../web/notification-targets"),
       ]);
-      return [admin.adminRoutes(), integrations.integrationRoutes(), targets.notificationTargetRoutes()];
+      return [admin.adminRoutes(), integrations.integrationRoutes(), targets.deliveryRoutes()];
     },
   },
   { segments: ["api"], load: async () => [(await import("../web/api")).apiRoutes()] },
@@ -64,6 +69,13 @@ const AREAS: Area[] = [
   { segments: ["notifications"], load: async () => [(await import("../web/notifications")).notificationRoutes()] },
   { segments: ["status"], load: async () => [(await import("../web/status")).statusRoutes()] },
 ];
+
+/** List the routes (as "METHOD /path") whose first path segment is not one of the area's segments. */
+export function routesOutside(segments: string[], routes: { method: string; path: string }[]): string[] {
+  // Hono lists a route once per handler (its allow() and the handler itself): one name each.
+  const stray = routes.filter((r) => r.method !== "ALL" && !segments.includes(r.path.split("/")[1] ?? ""));
+  return [...new Set(stray.map((r) => `${r.method} ${r.path}`))];
+}
 
 /** The server's request handler; areas of pages are loaded on first use. */
 export interface App {
@@ -118,6 +130,9 @@ export function createApp(deps: AppDeps): App {
       (routes) => {
         const app = newApp();
         for (const r of routes) app.route("/", r);
+        const stray = routesOutside(slot.area.segments, app.routes);
+        if (stray.length)
+          throw new Error(`the area of /${slot.area.segments.join(", /")} has routes outside it: ${stray.join(", ")}`);
         slot.app = app;
         return app;
       },

@@ -258,7 +258,7 @@ async function showDeliveriesPage(c: Context<AppEnv>, message?: string, status =
   });
 }
 
-/** Routes of outbound notifications: each user's targets under /account, every delivery under /admin. */
+/** Routes of each user's outbound notification targets, under /account. */
 export function notificationTargetRoutes() {
   const app = new Hono<AppEnv>();
 
@@ -342,6 +342,13 @@ export function notificationTargetRoutes() {
     }
     return showTargetsPage(c, { results: new Map([[target.id, result]]) });
   });
+
+  return app;
+}
+
+/** Admin routes of outbound notifications: every delivery, and sending one again now. */
+export function deliveryRoutes() {
+  const app = new Hono<AppEnv>();
 
   app.get("/admin/notifications", allow("admin"), (c) =>
     showDeliveriesPage(
