@@ -145,6 +145,7 @@ for (const [dialect, redis, available] of variants) {
       expect(owner.displayName).toBe("Owner Person");
       expect(owner.plexTokenEnc).not.toContain("owner-token");
       expect(t.deps.secretBox.decrypt(owner.plexTokenEnc!)).toBe("owner-token");
+      expect(owner.plexTokenServer).toBe(MACHINE);
       const { db, tables } = t.deps.database;
       const rows = await db.select().from(tables.settings);
       const stored = Object.fromEntries(rows.map((r) => [r.key, r]));
@@ -189,6 +190,7 @@ for (const [dialect, redis, available] of variants) {
         expect(user.role).toBe("user");
         expect(user.permissions).toEqual(["request", "download"]);
         expect(t.deps.secretBox.decrypt(user.plexTokenEnc!)).toBe("shared-token");
+        expect(user.plexTokenServer).toBe(MACHINE);
         const account = await jar.get("/account");
         expect(account.status).toBe(200);
         expect(await account.text()).toContain("Friendly");

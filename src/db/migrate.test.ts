@@ -138,6 +138,46 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       expect(assertSchemaCurrent(database)).rejects.toThrow("newer than this binary");
     });
 
+    test("0004 ties Plex tokens saved before it to the server configured then", async () => {
+      const database = await (await freshDatabase()).open();
+      const known = knownMigrations(database);
+      const upTo = known.findIndex((m) => m.tag === "0004_plex_token_server");
+      expect(upTo).toBeGreaterThan(0);
+      // The database as the version before 0003 left it.
+      await raw(
+        database,
+        "CREATE TABLE medianest_migrations (idx integer PRIMARY KEY, tag text NOT NULL, applied_at bigint NOT NULL DEFAULT 0)",
+      );
+      for (const [idx, m] of known.slice(0, upTo).entries()) {
+        for (const stmt of m.sql.split("--> statement-breakpoint").filter((s) => s.trim())) await raw(database, stmt);
+        await raw(database, `INSERT INTO medianest_migrations (idx, tag) VALUES (${idx}, '${m.tag}')`);
+      }
+      const secret = database.dialect === "sqlite" ? "0" : "false";
+      await raw(
+        database,
+        `INSERT INTO settings (key, value, secret, updated_at) VALUES ('plex.machine_identifier', 'machine-1', ${secret}, ${database.dialect === "sqlite" ? "0" : "now()"})`,
+      );
+      for (const [id, token] of [
+        ["with-token", "'sealed'"],
+        ["without-token", "NULL"],
+      ]) {
+        const now = database.dialect === "sqlite" ? "0" : "now()";
+        const permissions = database.dialect === "sqlite" ? "'[]'" : "'[]'::jsonb";
+        await raw(
+          database,
+          `INSERT INTO users (id, username, display_name, role, status, plex_token_enc, permissions, created_at, updated_at) VALUES ('${id}', '${id}', '${id}', 'user', 'active', ${token}, ${permissions}, ${now}, ${now})`,
+        );
+      }
+
+      expect((await migrate(database))[0]).toBe("0004_plex_token_server");
+
+      const rows = await raw(database, "SELECT id, plex_token_server FROM users ORDER BY id");
+      expect(rows.map((r) => [r.id, r.plex_token_server])).toEqual([
+        ["with-token", "machine-1"],
+        ["without-token", null],
+      ]);
+    });
+
     test("two connections migrating at once apply each migration exactly once", async () => {
       const db = await freshDatabase();
       const a = await db.open();

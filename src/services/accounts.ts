@@ -125,6 +125,7 @@ export async function completePlexSetup(
         plexId: account.plexId,
         plexUuid: account.uuid,
         plexTokenEnc: deps.secretBox.encrypt(ownerToken),
+        plexTokenServer: server.clientIdentifier,
         lastLoginAt: new Date(),
       }),
     );
@@ -222,6 +223,7 @@ export async function signInWithPlex(
     avatarUrl: account.thumb,
     plexUuid: account.uuid,
     plexTokenEnc: deps.secretBox.encrypt(access.accessToken ?? token),
+    plexTokenServer: server.machineIdentifier,
     lastLoginAt: new Date(),
   };
   if (user) {

@@ -135,6 +135,7 @@ export async function deleteUser(deps: Deps, actor: Actor, target: User): Promis
       plexId: null,
       plexUuid: null,
       plexTokenEnc: null,
+      plexTokenServer: null,
       oidcIssuer: null,
       oidcSubject: null,
       role: "user",

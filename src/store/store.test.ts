@@ -138,6 +138,7 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
           passwordHash: null,
           plexUuid: null,
           plexTokenEnc: null,
+          plexTokenServer: null,
           plexInvite: null,
           oidcIssuer: null,
           oidcSubject: null,

@@ -19,6 +19,8 @@ export const users = pgTable(
     plexId: bigint("plex_id", { mode: "number" }),
     plexUuid: text("plex_uuid"),
     plexTokenEnc: text("plex_token_enc"),
+    /** The machineIdentifier of the Plex server plexTokenEnc was issued for; the token goes to no other server. */
+    plexTokenServer: text("plex_token_server"),
     /** Lower-cased Plex user name or email an admin added; the first matching Plex sign-in claims the account. */
     plexInvite: text("plex_invite"),
     oidcIssuer: text("oidc_issuer"),

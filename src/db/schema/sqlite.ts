@@ -18,6 +18,8 @@ export const users = sqliteTable(
     plexId: integer("plex_id"),
     plexUuid: text("plex_uuid"),
     plexTokenEnc: text("plex_token_enc"),
+    /** The machineIdentifier of the Plex server plexTokenEnc was issued for; the token goes to no other server. */
+    plexTokenServer: text("plex_token_server"),
     /** Lower-cased Plex user name or email an admin added; the first matching Plex sign-in claims the account. */
     plexInvite: text("plex_invite"),
     oidcIssuer: text("oidc_issuer"),

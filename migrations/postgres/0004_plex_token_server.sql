@@ -1,0 +1,3 @@
+ALTER TABLE "users" ADD COLUMN "plex_token_server" text;--> statement-breakpoint
+-- Tokens stored before this column existed were saved at sign-in for the server configured then.
+UPDATE "users" SET "plex_token_server" = (SELECT "value" FROM "settings" WHERE "key" = 'plex.machine_identifier' AND "secret" = false) WHERE "plex_token_enc" IS NOT NULL;
