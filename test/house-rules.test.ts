@@ -251,3 +251,18 @@ describe("speed rules", () => {
     }
   });
 });
+
+describe("each layer where its name says", () => {
+  test("src/server/middleware/ holds the request layers only: pages and views import nothing from it", async () => {
+    // Request facts (clientIp, isSecureRequest) live in src/server/request.ts, page answers in src/server/htmx.ts.
+    const offenders: string[] = [];
+    for (const { file, imports } of await sourceFiles()) {
+      if (!file.startsWith("src/web/") && !file.startsWith("views/")) continue;
+      for (const spec of imports) {
+        const target = resolve(file, spec);
+        if (target?.startsWith("src/server/middleware/")) offenders.push(`${file} imports ${target}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

@@ -508,33 +508,33 @@ describe("CSRF", () => {
   });
 
   test("without a public URL, the origin of the address the request came to passes (today's behaviour)", async () => {
-    const res = await t.request("http://rebound.example:8080/login", {
+    const res = await t.request("http://rebound.example:8080/no-such-form", {
       method: "POST",
       body: "username=a&password=wrong-password",
       headers: { ...form, origin: "http://rebound.example:8080" },
     });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(404);
   });
 
-  // [what, request URL, headers, status]: 401 is the sign-in form's answer, so the origin check passed.
+  // [what, request URL, headers, status]: 404 means the request passed the origin check and found no route.
   type OriginCase = [string, string, Record<string, string>, number];
   const publicUrlCases: [string, Record<string, string>, OriginCase[]][] = [
     [
       "with a public URL, only its origin passes; the Host header counts for nothing",
       { MEDIANEST_PUBLIC_URL: "https://media.example.org/" },
       [
-        ["the public URL's origin", "/login", { origin: "https://media.example.org" }, 401],
-        ["the origin of the Host the request came with", "/login", { origin: ORIGIN }, 403],
+        ["the public URL's origin", "/no-such-form", { origin: "https://media.example.org" }, 404],
+        ["the origin of the Host the request came with", "/no-such-form", { origin: ORIGIN }, 403],
         [
           "a rebinding domain's origin, sent to that domain",
-          "http://rebound.example:8080/login",
+          "http://rebound.example:8080/no-such-form",
           { origin: "http://rebound.example:8080" },
           403,
         ],
-        ["the public host over http", "/login", { origin: "http://media.example.org" }, 403],
+        ["the public host over http", "/no-such-form", { origin: "http://media.example.org" }, 403],
         [
           "a forwarded host, from a proxy nobody said to trust",
-          "/login",
+          "/no-such-form",
           { origin: "http://media.lan", "x-forwarded-host": "media.lan", "x-forwarded-proto": "http" },
           403,
         ],
@@ -544,27 +544,27 @@ describe("CSRF", () => {
       "with a public URL and a trusted proxy, the host the proxy forwarded passes too",
       { MEDIANEST_PUBLIC_URL: "https://media.example.org", MEDIANEST_TRUST_PROXY: "true" },
       [
-        ["the public URL's origin", "/login", { origin: "https://media.example.org" }, 401],
+        ["the public URL's origin", "/no-such-form", { origin: "https://media.example.org" }, 404],
         [
           "the forwarded host and protocol",
-          "/login",
+          "/no-such-form",
           { origin: "http://media.lan", "x-forwarded-host": "media.lan", "x-forwarded-proto": "http" },
-          401,
+          404,
         ],
         [
           "the forwarded host with the request's protocol",
-          "/login",
+          "/no-such-form",
           { origin: "http://media.lan", "x-forwarded-host": "media.lan" },
-          401,
+          404,
         ],
         [
           "the host the proxy wrote last, not one the client put before it",
-          "/login",
+          "/no-such-form",
           { origin: "http://evil.example", "x-forwarded-host": "evil.example, media.lan", "x-forwarded-proto": "http" },
           403,
         ],
-        ["a host no proxy forwarded", "/login", { origin: "http://media.lan" }, 403],
-        ["the origin of the Host alone", "/login", { origin: ORIGIN }, 403],
+        ["a host no proxy forwarded", "/no-such-form", { origin: "http://media.lan" }, 403],
+        ["the origin of the Host alone", "/no-such-form", { origin: ORIGIN }, 403],
       ],
     ],
   ];

@@ -4,7 +4,7 @@ import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../app/deps";
-import { sendPage } from "./middleware/security";
+import { SECURITY_HEADERS } from "./middleware/security";
 import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 
@@ -75,4 +75,24 @@ export async function renderPage(
   });
   const page = typeof layout === "string" ? layout : await layout;
   return sendPage(c, `<!DOCTYPE html>${page}`, status);
+}
+
+// A response built with the security headers costs far less than one whose headers are set afterwards: touching a
+// Response's headers from JavaScript (even to read them) costs about as much as Hono's whole routing.
+// A page goes out as its UTF-8 bytes: Bun sends a body given as a fresh string at a higher cost than encoding it
+// here.
+const UTF8 = new TextEncoder();
+const PAGE_HEADERS = new Headers(
+  Object.fromEntries([...SECURITY_HEADERS, ["content-type", "text/html; charset=UTF-8"]]),
+);
+
+/**
+ * Answer with an HTML document, security headers included, as one prepared response; the pipeline's security layer
+ * then leaves it alone. A route that set headers of its own gets a plain answer, which that layer completes.
+ */
+export function sendPage(c: Context<AppEnv>, html: string, status: number): Response {
+  const state = c.get("security");
+  if (!state || state.headersSet || c.finalized) return c.html(html, status as 200);
+  state.built = new Response(UTF8.encode(html), { status, headers: PAGE_HEADERS });
+  return state.built;
 }

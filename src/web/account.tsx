@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AccountPage, PasswordForm, publicSessionId, SessionsTable, TokensSection } from "../../views/pages/account";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { clientIp } from "../server/middleware/session";
+import { clientIp } from "../server/request";
 import { AccountError, changePassword } from "../services/accounts";
 import { createApiToken } from "../services/api-tokens";
 import { audit } from "../services/audit";

@@ -12,7 +12,7 @@ import {
 import { JobsPage, JobsTable } from "../../views/pages/jobs";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { clientIp } from "../server/middleware/session";
+import { clientIp } from "../server/request";
 import { AccountError, createLocalUser, invitePlexUser, usernameRule } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";
 import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";

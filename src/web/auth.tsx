@@ -6,7 +6,7 @@ import { IntegrationError } from "../integrations/http";
 import type { PlexAccount, PlexResource } from "../integrations/plextv/types";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { clientIp, isSecureRequest } from "../server/middleware/session";
+import { clientIp, isSecureRequest } from "../server/request";
 import {
   AccountError,
   authenticateLocal,

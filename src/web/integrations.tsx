@@ -10,7 +10,7 @@ import {
 } from "../../views/pages/integrations";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { clientIp } from "../server/middleware/session";
+import { clientIp } from "../server/request";
 import type { Actor } from "../services/audit";
 import { getPlexServer } from "../services/auth-settings";
 import {

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { IntegrationError } from "../integrations/http";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { clientIp, isSecureRequest } from "../server/middleware/session";
+import { clientIp, isSecureRequest } from "../server/request";
 import { SignInRefused } from "../services/accounts";
 import { audit } from "../services/audit";
 import {

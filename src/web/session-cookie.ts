@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
-import { clientIp, isSecureRequest } from "../server/middleware/session";
+import { clientIp, isSecureRequest } from "../server/request";
 import type { AppEnv } from "../app/deps";
 import { SESSION_COOKIE, startSession } from "../services/sessions";
 import type { User } from "../store/users";

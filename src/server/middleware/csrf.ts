@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler, Next } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../../app/deps";
 import type { Config } from "../../config/options";
+import { forwardedOrigin } from "../request";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
@@ -21,27 +22,17 @@ function originOf(referer: string | undefined): string | undefined {
   }
 }
 
-// The last entry of a forwarded header is what our proxy wrote; earlier ones are whatever the client sent.
-function lastEntry(value: string | undefined): string | undefined {
-  return value?.split(",").at(-1)?.trim() || undefined;
-}
-
 /**
  * The origins a form may come from. Without a public URL, the request's own (whatever Host the client sent, as
- * before). With one, only its origin, and with a trusted proxy also the host the proxy says it served
- * (X-Forwarded-Host, X-Forwarded-Proto): a Host header alone is the client's word, and a page on a rebinding
- * domain sends its own name there.
+ * before). With one, only its origin, and with a trusted proxy also the host the proxy says it served: a Host
+ * header alone is the client's word, and a page on a rebinding domain sends its own name there.
  */
-function allowedOrigins(config: Pick<Config, "publicUrl" | "trustProxy">): (c: Context<AppEnv>) => string[] {
+function allowedOrigins(config: Pick<Config, "publicUrl">): (c: Context<AppEnv>) => string[] {
   if (!config.publicUrl) return (c) => [new URL(c.req.url).origin];
-  const own = [new URL(config.publicUrl).origin];
-  if (!config.trustProxy) return () => own;
+  const own = new URL(config.publicUrl).origin;
   return (c) => {
-    const host = lastEntry(c.req.header("x-forwarded-host"));
-    if (!host) return own;
-    const proto = lastEntry(c.req.header("x-forwarded-proto")) ?? new URL(c.req.url).protocol.slice(0, -1);
-    const forwarded = originOf(`${proto}://${host}`);
-    return forwarded ? [...own, forwarded] : own;
+    const forwarded = forwardedOrigin(c);
+    return forwarded ? [own, forwarded] : [own];
   };
 }
 
@@ -51,7 +42,7 @@ function allowedOrigins(config: Pick<Config, "publicUrl" | "trustProxy">): (c: C
  * field, read from the body the body layer parsed). Personal API tokens are not ambient credentials, so
  * token-authenticated calls skip both checks. GET, HEAD and OPTIONS pass straight through.
  */
-export function csrfProtection(config: Pick<Config, "publicUrl" | "trustProxy">): MiddlewareHandler<AppEnv> {
+export function csrfProtection(config: Pick<Config, "publicUrl">): MiddlewareHandler<AppEnv> {
   const allowed = allowedOrigins(config);
   const where = config.publicUrl
     ? `Open MediaNest at ${new URL(config.publicUrl).origin} and try again.`

@@ -34,29 +34,3 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
     return auth || raw ? withCredentials(c, next, auth, raw) : next();
   };
 }
-
-/** The client's IP: the socket address, or the address a trusted proxy appended to X-Forwarded-For. */
-export function clientIp(c: Context<AppEnv>): string {
-  if (c.get("deps").config.trustProxy) {
-    // The last hop is the address our proxy saw; earlier entries are whatever the client chose to send.
-    const fwd = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
-    if (fwd) return fwd;
-  }
-  try {
-    const info = (
-      c.env as { server?: { requestIP(r: Request): { address: string } | null } } | undefined
-    )?.server?.requestIP(c.req.raw);
-    if (info?.address) return info.address;
-  } catch {
-    // app.request() in tests has no socket
-  }
-  return "unknown";
-}
-
-/** True when cookies must be Secure: an https public URL, or https reported by a trusted proxy. */
-export function isSecureRequest(c: Context<AppEnv>): boolean {
-  const { config } = c.get("deps");
-  if (config.publicUrl?.startsWith("https:")) return true;
-  if (config.trustProxy && c.req.header("x-forwarded-proto") === "https") return true;
-  return new URL(c.req.url).protocol === "https:";
-}
