@@ -47,4 +47,10 @@ test("request durations: a value on a bucket's bound counts in that bucket; buck
   } as never);
   registry.resetMetrics();
   expect(await registry.metrics()).not.toContain("medianest_http_request_duration_seconds_count");
+
+  // A series' kept child still counts after a reset.
+  httpDuration.observe("GET", "/", 200, 0.2);
+  expect(await registry.metrics()).toContain(
+    'medianest_http_request_duration_seconds_count{method="GET",route="/",status="200"} 1',
+  );
 });

@@ -90,11 +90,12 @@ interface RequestSeries {
   count: number;
 }
 
+// Kept over prom-client's Histogram with cached children, which validates and hashes the labels on every
+// observation: test/bench/request-histogram.ts measures this one saving more than 5 % of the page rate.
 /**
- * medianest_http_request_duration_seconds, observed on every request. prom-client's Histogram validates and hashes
- * the labels on every observation, which cost a noticeable share of a fast page; here a series is found by one
- * string key and an observation is a bucket search and three additions. Registered on the same registry and
- * exported in the same shape as prom-client's own histograms.
+ * medianest_http_request_duration_seconds, observed on every request: a series is found by one string key and an
+ * observation is a bucket search and three additions. Registered on the same registry and exported in the same
+ * shape as prom-client's own histograms.
  */
 export class RequestDurations {
   readonly name = "medianest_http_request_duration_seconds";

@@ -66,6 +66,16 @@ function rssMiB(pid: number): number {
   return kb / 1024;
 }
 
+// /proc/<pid>/stat counts CPU time in clock ticks (USER_HZ, 100 on Linux).
+const CLOCK_TICKS = 100;
+
+/** The CPU time (user + system, in clock ticks) a process has used: unlike a rate, not raised by other load. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 function spawnTarget(t: Target, port: number): Bun.Subprocess {
   const proc = Bun.spawn([t.bin, ...t.args], {
     cwd: work,
@@ -175,7 +185,7 @@ function pairedRatio(xs: number[], ys: number[]): number {
 async function measureRate(
   t: Target,
   path: string,
-): Promise<{ rps: number; errors: number; p50: number; p99: number }> {
+): Promise<{ rps: number; errors: number; p50: number; p99: number; cpuUs: number }> {
   const port = freePort();
   const { proc } = await startAndTime(t, port);
   const url = `http://127.0.0.1:${port}${path}`;
@@ -204,8 +214,10 @@ async function measureRate(
   await load(0.5);
   const latencies: number[] = [];
   const t0 = performance.now();
+  const cpu0 = cpuTicks(proc.pid);
   const { ok, errors } = await load(LOAD_SECONDS, latencies);
   const elapsed = (performance.now() - t0) / 1000;
+  const cpuUs = ((cpuTicks(proc.pid) - cpu0) * 1e6) / CLOCK_TICKS / Math.max(ok, 1);
   await stopTarget(proc);
   if (ok === 0)
     throw new Error(`bench: ${t.name} GET ${path} never answered 200 (${errors} other answers or failures)`);
@@ -215,6 +227,7 @@ async function measureRate(
     errors,
     p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
     p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
+    cpuUs,
   };
 }
 
@@ -298,14 +311,23 @@ console.log(
   `bench: request rate, ${CONCURRENCY} concurrent fetches, ${RATE_ROUNDS} rounds of ${LOAD_SECONDS} s per server …`,
 );
 type Rate = Awaited<ReturnType<typeof measureRate>>;
-const rounds: { hono: Rate; page: Rate; health: Rate; bytes: Rate }[] = [];
+// BENCH_COMPARE=<binary>[,<binary>…]: other builds of MediaNest (a variant, the build before a change) take a turn
+// in every round too, on the same data, and their GET / rate is given as a paired ratio to this build's.
+const others: Target[] = (process.env.BENCH_COMPARE ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map((bin) => ({ ...medianest, name: bin, bin }));
+const rounds: { hono: Rate; page: Rate; health: Rate; bytes: Rate; others: Rate[] }[] = [];
 for (let r = 0; r < RATE_ROUNDS; r++) {
-  rounds.push({
+  const round = {
     hono: await measureRate(hono, "/"),
     page: await measureRate(medianest, "/"),
     health: await measureRate(medianest, "/healthz"),
     bytes: await measureRate(barePage, "/"),
-  });
+    others: [] as Rate[],
+  };
+  for (const other of others) round.others.push(await measureRate(other, "/"));
+  rounds.push(round);
 }
 const medianRate = (pick: (r: (typeof rounds)[number]) => Rate): Rate => {
   const all = rounds.map(pick).sort((a, b) => a.rps - b.rps);
@@ -397,6 +419,13 @@ const measurements = [
   `| GET / requests per second | ${fmt(mnRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono) | ${fmt(pageRatio, 2)}x |`,
   `| GET /healthz requests per second (all middleware, trivial handler) | ${fmt(mnHealthRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono GET /) | ${fmt(healthRatio, 2)}x |`,
   `| bare Hono sending GET /'s bytes and headers (reference: the response alone) | ${fmt(bytesRate.rps, 0)} | ${fmt(honoRate.rps, 0)} (bare Hono GET /) | ${fmt(bytesRatio, 2)}x |`,
+  `| server CPU time per GET / (median; not raised by other load on the machine) | ${fmt(median(rounds.map((r) => r.page.cpuUs)), 1)} µs | ${fmt(median(rounds.map((r) => r.hono.cpuUs)), 1)} µs (bare Hono) | ${fmt(
+    pairedRatio(
+      rounds.map((r) => r.page.cpuUs),
+      rounds.map((r) => r.hono.cpuUs),
+    ),
+    2,
+  )}x |`,
   `| GET / latency p50 / p99 | ${fmt(mnRate.p50, 2)} / ${fmt(mnRate.p99, 2)} ms | ${fmt(honoRate.p50, 2)} / ${fmt(honoRate.p99, 2)} ms | |`,
   wrkRounds.length
     ? `| GET / requests per second, wrk load generator (not the target's method) | ${fmt(median(wrkRounds.map((r) => r.page)), 0)} | ${fmt(median(wrkRounds.map((r) => r.hono)), 0)} (bare Hono) | ${fmt(
@@ -422,6 +451,23 @@ const errors = mnRate.errors + honoRate.errors + mnHealthRate.errors + bytesRate
 console.log(`\n${measurements}\n\n${verdicts}\n`);
 console.log(`machine: ${machine}; ${date}${errors ? `; ${errors} failed requests during the rate runs` : ""}`);
 console.log(`request rates: ${roundsText}`);
+others.forEach((other, i) => {
+  const rates = rounds.map((r) => r.others[i]!.rps);
+  const ratio = pairedRatio(
+    rates,
+    rounds.map((r) => r.page.rps),
+  );
+  const cpu = rounds.map((r) => r.others[i]!.cpuUs);
+  const cpuRatio = pairedRatio(
+    cpu,
+    rounds.map((r) => r.page.cpuUs),
+  );
+  console.log(
+    `BENCH_COMPARE ${other.bin}: GET / ${fmt(median(rates), 0)} req/s, ${fmt(ratio, 3)}x this build's (paired median); ` +
+      `server CPU per request ${fmt(median(cpu), 1)} µs vs ${fmt(median(rounds.map((r) => r.page.cpuUs)), 1)} µs, ${fmt(cpuRatio, 3)}x this build's; ` +
+      `every round: ${rates.map((x) => fmt(x, 0)).join(", ")} req/s; ${cpu.map((x) => fmt(x, 1)).join(", ")} µs`,
+  );
+});
 console.log(
   `start times (ms): MediaNest ${mnStart.starts.map((x) => fmt(x)).join(", ")}; bare ${bareStart.starts.map((x) => fmt(x)).join(", ")}`,
 );
@@ -470,6 +516,11 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
   \`GET /\` for ${LOAD_SECONDS} s after a 0.5 s warm-up, over loopback, and counts 200 answers (redirects are not
   followed). Bare Hono, MediaNest's \`GET /\`, its \`GET /healthz\` and the reference below take turns for
   ${RATE_ROUNDS} rounds, each on a freshly started server.
+- Server CPU time per \`GET /\`: the server process's user and system time (\`/proc/<pid>/stat\`) over the
+  measured load, divided by the answers; other load on the machine raises it far less than it lowers a rate.
+- \`BENCH_COMPARE=<binary>[,…]\`: other builds of MediaNest (a variant, the build before a change) take a turn in
+  every rate round on the same data; their \`GET /\` rate and CPU time per request are printed as paired ratios to
+  this build's (not written here).
 - Reference: \`test/bench/bare-hono.ts\` with \`PAGE_FILE\` is bare Hono answering \`GET /\` with the status, headers and body MediaNest's
   \`GET /\` sent (captured once per run). Its ratio is what the response alone costs (a larger body, ten headers
   for the client to parse); the rest of the gap between it and MediaNest's \`GET /\` is MediaNest's middleware and
