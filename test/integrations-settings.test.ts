@@ -165,8 +165,10 @@ describe("Plex server", () => {
     const before = plex.requests.length;
     const res = await admin.post("/admin/integrations/plex", { plexUrl: `${plex.url}/`, plexToken: PLEX_TOKEN });
     expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toBe("/admin/integrations?saved=plex");
+    expect(res.headers.get("location")).toMatch(/^\/admin\/integrations\?saved=plex&result=[0-9a-f-]{36}#plex$/);
     expect(plex.requests.slice(before).map((r) => r.path)).toContain("/identity");
+    const result = await (await admin.get(res.headers.get("location")!)).text();
+    expect(result).toContain("Plex server saved. The connection test passed: Connected to Plex server “Basement”.");
 
     const settings = await getIntegrations(t.deps);
     expect(settings.plex).toEqual({
@@ -200,23 +202,63 @@ describe("Plex server", () => {
     expect(plex.requests.at(-1)?.headers["x-plex-token"]).toBe(PLEX_TOKEN);
   });
 
-  test("a wrong token is refused on save, naming the field; nothing changes", async () => {
+  test("a wrong token is saved like any setting, and the page says plainly that the test failed", async () => {
     const res = await admin.post("/admin/integrations/plex", { plexUrl: plex.url, plexToken: "wrong-token-value" });
-    expect(res.status).toBe(422);
-    const html = await res.text();
-    expect(html).toContain('id="f-plexToken-error"');
-    expect(html).toContain("Plex rejected the token (status 401)");
+    expect(res.status).toBe(303);
+    expect((await getIntegrations(t.deps)).plex?.token).toBe("wrong-token-value");
+    const back = await admin.get(res.headers.get("location")!);
+    expect(back.status).toBe(200);
+    const html = await back.text();
+    expect(html).toContain(
+      "Plex server saved, but the connection test failed: Plex rejected the token (status 401). Its machine identifier and library sections were not read",
+    );
+    expect(html).toContain('class="alert alert-warn"');
     expect(html).not.toContain("wrong-token-value");
-    expect((await getIntegrations(t.deps)).plex?.token).toBe(PLEX_TOKEN);
+    // The result is this admin's: another admin following the same address sees only the page.
+    const other = await signIn(t, await givenUser(t.deps, { role: "admin" }));
+    expect(await (await other.get(res.headers.get("location")!)).text()).not.toContain("connection test failed");
+    await saveAll();
   });
 
-  test("a server that cannot be reached is refused on save, naming the URL", async () => {
+  test("a server that cannot be reached is saved, and the test's failure names the reason; no 404 on the way", async () => {
     const res = await admin.post("/admin/integrations/plex", { plexUrl: closedUrl, plexToken: PLEX_TOKEN });
-    expect(res.status).toBe(422);
-    const html = await res.text();
-    expect(html).toContain('id="f-plexUrl-error"');
-    expect(html).toContain("Plex could not be reached (connection refused)");
-    expect((await getIntegrations(t.deps)).plex?.url).toBe(plex.url);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toStartWith("/admin/integrations?");
+    expect((await getIntegrations(t.deps)).plex?.url).toBe(closedUrl);
+    const html = await (await admin.get(res.headers.get("location")!)).text();
+    expect(html).toContain(
+      "Plex server saved, but the connection test failed: Plex could not be reached (connection refused)",
+    );
+    const { entries } = await listAuditEntries(t.deps.database, { action: "settings.change", limit: 1 });
+    expect(entries[0]?.detail).toMatchObject({ url: closedUrl, reached: false });
+    // A refused form answers under its own address (422 there); that address answers a GET with the page.
+    const refused = await admin.post("/admin/integrations/plex", { plexUrl: "not a url", plexToken: "" });
+    expect(refused.status).toBe(422);
+    for (const form of ["plex", "seerr", "kuma", "ytdlp", "libraries"]) {
+      const again = await admin.get(`/admin/integrations/${form}`);
+      expect(again.status).toBe(303);
+      expect(again.headers.get("location")).toBe(`/admin/integrations#${form}`);
+    }
+    await saveAll();
+  });
+
+  test("Seerr behaves as Plex does: an unreachable address is saved and the failed test is said", async () => {
+    const res = await admin.post("/admin/integrations/seerr", { seerrUrl: closedUrl, seerrApiKey: SEERR_KEY });
+    expect(res.status).toBe(303);
+    expect((await getIntegrations(t.deps)).seerr?.url).toBe(closedUrl);
+    const html = await (await admin.get(res.headers.get("location")!)).text();
+    expect(html).toContain(
+      "Seerr saved, but the connection test failed: Seerr could not be reached (connection refused)",
+    );
+    const ok = await admin.post("/admin/integrations/seerr", { seerrUrl: seerr.url, seerrApiKey: SEERR_KEY });
+    expect(await (await admin.get(ok.headers.get("location")!)).text()).toContain(
+      "Seerr saved. The connection test passed: Connected to Seerr 2.7.3.",
+    );
+    const kumaBad = await admin.post("/admin/integrations/kuma", { kumaUrl: closedUrl, kumaSlug: "home" });
+    expect(await (await admin.get(kumaBad.headers.get("location")!)).text()).toContain(
+      "Uptime Kuma saved, but the connection test failed",
+    );
+    await saveAll();
   });
 
   test("the saved token and keys go only where they were saved for: a new address needs them typed again", async () => {

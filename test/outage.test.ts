@@ -28,7 +28,8 @@ describe.skipIf(!postgresAvailable)("losing PostgreSQL", () => {
   test("pages answer 503 naming the database, /readyz says so, and both recover when it returns", async () => {
     const pg = new URL(PG_ADMIN_URL);
     proxy = startTcpProxy(pg.hostname, Number(pg.port || 5432));
-    t = await createTestApp({ dialect: "postgres", via: { postgres: `127.0.0.1:${proxy.port}` } });
+    const logLines: string[] = [];
+    t = await createTestApp({ dialect: "postgres", via: { postgres: `127.0.0.1:${proxy.port}` }, logLines });
     const user = await givenUser(t.deps, { role: "admin" });
     const browser = await signIn(t, user);
     expect((await browser.get("/account")).status).toBe(200);
@@ -48,6 +49,11 @@ describe.skipIf(!postgresAvailable)("losing PostgreSQL", () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ ready: false, database: "down" });
 
+    // The outage is logged (captured here, so a clean run reads clean), once per page that met it.
+    expect(logLines.some((l) => l.includes('"level":"error"') && l.includes('"msg":"database unreachable"'))).toBe(
+      true,
+    );
+
     proxy.restore();
     expect(await until(async () => (await browser.get("/account")).status === 200)).toBe(true);
     expect((await t.request("/readyz")).status).toBe(200);
@@ -58,7 +64,8 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("losing Redis", () => {
   test("rate-limited actions answer 503 naming Redis, /readyz says so, and both recover when it returns", async () => {
     const redis = new URL(REDIS_TEST_URL);
     proxy = startTcpProxy(redis.hostname, Number(redis.port || 6379));
-    t = await createTestApp({ dialect: "postgres", redis: true, via: { redis: `127.0.0.1:${proxy.port}` } });
+    const logLines: string[] = [];
+    t = await createTestApp({ dialect: "postgres", redis: true, via: { redis: `127.0.0.1:${proxy.port}` }, logLines });
     await givenUser(t.deps, {
       role: "admin",
       username: "owner",
@@ -78,6 +85,7 @@ describe.skipIf(!postgresAvailable || !redisAvailable)("losing Redis", () => {
     expect(await refused.text()).toContain("MediaNest cannot reach its Redis right now");
     expect(await until(async () => (await t!.request("/readyz")).status === 503)).toBe(true);
     expect(((await (await t.request("/readyz")).json()) as { coordination: string }).coordination).toBe("redis down");
+    expect(logLines.some((l) => l.includes('"msg":"Redis unreachable"'))).toBe(true);
 
     proxy.restore();
     expect(await until(async () => (await login()).status === 303)).toBe(true);

@@ -93,6 +93,26 @@ export async function connectAndSavePlex(
   return connection;
 }
 
+/**
+ * Save the Plex server's address (and token, when one is given) although the server could not be asked for its
+ * identity: the machine identifier and library sections stay as they were until a save reaches it.
+ */
+export async function savePlexUnreached(
+  deps: Deps,
+  actor: Actor,
+  v: { url: string; token: string; why: string },
+): Promise<void> {
+  await forgetDashboardCache(deps);
+  await savePlexIntegration(deps, { url: v.url, ...(v.token ? { token: v.token } : {}) });
+  await audit(
+    deps,
+    actor,
+    "settings.change",
+    { type: "settings", id: "integrations.plex" },
+    { url: v.url, reached: false, reason: v.why, credentialsUpdated: Boolean(v.token) },
+  );
+}
+
 /** Save the Seerr settings; an empty API key keeps the stored one. */
 export async function saveSeerr(deps: Deps, actor: Actor, v: { url: string; apiKey: string }): Promise<void> {
   await saveSeerrIntegration(deps, { url: v.url, ...(v.apiKey ? { apiKey: v.apiKey } : {}) });

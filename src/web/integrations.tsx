@@ -29,6 +29,7 @@ import {
 import {
   connectAndSavePlex,
   removeService,
+  savePlexUnreached,
   saveKuma,
   saveLibraryFolders,
   saveSeerr,
@@ -112,16 +113,36 @@ function actor(c: Context<AppEnv>): Actor {
   return { user: c.get("user"), ip: clientIp(c) };
 }
 
-/** The saved-setting notices, by ?saved= value. */
+/** The saved-setting notices, by ?saved= value, when no connection test result is at hand. */
 const SAVED: Record<string, string> = {
-  plex: "Plex server saved; its machine identifier and library sections were read again.",
-  seerr: "Seerr saved. Use Test connection to check the API key.",
+  plex: "Plex server saved.",
+  seerr: "Seerr saved.",
   "seerr-removed": "Seerr removed.",
   kuma: "Uptime Kuma saved.",
   "kuma-removed": "Uptime Kuma removed.",
   ytdlp: "yt-dlp path saved.",
   libraries: "Download folders saved.",
 };
+
+/** What a save's connection test found, kept for the page the browser is sent to next (post/redirect/get). */
+interface SaveResult {
+  userId: string;
+  service: TestableService;
+  report: ConnectionReport;
+}
+const RESULT_TTL_MS = 10 * 60_000;
+const resultKey = (id: string) => `integrations:save-result:${id}`;
+
+/** Say how a save went: saved and tested, or saved while the test failed (and what that leaves undone). */
+function savedNotice(service: TestableService, report: ConnectionReport): { text: string; ok: boolean } {
+  const what = SAVED[service]!.replace(/\.$/, "");
+  if (report.ok) return { text: `${what}. The connection test passed: ${report.title}`, ok: true };
+  const plexNote =
+    service === "plex"
+      ? " Its machine identifier and library sections were not read; save again once Plex answers."
+      : "";
+  return { text: `${what}, but the connection test failed: ${report.message}.${plexNote}`, ok: false };
+}
 
 /** Read the stored Plex settings, falling back to what setup stored when the page has not saved them yet. */
 const TOKEN_AGAIN = "Enter the owner token again: this address is not the Plex server the saved token belongs to.";
@@ -151,6 +172,7 @@ async function showIntegrationsPage(
   c: Context<AppEnv>,
   extra: {
     saved?: string;
+    savedOk?: boolean;
     form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues };
     report?: { service: TestableService; report: ConnectionReport };
   } = {},
@@ -218,13 +240,41 @@ function savedRedirect(c: Context<AppEnv>, what: string) {
   return redirect(c, `/admin/integrations?saved=${what}`);
 }
 
+/** After a save, keep its connection test's result for this admin and send the browser back to the page. */
+async function savedAndTested(c: Context<AppEnv>, service: TestableService, report: ConnectionReport) {
+  const id = crypto.randomUUID();
+  const result: SaveResult = { userId: c.get("user")!.id, service, report };
+  await c.get("deps").coordination.cache.set(resultKey(id), result, RESULT_TTL_MS);
+  return redirect(c, `/admin/integrations?saved=${service}&result=${id}#${service}`);
+}
+
+/** The result of a save this admin made, if the page's address names one that is still kept. */
+async function savedResult(c: Context<AppEnv>): Promise<SaveResult | undefined> {
+  const id = c.req.query("result");
+  if (!id || !/^[0-9a-f-]{36}$/.test(id)) return undefined;
+  const result = await c.get("deps").coordination.cache.get<SaveResult>(resultKey(id));
+  return result && result.userId === c.get("user")!.id ? result : undefined;
+}
+
 /** Admin routes for the integrations page: save, test and remove each service's settings. */
 export function integrationRoutes() {
   const app = new Hono<AppEnv>();
 
-  app.get("/admin/integrations", allow("admin"), (c) =>
-    showIntegrationsPage(c, { saved: SAVED[c.req.query("saved") ?? ""] }),
-  );
+  app.get("/admin/integrations", allow("admin"), async (c) => {
+    const result = await savedResult(c);
+    if (!result) return showIntegrationsPage(c, { saved: SAVED[c.req.query("saved") ?? ""] });
+    const notice = savedNotice(result.service, result.report);
+    return showIntegrationsPage(c, {
+      saved: notice.text,
+      savedOk: notice.ok,
+      report: { service: result.service, report: result.report },
+    });
+  });
+
+  // A form that was refused is answered under its own address; a reload or a visit there finds the page.
+  for (const form of ["plex", "seerr", "kuma", "ytdlp", "libraries"] as const) {
+    app.get(`/admin/integrations/${form}`, allow("admin"), (c) => c.redirect(`/admin/integrations#${form}`, 303));
+  }
 
   app.post("/admin/integrations/plex", allow("admin"), async (c) => {
     const deps = c.get("deps");
@@ -236,18 +286,30 @@ export function integrationRoutes() {
     if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
       return invalidSave(c, "plex", { plexToken: TOKEN_AGAIN }, form.values);
     }
+    let report: ConnectionReport;
     try {
-      await connectAndSavePlex(deps, actor(c), {
+      const connection = await connectAndSavePlex(deps, actor(c), {
         url: form.data.plexUrl,
         token: form.data.plexToken,
         storedToken: stored.token,
       });
+      report = {
+        ok: true,
+        title: `Connected to Plex server “${connection.name}”.`,
+        facts: [
+          ["Version", connection.version],
+          ["Libraries", String(connection.sections.length)],
+          ["Machine identifier", connection.machineIdentifier],
+        ],
+        warnings: [],
+      };
     } catch (err) {
       if (!(err instanceof ConnectionFailure)) throw err;
-      const field = err.field === "token" ? "plexToken" : "plexUrl";
-      return invalidSave(c, "plex", { [field]: `${err.message}. Nothing was saved.` }, form.values);
+      // Like every integration: what the admin typed is saved, and the page says plainly that the test failed.
+      await savePlexUnreached(deps, actor(c), { url: form.data.plexUrl, token: form.data.plexToken, why: err.message });
+      report = { ok: false, message: err.message };
     }
-    return savedRedirect(c, "plex");
+    return savedAndTested(c, "plex", report);
   });
 
   app.post("/admin/integrations/plex/test", allow("admin"), async (c) => {
@@ -274,7 +336,8 @@ export function integrationRoutes() {
     if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl))
       return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, form.values);
     await saveSeerr(deps, actor(c), { url: form.data.seerrUrl, apiKey: form.data.seerrApiKey });
-    return savedRedirect(c, "seerr");
+    const apiKey = form.data.seerrApiKey || current.seerr!.apiKey;
+    return savedAndTested(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
   });
 
   app.post("/admin/integrations/seerr/test", allow("admin"), async (c) => {
@@ -291,18 +354,24 @@ export function integrationRoutes() {
   });
 
   app.post("/admin/integrations/kuma", allow("admin"), async (c) => {
+    const deps = c.get("deps");
     const form = await parseForm(c, kumaForm);
     if (!form.ok) return invalidSave(c, "kuma", form.errors, form.values);
     const d = form.data;
     // The optional key stays with the address it was saved for: a new address without a new key drops it.
-    const moved = !sameOrigin((await getIntegrations(c.get("deps"))).kuma?.url, d.kumaUrl);
-    await saveKuma(c.get("deps"), actor(c), {
+    const moved = !sameOrigin((await getIntegrations(deps)).kuma?.url, d.kumaUrl);
+    await saveKuma(deps, actor(c), {
       url: d.kumaUrl,
       slug: d.kumaSlug,
       apiKey: d.kumaApiKey,
       clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey,
     });
-    return savedRedirect(c, "kuma");
+    const saved = (await getIntegrations(deps)).kuma;
+    return savedAndTested(
+      c,
+      "kuma",
+      await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey: saved?.apiKey ?? null }),
+    );
   });
 
   app.post("/admin/integrations/kuma/test", allow("admin"), async (c) => {
@@ -327,8 +396,9 @@ export function integrationRoutes() {
   app.post("/admin/integrations/ytdlp", allow("admin"), async (c) => {
     const form = await parseForm(c, ytdlpForm);
     if (!form.ok) return invalidSave(c, "ytdlp", form.errors, form.values);
-    await saveYtdlp(c.get("deps"), actor(c), form.data.ytdlpPath);
-    return savedRedirect(c, "ytdlp");
+    const deps = c.get("deps");
+    await saveYtdlp(deps, actor(c), form.data.ytdlpPath);
+    return savedAndTested(c, "ytdlp", await testYtdlp(deps, form.data.ytdlpPath));
   });
 
   app.post("/admin/integrations/ytdlp/test", allow("admin"), async (c) => {

@@ -13,6 +13,8 @@ export interface IntegrationsPageProps {
   view: IntegrationsView;
   csrf?: string;
   saved?: string;
+  /** False when the save went through but its connection test failed: the notice is a warning then. */
+  savedOk?: boolean;
   /** The one form being re-rendered with the admin's input and its errors (secrets are never echoed back). */
   form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues };
   /** A connection test shown inline (browsers without JavaScript get the whole page back). */
@@ -358,7 +360,7 @@ export function IntegrationsPage(props: IntegrationsPageProps) {
       </p>
       <h1 id="integrations-title">Integrations</h1>
       {props.saved ? (
-        <div class="alert alert-ok" role="status">
+        <div class={props.savedOk === false ? "alert alert-warn" : "alert alert-ok"} role="status">
           {props.saved}
         </div>
       ) : null}
