@@ -56,14 +56,21 @@ const AREAS: Area[] = [
   {
     segments: ["admin"],
     load: async () => {
-      const [admin, integrations, targets] = await Promise.all([
+      const [admin, integrations, targets, downloads] = await Promise.all([
         import("../web/admin"),
         import("../web/integrations"),
         import("../web/notification-targets"),
+        import("../web/admin-downloads"),
       ]);
-      return [admin.adminRoutes(), integrations.integrationRoutes(), targets.deliveryRoutes()];
+      return [
+        admin.adminRoutes(),
+        integrations.integrationRoutes(),
+        targets.deliveryRoutes(),
+        downloads.adminDownloadRoutes(),
+      ];
     },
   },
+  { segments: ["downloads"], load: async () => [(await import("../web/downloads")).downloadRoutes()] },
   { segments: ["api"], load: async () => [(await import("../web/api")).apiRoutes()] },
   { segments: ["events"], load: async () => [(await import("../web/events")).eventRoutes()] },
   { segments: ["notifications"], load: async () => [(await import("../web/notifications")).notificationRoutes()] },

@@ -4,6 +4,7 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { IntegrationError, requestRaw } from "../integrations/http";
+import { privateDestination } from "../integrations/outbound/destination";
 import type { AppDeps } from "../app/deps";
 import { integrationObserver } from "./integration-observer";
 import { getIntegrations } from "./integrations";
@@ -295,4 +296,75 @@ async function readImage(res: Response, source: string): Promise<ProxiedImage> {
   }
   if (total === 0) throw new ImageProxyError(502, `image-proxy: ${source} sent an empty image`);
   return { bytes, contentType };
+}
+
+// Thumbnails of videos (YouTube's i.ytimg.com and the like): their addresses come from remote metadata, so only the
+// server mints these links, and each fetch (and each redirect) must go to a public address.
+function signRemote(key: Buffer, url: string): string {
+  return createHmac("sha256", key).update(`remote:${url}`).digest("base64url");
+}
+
+/** Mint a proxy URL for a video thumbnail (http or https); null for anything else. */
+export function signedRemoteImageUrl(key: Buffer, url: string | null | undefined): string | null {
+  if (!url || url.length > MAX_PATH_LENGTH || !/^https?:\/\/[^\s]+$/i.test(url)) return null;
+  return `/img/remote?${new URLSearchParams({ u: url, s: signRemote(key, url) }).toString()}`;
+}
+
+/** Check a remote image request's signature; return the URL, or throw an ImageProxyError. */
+export function verifyRemoteImageRequest(
+  key: Buffer,
+  query: { u?: string | undefined; s?: string | undefined },
+): string {
+  const url = query.u ?? "";
+  if (!/^https?:\/\/[^\s]+$/i.test(url)) throw new ImageProxyError(400, "image-proxy: not an image address");
+  const given = Buffer.from(query.s ?? "", "utf8");
+  const expected = Buffer.from(signRemote(key, url), "utf8");
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    throw new ImageProxyError(403, "image-proxy: this image link is not signed by this server");
+  return url;
+}
+
+/**
+ * Return a video thumbnail from the cache or its site. `mayBePrivate(host)` says whether a host may be on a private
+ * address (one the admin allowed for downloads by name); every other address must be public, redirects included.
+ */
+export function loadRemoteImage(
+  deps: Pick<AppDeps, "fetch">,
+  url: string,
+  mayBePrivate: (host: string) => boolean,
+): Promise<ProxiedImage> {
+  return cachedImage(deps, `remote:${url}`, async () => {
+    let next = url;
+    for (let hop = 0; hop < 4; hop++) {
+      const u = new URL(next);
+      if (u.protocol !== "http:" && u.protocol !== "https:")
+        throw new ImageProxyError(400, "image-proxy: not an image address");
+      if (!mayBePrivate(u.hostname)) {
+        const why = await privateDestination(u.hostname);
+        if (why) throw new ImageProxyError(403, `image-proxy: refused, ${why}`);
+      }
+      let res: Response;
+      try {
+        res = await deps.fetch(next, {
+          redirect: "manual",
+          headers: { Accept: "image/*" },
+          signal: AbortSignal.timeout(10_000),
+        });
+      } catch (err) {
+        throw new ImageProxyError(502, `image-proxy: the thumbnail did not load (${(err as Error).message})`);
+      }
+      const location = res.headers.get("location");
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.body?.cancel().catch(() => {});
+        next = new URL(location, next).toString();
+        continue;
+      }
+      if (!res.ok) {
+        await res.body?.cancel().catch(() => {});
+        throw new ImageProxyError(res.status === 404 ? 404 : 502, `image-proxy: the site answered ${res.status}`);
+      }
+      return readImage(res, "the video site");
+    }
+    throw new ImageProxyError(502, "image-proxy: too many redirects");
+  });
 }

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import type { PlexNowPlaying } from "../integrations/plex/types";
 import { allow } from "../server/access";
+import { can } from "../services/permissions";
 import type { AppDeps, AppEnv } from "../app/deps";
 import {
   getNowPlaying,
@@ -144,6 +145,7 @@ export function homeRoutes() {
         trending && !trending.ok && "unconfigured" in trending && user.role !== "admin"
           ? undefined
           : cardsState(deps, user, trending, (p) => `/discover/trending?page=${p}`),
+      downloads: can(user, "download"),
     };
     return renderPage(c, "MediaNest", HomePage({ user, dashboard }));
   });

@@ -5,10 +5,14 @@ import {
   ImageProxyError,
   imageProxyKey,
   loadPlexImage,
+  loadRemoteImage,
   loadTmdbImage,
   verifyImageRequest,
+  verifyRemoteImageRequest,
   verifyTmdbImageRequest,
 } from "../services/image-proxy";
+import { matchHost } from "../services/download-links";
+import { getDownloadSettings } from "../services/download-settings";
 
 /**
  * Routes of the signed image proxy: GET /img/plex?p=<plex path>&w=<width>&h=<height>&s=<signature> and
@@ -48,6 +52,23 @@ export function imageRoutes() {
     } catch (err) {
       if (!(err instanceof ImageProxyError)) throw err;
       if (err.status === 502) deps.log.warn("image-proxy: TMDB image failed", { error: err.message });
+      c.header("Cache-Control", "no-store");
+      return c.text(err.message, err.status);
+    }
+  });
+  app.get("/img/remote", allow("user"), async (c) => {
+    const deps = c.get("deps");
+    try {
+      const url = verifyRemoteImageRequest(imageProxyKey(deps), c.req.query());
+      const { allowedHosts } = await getDownloadSettings(deps);
+      const image = await loadRemoteImage(deps, url, (host) => matchHost(host, allowedHosts).named);
+      return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, {
+        "Content-Type": image.contentType,
+        "Cache-Control": "private, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+      });
+    } catch (err) {
+      if (!(err instanceof ImageProxyError)) throw err;
       c.header("Cache-Control", "no-store");
       return c.text(err.message, err.status);
     }

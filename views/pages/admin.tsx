@@ -37,6 +37,10 @@ export function AdminHome(props: {
           <h2>Integrations</h2>
           <p class="muted">Plex server, Seerr, Uptime Kuma, yt-dlp and download folders; test each connection.</p>
         </a>
+        <a class="card" href="/admin/downloads">
+          <h2>Downloads</h2>
+          <p class="muted">Every download, approvals, storage per user and the queue's health.</p>
+        </a>
         <a class="card" href="/admin/jobs">
           <h2>Jobs</h2>
           <p class="muted">Scheduled work: last and next run, run now.</p>

@@ -18,6 +18,8 @@ export interface DashboardView {
   recentlyAdded: SectionState<RecentView[]>;
   /** The trending row from Seerr's discover lists. */
   discover?: CardsState;
+  /** Show "your downloads" (it loads itself, so the page costs no query for it). */
+  downloads?: boolean;
 }
 
 // The sign-in prompt never changes: rendered once, kept as the escaped string the layout takes.
@@ -52,6 +54,16 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
       ) : null}
       {d ? <NowPlayingSection state={d.nowPlaying} isAdmin={isAdmin} /> : null}
       {d ? <RecentlyAddedSection state={d.recentlyAdded} /> : null}
+      {d?.downloads ? (
+        <div class="card" aria-labelledby="your-downloads-title">
+          <h2 id="your-downloads-title">
+            <a href="/downloads">Your downloads</a>
+          </h2>
+          <div hx-get="/downloads?part=dashboard" hx-trigger="load, mn-downloads from:#live" hx-swap="innerHTML">
+            <p class="muted">Loading…</p>
+          </div>
+        </div>
+      ) : null}
       {d?.discover ? (
         <div class="card">
           <DiscoverRow id="trending" title="Trending" state={d.discover} />

@@ -1,0 +1,276 @@
+import { type Context, Hono } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import { z } from "zod";
+import {
+  DashboardDownloads,
+  DownloadForm,
+  DownloadList,
+  DownloadsPage,
+  type DownloadView,
+  PreviewCard,
+  type PreviewView,
+} from "../../views/pages/downloads";
+import type { AppEnv } from "../app/deps";
+import { QUALITIES } from "../integrations/ytdlp/client";
+import { allow } from "../server/access";
+import { isHtmxRequest, redirect, renderPage } from "../server/htmx";
+import { formatBytes, readQueuePause } from "../services/download-worker";
+import {
+  type CheckedPreview,
+  cancelDownload,
+  createDownload,
+  DownloadRefusal,
+  deleteDownloadFiles,
+  downloadLibraries,
+  previewDownload,
+  removeDownload,
+  retryDownload,
+} from "../services/downloads";
+import { imageProxyKey, signedRemoteImageUrl } from "../services/image-proxy";
+import { getIntegrations, type LibraryFolder } from "../services/integrations";
+import { can } from "../services/permissions";
+import { type DownloadSummary, listDownloadSummaries } from "../store/downloads";
+import { type FieldErrors, type FormValues, parseForm, readForm } from "./forms";
+
+const LIST_LIMIT = 50;
+
+function clock(seconds: number | null): string | null {
+  if (seconds === null || !Number.isFinite(seconds)) return null;
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${r}` : `${m}:${r}`;
+}
+
+/** Turn download summaries into what the list shows (thumbnails through the signed proxy). */
+export function toDownloadViews(key: Buffer, summaries: DownloadSummary[], libraries: LibraryFolder[]): DownloadView[] {
+  return summaries.map((s) => ({
+    summary: s,
+    thumbnailUrl: signedRemoteImageUrl(key, s.download.thumbnailUrl),
+    library: libraries.find((l) => l.sectionKey === s.download.sectionKey)?.title ?? "",
+    size: s.bytes > 0 ? formatBytes(s.bytes) : null,
+  }));
+}
+
+function toPreviewView(key: Buffer, c: CheckedPreview): PreviewView {
+  const p = c.preview;
+  return {
+    url: c.url,
+    kind: p.kind,
+    title: p.title,
+    channel: p.channel,
+    duration: clock(p.durationSeconds),
+    size: p.sizeBytes ? formatBytes(p.sizeBytes) : null,
+    thumbnailUrl: signedRemoteImageUrl(key, p.thumbnailUrl),
+    entries: c.entries.map((e) => ({ index: e.index, title: e.title, duration: clock(e.durationSeconds) })),
+    skipped: c.skipped,
+  };
+}
+
+async function listView(c: Context<AppEnv>) {
+  const deps = c.get("deps");
+  const user = c.get("user")!;
+  const [summaries, { libraries }, pause] = await Promise.all([
+    listDownloadSummaries(deps.database, { userId: user.id, limit: LIST_LIMIT }),
+    getIntegrations(deps),
+    readQueuePause(deps),
+  ]);
+  return {
+    items: toDownloadViews(imageProxyKey(deps), summaries, libraries),
+    pause: pause?.reason ?? null,
+  };
+}
+
+async function problemFor(c: Context<AppEnv>): Promise<string | null> {
+  const deps = c.get("deps");
+  const user = c.get("user")!;
+  if (!can(user, "download")) return "Your account may not download videos; ask an admin for the permission.";
+  if ((await downloadLibraries(deps)).length === 0)
+    return user.role === "admin"
+      ? "No library has a download folder yet: set one on the integrations page (Admin → Integrations → Download folders)."
+      : "No library has a download folder yet; ask an admin to set one.";
+  return null;
+}
+
+async function showPage(c: Context<AppEnv>, compose: JSX.Element, status = 200) {
+  const { items, pause } = await listView(c);
+  return renderPage(
+    c,
+    "Downloads",
+    <DownloadsPage
+      csrf={c.get("csrfToken")}
+      compose={compose}
+      items={items}
+      pause={pause}
+      problem={await problemFor(c)}
+    />,
+    { status, fragment: <div id="dl-compose">{compose}</div> },
+  );
+}
+
+const previewForm = z.object({
+  url: z.string({ error: "Paste a link." }).trim().min(1, "Paste a link.").max(2000, "That link is too long."),
+});
+
+const confirmForm = previewForm.extend({
+  quality: z.enum(QUALITIES, { error: "Pick one of the qualities offered." }),
+  sectionKey: z.string({ error: "Pick a library." }).min(1, "Pick a library."),
+});
+
+function statusOf(err: DownloadRefusal): 403 | 404 | 409 | 422 | 429 | 503 {
+  return err.status;
+}
+
+async function libraryOptions(c: Context<AppEnv>): Promise<[string, string][]> {
+  return (await downloadLibraries(c.get("deps"))).map((l) => [l.sectionKey, l.title]);
+}
+
+async function showPreview(
+  c: Context<AppEnv>,
+  url: string,
+  values: FormValues,
+  errors: FieldErrors = {},
+  status = 200,
+) {
+  const deps = c.get("deps");
+  const checked = await previewDownload(deps, c.get("user")!, url);
+  return showPage(
+    c,
+    <PreviewCard
+      preview={toPreviewView(imageProxyKey(deps), checked)}
+      csrf={c.get("csrfToken")}
+      libraries={await libraryOptions(c)}
+      values={values}
+      errors={errors}
+    />,
+    status,
+  );
+}
+
+async function afterAction(c: Context<AppEnv>, run: () => Promise<unknown>) {
+  try {
+    await run();
+  } catch (err) {
+    if (!(err instanceof DownloadRefusal)) throw err;
+    if (err.status === 404) return c.text(err.message, 404);
+    const { items, pause } = await listView(c);
+    return c.html(
+      <div id="download-list">
+        <div class="alert alert-error" role="alert">
+          {err.message}
+        </div>
+        <DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />
+      </div>,
+      statusOf(err),
+    );
+  }
+  if (!isHtmxRequest(c)) return redirect(c, "/downloads");
+  const { items, pause } = await listView(c);
+  return c.html(<DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />);
+}
+
+/** Routes of the downloads page: the link form, its preview, the queue and what can be done with each download. */
+export function downloadRoutes() {
+  const app = new Hono<AppEnv>();
+  // ?part=list is the list alone, which refreshes itself (a static /downloads/list would sit beside /downloads/:id).
+  app.get("/downloads", allow("user"), async (c) => {
+    if (c.req.query("part") === "dashboard") {
+      const deps = c.get("deps");
+      const [summaries, { libraries }] = await Promise.all([
+        listDownloadSummaries(deps.database, { userId: c.get("user")!.id, limit: 5 }),
+        getIntegrations(deps),
+      ]);
+      return c.html(<DashboardDownloads items={toDownloadViews(imageProxyKey(deps), summaries, libraries)} />);
+    }
+    if (c.req.query("part") === "list") {
+      const { items, pause } = await listView(c);
+      return c.html(<DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />);
+    }
+    return showPage(c, <DownloadForm csrf={c.get("csrfToken")} />);
+  });
+
+  // One address for both steps: the link form sends step=preview, the preview's form confirms.
+  app.post("/downloads", allow("user"), async (c) => {
+    if ((await readForm(c)).step === "preview") return previewStep(c);
+    return confirmStep(c);
+  });
+
+  async function previewStep(c: Context<AppEnv>) {
+    const form = await parseForm(c, previewForm);
+    if (!form.ok)
+      return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={form.errors} />, 422);
+    try {
+      return await showPreview(c, form.data.url, form.values);
+    } catch (err) {
+      if (!(err instanceof DownloadRefusal)) throw err;
+      return showPage(
+        c,
+        <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={{ [err.field]: err.message }} />,
+        statusOf(err),
+      );
+    }
+  }
+
+  async function confirmStep(c: Context<AppEnv>) {
+    const deps = c.get("deps");
+    const user = c.get("user")!;
+    const form = await parseForm(c, confirmForm);
+    if (!form.ok) {
+      const raw = await readForm(c);
+      const url = typeof raw.url === "string" ? raw.url : "";
+      if (!url || form.errors.url)
+        return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={form.errors} />, 422);
+      try {
+        return await showPreview(c, url, form.values, form.errors, 422);
+      } catch (err) {
+        if (!(err instanceof DownloadRefusal)) throw err;
+        return showPage(
+          c,
+          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={{ url: err.message }} />,
+          422,
+        );
+      }
+    }
+    try {
+      await createDownload(deps, user, { user, ip: null }, form.data);
+    } catch (err) {
+      if (!(err instanceof DownloadRefusal)) throw err;
+      const errors = { [err.field]: err.message };
+      if (err.field === "url")
+        return showPage(
+          c,
+          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={errors} />,
+          statusOf(err),
+        );
+      try {
+        return await showPreview(c, form.data.url, form.values, errors, statusOf(err));
+      } catch (again) {
+        if (!(again instanceof DownloadRefusal)) throw again;
+        return showPage(
+          c,
+          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={errors} />,
+          statusOf(err),
+        );
+      }
+    }
+    if (!isHtmxRequest(c)) return redirect(c, "/downloads");
+    // The form comes back empty; the list refreshes itself from the live stream.
+    return c.html(
+      <div id="dl-compose">
+        <div class="alert alert-ok" role="status">
+          Queued. Its progress shows below.
+        </div>
+        <DownloadForm csrf={c.get("csrfToken")} />
+      </div>,
+    );
+  }
+
+  const act = (name: string, run: (c: Context<AppEnv>, id: string) => Promise<unknown>) =>
+    app.post(`/downloads/:id/${name}`, allow("user"), (c) => afterAction(c, () => run(c, c.req.param("id"))));
+  act("cancel", (c, id) => cancelDownload(c.get("deps"), c.get("user")!, { user: c.get("user") }, id));
+  act("retry", (c, id) => retryDownload(c.get("deps"), c.get("user")!, { user: c.get("user") }, id));
+  act("remove", (c, id) => removeDownload(c.get("deps"), c.get("user")!, { user: c.get("user") }, id));
+  act("delete-files", (c, id) => deleteDownloadFiles(c.get("deps"), c.get("user")!, { user: c.get("user") }, id));
+  return app;
+}

@@ -1,0 +1,352 @@
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { DownloadSummary } from "../../src/store/downloads";
+import { CsrfField, Empty, type FieldErrors, Field, FormError, type FormValues, Select } from "../components/form";
+import { Ago } from "../components/format";
+import { DownloadProgressBar, progressId } from "../partials/download-progress";
+
+/** A preview as the confirm form shows it. */
+export interface PreviewView {
+  url: string;
+  kind: "video" | "playlist";
+  title: string;
+  channel: string | null;
+  duration: string | null;
+  size: string | null;
+  thumbnailUrl: string | null;
+  entries: { index: number; title: string; duration: string | null }[];
+  skipped: { title: string; reason: string }[];
+}
+
+/** One download in a list. */
+export interface DownloadView {
+  summary: DownloadSummary;
+  thumbnailUrl: string | null;
+  library: string;
+  size: string | null;
+}
+
+export const QUALITY_LABELS: [string, string][] = [
+  ["best", "Best available"],
+  ["2160", "2160p (4K)"],
+  ["1080", "1080p"],
+  ["720", "720p"],
+  ["480", "480p"],
+  ["audio", "Audio only"],
+];
+
+const STATUS_LABELS: Record<string, string> = {
+  queued: "Queued",
+  awaiting_approval: "Waiting for approval",
+  downloading: "Downloading",
+  processing: "Processing",
+  completed: "Completed",
+  failed: "Failed",
+  cancelled: "Cancelled",
+};
+
+const STATUS_PILL: Record<string, string> = {
+  queued: "pill-pending",
+  awaiting_approval: "pill-pending",
+  downloading: "pill-maintenance",
+  processing: "pill-maintenance",
+  completed: "pill-up",
+  failed: "pill-down",
+  cancelled: "",
+};
+
+function Thumb(props: { url: string | null; alt?: string }) {
+  return props.url ? (
+    <img class="dl-thumb" src={props.url} alt={props.alt ?? ""} loading="lazy" width="160" height="90" />
+  ) : (
+    <div class="dl-thumb dl-thumb-blank" aria-hidden="true"></div>
+  );
+}
+
+/** The link field; htmx asks for a preview, a plain browser gets the page with the preview. */
+export function DownloadForm(props: { csrf?: string; values?: FormValues; errors?: FieldErrors }) {
+  return (
+    <form
+      class="card"
+      method="post"
+      action="/downloads"
+      hx-post="/downloads"
+      hx-target="#dl-compose"
+      hx-select="#dl-compose"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={props.csrf} />
+      <input type="hidden" name="step" value="preview" />
+      <h2>Download a video or a playlist</h2>
+      <Field
+        label="Link"
+        name="url"
+        type="url"
+        value={props.values?.url}
+        error={props.errors?.url}
+        placeholder="https://www.youtube.com/watch?v=…"
+        required
+        hint="Paste a link; you will see what it is before anything downloads."
+      />
+      <FormError message={props.errors?._form} />
+      <button class="btn btn-primary" type="submit">
+        Preview
+      </button>
+    </form>
+  );
+}
+
+/** The preview with the choices to make, and the confirm button. */
+export function PreviewCard(props: {
+  preview: PreviewView;
+  csrf?: string;
+  libraries: [string, string][];
+  values?: FormValues;
+  errors?: FieldErrors;
+}) {
+  const p = props.preview;
+  return (
+    <form
+      class="card dl-preview"
+      method="post"
+      action="/downloads"
+      hx-post="/downloads"
+      hx-target="#dl-compose"
+      hx-select="#dl-compose"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={props.csrf} />
+      <input type="hidden" name="url" value={p.url} />
+      <div class="dl-row">
+        <Thumb url={p.thumbnailUrl} alt={`Thumbnail of ${p.title}`} />
+        <div class="dl-body">
+          <h2 class="dl-title">{p.title}</h2>
+          <div class="muted">
+            {[
+              p.channel,
+              p.kind === "playlist"
+                ? `Playlist of ${p.entries.length} video${p.entries.length === 1 ? "" : "s"}`
+                : null,
+              p.duration,
+              p.size ? `about ${p.size}` : null,
+            ]
+              .filter(Boolean)
+              .join(" · ")}
+          </div>
+        </div>
+      </div>
+      {p.kind === "playlist" ? (
+        <details class="dl-entries">
+          <summary>The videos, in order</summary>
+          <ol>
+            {p.entries.map((e) => (
+              <li>
+                {e.title}
+                {e.duration ? <span class="muted"> · {e.duration}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+      {p.skipped.length ? (
+        <div class="alert alert-warn">Left out: {p.skipped.map((s) => `${s.title} (${s.reason})`).join("; ")}</div>
+      ) : null}
+      <div class="row">
+        <Select
+          label="Quality"
+          name="quality"
+          value={props.values?.quality ?? "best"}
+          options={QUALITY_LABELS}
+          error={props.errors?.quality}
+        />
+        <Select
+          label="Library"
+          name="sectionKey"
+          value={props.values?.sectionKey ?? props.libraries[0]?.[0]}
+          options={props.libraries}
+          error={props.errors?.sectionKey}
+        />
+      </div>
+      <FormError message={props.errors?._form} />
+      <div class="row">
+        <button class="btn btn-primary" type="submit">
+          Download
+        </button>
+        <a class="btn" href="/downloads">
+          Cancel
+        </a>
+      </div>
+    </form>
+  );
+}
+
+function Action(props: {
+  id: string;
+  action: string;
+  label: string;
+  csrf?: string;
+  danger?: boolean;
+  confirm?: string;
+}) {
+  const url = `/downloads/${props.id}/${props.action}`;
+  return (
+    <form
+      method="post"
+      action={url}
+      hx-post={url}
+      hx-target="#download-list"
+      hx-select="#download-list"
+      hx-swap="outerHTML"
+      hx-confirm={props.confirm}
+    >
+      <CsrfField token={props.csrf} />
+      <button class={`btn btn-small${props.danger ? " btn-danger" : ""}`} type="submit">
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
+/** One download: thumbnail, title, state, live progress while it runs, and what can be done with it. */
+export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: boolean }) {
+  const { download: d, counts } = props.d.summary;
+  const running = d.status === "downloading" || d.status === "processing" || d.status === "queued";
+  const done = counts.completed;
+  const finished = d.status === "completed" || d.status === "failed" || d.status === "cancelled";
+  return (
+    <li class="card dl-item" data-status={d.status} id={`dl-${d.id}`}>
+      <div class="dl-row">
+        <Thumb url={props.d.thumbnailUrl} />
+        <div class="dl-body">
+          <div class="dl-title">
+            <strong>{d.title}</strong>{" "}
+            <span class={`pill ${STATUS_PILL[d.status] ?? ""}`}>{STATUS_LABELS[d.status]}</span>
+          </div>
+          <div class="muted">
+            {[
+              props.admin ? `@${props.d.summary.user.username}` : null,
+              d.channel,
+              d.kind === "playlist" ? `${done} of ${d.itemCount} videos` : null,
+              props.d.library,
+              props.d.size,
+            ]
+              .filter(Boolean)
+              .join(" · ")}{" "}
+            · <Ago at={d.createdAt} />
+          </div>
+          {running ? (
+            <DownloadProgressBar
+              downloadId={d.id}
+              progress={null}
+              label={d.status === "queued" ? "Waiting for a free worker" : "Starting"}
+            />
+          ) : (
+            <div id={progressId(d.id)}></div>
+          )}
+          {d.status === "failed" && d.error ? <div class="field-error">{d.error}</div> : null}
+          {d.status === "awaiting_approval" ? (
+            <div class="hint">An admin approves downloads before they start.</div>
+          ) : null}
+          {props.admin ? null : (
+            <div class="row dl-actions">
+              {!finished ? <Action id={d.id} action="cancel" label="Cancel" csrf={props.csrf} /> : null}
+              {counts.failed + counts.cancelled > 0 && finished ? (
+                <Action id={d.id} action="retry" label="Retry" csrf={props.csrf} />
+              ) : null}
+              {finished ? <Action id={d.id} action="remove" label="Remove from list" csrf={props.csrf} /> : null}
+              {props.d.size && finished ? (
+                <Action
+                  id={d.id}
+                  action="delete-files"
+                  label="Delete file"
+                  danger
+                  csrf={props.csrf}
+                  confirm="Delete the downloaded files from the library?"
+                />
+              ) : null}
+            </div>
+          )}
+        </div>
+      </div>
+    </li>
+  );
+}
+
+/** The user's downloads; refreshes itself when the live stream says one changed. */
+export function DownloadList(props: {
+  items: DownloadView[];
+  csrf?: string;
+  pause: string | null;
+  admin?: boolean;
+  source?: string;
+}) {
+  const source = props.source ?? "/downloads?part=list";
+  return (
+    <div id="download-list" hx-get={source} hx-trigger="mn-downloads from:#live" hx-swap="outerHTML">
+      {props.pause ? <div class="alert alert-warn">The queue is paused: {props.pause}</div> : null}
+      {props.items.length === 0 ? (
+        <Empty title="No downloads yet">Paste a link above; what you download appears here with its progress.</Empty>
+      ) : (
+        <ul class="dl-list">
+          {props.items.map((d) => (
+            <DownloadCard d={d} csrf={props.csrf} admin={props.admin} />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** The downloads page: the link form (or the preview to confirm) and the user's queue. */
+export function DownloadsPage(props: {
+  csrf?: string;
+  compose: JSX.Element;
+  items: DownloadView[];
+  pause: string | null;
+  problem: string | null;
+}) {
+  return (
+    <section class="stack">
+      <div class="page-head">
+        <h1>Downloads</h1>
+      </div>
+      {props.problem ? <div class="alert alert-warn">{props.problem}</div> : null}
+      <div id="dl-compose">{props.compose}</div>
+      <h2>Your downloads</h2>
+      <DownloadList items={props.items} csrf={props.csrf} pause={props.pause} />
+    </section>
+  );
+}
+
+/** The dashboard's "your downloads": the latest few, with live progress bars. */
+export function DashboardDownloads(props: { items: DownloadView[] }) {
+  if (props.items.length === 0)
+    return (
+      <Empty title="Nothing downloaded yet">
+        <a href="/downloads">Download a video or a playlist</a> into the Plex library.
+      </Empty>
+    );
+  return (
+    <ul class="dl-list dl-compact">
+      {props.items.map((v) => {
+        const d = v.summary.download;
+        const running = d.status === "downloading" || d.status === "processing" || d.status === "queued";
+        return (
+          <li class="dl-row" data-status={d.status}>
+            <Thumb url={v.thumbnailUrl} />
+            <div class="dl-body">
+              <strong class="dl-title">{d.title}</strong>{" "}
+              <span class={`pill ${STATUS_PILL[d.status] ?? ""}`}>{STATUS_LABELS[d.status]}</span>
+              {running ? (
+                <DownloadProgressBar
+                  downloadId={d.id}
+                  progress={null}
+                  label={d.status === "queued" ? "Waiting" : "Starting"}
+                />
+              ) : null}
+            </div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
