@@ -10,7 +10,7 @@ import { saveDownloadSettings } from "../src/services/download-settings";
 import { createDownloadWorkers, type DownloadWorkers, workDirFor } from "../src/services/download-worker";
 import { cancelDownload, previewDownload, queueDownload } from "../src/services/downloads";
 import { topics } from "../src/services/events";
-import { saveLibraries } from "../src/services/integrations";
+import { saveLibraries, savePlexIntegration } from "../src/services/integrations";
 import {
   claimDownloadItems,
   extendItemLease,
@@ -23,6 +23,7 @@ import {
 import { listNotifications } from "../src/store/notifications";
 import type { User } from "../src/store/users";
 import { type MediaSite, startMediaSite } from "./fakes/media-site";
+import { type FakePlexServer, plexSection, startFakePlexServer } from "./fakes/plex-server";
 import { postgresAvailable } from "./helpers/services";
 import { createTestApp, type Dialect, givenUser, type TestApp } from "./helpers/test-app";
 
@@ -174,6 +175,7 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
   let library: string;
   let admin: User;
   let workers: DownloadWorkers | undefined;
+  let plex: FakePlexServer;
   const events: { at: number; event: { type: string; progress?: { downloadId: string; percent: number | null } } }[] =
     [];
 
@@ -184,6 +186,12 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
     await saveLibraries(t.deps, [{ sectionKey: "7", title: "YouTube", type: "movie", folder: library }]);
     await saveDownloadSettings(t.deps, { allowedHosts: ["youtube.com", site.host], minFreeBytes: 0 });
     admin = await givenUser(t.deps, { role: "admin" });
+    plex = startFakePlexServer({
+      machineIdentifier: "m1",
+      ownerToken: "owner-token",
+      sections: [plexSection({ key: "7", type: "movie", title: "YouTube" })],
+    });
+    await savePlexIntegration(t.deps, { url: plex.url, token: "owner-token", machineIdentifier: "m1" });
     await t.deps.coordination.pubsub.subscribe(topics.user(admin.id), (m) =>
       events.push({ at: Date.now(), event: m as (typeof events)[number]["event"] }),
     );
@@ -196,6 +204,7 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
   afterAll(async () => {
     await t.close();
     await site.stop();
+    await plex.stop();
     rmSync(library, { recursive: true, force: true });
   });
 
@@ -244,8 +253,14 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
     // At most two updates a second for one download.
     const seconds = (Date.now() - started) / 1000;
     expect(mine.length).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 1);
-    const notes = await listNotifications(t.deps.database, admin.id, { limit: 10 });
-    expect(notes.items.map((n) => n.kind)).toContain("download.finished");
+    // The owner is told, and Plex rescans just the folder the file went into (both follow the final status).
+    await until(async () =>
+      (await listNotifications(t.deps.database, admin.id, { limit: 10 })).items.some(
+        (n) => n.kind === "download.finished",
+      ),
+    );
+    await until(async () => plex.refreshes.some((r) => r.sectionKey === "7"));
+    expect(plex.refreshes).toContainEqual({ sectionKey: "7", path: join(library, "Unknown channel") });
   });
 
   test("the download-queue job starts this replica's workers once downloads wait, not before", async () => {
@@ -324,8 +339,11 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
     const failed = await finished(d2.id);
     expect(failed.status).toBe("failed");
     expect(failed.error).toContain("404");
-    const notes = await listNotifications(t.deps.database, admin.id, { limit: 20 });
-    expect(notes.items.map((n) => n.kind)).toContain("download.failed");
+    await until(async () =>
+      (await listNotifications(t.deps.database, admin.id, { limit: 20 })).items.some(
+        (n) => n.kind === "download.failed",
+      ),
+    );
   });
 
   test("a worker killed mid-download: the next takes over when the lease runs out and resumes with --continue", async () => {

@@ -16,7 +16,7 @@ export async function stopDownloadWorkers(deps: AppDeps): Promise<void> {
 /** Start the download workers of this replica when there is work for them (new, due or taken over). */
 export const downloadQueueJob: JobDefinition = {
   id: "download-queue",
-  description: "Start this replica's download workers when downloads wait (they then take work as it comes).",
+  description: "Start this server's downloads when some wait (from then on it takes new ones as they come).",
   schedule: "*/10 * * * * *",
   singleton: false,
   async run(deps) {

@@ -1,7 +1,7 @@
 /** The admin's download settings: allowed sites, workers, the no-progress timeout, the free-disk minimum, cookies. */
 import { z } from "zod";
 import type { AppDeps } from "../app/deps";
-import { deleteSetting, listSettings, upsertSetting } from "../store/settings";
+import { deleteSetting, findSetting, listSettings, upsertSetting } from "../store/settings";
 import { DEFAULT_ALLOWED_HOSTS } from "./download-links";
 
 type Deps = Pick<AppDeps, "database" | "secretBox">;
@@ -66,4 +66,9 @@ export async function saveDownloadSettings(
   if (v.minFreeBytes !== undefined) await put("min_free_bytes", String(v.minFreeBytes));
   if (v.cookies === null) await deleteSetting(deps.database, "downloads.cookies");
   else if (v.cookies !== undefined) await put("cookies", v.cookies, true);
+}
+
+/** Read the yt-dlp path alone (a worker need not decrypt the other integrations' secrets). */
+export async function getYtdlpPath(deps: Deps): Promise<string> {
+  return (await findSetting(deps.database, deps.secretBox, "ytdlp.path")) || "yt-dlp";
 }

@@ -30,10 +30,9 @@ import {
   refreshDownloadStatus,
   updateClaimedItem,
 } from "../store/downloads";
-import { getDownloadSettings } from "./download-settings";
+import { getDownloadSettings, getYtdlpPath } from "./download-settings";
 import { afterDownloadFinished } from "./download-finish";
 import { type LiveDownloadProgress, publishEvent, topics } from "./events";
-import { getIntegrations } from "./integrations";
 
 export type WorkerDeps = Pick<
   AppDeps,
@@ -323,7 +322,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     }
     await mkdir(workDir, { recursive: true });
 
-    const { ytdlpPath } = await getIntegrations(deps);
+    const ytdlpPath = await getYtdlpPath(deps);
     const quality: Quality = (QUALITIES as readonly string[]).includes(download.quality)
       ? (download.quality as Quality)
       : "best";
