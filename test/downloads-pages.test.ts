@@ -158,7 +158,7 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     expect(forged.status).toBe(403);
     const inside = await member.get(signedRemoteImageUrl(key, "http://10.0.0.1/x.jpg")!);
     expect(inside.status).toBe(403);
-    expect(await inside.text()).toContain("private or local");
+    expect(await inside.text()).toContain("not a public address");
   });
 
   test("the dashboard carries a 'your downloads' section that loads itself", async () => {

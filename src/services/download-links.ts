@@ -8,6 +8,20 @@ import { DestinationError, resolveDestination } from "../integrations/destinatio
 /** The hosts allowed when the admin has not changed the list: YouTube's. Each also allows its subdomains. */
 export const DEFAULT_ALLOWED_HOSTS = ["youtube.com", "youtu.be", "youtube-nocookie.com"];
 
+/**
+ * Say why a host may not be reached (the outbound destination policy: every address it resolves to must be
+ * public); undefined when it may. The addresses found stay out of the message, which a member reads.
+ */
+export async function privateDestination(host: string): Promise<string | undefined> {
+  try {
+    await resolveDestination(host, { allowPrivate: false });
+    return undefined;
+  } catch (err) {
+    if (err instanceof DestinationError) return `${err.host} is not a public address (or does not resolve)`;
+    throw err;
+  }
+}
+
 /** A link that may go to yt-dlp, or the reason it may not. */
 export type LinkCheck = { ok: true; url: string; host: string } | { ok: false; message: string };
 

@@ -4,8 +4,8 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { IntegrationError, requestRaw } from "../integrations/http";
-import { privateDestination } from "../integrations/outbound/destination";
 import type { AppDeps } from "../app/deps";
+import { privateDestination } from "./download-links";
 import { integrationObserver } from "./integration-observer";
 import { getIntegrations } from "./integrations";
 import { plexServerClient } from "./plex-server";
