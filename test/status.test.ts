@@ -238,6 +238,8 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
     expect(html).toContain(">Network</h2>");
     expect(html.indexOf(">MediaNest</h2>")).toBeLessThan(html.indexOf(">Media</h2>"));
     expect(html).not.toContain("Check now");
+    // The time of the last check is a <time> the browser shows in the viewer's zone, not a bare UTC string.
+    expect(html).toMatch(/Last checked <time datetime="[^"]+Z" title="[^"]+ UTC" data-local="text">/);
     expect(await (await admin.get("/status")).text()).toContain("Check now");
   });
 

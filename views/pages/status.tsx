@@ -6,7 +6,7 @@ import type {
   StatusOverview,
 } from "../../src/services/status-types";
 import { CsrfField, Empty } from "../components/form";
-import { formatDate } from "../components/format";
+import { formatDate, When } from "../components/format";
 
 const STATE_LABEL: Record<ServiceState, string> = {
   up: "Up",
@@ -105,7 +105,11 @@ function Announcement(props: { a: StatusAnnouncement }) {
         {a.title}
       </strong>
       {a.content ? <p>{a.content}</p> : null}
-      {a.at ? <div class="hint">Posted {formatDate(a.at)}</div> : null}
+      {a.at ? (
+        <div class="hint">
+          Posted <When at={a.at} />
+        </div>
+      ) : null}
     </div>
   );
 }
@@ -162,7 +166,15 @@ export function StatusTiles(props: { overview: StatusOverview; isAdmin: boolean 
           </section>
         ))
       )}
-      <p class="hint status-updated">{o.updatedAt ? `Last checked ${formatDate(o.updatedAt)}` : "Not checked yet."}</p>
+      <p class="hint status-updated">
+        {o.updatedAt ? (
+          <>
+            Last checked <When at={o.updatedAt} />
+          </>
+        ) : (
+          "Not checked yet."
+        )}
+      </p>
     </div>
   );
 }
