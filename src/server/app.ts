@@ -38,7 +38,7 @@ interface Slot {
 const AREAS: Area[] = [
   { segments: ["", "dashboard"], load: async () => [(await import("../web/home")).homeRoutes()] },
   { segments: ["img"], load: async () => [(await import("../web/images")).imageRoutes()] },
-  { segments: ["discover", "search"], load: async () => [(await import("../web/media")).mediaRoutes()] },
+  { segments: ["discover", "search", "title"], load: async () => [(await import("../web/media")).mediaRoutes()] },
   {
     segments: ["login", "logout", "setup", "auth"],
     load: async () => {

@@ -26,6 +26,16 @@ import {
   type HeroView,
 } from "../../views/pages/discover";
 import { SearchPage, SearchResults } from "../../views/pages/search";
+import { formatRuntime, type TitleView, TitlePage, TitleUnavailable } from "../../views/pages/title";
+import { availabilityBadge, seasonBadge } from "../services/availability";
+import {
+  getTitle,
+  type MediaType,
+  parseTmdbId,
+  seasonStates,
+  type TitleDetails,
+  watchInPlexUrl,
+} from "../services/titles";
 import { cardsState } from "./cards";
 import { renderPage } from "../server/htmx";
 
@@ -72,6 +82,67 @@ export function MoreCards(props: { state: CardsState; retryHref: string }) {
       </a>
     </li>
   );
+}
+
+async function toTitleView(deps: AppDeps, d: TitleDetails): Promise<TitleView> {
+  const key = imageProxyKey(deps);
+  return {
+    mediaType: d.mediaType,
+    tmdbId: d.tmdbId,
+    title: d.title,
+    year: d.year,
+    tagline: d.tagline,
+    overview: d.overview,
+    runtime:
+      d.mediaType === "movie"
+        ? formatRuntime(d.runtimeMinutes)
+        : d.runtimeMinutes
+          ? `${formatRuntime(d.runtimeMinutes)} episodes`
+          : null,
+    genres: d.genres,
+    cast: d.cast,
+    posterUrl: signedTmdbImageUrl(key, d.posterPath, "w500"),
+    backdropUrl: signedTmdbImageUrl(key, d.backdropPath, "w1280"),
+    badge: availabilityBadge(d.media?.status ?? "unknown"),
+    watchUrl: await watchInPlexUrl(deps, d.media),
+    seasons:
+      d.mediaType === "tv"
+        ? seasonStates(d).map((s) => ({
+            seasonNumber: s.seasonNumber,
+            name: s.name,
+            episodeCount: s.episodeCount,
+            airYear: s.airDate?.slice(0, 4) ?? null,
+            badge: seasonBadge(s),
+          }))
+        : null,
+  };
+}
+
+/** Show a title's page; an id that is no TMDB id is 422, one Seerr does not know 404, Seerr failing 502. */
+async function showTitlePage(c: Context<AppEnv>, type: MediaType) {
+  const deps = c.get("deps");
+  const user = me(c);
+  const id = parseTmdbId(c.req.param("id") ?? "");
+  if (id === undefined) throw new HTTPException(422, { message: "id: a TMDB id is a whole number, such as 27205." });
+  const answer = await getTitle(deps, type, id);
+  const isAdmin = user.role === "admin";
+  if (!answer.ok) {
+    const unconfigured = "unconfigured" in answer;
+    return renderPage(
+      c,
+      "Title",
+      <TitleUnavailable
+        kind={unconfigured ? "unconfigured" : "error"}
+        message={unconfigured ? undefined : answer.error}
+        isAdmin={isAdmin}
+      />,
+      { status: unconfigured ? 200 : 502 },
+    );
+  }
+  if (!answer.data)
+    return renderPage(c, "No such title", <TitleUnavailable kind="unknown" isAdmin={isAdmin} />, { status: 404 });
+  const view = await toTitleView(deps, answer.data);
+  return renderPage(c, view.title, <TitlePage t={view} />);
 }
 
 function me(c: Context<AppEnv>): User {
@@ -126,6 +197,9 @@ export function mediaRoutes() {
       return renderPage(c, listTitle(list), <DiscoverTop hero={heroFrom(deps, answer)} trending={row} />);
     return renderPage(c, listTitle(list), <DiscoverRow {...row} />);
   });
+
+  app.get("/title/movie/:id", allow("user"), (c) => showTitlePage(c, "movie"));
+  app.get("/title/tv/:id", allow("user"), (c) => showTitlePage(c, "tv"));
 
   // One address for the page, the results typed as you go (htmx swaps #search-results) and the next page of results
   // (more=1: just the cards); plain GETs get the whole page, so it works without JavaScript and can be bookmarked.
