@@ -39,6 +39,7 @@ const AREAS: Area[] = [
   { segments: ["", "dashboard"], load: async () => [(await import("../web/home")).homeRoutes()] },
   { segments: ["img"], load: async () => [(await import("../web/images")).imageRoutes()] },
   { segments: ["discover", "search", "title"], load: async () => [(await import("../web/media")).mediaRoutes()] },
+  { segments: ["requests"], load: async () => [(await import("../web/requests")).requestRoutes()] },
   {
     segments: ["login", "logout", "setup", "auth"],
     load: async () => {

@@ -34,7 +34,9 @@ export type DomainEvent =
   | { type: "notice"; text: string | null }
   | { type: "session-ended"; sessionHash: string }
   | { type: "download-progress"; progress: LiveDownloadProgress }
-  | { type: "download-changed"; downloadId: string };
+  | { type: "download-changed"; downloadId: string }
+  /** One of the user's requests changed state (their requests page refreshes). */
+  | { type: "request-changed"; requestId: string };
 
 /** PubSub topics: one per user, one for admins, one for everyone. */
 export const topics = {

@@ -6,6 +6,8 @@ export const NOTIFICATION_EVENTS = [
   { id: "request.available", label: "A request of mine is ready to watch", adminOnly: false },
   { id: "request.approved", label: "A request of mine was approved", adminOnly: false },
   { id: "request.declined", label: "A request of mine was declined", adminOnly: false },
+  { id: "request.failed", label: "A request of mine failed in Seerr", adminOnly: false },
+  { id: "request.removed", label: "A request of mine was removed in Seerr", adminOnly: false },
   { id: "download.finished", label: "A download of mine finished", adminOnly: false },
   { id: "download.failed", label: "A download of mine failed", adminOnly: false },
   { id: "download.approved", label: "A download of mine was approved", adminOnly: false },
@@ -13,6 +15,7 @@ export const NOTIFICATION_EVENTS = [
   { id: "announcement", label: "Announcements from the administrators", adminOnly: false },
   { id: "test", label: "Test notifications", adminOnly: false },
   { id: "admin.user_created", label: "A new account was created", adminOnly: true },
+  { id: "admin.request_pending", label: "A new request waits for approval", adminOnly: true },
   { id: "admin.download_pending", label: "A download waits for approval", adminOnly: true },
   { id: "admin.delivery_failed", label: "A notification could not be delivered after every retry", adminOnly: true },
 ] as const;

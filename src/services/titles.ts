@@ -130,3 +130,45 @@ export async function watchInPlexUrl(
   const { plex } = await getIntegrations(deps);
   return plexWebUrl(plex?.machineIdentifier, media.ratingKey);
 }
+
+/** Whether one copy (standard or 4K) of a title can be asked for, and if not, why. */
+export interface CopyChoice {
+  state: "available" | "requested" | "open";
+  /** Words for the state when it is not open ("In Plex", "Pending approval", …). */
+  label: string;
+}
+
+function copyChoice(d: TitleDetails, is4k: boolean): CopyChoice {
+  const media = d.media;
+  if (d.mediaType === "tv") {
+    const seasons = seasonStates(d, is4k);
+    if (seasons.some((s) => s.requestable)) return { state: "open", label: "" };
+    if (seasons.length > 0 && seasons.every((s) => s.status === "available"))
+      return { state: "available", label: "In Plex" };
+    return { state: "requested", label: "Every season is requested or in Plex" };
+  }
+  const status = (is4k ? media?.status4k : media?.status) ?? "unknown";
+  if (status === "available" || status === "partially_available") return { state: "available", label: "In Plex" };
+  const live = (media?.requests ?? []).find(
+    (r) => r.is4k === is4k && r.status !== "declined" && r.status !== "completed",
+  );
+  if (live)
+    return { state: "requested", label: live.status === "pending" ? "Requested, pending approval" : "Requested" };
+  if (status === "pending" || status === "processing")
+    return {
+      state: "requested",
+      label: status === "pending" ? "Requested, pending approval" : "Requested, on its way",
+    };
+  return { state: "open", label: "" };
+}
+
+/** What a person may ask for on a title's page: the standard copy, and the 4K one where they may and Seerr can. */
+export interface RequestChoices {
+  standard: CopyChoice;
+  fourK: CopyChoice | null;
+}
+
+/** Decide a title page's request choices for someone allowed to request (and `fourK` when they may ask in 4K). */
+export function requestChoices(d: TitleDetails, fourK: boolean): RequestChoices {
+  return { standard: copyChoice(d, false), fourK: fourK ? copyChoice(d, true) : null };
+}

@@ -61,6 +61,8 @@ function render(event: DomainEvent): SseMessage[] {
           data: `<hx-partial hx-target="#notice-banner" hx-swap="innerHTML">${String(NoticeBanner({ text: event.text }))}</hx-partial>`,
         },
       ];
+    case "request-changed":
+      return [{ event: "mn-requests", data: event.requestId }];
     case "session-ended":
       return [];
     case "download-progress":

@@ -28,15 +28,26 @@ import {
 import { SearchPage, SearchResults } from "../../views/pages/search";
 import { formatRuntime, type TitleView, TitlePage, TitleUnavailable } from "../../views/pages/title";
 import { availabilityBadge, seasonBadge } from "../services/availability";
+import { z } from "zod";
+import { RequestArea, type RequestAreaView, type RequestFlash } from "../../views/partials/request-area";
+import { clientIp } from "../server/middleware/session";
+import { createMediaRequest, REQUEST_RATE, STATE_LABELS } from "../services/media-requests";
+import { enforceRateLimit } from "../services/rate-limit";
+import { can } from "../services/permissions";
 import {
   getTitle,
   type MediaType,
   parseTmdbId,
+  requestChoices,
   seasonStates,
+  seerrFourK,
   type TitleDetails,
   watchInPlexUrl,
 } from "../services/titles";
+import { listLiveRequestsForTitles } from "../store/media-requests";
+import { isHtmxRequest } from "../server/htmx";
 import { cardsState } from "./cards";
+import { parseForm } from "./forms";
 import { renderPage } from "../server/htmx";
 
 function heroFrom(deps: AppDeps, answer: CardsAnswer | undefined): HeroView | null {
@@ -118,12 +129,60 @@ async function toTitleView(deps: AppDeps, d: TitleDetails): Promise<TitleView> {
   };
 }
 
-/** Show a title's page; an id that is no TMDB id is 422, one Seerr does not know 404, Seerr failing 502. */
-async function showTitlePage(c: Context<AppEnv>, type: MediaType) {
+/** Decide a title page's request area for this person. */
+async function requestAreaView(c: Context<AppEnv>, d: TitleDetails): Promise<RequestAreaView> {
   const deps = c.get("deps");
   const user = me(c);
+  if (!can(user, "request")) return { kind: "not-allowed" };
+  const fourKServer = await seerrFourK(deps);
+  const fourK =
+    can(user, "request_4k") && (d.mediaType === "movie" ? fourKServer.movie4kEnabled : fourKServer.series4kEnabled);
+  const choices = requestChoices(d, fourK);
+  const mine = (await listLiveRequestsForTitles(deps.database, d.mediaType, [d.tmdbId])).filter(
+    (r) => r.userId === user.id,
+  );
+  return {
+    kind: d.mediaType,
+    action: `/title/${d.mediaType}/${d.tmdbId}/request`,
+    csrf: c.get("csrfToken"),
+    standard: choices.standard,
+    fourK: choices.fourK,
+    seasons:
+      d.mediaType === "tv"
+        ? seasonStates(d).map((s) => ({
+            seasonNumber: s.seasonNumber,
+            name: s.name,
+            requestable: s.requestable,
+            note: s.requestable
+              ? null
+              : s.status === "available" || s.status === "partially_available"
+                ? "In Plex"
+                : s.requested === "pending"
+                  ? "Requested, pending approval"
+                  : "Requested",
+          }))
+        : [],
+    mine: mine.map((r) => ({
+      label: `${r.is4k ? "4K, " : ""}${r.seasons.length ? `season ${r.seasons.join(", ")}, ` : ""}${STATE_LABELS[r.status].toLowerCase()}`,
+    })),
+  };
+}
+
+function tmdbIdParam(c: Context<AppEnv>): number {
   const id = parseTmdbId(c.req.param("id") ?? "");
   if (id === undefined) throw new HTTPException(422, { message: "id: a TMDB id is a whole number, such as 27205." });
+  return id;
+}
+
+/** Show a title's page; an id that is no TMDB id is 422, one Seerr does not know 404, Seerr failing 502. */
+async function showTitlePage(
+  c: Context<AppEnv>,
+  type: MediaType,
+  opts: { flash?: RequestFlash; status?: number } = {},
+) {
+  const deps = c.get("deps");
+  const user = me(c);
+  const id = tmdbIdParam(c);
   const answer = await getTitle(deps, type, id);
   const isAdmin = user.role === "admin";
   if (!answer.ok) {
@@ -142,7 +201,83 @@ async function showTitlePage(c: Context<AppEnv>, type: MediaType) {
   if (!answer.data)
     return renderPage(c, "No such title", <TitleUnavailable kind="unknown" isAdmin={isAdmin} />, { status: 404 });
   const view = await toTitleView(deps, answer.data);
-  return renderPage(c, view.title, <TitlePage t={view} />);
+  const area = <RequestArea view={await requestAreaView(c, answer.data)} flash={opts.flash ?? madeFlash(c)} />;
+  return renderPage(c, view.title, <TitlePage t={view} request={area} />, {
+    status: opts.status ?? 200,
+    fragment: area,
+  });
+}
+
+/** The message after a request made without JavaScript (the redirect carries ?requested=<state>). */
+function madeFlash(c: Context<AppEnv>): RequestFlash | undefined {
+  const state = c.req.query("requested");
+  if (!state) return undefined;
+  const label = STATE_LABELS[state as keyof typeof STATE_LABELS];
+  return label
+    ? {
+        ok: true,
+        message: `Requested. Its state: ${label.toLowerCase()}.`,
+        link: { href: "/requests", label: "Your requests" },
+      }
+    : undefined;
+}
+
+const requestForm = z.object({
+  is4k: z
+    .enum(["0", "1"], { error: "is4k: choose the standard copy or 4K." })
+    .optional()
+    .transform((v) => v === "1"),
+  seasons: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      const list = [v].flat();
+      if (list.includes("all")) return "all" as const;
+      const numbers = list.map((x) => (/^\d{1,3}$/.test(x) ? Number(x) : NaN));
+      if (numbers.some((n) => !Number.isInteger(n) || n < 1)) {
+        ctx.addIssue({ code: "custom", message: "seasons: choose seasons from the list." });
+        return z.NEVER;
+      }
+      return numbers;
+    }),
+});
+
+/** Make a request from a title page: the area comes back with what happened (htmx) or the page does (no JS). */
+async function requestTitle(c: Context<AppEnv>, type: MediaType) {
+  const deps = c.get("deps");
+  const user = me(c);
+  const id = tmdbIdParam(c);
+  await enforceRateLimit(deps, REQUEST_RATE, [`request:user:${user.id}`, `request:ip:${clientIp(c)}`]);
+  const form = await parseForm(c, requestForm);
+  if (!form.ok)
+    return showTitlePage(c, type, { flash: { ok: false, message: Object.values(form.errors)[0]! }, status: 422 });
+  if (type === "tv" && form.data.seasons === undefined)
+    return showTitlePage(c, type, { flash: { ok: false, message: "Choose at least one season." }, status: 422 });
+  const outcome = await createMediaRequest(
+    deps,
+    user,
+    {
+      mediaType: type,
+      tmdbId: id,
+      is4k: form.data.is4k,
+      ...(type === "tv" && form.data.seasons !== undefined ? { seasons: form.data.seasons } : {}),
+    },
+    { user, ip: clientIp(c) },
+  );
+  if (outcome.kind === "refused")
+    return showTitlePage(c, type, {
+      flash: { ok: false, message: outcome.message, link: outcome.link },
+      status: outcome.status,
+    });
+  if (!isHtmxRequest(c)) return c.redirect(`/title/${type}/${id}?requested=${outcome.request.status}`, 303);
+  return showTitlePage(c, type, {
+    flash: {
+      ok: true,
+      message: `Requested. Its state: ${STATE_LABELS[outcome.request.status].toLowerCase()}.`,
+      link: { href: "/requests", label: "Your requests" },
+    },
+  });
 }
 
 function me(c: Context<AppEnv>): User {
@@ -200,6 +335,8 @@ export function mediaRoutes() {
 
   app.get("/title/movie/:id", allow("user"), (c) => showTitlePage(c, "movie"));
   app.get("/title/tv/:id", allow("user"), (c) => showTitlePage(c, "tv"));
+  app.post("/title/movie/:id/request", allow("user"), (c) => requestTitle(c, "movie"));
+  app.post("/title/tv/:id/request", allow("user"), (c) => requestTitle(c, "tv"));
 
   // One address for the page, the results typed as you go (htmx swaps #search-results) and the next page of results
   // (more=1: just the cards); plain GETs get the whole page, so it works without JavaScript and can be bookmarked.

@@ -458,7 +458,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       order.push(`${f.inNav ? "nav:" : ""}${f.href}`);
     }
     // The brand link (home), then the main navigation in order.
-    expect(order).toEqual(["/", "nav:/", "nav:/discover", "nav:/downloads", "nav:/status"]);
+    expect(order).toEqual(["/", "nav:/", "nav:/discover", "nav:/requests", "nav:/downloads"]);
 
     // The skip link moves focus to the main landmark.
     await page.goto("/");

@@ -28,6 +28,7 @@ const userNav = [
   { href: "/", label: "Home" },
   // Search results and title pages are reached from Discover: it stays the current entry there.
   { href: "/discover", label: "Discover", also: ["/search", "/title"] },
+  { href: "/requests", label: "Requests" },
   { href: "/downloads", label: "Downloads" },
   { href: "/status", label: "Status" },
 ];

@@ -262,3 +262,70 @@ export const downloadItems = pgTable(
     index("download_items_download_idx").on(t.downloadId, t.position),
   ],
 );
+
+/** A request's state as MediaNest shows it, decided from Seerr's request and media states. */
+const MEDIA_REQUEST_STATUSES = [
+  "pending",
+  "approved",
+  "declined",
+  "processing",
+  "partially_available",
+  "available",
+  "failed",
+  "deleted",
+  "cancelled",
+  "unknown",
+] as const;
+
+/**
+ * A request for a movie or show, made through MediaNest (or in Seerr's own UI by one of our users, found by the
+ * sync job); the Seerr request it follows is (seerr_server, seerr_request_id).
+ */
+export const mediaRequests = pgTable(
+  "media_requests",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Which Seerr (a hash of its address): ids from a Seerr connected later never collide. */
+    seerrServer: text("seerr_server").notNull(),
+    seerrRequestId: integer("seerr_request_id").notNull(),
+    mediaType: text("media_type", { enum: ["movie", "tv"] }).notNull(),
+    tmdbId: integer("tmdb_id").notNull(),
+    title: text("title").notNull(),
+    year: integer("year"),
+    posterPath: text("poster_path"),
+    seasons: jsonb("seasons").$type<number[]>().notNull(),
+    is4k: boolean("is_4k").notNull(),
+    status: text("status", { enum: MEDIA_REQUEST_STATUSES }).notNull(),
+    /** Seerr's own numbers as last seen, so a number a newer Seerr adds is kept, not lost. */
+    seerrStatus: integer("seerr_status"),
+    mediaStatus: integer("media_status"),
+    declineReason: text("decline_reason"),
+    source: text("source", { enum: ["medianest", "seerr"] }).notNull(),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("media_requests_seerr_idx").on(t.seerrServer, t.seerrRequestId),
+    index("media_requests_user_created_idx").on(t.userId, t.createdAt),
+    index("media_requests_status_created_idx").on(t.status, t.createdAt),
+    index("media_requests_title_idx").on(t.mediaType, t.tmdbId),
+  ],
+);
+
+/** Which Seerr user a MediaNest user acts as (X-Api-User), and how that was found. */
+export const seerrLinks = pgTable(
+  "seerr_links",
+  {
+    userId: text("user_id")
+      .primaryKey()
+      .references(() => users.id, { onDelete: "cascade" }),
+    seerrUserId: integer("seerr_user_id").notNull(),
+    seerrName: text("seerr_name"),
+    how: text("how", { enum: ["plex", "email", "manual", "imported"] }).notNull(),
+    linkedAt: ts("linked_at").notNull(),
+  },
+  (t) => [uniqueIndex("seerr_links_seerr_user_idx").on(t.seerrUserId)],
+);

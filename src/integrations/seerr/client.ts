@@ -288,6 +288,9 @@ export function createSeerrClient(opts: SeerrClientOptions): SeerrClient {
         if (err.status === 409)
           return { kind: "already_requested", message: bodyMessage(err.body, "This was already requested.") };
         if (err.status === 403 && opts.userId !== undefined) {
+          // Seerr's auth check answers {error}; the request's own permission and quota checks answer {message}.
+          const body = parseErrorBody(err.body);
+          if (body && !body.message && body.error) return { kind: "unknown_user", message: body.error.slice(0, 300) };
           return { kind: "not_allowed", message: bodyMessage(err.body, "This user may not make this request.") };
         }
         throw err;
@@ -348,8 +351,24 @@ function toCast(credits: RemoteCredits): { name: string; character: string | nul
     .map((c) => ({ name: c.name, character: c.character || null }));
 }
 
-/** Say which credential failed: the API key, or the permissions of the user the call acted as. */
+/**
+ * Say which credential failed (the API key, or the permissions of the user the call acted as), and carry Seerr's
+ * own words on a refusal: a 500 `{message}` such as "[TMDB] Failed to fetch movie details: …" is what to show.
+ */
 function clarify(err: unknown, userId: number | undefined): unknown {
+  if (err instanceof IntegrationError && err.kind === "refused" && err.status !== 404) {
+    const said = parseErrorBody(err.body);
+    const words = said?.message || said?.error;
+    if (!words) return err;
+    return new IntegrationError({
+      service: err.service,
+      kind: err.kind,
+      message: `${err.message}: ${words.slice(0, 300)}`,
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.body !== undefined ? { body: err.body } : {}),
+      cause: err,
+    });
+  }
   if (!(err instanceof IntegrationError) || err.kind !== "unauthorized") return err;
   const status = err.status ?? 401;
   const message =
@@ -366,14 +385,19 @@ function clarify(err: unknown, userId: number | undefined): unknown {
   });
 }
 
-function bodyMessage(body: string | undefined, fallback: string): string {
-  if (!body) return fallback;
+function parseErrorBody(body: string | undefined): { message?: string | null; error?: string | null } | undefined {
+  if (!body) return undefined;
   try {
     const parsed = remoteErrorSchema.safeParse(JSON.parse(body));
-    return parsed.success ? errorMessage(parsed.data, fallback) : fallback;
+    return parsed.success ? parsed.data : undefined;
   } catch {
-    return fallback;
+    return undefined;
   }
+}
+
+function bodyMessage(body: string | undefined, fallback: string): string {
+  const parsed = parseErrorBody(body);
+  return parsed ? errorMessage(parsed, fallback) : fallback;
 }
 
 function errorMessage(e: { message?: string | null; error?: string | null }, fallback: string): string {
@@ -451,15 +475,23 @@ function toSearchResult(r: RemoteSearchResult): SeerrSearchResult {
 function toRequest(r: RemoteRequest): SeerrRequest {
   const type = [r.type, r.media?.mediaType].find((t) => t === "movie" || t === "tv");
   const created = r.createdAt ? new Date(r.createdAt) : null;
+  const is4k = r.is4k ?? false;
   return {
     id: r.id,
     status: requestStatus(r.status),
+    statusNumber: r.status,
+    mediaStatusNumber: (is4k ? r.media?.status4k : r.media?.status) ?? null,
     mediaType: type === "movie" || type === "tv" ? type : null,
     tmdbId: r.media?.tmdbId ?? null,
-    is4k: r.is4k ?? false,
+    is4k,
     seasons: (r.seasons ?? []).map((s) => s.seasonNumber),
     requestedBy: r.requestedBy
-      ? { id: r.requestedBy.id, plexId: r.requestedBy.plexId ?? null, displayName: toUser(r.requestedBy).displayName }
+      ? {
+          id: r.requestedBy.id,
+          plexId: r.requestedBy.plexId ?? null,
+          email: r.requestedBy.email || null,
+          displayName: toUser(r.requestedBy).displayName,
+        }
       : null,
     createdAt: created && !Number.isNaN(created.getTime()) ? created : null,
     media: toMediaInfo(r.media),

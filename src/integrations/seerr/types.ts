@@ -332,11 +332,15 @@ export interface SeerrPublicSettings {
 export interface SeerrRequest {
   id: number;
   status: SeerrRequestStatus;
+  /** The status number Seerr sent (kept to tell apart numbers a newer server adds). */
+  statusNumber: number;
+  /** The media status number of the copy asked for (4K or not), when the request carries its media. */
+  mediaStatusNumber: number | null;
   mediaType: SeerrMediaType | null;
   tmdbId: number | null;
   is4k: boolean;
   seasons: number[];
-  requestedBy: { id: number; plexId: number | null; displayName: string } | null;
+  requestedBy: { id: number; plexId: number | null; email: string | null; displayName: string } | null;
   createdAt: Date | null;
   media: SeerrMediaInfo | null;
 }
@@ -359,6 +363,8 @@ export type SeerrRequestOutcome =
   | { kind: "created"; request: SeerrRequest }
   | { kind: "already_requested"; message: string }
   | { kind: "not_allowed"; message: string }
+  /** The acting user (X-Api-User) is not a Seerr user (any more): Seerr's auth check refused it. */
+  | { kind: "unknown_user"; message: string }
   | { kind: "nothing_to_request"; message: string };
 
 const MEDIA_STATUS: Record<number, SeerrMediaStatus> = {

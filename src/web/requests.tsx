@@ -1,0 +1,53 @@
+import { type Context, Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { MyRequestsPage, type RequestRowView } from "../../views/pages/requests";
+import type { AppEnv } from "../app/deps";
+import { allow } from "../server/access";
+import { renderPage } from "../server/htmx";
+import { clientIp } from "../server/middleware/session";
+import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
+import { listMediaRequests, type MediaRequest } from "../store/media-requests";
+import { formatDate } from "../../views/components/format";
+
+const LIMIT = 100;
+
+function rowView(r: MediaRequest): RequestRowView {
+  const kind = r.mediaType === "movie" ? "Movie" : r.seasons.length ? `Show, season ${r.seasons.join(", ")}` : "Show";
+  return {
+    id: r.id,
+    title: r.year ? `${r.title} (${r.year})` : r.title,
+    href: titleHref(r),
+    detail: `${kind}${r.is4k ? " · 4K" : ""}`,
+    stateLabel: STATE_LABELS[r.status],
+    state: r.status,
+    declineReason: r.declineReason,
+    createdAt: formatDate(r.createdAt),
+    canCancel: r.status === "pending",
+  };
+}
+
+async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
+  const deps = c.get("deps");
+  const { items } = await listMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT });
+  return renderPage(
+    c,
+    "Your requests",
+    <MyRequestsPage rows={items.map(rowView)} csrf={c.get("csrfToken")} flash={flash} />,
+    { status },
+  );
+}
+
+/** Routes of a person's own requests: the list with live states, and cancelling one still pending. */
+export function requestRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get("/requests", allow("user"), (c) =>
+    showMine(c, c.req.query("cancelled") === "1" ? "Request cancelled." : undefined),
+  );
+  app.post("/requests/:id/cancel", allow("user"), async (c) => {
+    const user = c.get("user")!;
+    const outcome = await cancelMediaRequest(c.get("deps"), user, c.req.param("id"), { user, ip: clientIp(c) });
+    if (outcome.kind === "refused") throw new HTTPException(outcome.status, { message: outcome.message });
+    return c.redirect("/requests?cancelled=1", 303);
+  });
+  return app;
+}

@@ -1,0 +1,218 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { saveSeerrIntegration } from "../src/services/integrations";
+import { setImportAllowed } from "../src/services/seerr-users";
+import { findSeerrLink, listMediaRequests } from "../src/store/media-requests";
+import { updateUser } from "../src/store/users";
+import {
+  type FakeSeerr,
+  loadSeerrSpec,
+  SEERR_PERMISSIONS,
+  seerrMovie,
+  seerrShow,
+  seerrUser,
+  startFakeSeerr,
+} from "./fakes/seerr";
+import { type Browser, createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
+
+const API_KEY = "seerr-request-key";
+const P = SEERR_PERMISSIONS;
+
+let t: TestApp;
+let seerr: FakeSeerr;
+let alice: Browser; // Plex-linked, Seerr user 2
+let bob: Browser; // local, matched by email, Seerr user 3
+let admin: Browser;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  const spec = await loadSeerrSpec();
+  seerr = startFakeSeerr({
+    apiKey: API_KEY,
+    ...(spec ? { spec } : {}),
+    users: [
+      seerrUser({ id: 1, displayName: "owner", plexId: 9001, permissions: P.ADMIN }),
+      seerrUser({ id: 2, displayName: "Alice", plexId: 5002, permissions: P.REQUEST }),
+      seerrUser({
+        id: 3,
+        displayName: "Bob",
+        plexId: null,
+        email: "bob@example.com",
+        permissions: P.REQUEST | P.REQUEST_4K,
+      }),
+    ],
+    movies: [
+      seerrMovie({ id: 27205, title: "Inception" }),
+      seerrMovie({ id: 603, title: "The Matrix", releaseDate: "1999-03-31" }),
+      seerrMovie({ id: 680, title: "Pulp Fiction", releaseDate: "1994-09-10" }),
+      seerrMovie({ id: 11, title: "Star Wars", releaseDate: "1977-05-25" }),
+    ],
+    shows: [seerrShow({ id: 1396, name: "Breaking Bad", seasonCount: 3 })],
+    plexAccounts: [{ plexId: 7007, username: "carol", email: "carol@example.com" }],
+    fourK: { movie: true, tv: false },
+  });
+  t = await createTestApp({ logLines });
+  await saveSeerrIntegration(t.deps, { url: seerr.url, apiKey: API_KEY });
+  admin = await signIn(t, await givenUser(t.deps, { role: "admin", displayName: "Olivia", plexId: 9001 }));
+  alice = await signIn(t, await givenUser(t.deps, { displayName: "Alice", plexId: 5002 }));
+  bob = await signIn(
+    t,
+    await givenUser(t.deps, { displayName: "Bob", email: "Bob@Example.com", permissions: ["request", "request_4k"] }),
+  );
+});
+
+afterAll(async () => {
+  expect(seerr.specErrors).toEqual([]);
+  await t.close();
+  await seerr.stop();
+});
+
+function posted() {
+  return seerr.requests.filter((r) => r.method === "POST" && r.path === "/api/v1/request");
+}
+
+describe("requesting as the user", () => {
+  test("a movie in one click goes to Seerr as the person (X-Api-User by Plex id), is stored and shown", async () => {
+    const page = await (await alice.get("/title/movie/27205")).text();
+    expect(page).toContain('action="/title/movie/27205/request"');
+    expect(page).not.toContain("Request in 4K");
+    const res = await alice.post("/title/movie/27205/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("Requested. Its state: pending approval.");
+    expect(html).toContain("Requested, pending approval");
+    expect(posted().at(-1)).toMatchObject({
+      headers: expect.objectContaining({ "x-api-user": "2" }),
+      body: { mediaType: "movie", mediaId: 27205 },
+    });
+    const { items } = await listMediaRequests(t.deps.database, { userId: alice.user.id });
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ title: "Inception", year: 2010, status: "pending", source: "medianest" });
+    expect((await findSeerrLink(t.deps.database, alice.user.id))?.how).toBe("plex");
+    const mine = await (await alice.get("/requests")).text();
+    expect(mine).toContain("Inception (2010)");
+    expect(mine).toContain("Pending approval");
+    // The admin was told a request waits for approval.
+    const told = await (await admin.get("/notifications")).text();
+    expect(told).toContain("New request: Inception (2010)");
+    expect(told).toContain("Alice asked for Inception (2010). It waits for approval in Seerr.");
+  });
+
+  test("a member matched by email; without JavaScript the form redirects back to the title", async () => {
+    const res = await bob.post("/title/movie/603/request", { is4k: "0" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/title/movie/603?requested=pending");
+    expect(posted().at(-1)!.headers["x-api-user"]).toBe("3");
+    expect((await findSeerrLink(t.deps.database, bob.user.id))?.how).toBe("email");
+    const back = await (await bob.get("/title/movie/603?requested=pending")).text();
+    expect(back).toContain("Requested. Its state: pending approval.");
+  });
+
+  test("Seerr's answers become clear messages: 409 already requested, 202 nothing left, 403 with Seerr's text", async () => {
+    const dup = await bob.post("/title/movie/27205/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(dup.status).toBe(409);
+    const dupHtml = await dup.text();
+    expect(dupHtml).toContain("Already requested: Request for this media already exists.");
+    expect(dupHtml).toContain('href="/requests"');
+
+    await alice.post("/title/tv/1396/request", { seasons: "all" }, { "hx-request": "true" });
+    const area = await (await bob.get("/title/tv/1396", { "hx-request": "true" })).text();
+    expect(area).toContain("Every season is requested or in Plex");
+    const none = await bob.post("/title/tv/1396/request", { seasons: "all" }, { "hx-request": "true" });
+    expect(none.status).toBe(409);
+    expect(await none.text()).toContain("Every season is already requested or in Plex.");
+
+    seerr.addUser(seerrUser({ id: 4, displayName: "Nope", plexId: 4004, permissions: 0 }));
+    const nope = await signIn(t, await givenUser(t.deps, { plexId: 4004 }));
+    const denied = await nope.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(denied.status).toBe(403);
+    expect(await denied.text()).toContain("Seerr refused: You do not have permission to make movie requests.");
+  });
+
+  test("a show with chosen seasons; seasons already requested cannot be chosen again", async () => {
+    seerr.addShow(seerrShow({ id: 4242, name: "Severance", seasonCount: 3 }));
+    const made = await bob.post("/title/tv/4242/request", { seasons: ["2"] }, { "hx-request": "true" });
+    expect(made.status).toBe(200);
+    expect(posted().at(-1)!.body).toEqual({ mediaType: "tv", mediaId: 4242, seasons: [2] });
+    const area = await (await alice.get("/title/tv/4242")).text();
+    expect(area).toMatch(/value="2" disabled/);
+    expect(area).toMatch(/value="1"\/?>/);
+    const again = await alice.post("/title/tv/4242/request", { seasons: ["2"] }, { "hx-request": "true" });
+    expect(again.status).toBe(409);
+    expect(await again.text()).toContain("Season 2 is already requested or in Plex.");
+    const bad = await alice.post("/title/tv/4242/request", { seasons: ["9"] }, { "hx-request": "true" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("This show has no season 9.");
+    const junk = await alice.post("/title/tv/4242/request", { seasons: ["x"] }, { "hx-request": "true" });
+    expect(junk.status).toBe(422);
+    const empty = await alice.post("/title/tv/4242/request", {}, { "hx-request": "true" });
+    expect(empty.status).toBe(422);
+  });
+
+  test("4K only for people who may and where Seerr has a 4K server", async () => {
+    const page = await (await bob.get("/title/movie/11")).text();
+    expect(page).toContain("Request in 4K");
+    const made = await bob.post("/title/movie/11/request", { is4k: "1" }, { "hx-request": "true" });
+    expect(made.status).toBe(200);
+    expect(posted().at(-1)!.body).toEqual({ mediaType: "movie", mediaId: 11, is4k: true });
+    const refused = await alice.post("/title/movie/11/request", { is4k: "1" }, { "hx-request": "true" });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("You may not request in 4K.");
+    const noServer = await bob.post("/title/tv/1396/request", { seasons: "all", is4k: "1" }, { "hx-request": "true" });
+    expect(noServer.status).toBe(422);
+    expect(await noServer.text()).toContain("Seerr has no 4K server for this");
+  });
+
+  test("MediaNest's own permission and weekly quota come first, before Seerr is asked", async () => {
+    const before = posted().length;
+    const viewer = await signIn(t, await givenUser(t.deps, { plexId: 5555, permissions: [] }));
+    const page = await (await viewer.get("/title/movie/680")).text();
+    expect(page).toContain("You may not request movies and shows.");
+    const res = await viewer.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(res.status).toBe(403);
+    await updateUser(t.deps.database, alice.user.id, { requestsPerWeek: 2 });
+    const over = await alice.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(over.status).toBe(429);
+    expect(await over.text()).toContain("You have used your 2 requests this week.");
+    expect(posted().length).toBe(before);
+    await updateUser(t.deps.database, alice.user.id, { requestsPerWeek: null });
+  });
+
+  test("no Seerr account: a clear message, or an import from Plex when the admin allows it", async () => {
+    const carol = await signIn(t, await givenUser(t.deps, { displayName: "Carol", plexId: 7007 }));
+    const refused = await carol.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain("You have no Seerr account yet. Ask the admin");
+    await setImportAllowed(t.deps, true);
+    const made = await carol.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(made.status).toBe(200);
+    const imported = seerr.requests.filter((r) => r.path === "/api/v1/user/import-from-plex");
+    expect(imported.at(-1)!.body).toEqual({ plexIds: ["7007"] });
+    expect((await findSeerrLink(t.deps.database, carol.user.id))?.how).toBe("imported");
+  });
+
+  test("cancel while pending (deleted in Seerr as the requester); not once approved; not someone else's", async () => {
+    const { items } = await listMediaRequests(t.deps.database, { userId: bob.user.id });
+    const matrix = items.find((r) => r.tmdbId === 603)!;
+    expect((await alice.post(`/requests/${matrix.id}/cancel`)).status).toBe(404);
+    const res = await bob.post(`/requests/${matrix.id}/cancel`);
+    expect(res.status).toBe(303);
+    expect(seerr.requests.at(-1)).toMatchObject({ method: "DELETE", path: `/api/v1/request/${matrix.seerrRequestId}` });
+    const list = await (await bob.get("/requests?cancelled=1")).text();
+    expect(list).toContain("Request cancelled.");
+    expect(list).toMatch(/data-state="cancelled"/);
+    expect((await bob.post(`/requests/${matrix.id}/cancel`)).status).toBe(409);
+  });
+
+  test("Seerr down while requesting: a readable message, nothing stored", async () => {
+    const before = (await listMediaRequests(t.deps.database, {})).total;
+    seerr.addMovie(seerrMovie({ id: 12, title: "Finding Nemo", releaseDate: "2003-05-30" }));
+    await alice.get("/title/movie/12");
+    seerr.failNext(500);
+    const res = await alice.post("/title/movie/12/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain(
+      "Seerr could not make the request: Seerr refused the request (status 500): Fake Seerr fault 500",
+    );
+    expect((await listMediaRequests(t.deps.database, {})).total).toBe(before);
+  });
+});
