@@ -30,7 +30,7 @@ import { formatRuntime, type TitleView, TitlePage, TitleUnavailable } from "../.
 import { availabilityBadge, seasonBadge } from "../services/availability";
 import { z } from "zod";
 import { RequestArea, type RequestAreaView, type RequestFlash } from "../../views/partials/request-area";
-import { clientIp } from "../server/middleware/session";
+import { clientIp } from "../server/request";
 import { createMediaRequest, REQUEST_RATE, STATE_LABELS } from "../services/media-requests";
 import { enforceRateLimit } from "../services/rate-limit";
 import { can } from "../services/permissions";

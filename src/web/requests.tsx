@@ -4,7 +4,7 @@ import { MyRequestsPage, type RequestRowView } from "../../views/pages/requests"
 import type { AppEnv } from "../app/deps";
 import { allow } from "../server/access";
 import { renderPage } from "../server/htmx";
-import { clientIp } from "../server/middleware/session";
+import { clientIp } from "../server/request";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
 import { listMediaRequests, type MediaRequest } from "../store/media-requests";
 import { formatDate } from "../../views/components/format";
