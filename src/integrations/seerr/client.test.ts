@@ -267,10 +267,11 @@ describe("failures", () => {
     );
   });
 
-  test("a server error status", async () => {
+  test("a server error status carries Seerr's own words", async () => {
     fake.failNext(500);
     const err = await failure(client.getStatus(), "refused");
-    expect(err.message).toBe("Seerr refused the request (status 500)");
+    expect(err.message).toBe("Seerr refused the request (status 500): Fake Seerr fault 500");
+    expect(err.status).toBe(500);
   });
 
   test("no answer within the timeout", async () => {
