@@ -16,6 +16,7 @@ import { createTestApp, givenUser, signIn, type Browser, type Dialect, type Test
 
 const OWNER_TOKEN = "owner-token-Zq8sV1xY";
 const MACHINE = "machine-dash-1";
+const ALICE_TOKEN = "alice-server-token-Pq2";
 const HX = { "hx-request": "true" };
 // The fake holds "timeout" requests this long; the app's fetch gives up sooner (see shortTimeoutFetch).
 const HOLD_MS = 4000;
@@ -88,6 +89,7 @@ for (const [dialect, redis, available] of variants) {
       fake = startFakePlexServer({
         machineIdentifier: MACHINE,
         ownerToken: OWNER_TOKEN,
+        userTokens: [ALICE_TOKEN],
         items: [heat, pilot, inception],
         sessions: SESSIONS,
         holdMs: HOLD_MS,
@@ -95,7 +97,16 @@ for (const [dialect, redis, available] of variants) {
       t = await createTestApp({ dialect, redis, fetch: shortTimeoutFetch, logLines: [] });
       admin = await signIn(t, await givenUser(t.deps, { role: "admin", username: "owner" }));
       // alice is linked to her Plex account; bob is a local account named like his Plex user; dave watches nothing.
-      alice = await signIn(t, await givenUser(t.deps, { username: "alice", plexId: 5001 }));
+      // alice signed in with Plex, so MediaNest holds her own token for this server.
+      alice = await signIn(
+        t,
+        await givenUser(t.deps, {
+          username: "alice",
+          plexId: 5001,
+          plexTokenEnc: t.deps.secretBox.encrypt(ALICE_TOKEN),
+          plexTokenServer: MACHINE,
+        }),
+      );
       bob = await signIn(t, await givenUser(t.deps, { username: "bob" }));
       dave = await signIn(t, await givenUser(t.deps, { username: "dave", plexId: 5004 }));
       await savePlexIntegration(t.deps, { url: fake.url, token: OWNER_TOKEN, machineIdentifier: MACHINE });
@@ -227,8 +238,9 @@ for (const [dialect, redis, available] of variants) {
       const html = await res.text();
       expect(html.indexOf("Inception")).toBeLessThan(html.indexOf("Heat"));
       expect(html).toContain("Breaking Bad · S1·E1");
-      const call = fake.requests.find((r) => r.path === "/library/recentlyAdded")!;
+      const call = fake.requests.findLast((r) => r.path === "/library/recentlyAdded")!;
       expect(call.query["X-Plex-Container-Size"]).toBe("12");
+      expect(call.headers["x-plex-token"]).toBe(ALICE_TOKEN);
       const urls = imageUrls(html);
       expect(urls.length).toBe(3);
       const key = imageProxyKey(t.deps);
@@ -241,6 +253,7 @@ for (const [dialect, redis, available] of variants) {
       expect(imageUrls(page).length).toBeGreaterThanOrEqual(3);
       for (const body of [html, page, await (await admin.get("/dashboard/now-playing", HX)).text()]) {
         expect(body).not.toContain(OWNER_TOKEN);
+        expect(body).not.toContain(ALICE_TOKEN);
         expect(body.toLowerCase()).not.toContain("x-plex-token");
         expect(body).not.toContain(fake.url);
       }
@@ -271,7 +284,7 @@ for (const [dialect, redis, available] of variants) {
 
       // A failure is remembered briefly, so a down server is not asked again by every page load.
       const before = fake.requests.length;
-      expect(await (await alice.get("/dashboard/recently-added", HX)).text()).toContain(
+      expect(await (await admin.get("/dashboard/recently-added", HX)).text()).toContain(
         "Plex refused the request (status 500)",
       );
       expect(fake.requests.length).toBe(before);

@@ -37,6 +37,7 @@ interface Slot {
 
 const AREAS: Area[] = [
   { segments: ["", "dashboard"], load: async () => [(await import("../web/home")).homeRoutes()] },
+  { segments: ["library"], load: async () => [(await import("../web/library")).libraryRoutes()] },
   { segments: ["img"], load: async () => [(await import("../web/images")).imageRoutes()] },
   { segments: ["discover", "search", "title"], load: async () => [(await import("../web/media")).mediaRoutes()] },
   { segments: ["requests"], load: async () => [(await import("../web/requests")).requestRoutes()] },

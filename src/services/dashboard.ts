@@ -1,15 +1,13 @@
 /**
- * The dashboard's Plex data: what is playing now and what was added lately, fetched with the owner's token and
- * cached in the coordination cache so many people loading the page cost one Plex call.
- *
- * Recently added shows every library the owner's token sees. Plex does not tell a server's owner token which
- * libraries a shared user may open, and MediaNest keeps no per-user library list yet; when it does, filter
- * RecentItem.sectionKey here.
+ * The dashboard's Plex data: what is playing now (the owner's token, cached once for everyone) and what was added
+ * lately (each viewer's own token, cached per viewer, so a member sees only the libraries Plex shares with them),
+ * kept in the coordination cache so many page loads cost few Plex calls.
  */
 import type { PlexNowPlaying } from "../integrations/plex/types";
 import type { AppDeps } from "../app/deps";
 import type { User } from "../store/users";
 import { getIntegrations, type PlexIntegration } from "./integrations";
+import { viewerToken } from "./library";
 import { plexServerClient } from "./plex-server";
 
 type DashboardDeps = Pick<AppDeps, "database" | "secretBox" | "fetch" | "metrics" | "coordination" | "log">;
@@ -47,11 +45,16 @@ export type CachedPlex =
   | {
       configured: true;
       nowPlaying: PlexResult<PlexNowPlaying[]> | undefined;
-      recentlyAdded: PlexResult<RecentItem[]> | undefined;
+      /** "unlinked" / "stale": the viewer has no token of their own for the server (see plexViewer). */
+      recentlyAdded: PlexResult<RecentItem[]> | "unlinked" | "stale" | undefined;
     };
 
-function cacheKey(kind: "now-playing" | "recently-added", plex: PlexIntegration): string {
+function cacheKey(kind: "now-playing", plex: PlexIntegration): string {
   return `dashboard:${kind}:${plex.machineIdentifier ?? plex.url}`;
+}
+
+function recentKey(cacheId: string): string {
+  return `dashboard:recently-added:${cacheId}`;
 }
 
 async function peek<T>(deps: DashboardDeps, key: string): Promise<PlexResult<T> | undefined> {
@@ -68,13 +71,14 @@ async function peek<T>(deps: DashboardDeps, key: string): Promise<PlexResult<T> 
   }
 }
 
-/** Read what is cached for the dashboard; never calls Plex. */
-export async function peekDashboard(deps: DashboardDeps): Promise<CachedPlex> {
+/** Read what is cached for a user's dashboard; never calls Plex. */
+export async function peekDashboard(deps: DashboardDeps, user: User): Promise<CachedPlex> {
   const { plex } = await getIntegrations(deps);
   if (!plex) return { configured: false };
+  const who = viewerToken(deps, user, plex);
   const [nowPlaying, recentlyAdded] = await Promise.all([
     peek<PlexNowPlaying[]>(deps, cacheKey("now-playing", plex)),
-    peek<RecentItem[]>(deps, cacheKey("recently-added", plex)),
+    "kind" in who ? who.kind : peek<RecentItem[]>(deps, recentKey(who.cacheId)),
   ]);
   return { configured: true, nowPlaying, recentlyAdded };
 }
@@ -109,12 +113,21 @@ export async function getNowPlaying(deps: DashboardDeps): Promise<PlexResult<Ple
   );
 }
 
-/** Return the newest items across the Plex libraries; undefined when Plex is not configured. */
-export async function getRecentlyAdded(deps: DashboardDeps): Promise<PlexResult<RecentItem[]> | undefined> {
+/**
+ * Return the newest items across the libraries Plex shares with the user, read with their own token; "unlinked" or
+ * "stale" when they have none for this server; undefined when Plex is not configured.
+ */
+export async function getRecentlyAdded(
+  deps: DashboardDeps,
+  user: User,
+): Promise<PlexResult<RecentItem[]> | "unlinked" | "stale" | undefined> {
   const { plex } = await getIntegrations(deps);
   if (!plex) return undefined;
-  return cached(deps, cacheKey("recently-added", plex), RECENTLY_ADDED_TTL_MS, async () => {
-    const items = await (await plexServerClient(deps, plex)).listRecentlyAdded(RECENTLY_ADDED_LIMIT);
+  const who = viewerToken(deps, user, plex);
+  if ("kind" in who) return who.kind;
+  return cached(deps, recentKey(who.cacheId), RECENTLY_ADDED_TTL_MS, async () => {
+    const client = await plexServerClient(deps, { ...plex, token: who.token });
+    const items = await client.listRecentlyAdded(RECENTLY_ADDED_LIMIT);
     return items.slice(0, RECENTLY_ADDED_LIMIT).map((m): RecentItem => {
       let context: string | null = null;
       if (m.type === "episode") {
@@ -137,7 +150,10 @@ export async function getRecentlyAdded(deps: DashboardDeps): Promise<PlexResult<
   });
 }
 
-/** Drop the cached dashboard data, e.g. after the Plex server changed. */
+/**
+ * Drop the cached dashboard data, e.g. after the Plex server changed: now playing and the owner's recently added.
+ * Members' own recently added lists are keyed by server and expire within RECENTLY_ADDED_TTL_MS.
+ */
 export async function forgetDashboardCache(
   deps: Pick<AppDeps, "database" | "secretBox" | "coordination">,
 ): Promise<void> {
@@ -145,7 +161,7 @@ export async function forgetDashboardCache(
   if (!plex) return;
   await Promise.all([
     deps.coordination.cache.delete(cacheKey("now-playing", plex)),
-    deps.coordination.cache.delete(cacheKey("recently-added", plex)),
+    deps.coordination.cache.delete(recentKey(`${plex.machineIdentifier ?? plex.url}:owner`)),
   ]);
 }
 

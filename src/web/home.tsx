@@ -23,6 +23,7 @@ import {
   NowPlayingSection,
   RecentlyAddedSection,
   StatusSummarySection,
+  type RecentState,
   type RecentView,
   type SectionState,
   type StreamView,
@@ -92,11 +93,12 @@ function nowPlayingState(
 function recentlyAddedState(
   deps: AppDeps,
   user: User,
-  result: PlexResult<RecentItem[]> | undefined,
+  result: PlexResult<RecentItem[]> | "unlinked" | "stale" | undefined,
   configured: boolean,
-): SectionState<RecentView[]> {
+): RecentState {
   if (!configured) return { kind: "unconfigured", isAdmin: user.role === "admin" };
   if (!result) return { kind: "loading" };
+  if (typeof result === "string") return { kind: "no-library", reason: result };
   if (!result.ok) return { kind: "error", message: result.error };
   const key = imageProxyKey(deps);
   return { kind: "ok", data: result.data.map((m) => toRecentView(key, m)) };
@@ -127,7 +129,7 @@ export function homeRoutes() {
     // The setup gate has already sent everyone to /setup while no admin exists.
     if (!user) return renderPage(c, "MediaNest", HomePage({ user }));
     const [cached, status, trending] = await Promise.all([
-      peekDashboard(deps),
+      peekDashboard(deps, user),
       statusSummary(deps),
       peekDiscover(deps, "trending"),
     ]);
@@ -164,7 +166,7 @@ export function homeRoutes() {
   app.get("/dashboard/recently-added", allow("user"), async (c) => {
     const deps = c.get("deps");
     const user = signedInUser(c);
-    const result = await getRecentlyAdded(deps);
+    const result = await getRecentlyAdded(deps, user);
     return renderPage(
       c,
       "Recently added",

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
 import { findSpec, loadSpec, type OpenApiSpec, patchSchema, validateRequestBody, validateResponse } from "./openapi";
-import { plexEpisode, plexMovie, plexSession, startFakePlexServer, type FakePlexServer } from "./plex-server";
+import {
+  plexEpisode,
+  plexMovie,
+  plexSeason,
+  plexSession,
+  plexShow,
+  startFakePlexServer,
+  type FakePlexServer,
+} from "./plex-server";
 import { type FakePlexTv, startFakePlexTv } from "./plex-tv";
 
 const OWNER = "owner-token";
@@ -17,10 +25,12 @@ let plex: FakePlexServer;
 beforeAll(() => {
   const movie = plexMovie({ ratingKey: "101", title: "Inception" });
   const episode = plexEpisode({ ratingKey: "201", title: "Pilot", grandparentTitle: "Breaking Bad" });
+  const show = plexShow({ ratingKey: "800", title: "Breaking Bad" });
+  const season = plexSeason({ ratingKey: "900", parentRatingKey: "800", parentTitle: "Breaking Bad", index: 1 });
   plex = startFakePlexServer({
     machineIdentifier: "f00dbabe0000111122223333444455556666777788",
     ownerToken: OWNER,
-    items: [movie, episode],
+    items: [movie, episode, show, season],
     sessions: [
       plexSession(episode, { sessionKey: "7", state: "paused" }),
       plexSession(movie, { sessionKey: "8", transcode: { videoDecision: "transcode", audioDecision: "copy" } }),
@@ -76,6 +86,29 @@ describe.skipIf(!plexSpecFile)("fake Plex Media Server matches plex-api-spec.yam
 
   test("GET /library/sections/{sectionId}/all", async () => {
     const { status, body } = await getJson("/library/sections/2/all?includeGuids=1");
+    expect(validateResponse(spec, "GET", "/library/sections/{sectionId}/all", status, body)).toEqual([]);
+  });
+
+  test("GET /library/sections/{sectionId}/all sorted and filtered by title, as a shared user", async () => {
+    plex.share("shared-token", ["2"]);
+    const headers = { Accept: "application/json", "X-Plex-Token": "shared-token" };
+    const res = await fetch(`${plex.url}/library/sections/2/all?sort=titleSort&title=break`, { headers });
+    const body = (await res.json()) as { MediaContainer: { Metadata: { title: string }[] } };
+    expect(body.MediaContainer.Metadata.map((m) => m.title)).toEqual(["Breaking Bad"]);
+    expect(validateResponse(spec, "GET", "/library/sections/{sectionId}/all", res.status, body)).toEqual([]);
+    // The sections not shared with the token are neither listed nor readable.
+    const sections = await (await fetch(`${plex.url}/library/sections`, { headers })).json();
+    expect(validateResponse(spec, "GET", "/library/sections/all", 200, sections)).toEqual([]);
+    expect((sections as { MediaContainer: { Directory: { key: string }[] } }).MediaContainer.Directory).toHaveLength(1);
+    expect((await fetch(`${plex.url}/library/sections/1/all`, { headers })).status).toBe(404);
+    expect((await fetch(`${plex.url}/library/metadata/101`, { headers })).status).toBe(404);
+  });
+
+  test("GET /library/metadata/{ids}/children", async () => {
+    const { status, body } = await getJson("/library/metadata/900/children");
+    expect(status).toBe(200);
+    expect((body as { MediaContainer: { Metadata: unknown[] } }).MediaContainer.Metadata).toHaveLength(1);
+    // The spec has no /children; it answers the same MediaContainerWithMetadata as section listings.
     expect(validateResponse(spec, "GET", "/library/sections/{sectionId}/all", status, body)).toEqual([]);
   });
 

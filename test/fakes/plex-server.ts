@@ -14,6 +14,11 @@ export interface FakePlexServerOptions {
   friendlyName?: string;
   claimed?: boolean;
   sections?: PlexWire[];
+  /**
+   * Sections shared with a user's token (token → section keys): that token sees only those sections and their
+   * items, as a shared user does on a real server. A token not listed here sees every section.
+   */
+  shares?: Record<string, string[]>;
   /** Library items; `librarySectionID` ties them to a section. */
   items?: PlexWire[];
   sessions?: PlexWire[];
@@ -32,6 +37,8 @@ export interface FakePlexServer {
   addItem(item: PlexWire): void;
   setSessions(sessions: PlexWire[]): void;
   addToken(token: string): void;
+  /** Share only these sections with a token (it is added as a user token). */
+  share(token: string, sectionKeys: string[]): void;
   /** Answer the next request with a fault instead of the real route. */
   failNext(fault: Fault): void;
   stop(): Promise<void>;
@@ -149,6 +156,62 @@ export function plexEpisode(
   };
 }
 
+/** Build a show as section listings and /library/metadata send it. */
+export function plexShow(overrides: PlexWire & { ratingKey: string; title: string }): PlexWire {
+  const { ratingKey } = overrides;
+  return {
+    key: `/library/metadata/${ratingKey}/children`,
+    guid: `plex://show/5d9c081b170e24001f2a${ratingKey}`,
+    studio: "High Bridge Productions",
+    type: "show",
+    librarySectionTitle: "TV Shows",
+    librarySectionID: 2,
+    librarySectionKey: "/library/sections/2",
+    contentRating: "TV-MA",
+    summary: "A chemistry teacher turns to crime.",
+    index: 1,
+    year: 2008,
+    thumb: `/library/metadata/${ratingKey}/thumb/${ADDED_AT}`,
+    art: `/library/metadata/${ratingKey}/art/${ADDED_AT}`,
+    duration: 2_820_000,
+    originallyAvailableAt: "2008-01-20",
+    leafCount: 2,
+    viewedLeafCount: 0,
+    childCount: 1,
+    addedAt: ADDED_AT,
+    updatedAt: ADDED_AT + 100,
+    Genre: [{ tag: "Drama" }, { tag: "Crime" }],
+    Guid: [{ id: "imdb://tt0903747" }, { id: "tmdb://1396" }, { id: "tvdb://81189" }],
+    ...overrides,
+  };
+}
+
+/** Build a season as a show's children list it. */
+export function plexSeason(
+  overrides: PlexWire & { ratingKey: string; parentRatingKey: string; parentTitle: string; index: number },
+): PlexWire {
+  const { ratingKey, parentRatingKey } = overrides;
+  return {
+    key: `/library/metadata/${ratingKey}/children`,
+    parentKey: `/library/metadata/${parentRatingKey}`,
+    guid: `plex://season/602e67d31d3358002c41${ratingKey}`,
+    type: "season",
+    title: `Season ${overrides.index}`,
+    librarySectionTitle: "TV Shows",
+    librarySectionID: 2,
+    librarySectionKey: "/library/sections/2",
+    summary: "",
+    thumb: `/library/metadata/${ratingKey}/thumb/${ADDED_AT}`,
+    art: `/library/metadata/${parentRatingKey}/art/${ADDED_AT}`,
+    parentThumb: `/library/metadata/${parentRatingKey}/thumb/${ADDED_AT}`,
+    leafCount: 2,
+    viewedLeafCount: 0,
+    addedAt: ADDED_AT,
+    updatedAt: ADDED_AT + 100,
+    ...overrides,
+  };
+}
+
 /** Build a playback of /status/sessions around an item. */
 export function plexSession(
   item: PlexWire,
@@ -252,7 +315,8 @@ function media(ratingKey: string, file: string, duration: number): PlexWire {
 export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer {
   const requests: RecordedRequest[] = [];
   const refreshes: { sectionKey: string; path: string | undefined }[] = [];
-  const tokens = new Set([opts.ownerToken, ...(opts.userTokens ?? [])]);
+  const tokens = new Set([opts.ownerToken, ...(opts.userTokens ?? []), ...Object.keys(opts.shares ?? {})]);
+  const shares = new Map(Object.entries(opts.shares ?? {}));
   let sections = opts.sections ?? [
     plexSection({ key: "1", type: "movie", title: "Movies" }),
     plexSection({ key: "2", type: "show", title: "TV Shows" }),
@@ -293,6 +357,10 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     const token = req.headers["x-plex-token"] ?? req.query["X-Plex-Token"];
     if (token === undefined || !tokens.has(token)) return htmlError(401);
     const isOwner = token === opts.ownerToken;
+    const shared = shares.get(token);
+    const sees = (sectionKey: unknown) => shared === undefined || shared.includes(String(sectionKey));
+    const visibleSections = sections.filter((s) => sees(s.key));
+    const visibleItems = items.filter((m) => sees(m.librarySectionID));
 
     if (method === "GET" && path === "/") {
       return container(req, {
@@ -311,10 +379,15 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     }
 
     if (method === "GET" && path === "/library/sections") {
-      return container(req, { size: sections.length, allowSync: false, title1: "Plex Library", Directory: sections });
+      return container(req, {
+        size: visibleSections.length,
+        allowSync: false,
+        title1: "Plex Library",
+        Directory: visibleSections,
+      });
     }
     if (method === "GET" && path === "/library/recentlyAdded") {
-      const newest = [...items].sort((a, b) => Number(b.addedAt ?? 0) - Number(a.addedAt ?? 0));
+      const newest = [...visibleItems].sort((a, b) => Number(b.addedAt ?? 0) - Number(a.addedAt ?? 0));
       return paged(req, newest, {
         allowSync: false,
         identifier: "com.plexapp.plugins.library",
@@ -325,9 +398,20 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     }
     const all = /^\/library\/sections\/([^/]+)\/all$/.exec(path);
     if (method === "GET" && all) {
-      const section = sections.find((s) => s.key === all[1]);
+      // What real PMS answers a shared user for a section not shared with them is not in the spec; 404 here.
+      const section = visibleSections.find((s) => s.key === all[1]);
       if (!section) return htmlError(404);
-      const inSection = items.filter((m) => String(m.librarySectionID) === all[1]);
+      const title = req.query.title?.toLowerCase();
+      const inSection = sorted(
+        visibleItems.filter(
+          (m) =>
+            String(m.librarySectionID) === all[1] &&
+            // A section lists its top level (a show section its shows), like PMS without a type parameter.
+            (m.type === section.type || !["movie", "show", "artist"].includes(String(section.type))) &&
+            (!title || String(m.title).toLowerCase().includes(title)),
+        ),
+        req.query.sort,
+      );
       return paged(req, inSection, {
         allowSync: true,
         art: section.art,
@@ -358,9 +442,31 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     if (method === "GET" && (image || path === "/photo/:/transcode" || path.startsWith("/:/resources/"))) {
       return new Response(TINY_PNG, { headers: { "content-type": "image/png" } });
     }
+    const children = /^\/library\/metadata\/([^/]+)\/children$/.exec(path);
+    if (method === "GET" && children) {
+      const parent = visibleItems.find((m) => m.ratingKey === children[1]);
+      if (!parent) return htmlError(404);
+      const list = visibleItems
+        .filter((m) => m.parentRatingKey === children[1])
+        .sort((a, b) => Number(a.index ?? 0) - Number(b.index ?? 0));
+      return container(req, {
+        size: list.length,
+        allowSync: true,
+        art: parent.art,
+        identifier: "com.plexapp.plugins.library",
+        key: parent.ratingKey,
+        librarySectionID: parent.librarySectionID,
+        librarySectionTitle: parent.librarySectionTitle,
+        mediaTagPrefix: "/system/bundle/media/flags/",
+        mediaTagVersion: ADDED_AT,
+        title1: parent.title,
+        viewGroup: parent.type === "show" ? "season" : "episode",
+        Metadata: list,
+      });
+    }
     const metadata = /^\/library\/metadata\/([^/]+)$/.exec(path);
     if (method === "GET" && metadata) {
-      const item = items.find((m) => m.ratingKey === metadata[1]);
+      const item = visibleItems.find((m) => m.ratingKey === metadata[1]);
       if (!item) return htmlError(404);
       return container(req, {
         size: 1,
@@ -398,6 +504,10 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     addToken(token) {
       tokens.add(token);
     },
+    share(token, sectionKeys) {
+      tokens.add(token);
+      shares.set(token, sectionKeys);
+    },
     failNext(fault) {
       faults.push(fault);
     },
@@ -406,6 +516,24 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
       await server.stop(true);
     },
   };
+}
+
+/** Order items as `sort=field[:desc],…` asks (titleSort, title, addedAt, year). */
+function sorted(list: PlexWire[], sort: string | undefined): PlexWire[] {
+  if (!sort) return list;
+  const keys = sort.split(",").map((part) => {
+    const [field = "", dir] = part.split(":");
+    return { field: field === "titleSort" ? "title" : field, desc: dir === "desc" };
+  });
+  return [...list].sort((a, b) => {
+    for (const { field, desc } of keys) {
+      const x = a[field] ?? "";
+      const y = b[field] ?? "";
+      const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+      if (order !== 0) return desc ? -order : order;
+    }
+    return 0;
+  });
 }
 
 function withoutGuids(m: PlexWire): PlexWire {

@@ -30,6 +30,7 @@ const userNav = [
   { href: "/discover", label: "Discover", also: ["/search", "/title"] },
   { href: "/requests", label: "Requests" },
   { href: "/downloads", label: "Downloads" },
+  { href: "/library", label: "Library" },
   { href: "/status", label: "Status" },
 ];
 const adminNav = [{ href: "/admin", label: "Admin" }];

@@ -5,7 +5,7 @@ import {
   NowPlayingSection,
   RecentlyAddedSection,
   StatusSummarySection,
-  type RecentView,
+  type RecentState,
   type SectionState,
   type StreamView,
 } from "../partials/dashboard";
@@ -15,7 +15,7 @@ import { type CardsState, DiscoverRow } from "./discover";
 export interface DashboardView {
   status: { overview: StatusOverview | null; error?: string } | null;
   nowPlaying: SectionState<StreamView[]>;
-  recentlyAdded: SectionState<RecentView[]>;
+  recentlyAdded: RecentState;
   /** The trending row from Seerr's discover lists. */
   discover?: CardsState;
   /** Show "your downloads" (it loads itself, so the page costs no query for it). */

@@ -35,6 +35,24 @@ export type SectionState<T> =
   | { kind: "error"; message: string }
   | { kind: "ok"; data: T };
 
+/** What "Recently added" has to show: also why a member has no library of their own to show. */
+export type RecentState = SectionState<RecentView[]> | { kind: "no-library"; reason: "unlinked" | "stale" };
+
+/** Say why a member sees no Plex library: no Plex account linked, or no token for this server yet. */
+export function NoLibraryReason(props: { reason: "unlinked" | "stale" }) {
+  return props.reason === "unlinked" ? (
+    <p class="muted">
+      Your MediaNest account is not linked to a Plex account, so there is no Plex library to show you: Plex shows each
+      person only the libraries the owner shared with them. Sign out and sign in with Plex to see yours.
+    </p>
+  ) : (
+    <p class="muted">
+      MediaNest has no Plex sign-in of yours for this server yet, so it cannot ask Plex which libraries are shared with
+      you. Sign out and sign in with Plex again to see them.
+    </p>
+  );
+}
+
 const STATE_PILL: Record<StreamView["state"], string> = {
   playing: "pill pill-up",
   paused: "pill pill-pending",
@@ -149,7 +167,7 @@ export function NowPlayingSection(props: { state: SectionState<StreamView[]>; is
 }
 
 /** The "Recently added" section: posters through the signed image proxy. */
-export function RecentlyAddedSection(props: { state: SectionState<RecentView[]> }) {
+export function RecentlyAddedSection(props: { state: RecentState }) {
   const { state } = props;
   const loading = state.kind === "loading";
   return (
@@ -162,8 +180,12 @@ export function RecentlyAddedSection(props: { state: SectionState<RecentView[]> 
       hx-trigger={loading ? "load" : undefined}
       hx-swap={loading ? "outerHTML" : undefined}
     >
-      <h2 id="dash-recently-added-title">Recently added</h2>
-      {state.kind === "loading" ? (
+      <h2 id="dash-recently-added-title">
+        <a href="/library">Recently added</a>
+      </h2>
+      {state.kind === "no-library" ? (
+        <NoLibraryReason reason={state.reason} />
+      ) : state.kind === "loading" ? (
         <Loading what="what is new" href="/dashboard/recently-added" />
       ) : state.kind === "unconfigured" ? (
         <PlexNotConfigured isAdmin={state.isAdmin} />

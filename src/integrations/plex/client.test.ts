@@ -177,6 +177,10 @@ describe("listRecentlyAdded", () => {
       index: null,
       parentIndex: null,
       sectionKey: "1",
+      parentRatingKey: null,
+      childCount: null,
+      leafCount: null,
+      genres: ["Action", "Science Fiction"],
       externalIds: { imdb: "tt1375666", tmdb: "27205", tvdb: "525" },
     });
     expect(items[1]).toMatchObject({ type: "episode", grandparentTitle: "Breaking Bad", index: 1, parentIndex: 1 });

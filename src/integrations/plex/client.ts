@@ -4,6 +4,8 @@ import {
   type PlexExternalIds,
   type PlexIdentity,
   type PlexItem,
+  type PlexPage,
+  type PlexSort,
   type PlexNowPlaying,
   type PlexPlayerState,
   type PlexSection,
@@ -45,6 +47,13 @@ export interface PlexClient {
   listRecentlyAdded(limit: number): Promise<PlexItem[]>;
   /** List the items of one section, a page at a time. */
   listSectionItems(sectionKey: string, page?: { start?: number; size?: number }): Promise<PlexItem[]>;
+  /** Read one page of a section's items in an order, optionally only titles containing `title`, with the total. */
+  browseSection(
+    sectionKey: string,
+    opts: { start: number; size: number; sort: PlexSort; title?: string | undefined },
+  ): Promise<PlexPage>;
+  /** List an item's children (a show's seasons, a season's episodes); undefined when the server does not know it. */
+  listChildren(ratingKey: string): Promise<PlexItem[] | undefined>;
   /** List the playbacks in progress (needs the owner's token). */
   listSessions(): Promise<PlexNowPlaying[]>;
   /** Ask the server to rescan a section, or only one folder of it. */
@@ -102,6 +111,32 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
   }
 
   return {
+    async browseSection(sectionKey, page) {
+      const body = await requestJson({
+        ...common(),
+        url: url(`/library/sections/${encodeURIComponent(sectionKey)}/all`, {
+          includeGuids: 1,
+          sort: SORTS[page.sort],
+          title: page.title || undefined,
+          "X-Plex-Container-Start": page.start,
+          "X-Plex-Container-Size": page.size,
+        }),
+        headers: headers(),
+        schema: remoteMetadataListSchema,
+      });
+      const items = (body.MediaContainer.Metadata ?? []).map(toItem);
+      return { items, total: body.MediaContainer.totalSize ?? page.start + items.length };
+    },
+
+    async listChildren(ratingKey) {
+      try {
+        return await listItems(`/library/metadata/${encodeURIComponent(ratingKey)}/children`);
+      } catch (err) {
+        if (err instanceof IntegrationError && err.status === 404) return undefined;
+        throw err;
+      }
+    },
+
     async getIdentity() {
       const body = await requestJson({
         ...common(),
@@ -210,6 +245,13 @@ export function createPlexClient(opts: PlexClientOptions): PlexClient {
   };
 }
 
+// Plex's sort fields: titleSort ignores leading articles the way Plex's own apps sort.
+const SORTS: Record<PlexSort, string> = {
+  title: "titleSort",
+  added: "addedAt:desc",
+  year: "year:desc,titleSort",
+};
+
 /**
  * Accept only server-relative library and resource image paths: an absolute URL would send the token to another
  * host, and other server paths (preferences, accounts) must not be reachable through the image proxy.
@@ -255,6 +297,10 @@ function toItem(m: RemoteMetadata): PlexItem {
     index: m.index ?? null,
     parentIndex: m.parentIndex ?? null,
     sectionKey: m.librarySectionID ?? null,
+    parentRatingKey: m.parentRatingKey ?? null,
+    childCount: m.childCount ?? null,
+    leafCount: m.leafCount ?? null,
+    genres: (m.Genre ?? []).map((g) => g.tag),
     externalIds: externalIds(m.Guid),
   };
 }

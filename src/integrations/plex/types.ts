@@ -60,6 +60,10 @@ export const remoteMetadataSchema = z.looseObject({
   index: z.number().nullish(),
   parentIndex: z.number().nullish(),
   librarySectionID: idString.nullish(),
+  parentRatingKey: idString.nullish(),
+  childCount: z.number().nullish(),
+  leafCount: z.number().nullish(),
+  Genre: z.array(z.looseObject({ tag: z.string() })).nullish(),
   Guid: z.array(z.looseObject({ id: z.string() })).nullish(),
 });
 export type RemoteMetadata = z.infer<typeof remoteMetadataSchema>;
@@ -151,7 +155,23 @@ export interface PlexItem {
   index: number | null;
   parentIndex: number | null;
   sectionKey: string | null;
+  /** The season of an episode, the show of a season. */
+  parentRatingKey: string | null;
+  /** A show's seasons, a season's episodes. */
+  childCount: number | null;
+  /** A show's or season's episodes. */
+  leafCount: number | null;
+  genres: string[];
   externalIds: PlexExternalIds;
+}
+
+/** How a section's items can be ordered: by title, newest first, or by year, newest first. */
+export type PlexSort = "title" | "added" | "year";
+
+/** One page of a section's items and how many there are in all. */
+export interface PlexPage {
+  items: PlexItem[];
+  total: number;
 }
 
 export type PlexPlayerState = "playing" | "paused" | "buffering" | "unknown";
