@@ -450,7 +450,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     expect(skip.outlineWidth).toBeGreaterThan(0);
 
     const order: string[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press("Tab");
       const f = await focused();
       expect(f.focusVisible).toBe(true);
@@ -458,7 +458,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       order.push(`${f.inNav ? "nav:" : ""}${f.href}`);
     }
     // The brand link (home), then the main navigation in order.
-    expect(order).toEqual(["/", "nav:/", "nav:/discover", "nav:/requests", "nav:/downloads"]);
+    expect(order).toEqual(["/", "nav:/", "nav:/discover", "nav:/requests", "nav:/downloads", "nav:/library"]);
 
     // The skip link moves focus to the main landmark.
     await page.goto("/");
