@@ -20,19 +20,23 @@ const TICK_MS = 10; // /proc/<pid>/stat counts CPU time in clock ticks of 1/100 
 
 const work = mkdtempSync(join(tmpdir(), "medianest-ab-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
-const env = (port: number) => ({
+// Each build gets its own data directory: a newer build migrates its database past what an older one opens.
+const dataDir = (bin: string) => join(work, bin === binA ? "data-a" : "data-b");
+const env = (bin: string, port: number) => ({
   PATH: process.env.PATH ?? "/usr/bin:/bin",
-  MEDIANEST_DATA_DIR: join(work, "data"),
+  MEDIANEST_DATA_DIR: dataDir(bin),
   MEDIANEST_PORT: String(port),
   MEDIANEST_HOST: "127.0.0.1",
 });
 
 // With an administrator the setup gate is passed and GET / renders the home page instead of redirecting.
-const admin = Bun.spawnSync([binA, "create-admin", "bench"], {
-  cwd: work,
-  env: { ...env(8080), MEDIANEST_ADMIN_PASSWORD: "bench-password-1234" },
-});
-if (admin.exitCode !== 0) throw new Error(`bench: create-admin failed: ${admin.stderr}`);
+for (const bin of [binA, binB]) {
+  const admin = Bun.spawnSync([bin, "create-admin", "bench"], {
+    cwd: work,
+    env: { ...env(bin, 8080), MEDIANEST_ADMIN_PASSWORD: "bench-password-1234" },
+  });
+  if (admin.exitCode !== 0) throw new Error(`bench: create-admin failed for ${bin}: ${admin.stderr}`);
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,7 +64,7 @@ interface Run {
 
 async function measure(bin: string): Promise<Run> {
   const port = freePort();
-  const proc = Bun.spawn([bin, "serve"], { cwd: work, env: env(port), stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([bin, "serve"], { cwd: work, env: env(bin, port), stdout: "ignore", stderr: "inherit" });
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
   for (;;) {
