@@ -2,6 +2,7 @@
 // letting its suites skip quietly. A local run without them still skips those suites, visibly.
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
+import { NGINX } from "./cluster/harness";
 import { PG_ADMIN_URL, postgresAvailable, REDIS_TEST_URL, redisAvailable } from "./helpers/services";
 
 const inCI = process.env.CI === "true";
@@ -14,6 +15,7 @@ const parts: [name: string, present: boolean, hint: string][] = [
   ["promtool", Bun.which("promtool") !== null, "promtool is not on PATH (Debian package prometheus)"],
   ["yt-dlp", Bun.which("yt-dlp") !== null, "yt-dlp is not on PATH (Debian package yt-dlp)"],
   ["ffmpeg", Bun.which("ffmpeg") !== null, "ffmpeg is not on PATH (Debian package ffmpeg)"],
+  ["nginx", NGINX !== null, "nginx is not installed (Debian package nginx or nginx-light)"],
 ];
 
 if (!inCI) {

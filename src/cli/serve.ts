@@ -55,12 +55,24 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     });
   };
 
+  // Between SIGTERM and closing the listener: /readyz says 503 so a load balancer stops sending, everything else is
+  // still served (the check is on this flag alone, so requests pay nothing for it until then).
+  let draining = false;
+  const whileDraining = (req: Request, srv: Bun.Server<undefined>): Response | Promise<Response> => {
+    if (new URL(req.url).pathname === "/readyz") {
+      const body = { ready: false, draining: true };
+      return new Response(JSON.stringify(body), { status: 503, headers: startingHeaders("application/json") });
+    }
+    return app ? app.fetch(req, { server: srv }) : whileStarting(req, srv);
+  };
+
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (req, srv) => (app ? app.fetch(req, { server: srv }) : whileStarting(req, srv)),
+      fetch: (req, srv) =>
+        draining ? whileDraining(req, srv) : app ? app.fetch(req, { server: srv }) : whileStarting(req, srv),
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
@@ -89,6 +101,11 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    draining = true;
+    if (config.drainDelay > 0) {
+      log.info("draining: /readyz answers 503 before the listener closes", { signal, seconds: config.drainDelay });
+      await Bun.sleep(config.drainDelay * 1000);
+    }
     log.info("shutting down", { signal });
     const graceful = server.stop(false);
     const deps = await runtime.catch(() => undefined);

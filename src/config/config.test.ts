@@ -46,6 +46,7 @@ describe("loadConfig", () => {
       databaseUrl: undefined,
       databaseConnectTimeout: 60,
       redisUrl: undefined,
+      redisPrefix: "medianest:",
       cluster: false,
       secretKey: undefined,
       metricsToken: undefined,
@@ -53,6 +54,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       bodyLimit: 1_048_576,
       shutdownTimeout: 10,
+      drainDelay: 0,
+      jobSchedules: undefined,
       sseHeartbeat: 15,
       outboundPrivate: "admins",
       sessionIdleDays: 14,
@@ -75,7 +78,13 @@ describe("loadConfig", () => {
       MEDIANEST_BODY_LIMIT: "2048",
       MEDIANEST_SESSION_IDLE_DAYS: "0.5",
       MEDIANEST_SSE_HEARTBEAT: "0.25",
+      MEDIANEST_REDIS_PREFIX: "media-a:",
+      MEDIANEST_DRAIN_DELAY: "2.5",
+      MEDIANEST_JOB_SCHEDULES: "status-checks=*/5 * * * * *; session-cleanup = 0 3 * * *;",
     });
+    expect(config.redisPrefix).toBe("media-a:");
+    expect(config.drainDelay).toBe(2.5);
+    expect(config.jobSchedules).toEqual({ "status-checks": "*/5 * * * * *", "session-cleanup": "0 3 * * *" });
     expect(config.port).toBe(3000);
     expect(config.publicUrl).toBe("https://media.example.org");
     expect(config.databaseUrl).toBe("postgresql://medianest:pw@db:5432/medianest");
@@ -133,6 +142,14 @@ describe("loadConfig", () => {
       { MEDIANEST_DATABASE_CONNECT_TIMEOUT: "-5" },
       "MEDIANEST_DATABASE_CONNECT_TIMEOUT",
       /negative/,
+    ],
+    ["Redis prefix with a space", { MEDIANEST_REDIS_PREFIX: "a b" }, "MEDIANEST_REDIS_PREFIX", /only letters/],
+    ["negative drain delay", { MEDIANEST_DRAIN_DELAY: "-1" }, "MEDIANEST_DRAIN_DELAY", /negative/],
+    [
+      "job schedule without a job id",
+      { MEDIANEST_JOB_SCHEDULES: "*/5 * * * * *" },
+      "MEDIANEST_JOB_SCHEDULES",
+      /job-id=cron pairs/,
     ],
     ["zero SSE heartbeat", { MEDIANEST_SSE_HEARTBEAT: "0" }, "MEDIANEST_SSE_HEARTBEAT", /more than 0/],
     ["SSE heartbeat past the idle timeout", { MEDIANEST_SSE_HEARTBEAT: "90" }, "MEDIANEST_SSE_HEARTBEAT", /at most 50/],

@@ -100,6 +100,19 @@ export const options = {
     schema: optional(url(["redis:", "rediss:"])),
     secret: true,
   },
+  redisPrefix: {
+    env: "MEDIANEST_REDIS_PREFIX",
+    description:
+      "Prefix of every Redis key and pub/sub channel; replicas of one deployment share it, other deployments on the same Redis need their own.",
+    default: "medianest:",
+    schema: () =>
+      z
+        .string()
+        .check(
+          z.maxLength(100, "must be at most 100 characters"),
+          z.regex(/^[A-Za-z0-9._:-]+$/, "may hold only letters, digits and . _ : -"),
+        ),
+  },
   cluster: {
     env: "MEDIANEST_CLUSTER",
     description: "Run as one of several replicas (needs PostgreSQL and Redis).",
@@ -155,6 +168,45 @@ export const options = {
     description: "Seconds in-flight requests get to finish on SIGTERM.",
     default: 10,
     schema: duration,
+  },
+  drainDelay: {
+    env: "MEDIANEST_DRAIN_DELAY",
+    description:
+      "Seconds between SIGTERM and closing the listener, while /readyz answers 503 and requests are still served, so a load balancer stops sending first (set it above the balancer's health-check interval).",
+    default: 0,
+    schema: () =>
+      z.coerce
+        .number({ error: "must be a number of seconds" })
+        .check(z.minimum(0, "must not be negative"), z.maximum(300, "must be at most 300")),
+  },
+  jobSchedules: {
+    env: "MEDIANEST_JOB_SCHEDULES",
+    description:
+      "Other schedules for jobs, as `job-id=cron` pairs separated by `;` (cron with an optional seconds field), e.g. `status-checks=*/30 * * * * *`.",
+    schema: optional(() =>
+      z.pipe(
+        z.string(),
+        z.transform((raw: string, ctx) => {
+          const out: Record<string, string> = {};
+          for (const part of raw.split(";")) {
+            if (!part.trim()) continue;
+            const eq = part.indexOf("=");
+            const id = eq > 0 ? part.slice(0, eq).trim() : "";
+            const cron = eq > 0 ? part.slice(eq + 1).trim() : "";
+            if (!/^[a-z0-9-]+$/.test(id) || !cron) {
+              ctx.issues.push({
+                code: "custom",
+                input: raw,
+                message: `must be job-id=cron pairs separated by ; (at "${part.trim()}")`,
+              });
+              return z.NEVER;
+            }
+            out[id] = cron;
+          }
+          return out;
+        }),
+      ),
+    ),
   },
   sseHeartbeat: {
     env: "MEDIANEST_SSE_HEARTBEAT",

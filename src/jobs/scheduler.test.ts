@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { createScheduler, type JobDefinition } from "./scheduler";
+import { createScheduler, withSchedules, type JobDefinition } from "./scheduler";
 import { createTestApp, givenUser, signIn, type TestApp } from "../../test/helpers/test-app";
 import { insertSession } from "../store/sessions";
 
 describe("job scheduler", () => {
   let t: TestApp;
+  let lines: string[];
   beforeEach(async () => {
     // The failing job's "job failed" line is captured, not printed.
-    t = await createTestApp({ logLines: [] });
+    lines = [];
+    t = await createTestApp({ logLines: lines });
   });
   afterEach(async () => {
     await t.close();
@@ -40,6 +42,45 @@ describe("job scheduler", () => {
     expect(byId.failing!.lastError).toBe("upstream said no");
     expect(byId.counting!.nextRunAt).toBeInstanceOf(Date);
     await expect(s.runNow("nope")).rejects.toThrow("jobs: unknown job nope");
+  });
+
+  test("replicas firing one tick of a quick singleton apart run it once: the tick is claimed, not just the run", async () => {
+    const runs: string[] = [];
+    const job = (replica: string): JobDefinition => ({
+      id: "quick",
+      description: "quick",
+      schedule: "* * * * * *",
+      singleton: true,
+      run: async () => void runs.push(replica),
+    });
+    // Three schedulers on one coordination, as three replicas on one Redis; each finishes its run at once.
+    const replicas = ["a", "b", "c"].map((r) => createScheduler([job(r)], () => t.deps));
+    for (const s of replicas) s.start();
+    try {
+      const start = Date.now();
+      while (runs.length < 3 && Date.now() - start < 10_000) await Bun.sleep(50);
+    } finally {
+      for (const s of replicas) await s.stop();
+    }
+    const ticks = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === "job finished" && l.job === "quick");
+    expect(ticks.length).toBe(runs.length);
+    expect(new Set(ticks.map((l) => l.tick)).size).toBe(ticks.length);
+  });
+
+  test("MEDIANEST_JOB_SCHEDULES: a job's schedule replaced; an unknown job or a bad cron refused", () => {
+    const jobs: JobDefinition[] = [
+      { id: "one", description: "one", schedule: "0 0 * * *", singleton: false, run: async () => {} },
+    ];
+    expect(withSchedules(jobs, { one: "*/5 * * * * *" })[0]!.schedule).toBe("*/5 * * * * *");
+    expect(withSchedules(jobs)[0]!.schedule).toBe("0 0 * * *");
+    expect(() => withSchedules(jobs, { two: "* * * * *" })).toThrow(
+      "MEDIANEST_JOB_SCHEDULES names two, which is no job",
+    );
+    expect(() => withSchedules(jobs, { one: "every day" })).toThrow(
+      "MEDIANEST_JOB_SCHEDULES has a bad schedule for one",
+    );
   });
 
   test("a second runNow while one runs is skipped, not run twice", async () => {

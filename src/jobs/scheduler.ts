@@ -17,6 +17,21 @@ export interface JobDefinition {
   run(deps: AppDeps): Promise<string | void>;
 }
 
+/** Give the jobs the schedules configured for them (MEDIANEST_JOB_SCHEDULES); an unknown id or bad cron throws. */
+export function withSchedules(jobs: JobDefinition[], schedules: Record<string, string> = {}): JobDefinition[] {
+  const ids = new Set(jobs.map((j) => j.id));
+  for (const [id, schedule] of Object.entries(schedules)) {
+    if (!ids.has(id))
+      throw new Error(`config: MEDIANEST_JOB_SCHEDULES names ${id}, which is no job (jobs: ${[...ids].join(", ")})`);
+    try {
+      new Cron(schedule, { paused: true });
+    } catch (err) {
+      throw new Error(`config: MEDIANEST_JOB_SCHEDULES has a bad schedule for ${id}: ${(err as Error).message}`);
+    }
+  }
+  return jobs.map((j) => (schedules[j.id] ? { ...j, schedule: schedules[j.id]! } : j));
+}
+
 /** Create the scheduler over a fixed list of jobs; getDeps is called at run time (deps include the scheduler). */
 export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): Scheduler {
   const byId = new Map(jobs.map((j) => [j.id, j]));
@@ -39,8 +54,22 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     }
   }
 
-  async function execute(job: JobDefinition): Promise<JobOutcome> {
+  async function execute(job: JobDefinition, tick?: Date): Promise<JobOutcome> {
     const deps = getDeps();
+    // A scheduled run of a singleton claims its tick first, and the claim outlives the run: replicas fire the same
+    // tick a few milliseconds apart, and one that fires after the first run released the job's lock would run the
+    // tick again.
+    if (job.singleton && tick) {
+      const next = crons.get(job.id)?.nextRun(tick);
+      const claimMs = Math.max(
+        1000,
+        Math.min((next ? next.getTime() : tick.getTime() + 60_000) - tick.getTime(), 3_600_000),
+      );
+      const claim = await deps.coordination.locks
+        .tryAcquire(`job:${job.id}:tick:${tick.getTime()}`, claimMs)
+        .catch(() => undefined);
+      if (!claim) return "skipped";
+    }
     const lock = job.singleton
       ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined)
       : undefined;
@@ -61,7 +90,12 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
         lastError: null,
         lastDurationMs: ms,
       });
-      deps.log.debug("job finished", { job: job.id, ms, summary: summary || undefined });
+      deps.log.debug("job finished", {
+        job: job.id,
+        ms,
+        tick: tick?.toISOString(),
+        summary: summary || undefined,
+      });
       return "ok";
     } catch (err) {
       const ms = Date.now() - started.getTime();
@@ -81,11 +115,11 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     }
   }
 
-  function runNow(id: string): Promise<JobOutcome> {
+  function runNow(id: string, tick?: Date): Promise<JobOutcome> {
     const job = byId.get(id);
     if (!job) return Promise.reject(new Error(`jobs: unknown job ${id}`));
     if (running.has(id)) return Promise.resolve("skipped");
-    const p = execute(job).finally(() => running.delete(id));
+    const p = execute(job, tick).finally(() => running.delete(id));
     running.set(id, p);
     return p;
   }
@@ -94,7 +128,12 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     start() {
       for (const job of jobs) {
         if (crons.has(job.id)) continue;
-        crons.set(job.id, new Cron(job.schedule, { protect: true, catch: true }, () => void runNow(job.id)));
+        const cron: Cron = new Cron(
+          job.schedule,
+          { protect: true, catch: true },
+          () => void runNow(job.id, tickOf(cron)),
+        );
+        crons.set(job.id, cron);
       }
     },
     async stop() {
@@ -102,7 +141,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       crons.clear();
       await Promise.allSettled([...running.values()]);
     },
-    runNow,
+    runNow: (id) => runNow(id),
     has: (id) => byId.has(id),
     async list() {
       const deps = getDeps();
@@ -127,4 +166,9 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       });
     },
   };
+}
+
+/** The scheduled time of the run that fires now (croner starts it at or just after that time). */
+function tickOf(cron: Cron): Date {
+  return cron.previousRuns(1, new Date(Date.now() + 1))[0] ?? new Date(Math.floor(Date.now() / 1000) * 1000);
 }

@@ -7,7 +7,7 @@ import { migrate, schemaStatus } from "../db/migrate";
 import { createMetrics } from "../metrics/metrics";
 import { allJobs } from "../jobs";
 import type { Scheduler } from "../app/jobs";
-import { createScheduler } from "../jobs/scheduler";
+import { createScheduler, withSchedules } from "../jobs/scheduler";
 import type { AppDeps } from "../app/deps";
 import { createLiveStreams } from "../app/live";
 import type { Logger } from "../app/logger";
@@ -47,7 +47,7 @@ export function createDeps(parts: DepsParts): AppDeps {
     },
     jobs: undefined as unknown as Scheduler,
   };
-  deps.jobs = createScheduler(allJobs(), () => deps);
+  deps.jobs = createScheduler(withSchedules(allJobs(), parts.config.jobSchedules), () => deps);
   return deps;
 }
 
@@ -57,7 +57,7 @@ export async function startRuntime(config: Config, log: Logger): Promise<AppDeps
   try {
     const applied = await migrate(database);
     if (applied.length) log.info("migrations applied", { applied, database: database.location });
-    const coordination = await createCoordination(config.redisUrl);
+    const coordination = await createCoordination(config.redisUrl, { keyPrefix: config.redisPrefix });
     const secretBox = createSecretBox(loadMasterKey(config.dataDir, config.secretKey));
     return createDeps({ config, database, coordination, secretBox, log });
   } catch (err) {
