@@ -56,6 +56,7 @@ describe("loadConfig", () => {
       shutdownTimeout: 10,
       drainDelay: 0,
       jobSchedules: undefined,
+      downloadLease: 60,
       sseHeartbeat: 15,
       outboundPrivate: "admins",
       sessionIdleDays: 14,

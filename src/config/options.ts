@@ -208,6 +208,16 @@ export const options = {
       ),
     ),
   },
+  downloadLease: {
+    env: "MEDIANEST_DOWNLOAD_LEASE",
+    description:
+      "Seconds a replica's claim on a download lasts without a heartbeat (it beats three times a lease); a replica that died has its downloads taken over this long after.",
+    default: 60,
+    schema: () =>
+      z.coerce
+        .number({ error: "must be a number of seconds" })
+        .check(z.minimum(3, "must be at least 3"), z.maximum(3600, "must be at most 3600")),
+  },
   sseHeartbeat: {
     env: "MEDIANEST_SSE_HEARTBEAT",
     description:

@@ -25,7 +25,7 @@ export const downloadQueueJob: JobDefinition = {
     const { hasClaimableItems } = await import("../store/downloads");
     if (!(await hasClaimableItems(deps.database, new Date()))) return "nothing to download";
     const workers = import("../services/download-worker").then(async ({ createDownloadWorkers }) => {
-      const w = createDownloadWorkers(deps);
+      const w = createDownloadWorkers(deps, { leaseMs: deps.config.downloadLease * 1000 });
       await w.start();
       return w;
     });
