@@ -181,49 +181,51 @@ export class Replica {
   }
 }
 
-/** nginx in front of the replicas: round robin, passive health (max_fails), retries on the next replica. */
+/**
+ * nginx in front of the replicas: round robin, passive health (max_fails), retries on the next replica. Each list
+ * of upstream ports is a site on a port of its own (`urls[i]`), all in one nginx with one configuration.
+ */
 export class Nginx {
   proc: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
   readonly dir: string;
-  readonly port: number;
-  readonly url: string;
+  readonly ports: number[];
+  readonly urls: string[];
   private chunks: string[] = [];
+  private readonly sites: number[][];
 
   constructor(
     work: string,
-    private upstreams: number[],
+    upstreams: number[] | number[][],
     private readonly opts: { keepalive?: boolean } = {},
   ) {
     this.dir = mkdtempSync(join(work, "nginx-"));
     // Workers run as nobody when the master runs as root; they write their temp files here.
     chmodSync(this.dir, 0o777);
-    this.port = freePort();
-    this.url = `http://127.0.0.1:${this.port}`;
+    this.sites = (Array.isArray(upstreams[0]) ? upstreams : [upstreams]) as number[][];
+    this.ports = this.sites.map(() => freePort());
+    this.urls = this.ports.map((p) => `http://127.0.0.1:${p}`);
+  }
+
+  get port(): number {
+    return this.ports[0]!;
+  }
+
+  get url(): string {
+    return this.urls[0]!;
   }
 
   private conf(): string {
     const d = this.dir;
-    const servers = this.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join("\n");
-    return `worker_processes 1;
-error_log ${d}/error.log warn;
-pid ${d}/nginx.pid;
-worker_rlimit_nofile 20000;
-events { worker_connections 16000; }
-http {
-  access_log off;
-  client_body_temp_path ${d}/client_body;
-  proxy_temp_path ${d}/proxy;
-  fastcgi_temp_path ${d}/fastcgi;
-  uwsgi_temp_path ${d}/uwsgi;
-  scgi_temp_path ${d}/scgi;
-  upstream medianest {
+    const sites = this.sites.map((ports, i) => {
+      const servers = ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join("\n");
+      return `  upstream medianest${i} {
 ${servers}
 ${this.opts.keepalive === false ? "" : "    keepalive 64;"}
   }
   server {
-    listen 127.0.0.1:${this.port};
+    listen 127.0.0.1:${this.ports[i]} backlog=4096;
     location / {
-      proxy_pass http://medianest;
+      proxy_pass http://medianest${i};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $http_host;
@@ -239,7 +241,21 @@ ${this.opts.keepalive === false ? "" : "    keepalive 64;"}
       proxy_buffering off;
       add_header X-Upstream $upstream_addr always;
     }
-  }
+  }`;
+    });
+    return `worker_processes 1;
+error_log ${d}/error.log warn;
+pid ${d}/nginx.pid;
+worker_rlimit_nofile 20000;
+events { worker_connections 16000; }
+http {
+  access_log off;
+  client_body_temp_path ${d}/client_body;
+  proxy_temp_path ${d}/proxy;
+  fastcgi_temp_path ${d}/fastcgi;
+  uwsgi_temp_path ${d}/uwsgi;
+  scgi_temp_path ${d}/scgi;
+${sites.join("\n")}
 }
 `;
   }
