@@ -82,6 +82,22 @@ for (const [dialect, redis, available] of variants) {
       expect((await jar.get("/setup")).status).toBe(303);
     });
 
+    test("a signed-in browser before setup is sent to /setup too, never a 500", async () => {
+      // A member whose session outlived the last admin, or one created before setup (medianest create-admin aside).
+      const member = await signIn(t, await givenUser(t.deps));
+      for (const path of ["/", "/status", "/account"]) {
+        const res = await member.get(path);
+        expect(res.status).toBe(303);
+        expect(res.headers.get("location")).toBe("/setup");
+      }
+      const htmx = await member.get("/status", { "hx-request": "true" });
+      expect(htmx.status).toBe(200);
+      expect(htmx.headers.get("hx-redirect")).toBe("/setup");
+      const post = await member.post("/notifications/all/read");
+      expect(post.status).toBe(303);
+      expect(post.headers.get("location")).toBe("/setup");
+    });
+
     test("two browsers racing through setup leave exactly one admin", async () => {
       const a = new CookieJar(t);
       const b = new CookieJar(t);

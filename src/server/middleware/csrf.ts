@@ -47,7 +47,7 @@ export function csrfProtection(config: Pick<Config, "publicUrl">): MiddlewareHan
   const where = config.publicUrl
     ? `Open MediaNest at ${new URL(config.publicUrl).origin} and try again.`
     : "Reload the page and try again.";
-  const check = async (c: Context<AppEnv>, next: Next): Promise<void> => {
+  const check = async (c: Context<AppEnv>, next: Next): Promise<Response | void> => {
     if (c.get("authVia") === "token") return next();
     const origin = c.req.header("origin") ?? originOf(c.req.header("referer"));
     if (!origin || !allowed(c).includes(origin)) {
@@ -66,7 +66,7 @@ export function csrfProtection(config: Pick<Config, "publicUrl">): MiddlewareHan
         });
       }
     }
-    await next();
+    return next();
   };
   return (c, next) => (SAFE.has(c.req.method) ? next() : check(c, next));
 }

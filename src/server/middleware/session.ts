@@ -25,7 +25,8 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
         c.set("csrfToken", found.session.csrfToken);
       }
     }
-    await next();
+    // Returned, not awaited alone: a later layer's own answer (the setup gate's redirect) must reach the pipeline.
+    return next();
   };
   // Not async itself: a request without credentials (most anonymous requests) goes straight on.
   return (c, next) => {
