@@ -38,7 +38,10 @@ export interface Integrations {
   plex?: PlexIntegration;
   seerr?: SeerrIntegration;
   kuma?: KumaIntegration;
+  /** The yt-dlp binary: the saved path, or "yt-dlp" from the PATH. */
   ytdlpPath: string;
+  /** True once an admin saved a yt-dlp path (the default alone does not count as configured). */
+  ytdlpConfigured: boolean;
   libraries: LibraryFolder[];
 }
 
@@ -77,6 +80,7 @@ export async function getIntegrations(deps: SettingsDeps): Promise<Integrations>
         ? { url: s.get("kuma.url")!, slug: s.get("kuma.slug")!, apiKey: s.get("kuma.api_key") || null }
         : undefined,
     ytdlpPath: s.get("ytdlp.path") || "yt-dlp",
+    ytdlpConfigured: Boolean(s.get("ytdlp.path")),
     libraries,
   };
 }

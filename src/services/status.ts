@@ -168,7 +168,7 @@ function configuredServices(i: Integrations): OwnService[] {
   if (i.plex) out.push("plex");
   if (i.seerr) out.push("seerr");
   if (i.kuma) out.push("kuma");
-  if (i.ytdlpPath) out.push("ytdlp");
+  if (i.ytdlpConfigured) out.push("ytdlp");
   return out;
 }
 
@@ -367,7 +367,9 @@ function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: Statu
       if (!latest) reason = "Uptime Kuma has no checks for this monitor yet";
       else if (latest.status === "unknown")
         reason = `Uptime Kuma sent a status it does not document (${latest.statusCode})`;
-      else if (state === "down") reason = latest.msg.trim() || "Uptime Kuma reports it down";
+      // A real Kuma blanks every public heartbeat's message, so a reason is shown only when one came through.
+      else if (state === "down")
+        reason = latest.msg.trim() || "Uptime Kuma reports it down (its public status page does not say why)";
       else if (state === "degraded")
         reason = latest.msg.trim() ? `retrying: ${latest.msg.trim()}` : "Uptime Kuma is retrying (pending)";
       tiles.push({
@@ -377,7 +379,7 @@ function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: Statu
         state,
         reason,
         responseMs: latest?.ping ?? null,
-        uptime: { day: hb?.uptime24 ?? null, week: hb?.uptime7d ?? null, month: hb?.uptime30d ?? null },
+        uptime: { day: hb?.uptime24 ?? null, week: null, month: null },
         recent: beats
           .slice(-STATUS_RECENT_LIMIT)
           .map((b) => ({ at: b.time, state: BEAT_STATE[b.status] ?? "unknown", responseMs: b.ping })),

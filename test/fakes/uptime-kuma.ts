@@ -1,6 +1,8 @@
 /**
- * A fake Uptime Kuma (1.23 or 2.x) answering the public status page API and /metrics with the shapes real Kuma
- * sends (../shared/specs/README.md, "Uptime Kuma"; Kuma's status-page-router.js and models' toPublicJSON()).
+ * A fake Uptime Kuma answering the public status page API and /metrics as a real Kuma does: 2.x (as measured on
+ * 2.5.3) by default, 1.23 as a second mode (../shared/specs/README.md, "Uptime Kuma"; Kuma's status-page-router.js
+ * and models' toPublicJSON()). Both blank every public heartbeat's `msg`, send only the 24 h uptime (`<id>_24`) and
+ * answer an unknown slug on the heartbeat endpoint with 200 and empty lists.
  */
 import { type Fault, FaultQueue, type RecordedRequest, serveFake } from "./http-fake";
 
@@ -23,7 +25,6 @@ export interface FakeKumaBeatInput {
   /** 0 down, 1 up, 2 pending, 3 maintenance; anything else to test unknown numbers. */
   status: number;
   time: Date;
-  msg?: string;
   ping?: number | null;
 }
 
@@ -61,8 +62,8 @@ export interface FakeUptimeKuma {
   /** Replace a monitor's heartbeats (any order; the fake sends them oldest first, at most 100). */
   setBeats(monitorId: number, beats: FakeKumaBeatInput[]): void;
   addBeat(monitorId: number, beat: FakeKumaBeatInput): void;
-  /** Set the uptime fractions Kuma computed: day → "<id>_24", month → "<id>_720" (omit to leave it out). */
-  setUptime(monitorId: number, uptime: { day?: number; month?: number }): void;
+  /** Set the 24 h uptime fraction Kuma computed ("<id>_24"; omit to leave it out). Kuma sends no longer period. */
+  setUptime(monitorId: number, uptime: { day?: number }): void;
   /** Pinned incidents; 1.23 shows only the first (as `incident`), 2.x all of them (as `incidents[]`). */
   setIncidents(incidents: FakeKumaIncidentInput[]): void;
   setMaintenance(list: FakeKumaMaintenanceInput[]): void;
@@ -88,7 +89,7 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
   let version: FakeKumaVersion = opts.version ?? "2";
   let groups: FakeKumaGroupInput[] = opts.groups ?? [];
   const beats = new Map<number, FakeKumaBeatInput[]>();
-  const uptimes = new Map<number, { day?: number; month?: number }>();
+  const uptimes = new Map<number, { day?: number }>();
   let incidents: FakeKumaIncidentInput[] = [];
   let maintenance: FakeKumaMaintenanceInput[] = [];
   const faults = new FaultQueue(
@@ -185,12 +186,12 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
         heartbeatList[String(m.id)] = list.map((b) => ({
           status: b.status,
           time: kumaTime(b.time),
-          msg: b.msg ?? "",
+          // Kuma hides the monitor's message from the public (Heartbeat.toPublicJSON()).
+          msg: "",
           ping: b.ping ?? null,
         }));
         const up = uptimes.get(m.id);
         if (up?.day !== undefined) uptimeList[`${m.id}_24`] = up.day;
-        if (up?.month !== undefined) uptimeList[`${m.id}_720`] = up.month;
       }
     }
     return Response.json({ heartbeatList, uptimeList });
@@ -231,12 +232,8 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     if (path === "/metrics") return metrics(req);
     const hb = /^\/api\/status-page\/heartbeat\/([^/]+)$/.exec(path);
     if (hb?.[1] !== undefined) {
-      if (decodeURIComponent(hb[1]).toLowerCase() !== slug) {
-        // 1.23 runs the monitor query with a null page id and answers empty lists; 2.x fails on the missing page.
-        return version === "1.23"
-          ? Response.json({ heartbeatList: {}, uptimeList: {} })
-          : kumaError(404, "Status Page Not Found");
-      }
+      // Kuma runs the monitor query with the missing page's null id and answers empty lists (2.5.3 and 1.23 alike).
+      if (decodeURIComponent(hb[1]).toLowerCase() !== slug) return Response.json({ heartbeatList: {}, uptimeList: {} });
       return heartbeats();
     }
     const page = /^\/api\/status-page\/([^/]+)$/.exec(path);

@@ -29,7 +29,7 @@ export interface KumaClientOptions {
 export interface KumaClient {
   /** Read a status page: title, groups of monitors, pinned incidents and maintenance. */
   getStatusPage(slug: string): Promise<KumaStatusPage>;
-  /** Read the recent heartbeats and uptime of every monitor on a status page, by monitor id. */
+  /** Read the recent heartbeats and 24 h uptime of every monitor on a status page, by monitor id (an unknown slug: none). */
   getHeartbeats(slug: string): Promise<Map<number, KumaMonitorHeartbeats>>;
   /** Read Kuma's Prometheus metrics text (basic auth, API key as password); used to test the connection. */
   getMetrics(): Promise<string>;
@@ -116,12 +116,7 @@ export function createKumaClient(opts: KumaClientOptions): KumaClient {
         beats.sort((a, b) => a.time.getTime() - b.time.getTime());
         const up = body.uptimeList;
         // Newer 2.x builds key uptime by the bare id (over the page's heartbeat range, 24 h by default).
-        out.set(n, {
-          beats,
-          uptime24: fraction(up[`${id}_24`] ?? up[id]),
-          uptime7d: fraction(up[`${id}_168`]),
-          uptime30d: fraction(up[`${id}_720`]),
-        });
+        out.set(n, { beats, uptime24: fraction(up[`${id}_24`] ?? up[id]) });
       }
       return out;
     },

@@ -131,19 +131,16 @@ export interface KumaBeat {
   /** The status number Kuma sent (kept so an unknown one can be named). */
   statusCode: number;
   time: Date;
+  /** Always "" from a real Kuma, which hides a monitor's message on its public page. */
   msg: string;
   ping: number | null;
 }
 
-/** A monitor's recent heartbeats (oldest first) and the uptime fractions Kuma computed. */
+/** A monitor's recent heartbeats (oldest first) and the 24 h uptime Kuma computed (Kuma sends no longer period). */
 export interface KumaMonitorHeartbeats {
   beats: KumaBeat[];
   /** 0..1 over 24 hours, null when Kuma sent none. */
   uptime24: number | null;
-  /** 0..1 over 7 days, only when Kuma sends it ("<id>_168"). */
-  uptime7d: number | null;
-  /** 0..1 over 30 days, only when Kuma sends it ("<id>_720"). */
-  uptime30d: number | null;
 }
 
 /** Map Kuma's status number to a status. */
