@@ -40,6 +40,9 @@ export const NO_QUOTAS: Quotas = {
   storageCapBytes: null,
 };
 
+/** The quotas new accounts get until an admin changes the defaults: five downloads an hour, nothing else. */
+export const DEFAULT_QUOTAS: Quotas = { ...NO_QUOTAS, downloadsPerHour: 5 };
+
 /** Read the account settings, with defaults for anything unset. */
 export async function getAuthSettings(deps: Pick<AppDeps, "database" | "secretBox">): Promise<AuthSettings> {
   const s = await listSettings(deps.database, deps.secretBox, "auth.");
@@ -47,7 +50,7 @@ export async function getAuthSettings(deps: Pick<AppDeps, "database" | "secretBo
   return {
     autoCreate: s.get("auth.auto_create") !== "false",
     defaultPermissions: perms,
-    defaultQuotas: safeJson(s.get("auth.default_quotas"), quotasSchema) ?? NO_QUOTAS,
+    defaultQuotas: safeJson(s.get("auth.default_quotas"), quotasSchema) ?? DEFAULT_QUOTAS,
   };
 }
 

@@ -30,7 +30,8 @@ import {
   refreshDownloadStatus,
   updateClaimedItem,
 } from "../store/downloads";
-import { getDownloadSettings, getYtdlpPath } from "./download-settings";
+import { probeFolder } from "./download-folders";
+import { createCookiesFile, getDownloadSettings, getYtdlpPath, SETTINGS_TOPIC } from "./download-settings";
 import { afterDownloadFinished } from "./download-finish";
 import { type LiveDownloadProgress, publishEvent, topics } from "./events";
 
@@ -81,6 +82,8 @@ export interface DownloadWorkers {
   kick(): void;
   /** Items being worked on here now. */
   active(): number;
+  /** Workers that take work here now (the admin's setting, followed as it changes). */
+  size(): number;
 }
 
 const DEFAULTS = {
@@ -274,22 +277,6 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     return target;
   }
 
-  async function probeWritable(folder: string): Promise<string | undefined> {
-    const probe = join(folder, `.medianest-write-test-${crypto.randomUUID()}`);
-    try {
-      await Bun.write(probe, "");
-      await rm(probe, { force: true });
-      return undefined;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      return code === "ENOENT"
-        ? `the library folder ${folder} does not exist`
-        : code === "EROFS"
-          ? `the library folder ${folder} is on a read-only file system (under systemd, add it with install.sh --system --downloads ${folder}, or ReadWritePaths= in a systemctl edit medianest drop-in)`
-          : `MediaNest cannot write to the library folder ${folder} (${code ?? (err as Error).message})`;
-    }
-  }
-
   async function runItem(claimed: ClaimedItem): Promise<void> {
     const { item, download } = claimed;
     const workDir = workDirFor(download.folder, item.id);
@@ -297,7 +284,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     const stallMs = options.stallMs ?? settings.stallSeconds * 1000;
     const leaseMs = opts.leaseMs;
 
-    const cannotWrite = await probeWritable(download.folder);
+    const cannotWrite = await probeFolder(download.folder);
     if (cannotWrite) {
       await record(claimed, { status: "failed", at: new Date(), error: `Cannot save the file: ${cannotWrite}.` });
       return;
@@ -328,7 +315,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
       : "best";
     let stopWhy: "cancel" | "interrupt" | "lost" | undefined;
     let processing = false;
-    let cookiesFile: string | null = null;
+    let cookies: { path: string; remove: () => Promise<void> } | undefined;
     const slot: { run: RunningDownload | undefined; stop: (why: "cancel" | "interrupt") => void } = {
       run: undefined,
       stop: (why) => {
@@ -339,14 +326,9 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     running.set(item.id, slot);
     let heartbeat: ReturnType<typeof setInterval> | undefined;
     try {
-      if (settings.cookies) {
-        cookiesFile = join(workDir, "..", `.cookies-${item.id}.txt`);
-        await Bun.write(cookiesFile, settings.cookies);
-        const { chmod } = await import("node:fs/promises");
-        await chmod(cookiesFile, 0o600);
-      }
+      if (settings.cookies) cookies = await createCookiesFile(settings.cookies);
       const run = await startDownload(
-        { bin: ytdlpPath, cookiesFile },
+        { bin: ytdlpPath, cookiesFile: cookies?.path ?? null },
         {
           url: item.url ?? download.url,
           quality,
@@ -426,7 +408,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     } finally {
       clearInterval(heartbeat);
       running.delete(item.id);
-      if (cookiesFile) await rm(cookiesFile, { force: true });
+      await cookies?.remove();
       lastPublish.delete(download.id);
     }
   }
@@ -470,8 +452,20 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     await record(claimed, { status: "failed", at: now, error: `${error.message}${gaveUp}` });
   }
 
-  async function loop(): Promise<void> {
+  let wanted = 0;
+  const resize = (n: number) => {
+    wanted = n;
+    while (loops.length < wanted) loops.push(loop(loops.length));
+    kick();
+  };
+
+  async function loop(index: number): Promise<void> {
     while (!stopping) {
+      // Fewer workers wanted (the admin lowered the setting): this one stops once it is idle; a raise starts it again.
+      if (index >= wanted) {
+        await sleep(opts.pollMs);
+        continue;
+      }
       try {
         if (await pausedNow()) {
           await sleep(opts.pollMs);
@@ -506,8 +500,16 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
           for (const id of ids) running.get(id)?.stop("cancel");
         }),
       );
-      const n = options.concurrency ?? (await getDownloadSettings(deps)).workers;
-      for (let i = 0; i < n; i++) loops.push(loop());
+      if (options.concurrency === undefined)
+        unsubscribes.push(
+          await deps.coordination.pubsub.subscribe(SETTINGS_TOPIC, () => {
+            void getDownloadSettings(deps).then(
+              (s) => resize(s.workers),
+              () => {},
+            );
+          }),
+        );
+      resize(options.concurrency ?? (await getDownloadSettings(deps)).workers);
     },
     async stop() {
       stopping = true;
@@ -518,5 +520,6 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     },
     kick,
     active: () => running.size,
+    size: () => wanted,
   };
 }

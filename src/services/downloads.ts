@@ -31,7 +31,8 @@ import type { User } from "../store/users";
 import { notifyAdmins } from "./admin-alerts";
 import { type Actor, audit } from "./audit";
 import { checkDownloadLink } from "./download-links";
-import { getDownloadSettings } from "./download-settings";
+import { folderProblems } from "./download-folders";
+import { getDownloadSettings, withCookiesFile } from "./download-settings";
 import {
   formatBytes,
   freeBytes,
@@ -67,8 +68,6 @@ export class DownloadRefusal extends Error {
 export const PREVIEW_TTL_MS = 10 * 60_000;
 /** Previews a user may ask for in ten minutes (each runs yt-dlp). */
 export const PREVIEW_LIMIT = { limit: 30, windowMs: 10 * 60_000 };
-/** The hourly quota when neither the user nor the defaults set one. */
-export const DEFAULT_DOWNLOADS_PER_HOUR = 5;
 /** Playlists longer than this are cut (the rest can be queued as another playlist link). */
 export const MAX_PLAYLIST_ITEMS = 1000;
 
@@ -135,7 +134,9 @@ export async function previewDownload(deps: Deps, user: User, rawUrl: string): P
   const { ytdlpPath } = await getIntegrations(deps);
   let preview: Preview;
   try {
-    preview = await readPreview({ bin: ytdlpPath, cookiesFile: null }, link.url, { timeoutMs: 60_000 });
+    preview = await withCookiesFile(settings.cookies, (cookiesFile) =>
+      readPreview({ bin: ytdlpPath, cookiesFile }, link.url, { timeoutMs: 60_000 }),
+    );
   } catch (err) {
     if (err instanceof YtdlpError) throw new DownloadRefusal(describeYtdlp(err), "url", 422);
     throw err;
@@ -341,6 +342,13 @@ export async function createDownload(deps: Deps, user: User, actor: Actor, choic
   if (free === undefined)
     throw new DownloadRefusal(
       `The download folder of ${library.title} (${library.folder}) cannot be read; ask an admin to check it.`,
+      "sectionKey",
+      503,
+    );
+  const [unwritable] = await folderProblems([library.folder]);
+  if (unwritable)
+    throw new DownloadRefusal(
+      `Downloads into ${library.title} cannot be saved right now (MediaNest cannot write to its folder); ask an admin.`,
       "sectionKey",
       503,
     );

@@ -1,6 +1,5 @@
 /** Connection checks for the integrations page: what each service answers, or in plain words what failed. */
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { IntegrationError, DEFAULT_TIMEOUT_MS, type IntegrationErrorKind } from "../integrations/http";
 import { createPlexClient } from "../integrations/plex/client";
 import type { PlexSection } from "../integrations/plex/types";
@@ -8,6 +7,7 @@ import { createSeerrClient } from "../integrations/seerr/client";
 import { createKumaClient } from "../integrations/uptime-kuma/client";
 import type { AppDeps } from "../app/deps";
 import { VERSION } from "../version";
+import { probeFolder } from "./download-folders";
 import { plexClientIdentifier } from "./auth-settings";
 import { integrationObserver } from "./integration-observer";
 
@@ -301,20 +301,16 @@ export async function testYtdlp(deps: CheckDeps, path: string): Promise<Connecti
     : { ok: false, message: v.message };
 }
 
-/** Look at a library folder: warn when it does not exist, is not a folder, or MediaNest cannot write to it. */
+/** Look at a library folder: warn when it does not exist, is not a folder, or a probe file cannot be written there. */
 export async function checkFolder(folder: string): Promise<FolderCheck> {
-  try {
-    const s = await stat(folder);
-    if (!s.isDirectory()) return { folder, warning: `${folder} is not a folder.` };
-  } catch {
-    return { folder, warning: `${folder} does not exist (yet); downloads for this library will fail until it does.` };
-  }
-  try {
-    await access(folder, constants.W_OK);
-  } catch {
-    return { folder, warning: `MediaNest cannot write to ${folder}; check its owner and permissions.` };
-  }
-  return { folder, warning: null };
+  const reason = await probeFolder(folder);
+  if (!reason) return { folder, warning: null };
+  return {
+    folder,
+    warning: /does not exist$/.test(reason)
+      ? `${folder} does not exist (yet); downloads for this library will fail until it does.`
+      : `${reason}.`,
+  };
 }
 
 function firstLine(s: string): string {

@@ -11,7 +11,9 @@ import {
   type PreviewView,
 } from "../../views/pages/downloads";
 import type { AppEnv } from "../app/deps";
-import { QUALITIES } from "../integrations/ytdlp/client";
+import { QUALITIES, resolveBinary, YtdlpError } from "../integrations/ytdlp/client";
+import { folderProblems } from "../services/download-folders";
+import { getYtdlpPath } from "../services/download-settings";
 import { allow } from "../server/access";
 import { isHtmxRequest, redirect, renderPage } from "../server/htmx";
 import { formatBytes, readQueuePause } from "../services/download-worker";
@@ -86,11 +88,32 @@ async function problemFor(c: Context<AppEnv>): Promise<string | null> {
   const deps = c.get("deps");
   const user = c.get("user")!;
   if (!can(user, "download")) return "Your account may not download videos; ask an admin for the permission.";
-  if ((await downloadLibraries(deps)).length === 0)
-    return user.role === "admin"
+  const libraries = await downloadLibraries(deps);
+  const admin = user.role === "admin";
+  if (libraries.length === 0)
+    return admin
       ? "No library has a download folder yet: set one on the integrations page (Admin → Integrations → Download folders)."
       : "No library has a download folder yet; ask an admin to set one.";
-  return null;
+  const problems: string[] = [];
+  try {
+    await resolveBinary(await getYtdlpPath(deps));
+  } catch (err) {
+    if (!(err instanceof YtdlpError)) throw err;
+    problems.push(
+      admin
+        ? `${err.message}: downloads wait in the queue until it is installed or its path is fixed (Admin → Download settings).`
+        : "Downloads cannot start right now (the downloader is not installed); they wait in the queue. Ask an admin.",
+    );
+  }
+  for (const p of await folderProblems(libraries.map((l) => l.folder))) {
+    const titles = libraries.filter((l) => l.folder === p.folder).map((l) => l.title);
+    problems.push(
+      admin
+        ? `Downloads into ${titles.join(", ")} cannot be saved: ${p.reason}.`
+        : `Downloads into ${titles.join(", ")} cannot be saved right now (MediaNest cannot write to its folder); ask an admin.`,
+    );
+  }
+  return problems.length ? problems.join(" ") : null;
 }
 
 async function showPage(c: Context<AppEnv>, compose: JSX.Element, status = 200) {

@@ -18,8 +18,8 @@ export function AdminDownloadsPage(props: {
     <section class="stack" id="admin-downloads">
       <div class="page-head">
         <h1>Downloads</h1>
-        <a class="btn btn-small" href="/admin/integrations">
-          yt-dlp and folders
+        <a class="btn btn-small" href="/admin/download-settings">
+          Settings
         </a>
       </div>
       {props.message ? (
