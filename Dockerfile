@@ -18,10 +18,11 @@ COPY migrations ./migrations
 COPY public ./public
 RUN bun run build && ./dist/medianest version
 
-# --- yt-dlp: the release binary; Debian's package is too old to keep up with YouTube -------------------------
+# --- yt-dlp: a pinned release binary, checked against the release's own checksums; Debian's package is too ----
+# old to keep up with YouTube. Move the pin forward with: docker build --build-arg YTDLP_VERSION=<release tag> .
 FROM debian:bookworm-slim AS ytdlp
 ARG TARGETARCH
-ARG YTDLP_VERSION=latest
+ARG YTDLP_VERSION=2026.10.26
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && case "${TARGETARCH:-amd64}" in \
@@ -29,11 +30,13 @@ RUN apt-get update \
       arm64) asset=yt-dlp_linux_aarch64 ;; \
       *) echo "no yt-dlp build for ${TARGETARCH}" >&2; exit 1 ;; \
     esac \
- && if [ "$YTDLP_VERSION" = latest ]; then url="https://github.com/yt-dlp/yt-dlp/releases/latest/download/$asset"; \
-    else url="https://github.com/yt-dlp/yt-dlp/releases/download/$YTDLP_VERSION/$asset"; fi \
- && curl -fsSL -o /usr/local/bin/yt-dlp "$url" \
- && chmod 0755 /usr/local/bin/yt-dlp \
- && /usr/local/bin/yt-dlp --version
+ && base="https://github.com/yt-dlp/yt-dlp/releases/download/${YTDLP_VERSION}" \
+ && cd /tmp \
+ && curl -fsSL -o "$asset" "$base/$asset" \
+ && curl -fsSL -o SHA2-256SUMS "$base/SHA2-256SUMS" \
+ && grep " ${asset}\$" SHA2-256SUMS | sha256sum -c - \
+ && install -m 0755 "$asset" /usr/local/bin/yt-dlp \
+ && test "$(/usr/local/bin/yt-dlp --version)" = "${YTDLP_VERSION}"
 
 # --- runtime --------------------------------------------------------------------------------------------------
 FROM debian:bookworm-slim

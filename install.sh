@@ -6,6 +6,10 @@
 #   sudo ./install.sh --system
 #                             also install /usr/local/bin/medianest, a `medianest` system user, /var/lib/medianest,
 #                             /etc/medianest/medianest.env and a systemd unit, and start the service
+#   sudo ./install.sh --system --downloads /srv/plex/youtube [--downloads DIR ...]
+#                             also let the service write to each DIR (the library folders downloads go to)
+#   ./install.sh --system --downloads DIR --print-unit
+#                             print the systemd unit it would write, and do nothing else
 #
 # Needs only Node.js and npm. Safe to re-run: it never deletes or rewrites the data directory, the key file,
 # the database or an existing /etc/medianest/medianest.env.
@@ -15,20 +19,49 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 
 START=1
 SYSTEM=0
-for arg in "$@"; do
-  case "$arg" in
+PRINT_UNIT=0
+DOWNLOADS=()
+
+add_download_dir() {
+  local dir="${1%/}"
+  # The unit lists the folders on one line separated by spaces, so a folder must be an absolute plain path.
+  if [[ -z "$dir" || "$dir" != /* || "$dir" =~ [[:space:]\"\'\\] || "$dir" == *..* ]]; then
+    echo "install.sh: --downloads needs an absolute folder without spaces, quotes or .. (got '$1')" >&2
+    exit 2
+  fi
+  DOWNLOADS+=("$dir")
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
     --no-start) START=0 ;;
     --system) SYSTEM=1 ;;
+    --print-unit) PRINT_UNIT=1 ;;
+    --downloads)
+      [[ $# -ge 2 ]] || {
+        echo "install.sh: --downloads needs a folder (--downloads /srv/plex/youtube)" >&2
+        exit 2
+      }
+      add_download_dir "$2"
+      shift
+      ;;
+    --downloads=*) add_download_dir "${1#--downloads=}" ;;
     -h | --help)
-      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
-      echo "install.sh: unknown option $arg (try --help)" >&2
+      echo "install.sh: unknown option $1 (try --help)" >&2
       exit 2
       ;;
   esac
+  shift
 done
+
+if [[ "${#DOWNLOADS[@]}" -gt 0 && "$SYSTEM" == 0 ]]; then
+  echo "install.sh: --downloads is for the service's unit; use it with --system" >&2
+  exit 2
+fi
 
 say() { printf '==> %s\n' "$*"; }
 die() {
@@ -81,6 +114,70 @@ ensure_bun() {
     *) say "note: $prefix/bin is not on your PATH; add it to use bun in a new shell" ;;
   esac
 }
+
+# The systemd unit: ProtectSystem=strict, writable only the data directory and the --downloads folders.
+unit_text() {
+  cat <<EOF
+# Written by MediaNest's install.sh, which rewrites it on every run; put local changes in a drop-in
+# (systemctl edit medianest). The folders downloads go to are writable through ReadWritePaths= below:
+# ./install.sh --system --downloads DIR (repeatable) adds them.
+[Unit]
+Description=MediaNest, the front door of a Plex household
+Wants=network-online.target
+After=network-online.target postgresql.service redis-server.service
+
+[Service]
+Type=simple
+User=medianest
+Group=medianest
+EnvironmentFile=$ENV_FILE
+WorkingDirectory=$DATA
+ExecStart=$BIN serve
+Restart=on-failure
+RestartSec=5
+TimeoutStopSec=30
+UMask=0027
+StateDirectory=medianest
+StateDirectoryMode=0750
+
+# Hardening. Not MemoryDenyWriteExecute: Bun's JavaScript JIT needs writable executable memory.
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+AmbientCapabilities=
+ProtectSystem=strict
+ReadWritePaths=$DATA${DOWNLOADS[*]:+ ${DOWNLOADS[*]}}
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectHostname=yes
+ProtectClock=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectProc=invisible
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RemoveIPC=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallErrorNumber=EPERM
+
+[Install]
+WantedBy=multi-user.target
+EOF
+}
+
+if [[ "$PRINT_UNIT" == 1 ]]; then
+  BIN=/usr/local/bin/medianest
+  DATA=/var/lib/medianest
+  ENV_FILE=/etc/medianest/medianest.env
+  unit_text
+  exit 0
+fi
 
 ORIGINAL_PATH="$PATH"
 
@@ -163,60 +260,6 @@ else
   say "keeping the existing $ENV_FILE"
 fi
 
-say "writing $UNIT"
-cat >"$UNIT" <<EOF
-# Written by MediaNest's install.sh, which rewrites it on every run; put local changes in a drop-in
-# (systemctl edit medianest), for example ReadWritePaths= for the Plex library that downloads go to.
-[Unit]
-Description=MediaNest, the front door of a Plex household
-Wants=network-online.target
-After=network-online.target postgresql.service redis-server.service
-
-[Service]
-Type=simple
-User=medianest
-Group=medianest
-EnvironmentFile=$ENV_FILE
-WorkingDirectory=$DATA
-ExecStart=$BIN serve
-Restart=on-failure
-RestartSec=5
-TimeoutStopSec=30
-UMask=0027
-StateDirectory=medianest
-StateDirectoryMode=0750
-
-# Hardening. Not MemoryDenyWriteExecute: Bun's JavaScript JIT needs writable executable memory.
-NoNewPrivileges=yes
-CapabilityBoundingSet=
-AmbientCapabilities=
-ProtectSystem=strict
-ReadWritePaths=$DATA
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectHostname=yes
-ProtectClock=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectProc=invisible
-RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
-RestrictNamespaces=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-RemoveIPC=yes
-SystemCallArchitectures=native
-SystemCallFilter=@system-service
-SystemCallErrorNumber=EPERM
-
-[Install]
-WantedBy=multi-user.target
-EOF
-
-# Migrate now, as the service user, so a bad setting shows up here rather than in the journal.
 run_as_medianest() {
   if command -v runuser >/dev/null 2>&1; then
     runuser -u medianest -- "$@"
@@ -224,6 +267,26 @@ run_as_medianest() {
     su -s /bin/sh medianest -c "$(printf '%q ' "$@")"
   fi
 }
+
+if [[ "${#DOWNLOADS[@]}" -eq 0 && -f "$UNIT" ]]; then
+  # A re-run without --downloads keeps the folders an earlier run made writable.
+  for dir in $(sed -n 's/^ReadWritePaths=//p' "$UNIT"); do
+    [[ "$dir" == "$DATA" ]] || DOWNLOADS+=("$dir")
+  done
+  [[ "${#DOWNLOADS[@]}" -eq 0 ]] || say "keeping the download folders of the existing unit: ${DOWNLOADS[*]}"
+fi
+for dir in "${DOWNLOADS[@]}"; do
+  # systemd refuses to start a unit whose ReadWritePaths= names a missing folder.
+  [[ -d "$dir" ]] || die "the download folder $dir does not exist; create it (writable by the medianest user) and run again"
+  if ! run_as_medianest test -w "$dir" 2>/dev/null; then
+    say "note: the medianest user cannot write to $dir yet; for example: chgrp medianest $dir && chmod g+rwx $dir"
+  fi
+done
+
+say "writing $UNIT"
+unit_text >"$UNIT"
+
+# Migrate now, as the service user, so a bad setting shows up here rather than in the journal.
 say "migrating the database (settings from $ENV_FILE)"
 if ! (cd "$DATA" && run_as_medianest /bin/sh -c "set -a; . '$ENV_FILE'; set +a; exec '$BIN' migrate"); then
   die "migration failed; fix $ENV_FILE and run ./install.sh --system again"

@@ -75,6 +75,18 @@ describe("Dockerfile", async () => {
     expect(lines).toContain("VOLUME /data");
   });
 
+  test("installs a pinned yt-dlp release checked against its checksums, not Debian's old package", () => {
+    const pin = text.match(/^ARG YTDLP_VERSION=(\S+)$/m)?.[1];
+    expect(pin).toMatch(/^\d{4}\.\d{2}\.\d{2}(\.\d+)?$/);
+    expect(text).toContain("releases/download/${YTDLP_VERSION}");
+    expect(text).not.toContain("releases/latest");
+    expect(text).toMatch(/SHA2-256SUMS[^\n]*\|\s*sha256sum -c/);
+    expect(text).toContain('test "$(/usr/local/bin/yt-dlp --version)" = "${YTDLP_VERSION}"');
+    expect(text).toContain("COPY --from=ytdlp /usr/local/bin/yt-dlp /usr/local/bin/yt-dlp");
+    const runtime = text.slice(text.lastIndexOf("FROM debian:bookworm-slim"));
+    expect(runtime).not.toMatch(/apt-get install[^\n]*\byt-dlp\b/);
+  });
+
   test("has the healthcheck command and starts serve", () => {
     const hc = lines.find((l) => l.startsWith("HEALTHCHECK "));
     expect(hc).toBeDefined();
@@ -114,6 +126,11 @@ describe("compose.homelab.yml", async () => {
     expect(app.healthcheck?.test).toEqual(HEALTHCHECK);
   });
 
+  test("mounts a download folder from the host", () => {
+    const [, app] = services[0]!;
+    expect(app.volumes).toContain("${MEDIANEST_DOWNLOADS_DIR:-./downloads}:/downloads");
+  });
+
   test("reads the secret key from a secret file, and every variable is a MediaNest option", () => {
     const [, app] = services[0]!;
     const env = envOf(app);
@@ -136,6 +153,10 @@ describe("compose.swarm.yml", async () => {
     expect(app.deploy?.update_config?.parallelism).toBe(1);
     expect(app.deploy?.update_config?.order).toBe("start-first");
     expect(app.healthcheck?.test).toEqual(HEALTHCHECK);
+  });
+
+  test("mounts the download folder every replica shares", () => {
+    expect(app.volumes).toContain("${MEDIANEST_DOWNLOADS_DIR:-/mnt/plex/youtube}:/downloads");
   });
 
   test("uses postgres:16 and redis:7 services, reached by DATABASE_URL and REDIS_URL", () => {
@@ -199,5 +220,48 @@ describe("compose.swarm.yml", async () => {
     const { stderr, code } = await stackConfig({});
     expect(code).not.toBe(0);
     expect(stderr).toContain("set MEDIANEST_PUBLIC_URL to the address people open MediaNest at");
+  });
+});
+
+describe("install.sh --system", () => {
+  const unit = (...args: string[]) => {
+    const p = Bun.spawnSync(["bash", join(ROOT, "install.sh"), "--system", ...args, "--print-unit"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+  };
+
+  test("writes a unit with ProtectSystem=strict and only the data directory writable", () => {
+    const { code, out } = unit();
+    expect(code).toBe(0);
+    const lines = out.split("\n");
+    expect(lines).toContain("ProtectSystem=strict");
+    expect(lines.filter((l) => l.startsWith("ReadWritePaths="))).toEqual(["ReadWritePaths=/var/lib/medianest"]);
+    expect(lines).toContain("ExecStart=/usr/local/bin/medianest serve");
+  });
+
+  test("--downloads DIR (repeatable) adds each folder to ReadWritePaths", () => {
+    const { code, out } = unit("--downloads", "/srv/plex/youtube", "--downloads=/mnt/music/");
+    expect(code).toBe(0);
+    expect(out.split("\n").filter((l) => l.startsWith("ReadWritePaths="))).toEqual([
+      "ReadWritePaths=/var/lib/medianest /srv/plex/youtube /mnt/music",
+    ]);
+    expect(out.split("\n")).toContain("ProtectSystem=strict");
+  });
+
+  test.each([["relative/dir"], ["/srv/with space"], ["/srv/../etc"], ['/srv/"q']])(
+    "refuses %j as a download folder",
+    (dir) => {
+      const { code, err } = unit("--downloads", dir);
+      expect(code).toBe(2);
+      expect(err).toContain("--downloads needs an absolute folder");
+    },
+  );
+
+  test("--downloads without --system is refused", () => {
+    const p = Bun.spawnSync(["bash", join(ROOT, "install.sh"), "--downloads", "/srv/x"], { stderr: "pipe" });
+    expect(p.exitCode).toBe(2);
+    expect(p.stderr.toString()).toContain("use it with --system");
   });
 });
