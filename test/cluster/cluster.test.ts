@@ -121,9 +121,8 @@ describe.skipIf(!ready)("three replicas behind nginx", () => {
     ]);
     try {
       for (const s of streams) expect((await s.opened).status).toBe(200);
-      // Streams subscribe once open; give each its first heartbeat-free moment by waiting for the subscription
-      // round trip: a notice posted before then would be read from the page instead.
-      await Bun.sleep(300);
+      // A stream sends its opening messages (the bell's count) once it is subscribed.
+      for (const s of streams) await s.waitFor("bell-count");
       // Through replica A: a maintenance notice (everyone) and an announcement (a notification per user).
       await (await a.get("/admin")).arrayBuffer();
       expect((await a.post("/admin/notice", { text: "Cluster maintenance tonight", action: "post" })).status).toBe(303);
