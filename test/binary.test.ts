@@ -377,6 +377,31 @@ describe("medianest serve", () => {
     expect(server.output()).toContain('"msg":"stopped"');
   });
 
+  test("with a drain delay, SIGTERM turns /readyz 503 while pages are still served; a second signal ends the wait", async () => {
+    const draining = await startServe(newDataDir("drain"), { MEDIANEST_DRAIN_DELAY: "60" });
+    try {
+      draining.proc.kill("SIGTERM");
+      let readyz: Response | undefined;
+      for (let i = 0; i < 100; i++) {
+        readyz = await fetch(`${draining.base}/readyz`);
+        if (readyz.status === 503) break;
+        await readyz.arrayBuffer();
+        await Bun.sleep(20);
+      }
+      expect(readyz!.status).toBe(503);
+      expect(await readyz!.json()).toEqual({ ready: false, draining: true });
+      const page = await fetch(`${draining.base}/setup`);
+      await page.arrayBuffer();
+      expect(page.status).toBe(200);
+      expect(draining.proc.exitCode).toBeNull();
+      expect(await draining.stop(10_000)).toBe(0);
+      expect(draining.output()).toContain('"msg":"draining: /readyz answers 503 before the listener closes"');
+      expect(draining.output()).toContain('"msg":"stopped"');
+    } finally {
+      draining.proc.kill("SIGKILL");
+    }
+  });
+
   test("a second serve on the migrated database applies no migrations", async () => {
     const again = await startServe(dataDir);
     try {

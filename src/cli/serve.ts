@@ -98,13 +98,17 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     await nextTurn();
     return startRuntime(config, log);
   })();
+  let endDrain: (() => void) | undefined;
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    // A second signal cuts the drain short (an impatient Ctrl-C).
+    if (stopping) return endDrain?.();
     stopping = true;
     draining = true;
     if (config.drainDelay > 0) {
       log.info("draining: /readyz answers 503 before the listener closes", { signal, seconds: config.drainDelay });
-      await Bun.sleep(config.drainDelay * 1000);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      endDrain = resolve;
+      await Promise.race([Bun.sleep(config.drainDelay * 1000), promise]);
     }
     log.info("shutting down", { signal });
     const graceful = server.stop(false);
