@@ -204,7 +204,8 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
       state: "up",
       responseMs: 18,
       source: "kuma",
-      uptime: { day: 0.9993, week: null, month: null },
+      // 24 h is Kuma's; 7 d and 30 d are MediaNest's own record of the monitor, one check so far.
+      uptime: { day: 0.9993, week: 1, month: 1 },
     });
     expect(tile(overview, "kuma:11").recent.map((r) => r.state)).toEqual(["up", "up"]);
     expect(tile(overview, "kuma:11").recent[1]?.at.getTime()).toBe(NOW - 60_000);
@@ -213,7 +214,7 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
       // Kuma's public heartbeats carry no message, so the tile says that it does not know why.
       reason: "Uptime Kuma reports it down (its public status page does not say why)",
       responseMs: null,
-      uptime: { day: 0.5, week: null, month: null },
+      uptime: { day: 0.5, week: 0, month: 0 },
     });
     expect(tile(overview, "kuma:21")).toMatchObject({ group: "Network", state: "up" });
     expect(overview.sourceErrors).toEqual([]);
@@ -242,6 +243,63 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
     // The time of the last check is a <time> the browser shows in the viewer's zone, not a bare UTC string.
     expect(html).toMatch(/Last checked <time datetime="[^"]+Z" title="[^"]+ UTC" data-local="text">/);
     expect(await (await admin.get("/status")).text()).toContain("Check now");
+  });
+
+  test("each poll records every Kuma monitor's state in MediaNest's history; 7 d and 30 d come from it, marked since when", async () => {
+    const day = 86_400_000;
+    const { db, tables } = t.deps.database;
+    await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    let stored = await db.select().from(tables.serviceChecks);
+    expect(
+      stored
+        .filter((r) => r.service.startsWith("kuma:"))
+        .map((r) => [r.service, r.status, r.responseMs])
+        .sort(),
+    ).toEqual([
+      ["kuma:11", "up", 18],
+      ["kuma:12", "down", null],
+      ["kuma:21", "up", 2],
+    ]);
+    expect(stored.find((r) => r.service === "kuma:12")?.message).toBe(
+      "Uptime Kuma reports it down (its public status page does not say why)",
+    );
+
+    // Ten days of history for monitor 11: 6 down checks 9 days ago, 2 up checks 3 days ago (plus the poll's up ones).
+    const older = (n: number, status: ServiceCheck["status"], ageMs: number): ServiceCheck[] =>
+      Array.from({ length: n }, (_, i) => ({
+        id: crypto.randomUUID(),
+        service: "kuma:11",
+        checkedAt: new Date(Date.now() - ageMs - i * 60_000),
+        status,
+        responseMs: 10,
+        message: null,
+      }));
+    const first = older(6, "down", 9 * day);
+    await insertServiceChecks(t.deps.database, [...first, ...older(2, "up", 3 * day)]);
+    const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    // 7 d: 2 + 2 polls up of 4; 30 d: 4 up of 10. Kuma's own 24 h stays.
+    expect(tile(overview, "kuma:11").uptime).toEqual({ day: 0.9993, week: 1, month: 0.4 });
+    expect(tile(overview, "kuma:11").measuredSince).toEqual(first.at(-1)!.checkedAt);
+    expect(tile(overview, "kuma:12").uptime).toEqual({ day: 0.5, week: 0, month: 0 });
+    stored = await db.select().from(tables.serviceChecks);
+    expect(stored.filter((r) => r.service === "kuma:12").length).toBe(2);
+
+    const html = await (await member.get("/status")).text();
+    const since = first.at(-1)!.checkedAt.toISOString();
+    // Ten days cover the week, not the month: only 30 d is marked, with the date as a localised <time>.
+    expect(tileHtml(html, "kuma:11")).toContain(
+      `30 d measured by MediaNest since <time datetime="${since}" title="${since.slice(0, 16).replace("T", " ")} UTC" data-local="text">`,
+    );
+    expect(tileHtml(html, "kuma:11")).toContain("40.00 %");
+    // A monitor first seen today: both periods are marked.
+    expect(tileHtml(html, "kuma:12")).toContain("7 d and 30 d measured by MediaNest since <time");
+    // MediaNest's own tiles measure every period themselves.
+    expect(tileHtml(html, "plex")).toContain("24 h, 7 d and 30 d measured by MediaNest since <time");
+
+    // History reaching past 30 days covers every period: no mark.
+    await insertServiceChecks(t.deps.database, older(1, "up", 30 * day + 3_600_000));
+    await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    expect(tileHtml(await (await member.get("/status")).text(), "kuma:11")).not.toContain("measured by MediaNest");
   });
 
   test("the page reads the cache and never calls an upstream", async () => {

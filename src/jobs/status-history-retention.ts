@@ -1,8 +1,8 @@
 import { deleteServiceChecksBefore } from "../store/service-checks";
 import type { JobDefinition } from "./scheduler";
 
-/** How long MediaNest keeps its own check results (the status page shows uptime up to 30 days). */
-export const STATUS_HISTORY_DAYS = 30;
+/** How long MediaNest keeps its own check results: the status page's 30 days, and a day to show they are covered. */
+export const STATUS_HISTORY_DAYS = 31;
 
 /** Delete status check results older than the retention period. */
 export const statusHistoryRetentionJob: JobDefinition = {

@@ -1,6 +1,9 @@
 /** The state of one watched service. Kuma's status numbers map: 0 down, 1 up, 2 pending → degraded, 3 maintenance. */
 export type ServiceState = "up" | "degraded" | "down" | "maintenance" | "unknown";
 
+/** The periods a tile's uptime is given for: 24 hours, 7 days, 30 days. */
+export type UptimePeriod = "day" | "week" | "month";
+
 /** One check in a tile's strip of recent checks. */
 export interface CheckPoint {
   at: Date;
@@ -21,6 +24,10 @@ export interface ServiceTile {
   responseMs: number | null;
   /** Fractions from 0 to 1; null when there is no data for the period. */
   uptime: { day: number | null; week: number | null; month: number | null };
+  /** The periods of `uptime` measured from MediaNest's own checks (a Kuma tile's 24 h is Kuma's). */
+  measured: UptimePeriod[];
+  /** MediaNest's first recorded check of this tile in the last 30 days; periods reaching further back are partial. */
+  measuredSince: Date | null;
   /** Oldest first, at most 50. */
   recent: CheckPoint[];
   source: "kuma" | "medianest";

@@ -11,11 +11,12 @@ import { createKumaClient } from "../integrations/uptime-kuma/client";
 import type { KumaMonitorHeartbeats, KumaStatusPage } from "../integrations/uptime-kuma/types";
 import type { AppDeps } from "../app/deps";
 import {
-  countServiceChecksSince,
   insertServiceChecks,
   listRecentServiceChecks,
   type ServiceCheck,
   type ServiceCheckCounts,
+  type ServiceCheckSummary,
+  summariseServiceChecks,
 } from "../store/service-checks";
 import { VERSION } from "../version";
 import { plexClientIdentifier } from "./auth-settings";
@@ -101,9 +102,14 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
   );
 
   const now = new Date();
-  await insertServiceChecks(
-    deps.database,
-    checks.map((c) => ({
+  const previous = await readCachedOverview(deps);
+  const kumaPart = kuma
+    ? kumaTiles(kuma)
+    : staleKumaTiles(previous, configured.includes("kuma") ? kumaError : undefined);
+  // Kuma's public page gives 24 h only, so each monitor read this time joins MediaNest's own history.
+  const freshKuma = kuma ? kumaPart.tiles : [];
+  await insertServiceChecks(deps.database, [
+    ...checks.map((c) => ({
       id: crypto.randomUUID(),
       service: c.service,
       checkedAt: now,
@@ -111,20 +117,24 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
       responseMs: c.responseMs,
       message: c.message,
     })),
-  );
+    ...freshKuma.map((t) => ({
+      id: crypto.randomUUID(),
+      service: t.id,
+      checkedAt: now,
+      status: t.state,
+      responseMs: t.responseMs,
+      message: t.reason,
+    })),
+  ]);
   for (const s of OWN_SERVICES) {
     const c = checks.find((x) => x.service === s.id);
     if (c) deps.metrics.integrationUp.set({ service: s.id }, c.state === "down" ? 0 : 1);
     else deps.metrics.integrationUp.remove({ service: s.id });
   }
 
-  const previous = await readCachedOverview(deps);
   const own = await buildOwnTiles(deps, configured, now);
-  const kumaPart = kuma
-    ? kumaTiles(kuma)
-    : staleKumaTiles(previous, configured.includes("kuma") ? kumaError : undefined);
   const overview: StatusOverview = {
-    tiles: [...own, ...kumaPart.tiles],
+    tiles: [...own, ...(await withKumaHistory(deps, kumaPart.tiles, now))],
     announcements: kumaPart.announcements,
     sourceErrors: kumaError ? [kumaError] : [],
     updatedAt: now,
@@ -302,16 +312,30 @@ async function checkYtdlp(path: string, timeoutMs: number, observer: Integration
 
 // --- tiles --------------------------------------------------------------------------------------------------
 
+/** Read each service's history (24 h, 7 d, 30 d and where it starts) in one query. */
+async function readHistory(
+  deps: Pick<AppDeps, "database">,
+  services: string[],
+  now: Date,
+): Promise<Map<string, ServiceCheckSummary>> {
+  const t = now.getTime();
+  return summariseServiceChecks(deps.database, services, {
+    day: new Date(t - DAY_MS),
+    week: new Date(t - 7 * DAY_MS),
+    month: new Date(t - 30 * DAY_MS),
+    // A day further back: history that reaches past the 30 days covers them (retention keeps 31).
+    from: new Date(t - 31 * DAY_MS),
+  });
+}
+
 async function buildOwnTiles(
   deps: Pick<AppDeps, "database">,
   services: OwnService[],
   now: Date,
 ): Promise<ServiceTile[]> {
   if (services.length === 0) return [];
-  const [day, week, month, recents] = await Promise.all([
-    countServiceChecksSince(deps.database, services, new Date(now.getTime() - DAY_MS)),
-    countServiceChecksSince(deps.database, services, new Date(now.getTime() - 7 * DAY_MS)),
-    countServiceChecksSince(deps.database, services, new Date(now.getTime() - 30 * DAY_MS)),
+  const [history, recents] = await Promise.all([
+    readHistory(deps, services, now),
     Promise.all(services.map((s) => listRecentServiceChecks(deps.database, s, STATUS_RECENT_LIMIT))),
   ]);
   return services.map((service, index) => {
@@ -319,6 +343,7 @@ async function buildOwnTiles(
     const recent: ServiceCheck[] = recents[index] ?? [];
     const latest = recent[0];
     const state: ServiceState = latest?.status ?? "unknown";
+    const h = history.get(service);
     return {
       id: service,
       name,
@@ -331,15 +356,40 @@ async function buildOwnTiles(
           : (latest.message ?? (state === "unknown" ? "no result recorded" : `${name} is ${state}`)),
       responseMs: latest?.responseMs ?? null,
       uptime: {
-        day: uptimeFraction(day.get(service)),
-        week: uptimeFraction(week.get(service)),
-        month: uptimeFraction(month.get(service)),
+        day: uptimeFraction(h?.day),
+        week: uptimeFraction(h?.week),
+        month: uptimeFraction(h?.month),
       },
+      measuredSince: h?.firstAt ?? null,
+      measured: ["day", "week", "month"],
       recent: recent
         .slice()
         .reverse()
         .map((r): CheckPoint => ({ at: r.checkedAt, state: r.status, responseMs: r.responseMs })),
       source: "medianest",
+    };
+  });
+}
+
+/** Give Kuma tiles their 7 d and 30 d from MediaNest's own record of each monitor (Kuma's public page has 24 h only). */
+async function withKumaHistory(
+  deps: Pick<AppDeps, "database">,
+  tiles: ServiceTile[],
+  now: Date,
+): Promise<ServiceTile[]> {
+  if (tiles.length === 0) return tiles;
+  const history = await readHistory(
+    deps,
+    tiles.map((t) => t.id),
+    now,
+  );
+  return tiles.map((t) => {
+    const h = history.get(t.id);
+    return {
+      ...t,
+      uptime: { day: t.uptime.day, week: uptimeFraction(h?.week), month: uptimeFraction(h?.month) },
+      measuredSince: h?.firstAt ?? null,
+      measured: ["week", "month"],
     };
   });
 }
@@ -380,6 +430,8 @@ function kumaTiles(data: KumaData): { tiles: ServiceTile[]; announcements: Statu
         reason,
         responseMs: latest?.ping ?? null,
         uptime: { day: hb?.uptime24 ?? null, week: null, month: null },
+        measuredSince: null,
+        measured: [],
         recent: beats
           .slice(-STATUS_RECENT_LIMIT)
           .map((b) => ({ at: b.time, state: BEAT_STATE[b.status] ?? "unknown", responseMs: b.ping })),
@@ -441,9 +493,9 @@ interface WirePoint {
   state: ServiceState;
   responseMs: number | null;
 }
-type WireTile = Omit<ServiceTile, "recent"> & { recent: WirePoint[] };
+type WireTile = Omit<ServiceTile, "recent" | "measuredSince"> & { recent: WirePoint[]; measuredSince: number | null };
 interface WireOverview {
-  v: 1;
+  v: 2;
   tiles: WireTile[];
   announcements: (Omit<StatusAnnouncement, "at"> & { at: number | null })[];
   sourceErrors: string[];
@@ -453,9 +505,10 @@ interface WireOverview {
 // The cache holds JSON (Redis in a cluster), so Dates travel as epoch milliseconds.
 function toWire(o: StatusOverview): WireOverview {
   return {
-    v: 1,
+    v: 2,
     tiles: o.tiles.map((t) => ({
       ...t,
+      measuredSince: t.measuredSince ? t.measuredSince.getTime() : null,
       recent: t.recent.map((r) => ({ at: r.at.getTime(), state: r.state, responseMs: r.responseMs })),
     })),
     announcements: o.announcements.map((a) => ({ ...a, at: a.at ? a.at.getTime() : null })),
@@ -468,6 +521,7 @@ function fromWire(w: WireOverview): StatusOverview {
   return {
     tiles: w.tiles.map((t) => ({
       ...t,
+      measuredSince: t.measuredSince === null ? null : new Date(t.measuredSince),
       recent: t.recent.map((r) => ({ at: new Date(r.at), state: r.state, responseMs: r.responseMs })),
     })),
     announcements: w.announcements.map((a) => ({ ...a, at: a.at === null ? null : new Date(a.at) })),
@@ -480,7 +534,7 @@ async function readCachedOverview(deps: Pick<AppDeps, "coordination">): Promise<
   try {
     const w = await deps.coordination.cache.get<WireOverview>(STATUS_OVERVIEW_CACHE_KEY);
     // Another version of MediaNest may have written a different shape during a rolling upgrade.
-    if (!w || w.v !== 1 || !Array.isArray(w.tiles)) return undefined;
+    if (!w || w.v !== 2 || !Array.isArray(w.tiles)) return undefined;
     return fromWire(w);
   } catch {
     return undefined;

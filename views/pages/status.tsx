@@ -4,6 +4,7 @@ import type {
   ServiceTile,
   StatusAnnouncement,
   StatusOverview,
+  UptimePeriod,
 } from "../../src/services/status-types";
 import { CsrfField, Empty } from "../components/form";
 import { formatDate, When } from "../components/format";
@@ -55,7 +56,28 @@ function RecentStrip(props: { recent: CheckPoint[] }) {
   );
 }
 
-function Tile(props: { tile: ServiceTile }) {
+const PERIOD: Record<UptimePeriod, { label: string; ms: number }> = {
+  day: { label: "24 h", ms: 86_400_000 },
+  week: { label: "7 d", ms: 7 * 86_400_000 },
+  month: { label: "30 d", ms: 30 * 86_400_000 },
+};
+
+/** Name the periods MediaNest's own history covers only in part ("7 d and 30 d measured by MediaNest since …"). */
+function MeasuredSince(props: { tile: ServiceTile; now: Date }) {
+  const since = props.tile.measuredSince;
+  if (!since) return null;
+  const partial = props.tile.measured.filter((p) => since.getTime() > props.now.getTime() - PERIOD[p].ms);
+  if (partial.length === 0) return null;
+  const labels = partial.map((p) => PERIOD[p].label);
+  const named = labels.length === 1 ? labels[0] : `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}`;
+  return (
+    <p class="hint status-measured">
+      {named} measured by MediaNest since <When at={since} />
+    </p>
+  );
+}
+
+function Tile(props: { tile: ServiceTile; now: Date }) {
   const t = props.tile;
   const headingId = `tile-${t.id.replace(/[^a-zA-Z0-9_-]/g, "-")}`;
   return (
@@ -83,6 +105,7 @@ function Tile(props: { tile: ServiceTile }) {
           <dd>{formatUptime(t.uptime.month)}</dd>
         </div>
       </dl>
+      <MeasuredSince tile={t} now={props.now} />
       <RecentStrip recent={t.recent} />
     </article>
   );
@@ -160,7 +183,7 @@ export function StatusTiles(props: { overview: StatusOverview; isAdmin: boolean 
             <h2 id={`status-group-${i}`}>{name}</h2>
             <div class="grid">
               {tiles.map((t) => (
-                <Tile tile={t} />
+                <Tile tile={t} now={o.updatedAt ?? new Date()} />
               ))}
             </div>
           </section>

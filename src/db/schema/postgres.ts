@@ -169,7 +169,8 @@ export const serviceChecks = pgTable(
     responseMs: integer("response_ms"),
     message: text("message"),
   },
-  (t) => [index("service_checks_service_at_idx").on(t.service, t.checkedAt)],
+  // Status last: the uptime counts read only this index, never the table.
+  (t) => [index("service_checks_service_at_status_idx").on(t.service, t.checkedAt, t.status)],
 );
 
 export const jobRuns = pgTable("job_runs", {
