@@ -7,6 +7,7 @@ import sqlite3 from "./sqlite/0003_downloads.sql" with { type: "text" };
 import sqlite4 from "./sqlite/0004_plex_token_server.sql" with { type: "text" };
 import sqlite5 from "./sqlite/0005_media_requests.sql" with { type: "text" };
 import sqlite6 from "./sqlite/0006_service_checks_status_index.sql" with { type: "text" };
+import sqlite7 from "./sqlite/0007_download_subscriptions.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -14,6 +15,7 @@ import postgres3 from "./postgres/0003_downloads.sql" with { type: "text" };
 import postgres4 from "./postgres/0004_plex_token_server.sql" with { type: "text" };
 import postgres5 from "./postgres/0005_media_requests.sql" with { type: "text" };
 import postgres6 from "./postgres/0006_service_checks_status_index.sql" with { type: "text" };
+import postgres7 from "./postgres/0007_download_subscriptions.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -29,6 +31,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0004_plex_token_server", sql: sqlite4 },
   { tag: "0005_media_requests", sql: sqlite5 },
   { tag: "0006_service_checks_status_index", sql: sqlite6 },
+  { tag: "0007_download_subscriptions", sql: sqlite7 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -39,4 +42,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0004_plex_token_server", sql: postgres4 },
   { tag: "0005_media_requests", sql: postgres5 },
   { tag: "0006_service_checks_status_index", sql: postgres6 },
+  { tag: "0007_download_subscriptions", sql: postgres7 },
 ];

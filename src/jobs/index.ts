@@ -1,4 +1,5 @@
 import { downloadQueueJob } from "./download-queue";
+import { downloadSubscriptionsJob } from "./download-subscriptions";
 import { notificationDeliveriesJob } from "./notification-deliveries";
 import type { JobDefinition } from "./scheduler";
 import { sessionCleanupJob } from "./session-cleanup";
@@ -7,5 +8,12 @@ import { statusHistoryRetentionJob } from "./status-history-retention";
 
 /** Every job MediaNest runs; the admin jobs page lists them in this order. */
 export function allJobs(): JobDefinition[] {
-  return [sessionCleanupJob, statusChecksJob, statusHistoryRetentionJob, notificationDeliveriesJob, downloadQueueJob];
+  return [
+    sessionCleanupJob,
+    statusChecksJob,
+    statusHistoryRetentionJob,
+    notificationDeliveriesJob,
+    downloadQueueJob,
+    downloadSubscriptionsJob,
+  ];
 }

@@ -111,6 +111,43 @@ function assertMayDownload(user: Pick<User, "role" | "permissions">): void {
     throw new DownloadRefusal("Your account may not download videos; ask an admin for the permission.", "_form", 403);
 }
 
+/** Split a preview's entries into those that may be downloaded and those left out (with why); cut at the maximum. */
+export async function allowedEntries(
+  preview: Preview,
+  allowedHosts: string[],
+): Promise<{ entries: PreviewEntry[]; skipped: CheckedPreview["skipped"] }> {
+  const skipped: CheckedPreview["skipped"] = [];
+  const entries: PreviewEntry[] = [];
+  const hostVerdicts = new Map<string, string | null>();
+  for (const e of preview.entries.slice(0, MAX_PLAYLIST_ITEMS)) {
+    if (!e.url || preview.kind === "video") {
+      entries.push(e);
+      continue;
+    }
+    // A playlist may list videos elsewhere: each entry's own link must pass the same rules.
+    let host: string;
+    try {
+      host = new URL(e.url).host;
+    } catch {
+      skipped.push({ title: e.title, reason: "its link is not readable" });
+      continue;
+    }
+    if (!hostVerdicts.has(host)) {
+      const r = await checkDownloadLink(e.url, { allowedHosts: allowedHosts });
+      hostVerdicts.set(host, r.ok ? null : r.message);
+    }
+    const refused = hostVerdicts.get(host);
+    if (refused) skipped.push({ title: e.title, reason: refused });
+    else entries.push(e);
+  }
+  if (preview.entries.length > MAX_PLAYLIST_ITEMS)
+    skipped.push({
+      title: `${preview.entries.length - MAX_PLAYLIST_ITEMS} more videos`,
+      reason: `a playlist is cut at ${MAX_PLAYLIST_ITEMS}`,
+    });
+  return { entries, skipped };
+}
+
 /** Check a link and ask yt-dlp what it is (from the cache when it was asked lately). */
 export async function previewDownload(deps: Deps, user: User, rawUrl: string): Promise<CheckedPreview> {
   assertMayDownload(user);
@@ -141,35 +178,7 @@ export async function previewDownload(deps: Deps, user: User, rawUrl: string): P
     if (err instanceof YtdlpError) throw new DownloadRefusal(describeYtdlp(err), "url", 422);
     throw err;
   }
-  const skipped: CheckedPreview["skipped"] = [];
-  const entries: PreviewEntry[] = [];
-  const hostVerdicts = new Map<string, string | null>();
-  for (const e of preview.entries.slice(0, MAX_PLAYLIST_ITEMS)) {
-    if (!e.url || preview.kind === "video") {
-      entries.push(e);
-      continue;
-    }
-    // A playlist may list videos elsewhere: each entry's own link must pass the same rules.
-    let host: string;
-    try {
-      host = new URL(e.url).host;
-    } catch {
-      skipped.push({ title: e.title, reason: "its link is not readable" });
-      continue;
-    }
-    if (!hostVerdicts.has(host)) {
-      const r = await checkDownloadLink(e.url, { allowedHosts: settings.allowedHosts });
-      hostVerdicts.set(host, r.ok ? null : r.message);
-    }
-    const refused = hostVerdicts.get(host);
-    if (refused) skipped.push({ title: e.title, reason: refused });
-    else entries.push(e);
-  }
-  if (preview.entries.length > MAX_PLAYLIST_ITEMS)
-    skipped.push({
-      title: `${preview.entries.length - MAX_PLAYLIST_ITEMS} more videos`,
-      reason: `a playlist is cut at ${MAX_PLAYLIST_ITEMS}`,
-    });
+  const { entries, skipped } = await allowedEntries(preview, settings.allowedHosts);
   const checked: CheckedPreview = { url: link.url, preview, entries, skipped };
   await deps.coordination.cache.set(key, checked, PREVIEW_TTL_MS);
   return checked;
@@ -198,7 +207,8 @@ export function downloadQuotas(user: User): {
   };
 }
 
-async function checkQuotas(deps: Deps, user: User, estimate: number | null, now: Date): Promise<void> {
+/** Refuse (DownloadRefusal) when a user is at a quota: downloads per hour or day, or the storage cap. */
+export async function checkQuotas(deps: Deps, user: User, estimate: number | null, now: Date): Promise<void> {
   const q = downloadQuotas(user);
   for (const [limit, windowMs, name] of [
     [q.perHour, 3600_000, "hour"],
@@ -235,7 +245,8 @@ async function checkQuotas(deps: Deps, user: User, estimate: number | null, now:
   }
 }
 
-async function withUserLock<T>(deps: Deps, userId: string, run: () => Promise<T>): Promise<T> {
+/** Run under the per-user lock that quota checks and inserts share. */
+export async function withUserLock<T>(deps: Deps, userId: string, run: () => Promise<T>): Promise<T> {
   // The quota check and the insert run under one lock per user, so two replicas cannot both let the last one in.
   const key = `lock:downloads:create:${userId}`;
   for (let i = 0; i < 100; i++) {
@@ -268,7 +279,13 @@ export async function queueDownload(
   deps: Deps,
   user: Pick<User, "id">,
   checked: CheckedPreview,
-  choice: { quality: Quality; library: LibraryFolder; status: "queued" | "awaiting_approval" },
+  choice: {
+    quality: Quality;
+    library: LibraryFolder;
+    status: "queued" | "awaiting_approval";
+    /** A single video reachable only through its playlist's page (checked.url): its position there. */
+    playlistIndex?: number;
+  },
   now = new Date(),
 ): Promise<Download> {
   const p = checked.preview;
@@ -302,8 +319,8 @@ export async function queueDownload(
     position: i + 1,
     remoteId: e.id.slice(0, 200),
     title: e.title.slice(0, 500),
-    url: p.kind === "video" ? checked.url : e.url,
-    playlistIndex: p.kind === "playlist" ? e.index : null,
+    url: choice.playlistIndex ? null : p.kind === "video" ? checked.url : e.url,
+    playlistIndex: choice.playlistIndex ?? (p.kind === "playlist" ? e.index : null),
     status: choice.status,
     attempts: 0,
     nextAttemptAt: now,

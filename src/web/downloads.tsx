@@ -13,7 +13,14 @@ import {
 import type { AppEnv } from "../app/deps";
 import { QUALITIES, resolveBinary, YtdlpError } from "../integrations/ytdlp/client";
 import { folderProblems } from "../services/download-folders";
-import { getYtdlpPath } from "../services/download-settings";
+import { getDownloadSettings, getYtdlpPath } from "../services/download-settings";
+import {
+  removeSubscription,
+  setSubscriptionPaused,
+  subscribe,
+  userSubscriptions,
+} from "../services/download-subscriptions";
+import { SubscriptionsPage } from "../../views/pages/download-subscriptions";
 import { allow } from "../server/access";
 import { isHtmxRequest, redirect, renderPage } from "../server/htmx";
 import { formatBytes, readQueuePause } from "../services/download-worker";
@@ -127,6 +134,7 @@ async function showPage(c: Context<AppEnv>, compose: JSX.Element, status = 200) 
       items={items}
       pause={pause}
       problem={await problemFor(c)}
+      canSubscribe={can(c.get("user")!, "subscribe_channels")}
     />,
     { status, fragment: <div id="dl-compose">{compose}</div> },
   );
@@ -191,6 +199,52 @@ async function afterAction(c: Context<AppEnv>, run: () => Promise<unknown>) {
   if (!isHtmxRequest(c)) return redirect(c, "/downloads");
   const { items, pause } = await listView(c);
   return c.html(<DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />);
+}
+
+const SUBSCRIPTION_DONE: Record<string, string> = {
+  subscribed: "Subscribed. New videos are queued as they appear.",
+  pause: "Paused: no new videos are queued until you resume it.",
+  resume: "Resumed: it is checked within a minute.",
+  remove: "Removed. The videos it downloaded stay.",
+};
+
+async function showSubscriptions(
+  c: Context<AppEnv>,
+  extra: { values?: FormValues; errors?: FieldErrors; message?: string | null } = {},
+  status = 200,
+) {
+  const deps = c.get("deps");
+  const user = c.get("user")!;
+  const [items, libraries, settings] = await Promise.all([
+    userSubscriptions(deps, user),
+    downloadLibraries(deps),
+    getDownloadSettings(deps),
+  ]);
+  const problem = !can(user, "subscribe_channels")
+    ? "Your account may not subscribe to channels; ask an admin for the permission."
+    : !can(user, "download")
+      ? "Your account may not download videos; ask an admin for the permission."
+      : libraries.length === 0
+        ? "No library has a download folder yet; ask an admin to set one."
+        : null;
+  return renderPage(
+    c,
+    "Subscriptions",
+    <SubscriptionsPage
+      csrf={c.get("csrfToken")}
+      problem={problem}
+      items={items.map((s) => ({
+        subscription: s,
+        library: libraries.find((l) => l.sectionKey === s.sectionKey)?.title ?? "",
+      }))}
+      libraries={libraries.map((l) => [l.sectionKey, l.title])}
+      intervalMinutes={settings.subscriptionCheckMinutes}
+      values={extra.values}
+      errors={extra.errors}
+      message={extra.message}
+    />,
+    { status },
+  );
 }
 
 /** Routes of the downloads page: the link form, its preview, the queue and what can be done with each download. */
@@ -288,6 +342,44 @@ export function downloadRoutes() {
       </div>,
     );
   }
+
+  // The subscriptions page shares the place of a download's id: a static /downloads/subscriptions beside
+  // /downloads/:id/cancel would push the area off Hono's RegExpRouter (docs/architecture.md, speed rules).
+  app.get("/downloads/:id", allow("user"), (c) => {
+    if (c.req.param("id") !== "subscriptions") return c.notFound();
+    const saved = c.req.query("done");
+    return showSubscriptions(c, { message: saved ? (SUBSCRIPTION_DONE[saved] ?? null) : null });
+  });
+  app.post("/downloads/:id", allow("user"), async (c) => {
+    if (c.req.param("id") !== "subscriptions") return c.notFound();
+    const deps = c.get("deps");
+    const user = c.get("user")!;
+    const raw = await readForm(c);
+    const op = typeof raw.op === "string" ? raw.op : "subscribe";
+    if (op === "subscribe") {
+      const form = await parseForm(c, confirmForm);
+      if (!form.ok) return showSubscriptions(c, { values: form.values, errors: form.errors }, 422);
+      try {
+        await subscribe(deps, user, { user }, form.data);
+      } catch (err) {
+        if (!(err instanceof DownloadRefusal)) throw err;
+        return showSubscriptions(c, { values: form.values, errors: { [err.field]: err.message } }, err.status);
+      }
+      return redirect(c, "/downloads/subscriptions?done=subscribed");
+    }
+    const id = typeof raw.subscription === "string" ? raw.subscription : "";
+    if (!["pause", "resume", "remove"].includes(op) || !id)
+      return showSubscriptions(c, { errors: { _form: "Pick a subscription and what to do with it." } }, 422);
+    try {
+      if (op === "remove") await removeSubscription(deps, user, { user }, id);
+      else await setSubscriptionPaused(deps, user, { user }, id, op === "pause");
+    } catch (err) {
+      if (!(err instanceof DownloadRefusal)) throw err;
+      if (err.status === 404) return c.text(err.message, 404);
+      return showSubscriptions(c, { errors: { _form: err.message } }, err.status);
+    }
+    return redirect(c, `/downloads/subscriptions?done=${op}`);
+  });
 
   const act = (name: string, run: (c: Context<AppEnv>, id: string) => Promise<unknown>) =>
     app.post(`/downloads/:id/${name}`, allow("user"), (c) => afterAction(c, () => run(c, c.req.param("id"))));

@@ -23,6 +23,8 @@ export interface MediaSite {
   longBytes: number;
   /** Bytes per second the /slow/ paths send. */
   setRate(bytesPerSecond: number): void;
+  /** The videos /channel.html lists (a channel whose new uploads are added at the end). */
+  setChannel(videos: string[]): void;
   /** Answer the next n requests for a path with this status (503: a site in trouble). */
   failNext(path: string, n: number, status?: number): void;
   stop(): Promise<void>;
@@ -82,6 +84,7 @@ export async function startMediaSite(): Promise<MediaSite> {
   const media = await makeMedia();
   const requests: MediaRequest[] = [];
   let rate = 64 * 1024;
+  let channel = ["/clip.mp4", "/other.mp4"];
   const controllers = new Set<AbortController>();
   const failures = new Map<string, { n: number; status: number }>();
 
@@ -152,6 +155,8 @@ export async function startMediaSite(): Promise<MediaSite> {
           return page("One Clip", ["/clip.mp4"], "/thumb.jpg");
         case "/two.html":
           return page("Two Clips", ["/clip.mp4", "/other.mp4"]);
+        case "/channel.html":
+          return page("A Channel", channel);
         case "/slow.html":
           return page("Slow Clip", ["/slow/long.mp4"]);
         case "/nothing.html":
@@ -171,6 +176,9 @@ export async function startMediaSite(): Promise<MediaSite> {
     longBytes: media.long.length,
     setRate(n) {
       rate = n;
+    },
+    setChannel(videos) {
+      channel = [...videos];
     },
     failNext(path, n, status = 503) {
       failures.set(path, { n, status });

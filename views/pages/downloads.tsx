@@ -303,11 +303,17 @@ export function DownloadsPage(props: {
   items: DownloadView[];
   pause: string | null;
   problem: string | null;
+  canSubscribe?: boolean;
 }) {
   return (
     <section class="stack">
       <div class="page-head">
         <h1>Downloads</h1>
+        {props.canSubscribe ? (
+          <a class="btn btn-small" href="/downloads/subscriptions">
+            Subscriptions
+          </a>
+        ) : null}
       </div>
       {props.problem ? <div class="alert alert-warn">{props.problem}</div> : null}
       <div id="dl-compose">{props.compose}</div>

@@ -1,4 +1,15 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 // Column for column twin of ./sqlite.ts; src/db/schema.test.ts holds them equal.
 
@@ -329,4 +340,45 @@ export const seerrLinks = pgTable(
     linkedAt: ts("linked_at").notNull(),
   },
   (t) => [uniqueIndex("seerr_links_seerr_user_idx").on(t.seerrUserId)],
+);
+
+/** A user's subscription to a channel or playlist: checked every few minutes, new videos queued as downloads. */
+export const downloadSubscriptions = pgTable(
+  "download_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    title: text("title").notNull(),
+    channel: text("channel"),
+    thumbnailUrl: text("thumbnail_url"),
+    quality: text("quality").notNull(),
+    sectionKey: text("section_key").notNull(),
+    status: text("status", { enum: ["active", "paused"] }).notNull(),
+    checkDueAt: ts("check_due_at").notNull(),
+    lastCheckedAt: ts("last_checked_at"),
+    lastError: text("last_error"),
+    queuedCount: integer("queued_count").notNull(),
+    createdAt: createdAt(),
+    updatedAt: ts("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("download_subscriptions_user_url_idx").on(t.userId, t.url),
+    index("download_subscriptions_due_idx").on(t.status, t.checkDueAt),
+  ],
+);
+
+/** The videos a subscription has seen (queued, or there when it was made), so each is queued at most once. */
+export const subscriptionSeen = pgTable(
+  "subscription_seen",
+  {
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => downloadSubscriptions.id, { onDelete: "cascade" }),
+    remoteId: text("remote_id").notNull(),
+    seenAt: ts("seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subscriptionId, t.remoteId] })],
 );

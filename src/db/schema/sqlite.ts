@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Column for column twin of ./postgres.ts; src/db/schema.test.ts holds them equal.
 
@@ -328,4 +328,45 @@ export const seerrLinks = sqliteTable(
     linkedAt: integer("linked_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [uniqueIndex("seerr_links_seerr_user_idx").on(t.seerrUserId)],
+);
+
+/** A user's subscription to a channel or playlist: checked every few minutes, new videos queued as downloads. */
+export const downloadSubscriptions = sqliteTable(
+  "download_subscriptions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    title: text("title").notNull(),
+    channel: text("channel"),
+    thumbnailUrl: text("thumbnail_url"),
+    quality: text("quality").notNull(),
+    sectionKey: text("section_key").notNull(),
+    status: text("status", { enum: ["active", "paused"] }).notNull(),
+    checkDueAt: integer("check_due_at", { mode: "timestamp_ms" }).notNull(),
+    lastCheckedAt: integer("last_checked_at", { mode: "timestamp_ms" }),
+    lastError: text("last_error"),
+    queuedCount: integer("queued_count").notNull(),
+    createdAt: createdAt(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [
+    uniqueIndex("download_subscriptions_user_url_idx").on(t.userId, t.url),
+    index("download_subscriptions_due_idx").on(t.status, t.checkDueAt),
+  ],
+);
+
+/** The videos a subscription has seen (queued, or there when it was made), so each is queued at most once. */
+export const subscriptionSeen = sqliteTable(
+  "subscription_seen",
+  {
+    subscriptionId: text("subscription_id")
+      .notNull()
+      .references(() => downloadSubscriptions.id, { onDelete: "cascade" }),
+    remoteId: text("remote_id").notNull(),
+    seenAt: integer("seen_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.subscriptionId, t.remoteId] })],
 );
