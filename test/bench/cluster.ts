@@ -267,7 +267,7 @@ try {
     const doc = join(ROOT, "docs", "deploy.md");
     const section = `## Cluster benchmark
 
-\`bun test/bench/cluster.ts\` (\`--write-doc\` rewrites this section; \`ulimit -n 5000\` first for the SSE clients)
+\`bun run bench:cluster\` (\`--write-doc\` rewrites this section; \`ulimit -n 5000\` first for the SSE clients)
 runs the compiled binary as three replicas on one PostgreSQL database and one Redis behind one nginx, which serves
 all three on one port and replica A alone on another, and measures both in alternating rounds of the same run. The
 load generator (${CONCURRENCY} concurrent fetches) and everything else share the machine, so on few cores the
