@@ -58,17 +58,19 @@ const AREAS: Area[] = [
   {
     segments: ["admin"],
     load: async () => {
-      const [admin, integrations, targets, downloads] = await Promise.all([
+      const [admin, integrations, targets, downloads, requests] = await Promise.all([
         import("../web/admin"),
         import("../web/integrations"),
         import("../web/notification-targets"),
         import("../web/admin-downloads"),
+        import("../web/admin-requests"),
       ]);
       return [
         admin.adminRoutes(),
         integrations.integrationRoutes(),
         targets.deliveryRoutes(),
         downloads.adminDownloadRoutes(),
+        requests.adminRequestRoutes(),
       ];
     },
   },

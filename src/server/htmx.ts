@@ -7,6 +7,7 @@ import type { AppEnv } from "../app/deps";
 import { SECURITY_HEADERS } from "./middleware/security";
 import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
+import { countPendingMediaRequests } from "../store/media-requests";
 
 /** True for a request htmx sent (htmx 4 sends `HX-Request: true` with every request it makes). */
 export function isHtmxRequest(c: Context): boolean {
@@ -55,19 +56,32 @@ export async function renderPage(
   const user = c.get("user");
   const deps = c.get("deps");
   let unread = 0;
+  let pendingRequests = 0;
   let notice: string | null = null;
   if (!opts.offline) {
     // Most pages find the notice in this replica's copy and need not wait for it.
     const known = peekNotice(deps);
     const reading = known !== undefined ? known : getNotice(deps).catch(() => null);
-    if (user) [unread, notice] = await Promise.all([countUnreadNotifications(deps.database, user.id), reading]);
+    if (user)
+      [unread, notice, pendingRequests] = await Promise.all([
+        countUnreadNotifications(deps.database, user.id),
+        reading,
+        user.role === "admin" ? countPendingMediaRequests(deps.database) : 0,
+      ]);
     else notice = reading instanceof Promise ? await reading : reading;
   }
   const layout = BaseLayout({
     title,
     path: c.req.path,
     viewer: user
-      ? { username: user.username, displayName: user.displayName, role: user.role, avatarUrl: user.avatarUrl, unread }
+      ? {
+          username: user.username,
+          displayName: user.displayName,
+          role: user.role,
+          avatarUrl: user.avatarUrl,
+          unread,
+          pendingRequests,
+        }
       : undefined,
     notice,
     csrfToken: c.get("session")?.csrfToken,

@@ -36,7 +36,9 @@ export type DomainEvent =
   | { type: "download-progress"; progress: LiveDownloadProgress }
   | { type: "download-changed"; downloadId: string }
   /** One of the user's requests changed state (their requests page refreshes). */
-  | { type: "request-changed"; requestId: string };
+  | { type: "request-changed"; requestId: string }
+  /** How many requests wait for approval now (admins' navigation count and requests page). */
+  | { type: "requests-pending"; pending: number };
 
 /** PubSub topics: one per user, one for admins, one for everyone. */
 export const topics = {

@@ -9,7 +9,9 @@ import type { SeerrMediaStatus, SeerrRequest } from "../integrations/seerr/types
 import {
   findMediaRequestById,
   findSeerrLink,
+  countPendingMediaRequests,
   insertMediaRequest,
+  listMediaRequestsByIds,
   listRequestTimesSince,
   type MediaRequest,
   type MediaRequestState,
@@ -199,8 +201,21 @@ async function notifyRequester(deps: Deps, r: MediaRequest, from: MediaRequestSt
 }
 
 /** Tell the requester's live pages that a request changed (their requests page refreshes). */
-async function publishChange(deps: Deps, r: MediaRequest): Promise<void> {
+async function publishChange(deps: Deps, r: MediaRequest, pendingChanged: boolean): Promise<void> {
   await publishEvent(deps, topics.user(r.userId), { type: "request-changed", requestId: r.id });
+  if (pendingChanged) await publishPendingCount(deps);
+}
+
+/** Tell the admins' pages how many requests now wait for approval (the navigation's count). */
+export async function publishPendingCount(deps: Deps): Promise<void> {
+  let pending: number;
+  try {
+    pending = await countPendingMediaRequests(deps.database);
+  } catch (err) {
+    deps.log.warn("requests: cannot count pending requests", { error: (err as Error).message });
+    return;
+  }
+  await publishEvent(deps, topics.admins, { type: "requests-pending", pending });
 }
 
 /**
@@ -222,7 +237,7 @@ export async function transition(
   if (!changed) return (await findMediaRequestById(deps.database, row.id)) ?? row;
   await forgetTitle(deps, changed.mediaType, changed.tmdbId);
   if (!opts.quiet) await notifyRequester(deps, changed, row.status);
-  await publishChange(deps, changed);
+  await publishChange(deps, changed, row.status === "pending" || to === "pending");
   return changed;
 }
 
@@ -281,7 +296,7 @@ async function storeRemote(
   const inserted = row.id === id;
   if (inserted) {
     if (row.status === "pending") await notifyAdminsOfPending(deps, row, user);
-    await publishChange(deps, row);
+    await publishChange(deps, row, row.status === "pending");
   }
   return { row, inserted };
 }
@@ -422,4 +437,75 @@ export async function cancelMediaRequest(deps: Deps, user: User, id: string, act
   const changed = await transition(deps, row, "cancelled", {}, { quiet: true });
   await audit(deps, actor, "request.cancel", { type: "request", id: row.id }, { title: titleLabel(row) });
   return { kind: "changed", request: changed };
+}
+
+/** What an admin's decision did to each request it named. */
+export interface DecisionOutcome {
+  changed: MediaRequest[];
+  refused: { id: string; title: string; message: string }[];
+}
+
+/** The longest reason a decline may carry (shown to the requester). */
+export const DECLINE_REASON_MAX = 500;
+
+/**
+ * Approve or decline requests pending approval, in Seerr (its approve/decline endpoints, as the API key's owner)
+ * and here; the requester is told, a decline with its reason (kept by MediaNest: Seerr's endpoint takes none).
+ * Each request is decided on its own, so one Seerr refusal does not stop the others.
+ */
+export async function decideMediaRequests(
+  deps: Deps,
+  ids: string[],
+  decision: "approve" | "decline",
+  reason: string | null,
+  actor: Actor,
+): Promise<DecisionOutcome> {
+  const out: DecisionOutcome = { changed: [], refused: [] };
+  const rows = await listMediaRequestsByIds(deps.database, [...new Set(ids)]);
+  for (const id of ids)
+    if (!rows.some((r) => r.id === id)) out.refused.push({ id, title: id, message: "no such request" });
+  const seerr = rows.length > 0 ? await configuredSeerr(deps) : undefined;
+  for (const row of rows) {
+    const name = titleLabel(row);
+    if (row.status !== "pending") {
+      out.refused.push({
+        id: row.id,
+        title: name,
+        message: `it is ${STATE_LABELS[row.status].toLowerCase()}, not pending`,
+      });
+      continue;
+    }
+    if (!seerr || seerr.cacheId !== row.seerrServer) {
+      out.refused.push({ id: row.id, title: name, message: "it lives on a Seerr that is no longer connected" });
+      continue;
+    }
+    let answer: SeerrRequest | undefined;
+    try {
+      answer = await seerr.client.setRequestStatus(row.seerrRequestId, decision);
+    } catch (err) {
+      if (!(err instanceof IntegrationError)) throw err;
+      out.refused.push({ id: row.id, title: name, message: err.message });
+      continue;
+    }
+    if (!answer) {
+      // Deleted in Seerr meanwhile: say so here too, and tell the requester.
+      await transition(deps, row, "deleted");
+      out.refused.push({ id: row.id, title: name, message: "Seerr no longer has it (removed there)" });
+      continue;
+    }
+    const to = decision === "decline" ? "declined" : deriveState(answer);
+    const changed = await transition(deps, row, to, {
+      ...rawNumbers(answer),
+      ...(decision === "decline" ? { declineReason: reason } : {}),
+    });
+    await audit(
+      deps,
+      actor,
+      decision === "approve" ? "request.approve" : "request.decline",
+      { type: "request", id: row.id },
+      { title: name, seerrRequestId: row.seerrRequestId, ...(reason && decision === "decline" ? { reason } : {}) },
+    );
+    out.changed.push(changed);
+  }
+  return out;
 }

@@ -1,5 +1,6 @@
-import { and, count, desc, eq, gte, inArray, notInArray, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, exists, gte, inArray, notInArray, sql, type SQL } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
+import { preparedQuery } from "../db/prepared";
 
 export type MediaRequest = Tables["mediaRequests"]["$inferSelect"];
 export type NewMediaRequest = Tables["mediaRequests"]["$inferInsert"];
@@ -189,4 +190,36 @@ export async function upsertSeerrLink(database: Database, link: SeerrLink): Prom
 export async function deleteSeerrLink(database: Database, userId: string): Promise<void> {
   const { db, tables } = database;
   await db.delete(tables.seerrLinks).where(eq(tables.seerrLinks.userId, userId));
+}
+
+const pendingCount = preparedQuery<{ n: number }>("pending_media_requests", (db, t) =>
+  db
+    .select({ n: count() })
+    .from(t.mediaRequests)
+    .where(eq(t.mediaRequests.status, sql.placeholder("status"))),
+);
+
+/** Count the requests waiting for approval (every admin page's navigation: a prepared statement). */
+export async function countPendingMediaRequests(database: Database): Promise<number> {
+  const [c] = await pendingCount(database, { status: "pending" });
+  return Number(c?.n ?? 0);
+}
+
+/** Find several requests by id (one query). */
+export async function listMediaRequestsByIds(database: Database, ids: string[]): Promise<MediaRequest[]> {
+  if (ids.length === 0) return [];
+  const { db, tables } = database;
+  return db.select().from(tables.mediaRequests).where(inArray(tables.mediaRequests.id, ids));
+}
+
+/** List the users who have made requests, by name (the admins' filter): one query, by user, not by request. */
+export async function listRequesters(database: Database): Promise<{ id: string; displayName: string }[]> {
+  const { db, tables } = database;
+  const u = tables.users;
+  const t = tables.mediaRequests;
+  return db
+    .select({ id: u.id, displayName: u.displayName })
+    .from(u)
+    .where(exists(db.select({ one: sql`1` }).from(t).where(eq(t.userId, u.id))))
+    .orderBy(u.displayName);
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { DownloadProgressBar, progressId } from "../../views/partials/download-progress";
-import { BellCount, NoticeBanner, Toast } from "../../views/partials/live";
+import { BellCount, NoticeBanner, PendingCount, Toast } from "../../views/partials/live";
 import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../app/deps";
 import { topics, type DomainEvent, type LiveNotification } from "../services/events";
@@ -63,6 +63,13 @@ function render(event: DomainEvent): SseMessage[] {
       ];
     case "request-changed":
       return [{ event: "mn-requests", data: event.requestId }];
+    case "requests-pending":
+      return [
+        {
+          data: `<hx-partial hx-target="#pending-requests" hx-swap="innerHTML">${String(PendingCount({ pending: event.pending }))}</hx-partial>`,
+        },
+        { event: "mn-admin-requests", data: String(event.pending) },
+      ];
     case "session-ended":
       return [];
     case "download-progress":

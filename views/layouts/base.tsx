@@ -3,7 +3,7 @@ import type { Child } from "hono/jsx";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { HtmlEscapedString } from "hono/utils/html";
 import { assetUrl } from "../../src/app/assets";
-import { BellCount, NoticeBanner } from "../partials/live";
+import { BellCount, NoticeBanner, PendingCount } from "../partials/live";
 
 /** What the layout needs to know about the viewer. */
 export interface Viewer {
@@ -12,6 +12,8 @@ export interface Viewer {
   role: "admin" | "user";
   avatarUrl: string | null;
   unread: number;
+  /** Admins: requests waiting for approval. */
+  pendingRequests?: number;
 }
 
 export interface LayoutProps {
@@ -33,7 +35,10 @@ const userNav = [
   { href: "/library", label: "Library" },
   { href: "/status", label: "Status" },
 ];
-const adminNav = [{ href: "/admin", label: "Admin" }];
+const adminNav = [
+  { href: "/admin/requests", label: "Approvals" },
+  { href: "/admin", label: "Admin", except: ["/admin/requests"] },
+];
 
 // The parts of every page that never change are written in JSX and rendered once, on first use (the asset URLs
 // carry content hashes known only once the asset table is read).
@@ -101,9 +106,11 @@ const footer = once(() => (
   </>
 ));
 
-function isCurrent(path: string, entry: { href: string; also?: string[] }): boolean {
+function isCurrent(path: string, entry: { href: string; also?: string[]; except?: string[] }): boolean {
   const under = (href: string) => path === href || path.startsWith(href + "/");
-  return entry.href === "/" ? path === "/" : under(entry.href) || (entry.also ?? []).some(under);
+  if (entry.href === "/") return path === "/";
+  if ((entry.except ?? []).some(under)) return false;
+  return under(entry.href) || (entry.also ?? []).some(under);
 }
 
 /** Markup of a JSX child: elements render themselves, text is escaped; async components give a promise. */
@@ -133,7 +140,12 @@ function shell(props: LayoutProps, content: string): string {
   let tools = "";
   if (v) {
     for (const n of v.role === "admin" ? [...userNav, ...adminNav] : userNav) {
-      nav += `<a href="${n.href}"${isCurrent(props.path, n) ? ' aria-current="page"' : ""}>${n.label}</a>`;
+      // The approvals entry carries the live count of requests waiting (the SSE stream swaps its inside).
+      const count =
+        n.href === "/admin/requests"
+          ? ` <span class="badge" id="pending-requests" title="Requests waiting for approval">${PendingCount({ pending: v.pendingRequests ?? 0 })}</span>`
+          : "";
+      nav += `<a href="${n.href}"${isCurrent(props.path, n) ? ' aria-current="page"' : ""}>${n.label}${count}</a>`;
     }
     tools =
       `<a class="icon-btn" href="/notifications" aria-label="Notifications" title="Notifications">${bellIcon()}<span class="badge" id="bell-count" aria-live="polite">${BellCount({ unread: v.unread })}</span></a>` +

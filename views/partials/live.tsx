@@ -5,6 +5,11 @@ export function BellCount(props: { unread: number }) {
   return <>{props.unread > 0 ? (props.unread > 99 ? "99+" : String(props.unread)) : ""}</>;
 }
 
+/** The admins' count of requests waiting for approval (navigation); empty hides the badge. */
+export function PendingCount(props: { pending: number }) {
+  return <>{props.pending > 0 ? (props.pending > 99 ? "99+" : String(props.pending)) : ""}</>;
+}
+
 /** A toast for a new notification. */
 export function Toast(props: { n: LiveNotification }) {
   return (
