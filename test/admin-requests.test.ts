@@ -78,7 +78,7 @@ for (const [dialect, redis, available] of variants) {
         [alice, "/title/tv/1396/request", { seasons: ["2"] }],
         [bob, "/title/movie/680/request", { is4k: "0" }],
         [bob, "/title/movie/11/request", { is4k: "0" }],
-      ] as const) {
+      ] as [Browser, string, Record<string, string | string[]>][]) {
         const res = await b.post(path, form, { "hx-request": "true" });
         expect(res.status).toBe(200);
       }
