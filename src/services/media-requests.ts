@@ -8,7 +8,9 @@ import { IntegrationError } from "../integrations/http";
 import type { SeerrMediaStatus, SeerrRequest } from "../integrations/seerr/types";
 import {
   findMediaRequestById,
+  findMediaRequestBySeerrId,
   findSeerrLink,
+  findSeerrLinkBySeerrUser,
   countPendingMediaRequests,
   insertMediaRequest,
   listMediaRequestsByIds,
@@ -17,8 +19,9 @@ import {
   type MediaRequestState,
   touchMediaRequest,
   updateMediaRequestIf,
+  upsertSeerrLink,
 } from "../store/media-requests";
-import { listUsers, type User } from "../store/users";
+import { findUserById, findUserByPlexId, listUsers, type User } from "../store/users";
 import { type Actor, audit } from "./audit";
 import { publishEvent, topics } from "./events";
 import { notify } from "./notifications";
@@ -461,11 +464,16 @@ export async function decideMediaRequests(
   actor: Actor,
 ): Promise<DecisionOutcome> {
   const out: DecisionOutcome = { changed: [], refused: [] };
-  const rows = await listMediaRequestsByIds(deps.database, [...new Set(ids)]);
-  for (const id of ids)
-    if (!rows.some((r) => r.id === id)) out.refused.push({ id, title: id, message: "no such request" });
-  const seerr = rows.length > 0 ? await configuredSeerr(deps) : undefined;
-  for (const row of rows) {
+  const unique = [...new Set(ids)];
+  const found = await listMediaRequestsByIds(deps.database, unique);
+  const seerr = found.length > 0 ? await configuredSeerr(deps) : undefined;
+  // In the order they were named (the page's order), one at a time.
+  for (const id of unique) {
+    const row = found.find((r) => r.id === id);
+    if (!row) {
+      out.refused.push({ id, title: id, message: "no such request" });
+      continue;
+    }
     const name = titleLabel(row);
     if (row.status !== "pending") {
       out.refused.push({
@@ -508,4 +516,69 @@ export async function decideMediaRequests(
     out.changed.push(changed);
   }
   return out;
+}
+
+/** What following one of Seerr's requests did here. */
+export type FollowOutcome =
+  | { kind: "changed" | "unchanged"; request: MediaRequest }
+  | { kind: "adopted"; request: MediaRequest }
+  /** Made in Seerr by someone MediaNest cannot tie to one of its users (or a title it cannot read): not stored. */
+  | { kind: "unlinked"; seerrUserId: number | null };
+
+// States a request never leaves on its own: cancelled here, or removed in Seerr.
+const FINAL: MediaRequestState[] = ["cancelled", "deleted"];
+
+/** The MediaNest user behind a Seerr user: their link, else the same Plex account. */
+async function requesterOf(deps: Deps, remote: SeerrRequest): Promise<User | undefined> {
+  const by = remote.requestedBy;
+  if (!by) return undefined;
+  const link = await findSeerrLinkBySeerrUser(deps.database, by.id);
+  if (link) return findUserById(deps.database, link.userId);
+  if (by.plexId == null) return undefined;
+  const user = await findUserByPlexId(deps.database, by.plexId);
+  if (!user) return undefined;
+  // Only a user without a link yet takes this one: a link set (by hand or found) is never overwritten here.
+  if (!(await findSeerrLink(deps.database, user.id)))
+    await upsertSeerrLink(deps.database, {
+      userId: user.id,
+      seerrUserId: by.id,
+      seerrName: by.displayName,
+      how: "plex",
+      linkedAt: new Date(),
+    });
+  return user;
+}
+
+/**
+ * Bring MediaNest in line with Seerr's copy of a request (webhook, sync job): a stored request takes the state
+ * Seerr's says (compare and set, so a repeat changes and tells nothing); one made in Seerr's own UI by a
+ * MediaNest user is stored (source "seerr").
+ */
+export async function followRemote(deps: Deps, seerr: ConfiguredSeerr, remote: SeerrRequest): Promise<FollowOutcome> {
+  const row = await findMediaRequestBySeerrId(deps.database, seerr.cacheId, remote.id);
+  if (row) {
+    if (FINAL.includes(row.status)) return { kind: "unchanged", request: row };
+    const to = deriveState(remote);
+    const changed = await transition(deps, row, to, {
+      ...rawNumbers(remote),
+      ...(remote.seasons.length ? { seasons: remote.seasons } : {}),
+    });
+    return { kind: changed.status !== row.status ? "changed" : "unchanged", request: changed };
+  }
+  const user = await requesterOf(deps, remote);
+  if (!user || !remote.mediaType || !remote.tmdbId)
+    return { kind: "unlinked", seerrUserId: remote.requestedBy?.id ?? null };
+  const details = await getTitle(deps, remote.mediaType, remote.tmdbId);
+  const title =
+    details.ok && details.data
+      ? fromTitle(details.data)
+      : { title: `${remote.mediaType === "movie" ? "Movie" : "Show"} ${remote.tmdbId}`, year: null, posterPath: null };
+  const { row: stored, inserted } = await storeRemote(deps, seerr, user, remote, title, "seerr");
+  return inserted ? { kind: "adopted", request: stored } : { kind: "unchanged", request: stored };
+}
+
+/** Mark a stored request removed in Seerr (it is gone there) and tell its requester; a final state stays. */
+export async function markRemoved(deps: Deps, row: MediaRequest): Promise<MediaRequest> {
+  if (FINAL.includes(row.status)) return row;
+  return transition(deps, row, "deleted");
 }

@@ -6,12 +6,23 @@ import {
   type IntegrationForm,
   IntegrationsPage,
   type IntegrationsPageProps,
+  type SeerrExtras,
   type TestableService,
 } from "../../views/pages/integrations";
+import { formatDate } from "../../views/components/format";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
 import { clientIp } from "../server/request";
-import type { Actor } from "../services/audit";
+import { type Actor, audit } from "../services/audit";
+import {
+  lastWebhookDelivery,
+  rotateWebhookSecret,
+  SEERR_WEBHOOK_PATH,
+  SEERR_WEBHOOK_TEMPLATE,
+  webhookAuthHeader,
+  webhookSecret,
+} from "../services/seerr-webhook";
+import { importAllowed, setImportAllowed } from "../services/seerr-users";
 import { getPlexServer } from "../services/auth-settings";
 import {
   checkFolder,
@@ -118,6 +129,8 @@ const SAVED: Record<string, string> = {
   plex: "Plex server saved.",
   seerr: "Seerr saved.",
   "seerr-removed": "Seerr removed.",
+  "seerr-webhook": "A new webhook secret is made: give Seerr the new Authorization header.",
+  "seerr-import": "Importing Plex users into Seerr saved.",
   kuma: "Uptime Kuma saved.",
   "kuma-removed": "Uptime Kuma removed.",
   ytdlp: "yt-dlp path saved.",
@@ -203,9 +216,27 @@ async function showIntegrationsPage(
     csrf: c.get("csrfToken"),
     ytdlp,
     folderWarnings: Object.fromEntries(checks),
+    ...(integrations.seerr ? { seerrExtras: await seerrExtras(c) } : {}),
     ...extra,
   };
   return renderPage(c, TITLE, <IntegrationsPage {...props} />, { status });
+}
+
+async function seerrExtras(c: Context<AppEnv>): Promise<SeerrExtras> {
+  const deps = c.get("deps");
+  const [secret, last, importPlexUsers] = await Promise.all([
+    webhookSecret(deps),
+    lastWebhookDelivery(deps),
+    importAllowed(deps),
+  ]);
+  const origin = deps.config.publicUrl ? new URL(deps.config.publicUrl).origin : new URL(c.req.url).origin;
+  return {
+    webhookUrl: origin + SEERR_WEBHOOK_PATH,
+    authHeader: webhookAuthHeader(secret),
+    template: SEERR_WEBHOOK_TEMPLATE,
+    lastDelivery: last ? { type: last.type, at: formatDate(last.at) } : null,
+    importPlexUsers,
+  };
 }
 
 /** Answer a connection test: the result fragment for htmx, the whole page (result in its card) otherwise. */
@@ -384,6 +415,23 @@ export function integrationRoutes() {
       d.kumaApiKey ||
       (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
     return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
+  });
+
+  app.post("/admin/integrations/seerr/webhook-secret", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    await rotateWebhookSecret(deps);
+    await audit(deps, actor(c), "settings.seerr_webhook_secret", undefined, {});
+    return redirect(c, "/admin/integrations?saved=seerr-webhook#seerr-webhook");
+  });
+
+  app.post("/admin/integrations/seerr/import", allow("admin"), async (c) => {
+    const form = await parseForm(c, z.object({ importPlexUsers: z.literal("1").optional() }));
+    if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
+    const deps = c.get("deps");
+    const on = form.data.importPlexUsers === "1";
+    await setImportAllowed(deps, on);
+    await audit(deps, actor(c), "settings.seerr_import", undefined, { importPlexUsers: on });
+    return redirect(c, "/admin/integrations?saved=seerr-import#seerr-import");
   });
 
   for (const service of ["seerr", "kuma"] as const) {

@@ -22,6 +22,73 @@ export interface IntegrationsPageProps {
   ytdlp: YtdlpVersion;
   /** Warnings about mapped library folders, by section key. */
   folderWarnings: Record<string, string | null>;
+  /** Seerr's webhook agent setup and the import switch. */
+  seerrExtras?: SeerrExtras;
+}
+
+/** What the Seerr card shows beyond the connection: the webhook setup hint and importing Plex users. */
+export interface SeerrExtras {
+  webhookUrl: string;
+  authHeader: string;
+  template: string;
+  lastDelivery: { type: string; at: string } | null;
+  importPlexUsers: boolean;
+}
+
+function SeerrWebhookHint(props: { extras: SeerrExtras; csrf?: string | undefined }) {
+  const x = props.extras;
+  return (
+    <details class="stack" id="seerr-webhook">
+      <summary>Status updates from Seerr (webhook)</summary>
+      <p class="muted">
+        So requests follow Seerr at once, in Seerr open Settings → Notifications → Webhook, enable it for the request
+        events, and enter:
+      </p>
+      <dl class="facts">
+        <dt>Webhook URL</dt>
+        <dd class="mono">{x.webhookUrl}</dd>
+        <dt>Authorization header</dt>
+        <dd class="mono">{x.authHeader}</dd>
+      </dl>
+      <p class="muted">
+        Seerr's default JSON payload works as it is. If it was changed, paste this one (the keys in braces make Seerr
+        send null when a part does not apply):
+      </p>
+      <pre class="mono">{x.template}</pre>
+      <p class="muted">
+        {x.lastDelivery
+          ? `Last delivery from Seerr: ${x.lastDelivery.type}, ${x.lastDelivery.at}.`
+          : "Nothing received from Seerr yet: its Test button sends a test notification."}{" "}
+        A sync every few minutes catches what a missed delivery would leave behind.
+      </p>
+      <form method="post" action="/admin/integrations/seerr/webhook-secret">
+        <CsrfField token={props.csrf} />
+        <button class="btn btn-small" type="submit">
+          Make a new secret
+        </button>
+        <span class="hint"> Seerr must then be given the new Authorization header.</span>
+      </form>
+    </details>
+  );
+}
+
+function SeerrImportSwitch(props: { extras: SeerrExtras; csrf?: string | undefined }) {
+  return (
+    <form method="post" action="/admin/integrations/seerr/import" class="stack" id="seerr-import">
+      <CsrfField token={props.csrf} />
+      <Checkbox
+        label="Import Plex users into Seerr at their first request (when Seerr does not know them yet)"
+        name="importPlexUsers"
+        value="1"
+        checked={props.extras.importPlexUsers}
+      />
+      <div>
+        <button class="btn btn-small" type="submit">
+          Save
+        </button>
+      </div>
+    </form>
+  );
 }
 
 const SAVED_SECRET = "A secret is saved (hidden). Leave empty to keep it.";
@@ -211,6 +278,8 @@ function SeerrCard(props: IntegrationsPageProps) {
         </div>
       </form>
       <TestSlot {...props} service="seerr" />
+      {s && props.seerrExtras ? <SeerrImportSwitch extras={props.seerrExtras} csrf={props.csrf} /> : null}
+      {s && props.seerrExtras ? <SeerrWebhookHint extras={props.seerrExtras} csrf={props.csrf} /> : null}
       {s ? (
         <RemoveButton service="seerr" label="Seerr" csrf={props.csrf} />
       ) : (
