@@ -2,7 +2,7 @@ import { CliError } from "./cli/errors";
 import { ConfigError, loadConfig } from "./config/config";
 import { DatabaseError } from "./db/errors";
 import { createLogger, type Logger } from "./app/logger";
-import { VERSION } from "./version";
+import { VERSION, versionLines } from "./version";
 
 // Each command loads its own code when it runs: `healthcheck` runs every few seconds in a container and
 // must not pay for the whole server.
@@ -19,7 +19,9 @@ Commands:
   restore FILE          replace the SQLite database with a backup (the server must be stopped)
   healthcheck           exit 0 when the local server is ready, 1 otherwise
   config                print the effective configuration, secrets masked
-  version               print the version
+  version               print the version, the commit and the build time
+  upgrade [--rollback]  replace this binary with the latest release's (checksum verified; the previous one is
+                        kept), or go back to the previous one; restarts medianest.service where systemd runs it
 `;
 
 let log: Logger | undefined;
@@ -36,7 +38,7 @@ async function run(argv: string[]): Promise<number> {
   switch (command) {
     case "version":
     case "--version":
-      console.log(VERSION);
+      console.log(versionLines().join("\n"));
       return 0;
     case "serve":
       return (await import("./cli/serve")).serve(config, log);
@@ -64,6 +66,8 @@ async function run(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case "upgrade":
+      return (await import("./cli/upgrade")).upgrade(args);
     case "healthcheck":
       return (await import("./cli/healthcheck")).healthcheck(config);
     case "config":
