@@ -133,9 +133,14 @@ describe.skipIf(!onX64Linux || !isRoot)("install.sh without a checkout, then med
   const bin = join(installRoot, "usr/local/bin/medianest");
 
   /** Pipe a release's install.sh into sh, as `curl -fsSL …/install.sh | sudo sh -s -- --no-start` does. */
-  function pipeInstall(release: string, into: string, env: Record<string, string> = {}): Promise<Result> {
+  function pipeInstall(
+    release: string,
+    into: string,
+    env: Record<string, string> = {},
+    args: string[] = [],
+  ): Promise<Result> {
     return run(
-      ["sh", "-s", "--", "--no-start"],
+      ["sh", "-s", "--", "--no-start", ...args],
       { MEDIANEST_INSTALL_ROOT: into, MEDIANEST_USER: user, ...env },
       Bun.file(join(site, release, "install.sh")),
     );
@@ -163,7 +168,9 @@ describe.skipIf(!onX64Linux || !isRoot)("install.sh without a checkout, then med
 
   test("installs the verified binary as --system does: binary, data directory, env file, unit, migrated database", async () => {
     requests.length = 0;
-    const r = await pipeInstall("one", installRoot);
+    const library = join(work, "library");
+    mkdirSync(library);
+    const r = await pipeInstall("one", installRoot, {}, ["--downloads", library]);
     expect(r.stderr).not.toContain("install.sh:");
     expect(r.code).toBe(0);
     // The release's own URL, baked into its install.sh, was used.
@@ -175,6 +182,7 @@ describe.skipIf(!onX64Linux || !isRoot)("install.sh without a checkout, then med
     const unit = await Bun.file(join(installRoot, "etc/systemd/system/medianest.service")).text();
     expect(unit).toContain(`ExecStart=${bin} serve`);
     expect(unit).toContain("User=root");
+    expect(unit).toContain(`ReadWritePaths=${join(installRoot, "var/lib/medianest")} ${library}`);
     expect(existsSync(join(installRoot, "var/lib/medianest/medianest.db"))).toBe(true);
     expect(r.stdout).toContain("applied: 0000_init");
     expect(readdirSync(join(installRoot, "usr/local/bin"))).toEqual(["medianest"]);
