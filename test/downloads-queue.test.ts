@@ -6,6 +6,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { groupAlive, killGroup } from "../src/integrations/ytdlp/client";
 import { stopDownloadWorkers } from "../src/jobs/download-queue";
+import { PLEX_WAIT } from "../src/services/download-finish";
+import { plexWebUrl } from "../src/services/plex-links";
 import { saveDownloadSettings } from "../src/services/download-settings";
 import { createDownloadWorkers, type DownloadWorkers, workDirFor } from "../src/services/download-worker";
 import { cancelDownload, previewDownload, queueDownload } from "../src/services/downloads";
@@ -23,9 +25,9 @@ import {
 import { listNotifications } from "../src/store/notifications";
 import type { User } from "../src/store/users";
 import { type MediaSite, startMediaSite } from "./fakes/media-site";
-import { type FakePlexServer, plexSection, startFakePlexServer } from "./fakes/plex-server";
+import { type FakePlexServer, plexMovie, plexSection, startFakePlexServer } from "./fakes/plex-server";
 import { postgresAvailable } from "./helpers/services";
-import { createTestApp, type Dialect, givenUser, type TestApp } from "./helpers/test-app";
+import { createTestApp, type Dialect, givenUser, signIn, type TestApp } from "./helpers/test-app";
 
 const ytdlp = Bun.which("yt-dlp") !== null && Bun.which("ffmpeg") !== null;
 
@@ -180,6 +182,8 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
     [];
 
   beforeAll(async () => {
+    PLEX_WAIT.intervalMs = 100;
+    PLEX_WAIT.attempts = 100;
     site = await startMediaSite();
     t = await createTestApp({ dialect: "sqlite" });
     library = mkdtempSync(join(tmpdir(), "medianest-library-"));
@@ -253,14 +257,31 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
     // At most two updates a second for one download.
     const seconds = (Date.now() - started) / 1000;
     expect(mine.length).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 1);
-    // The owner is told, and Plex rescans just the folder the file went into (both follow the final status).
-    await until(async () =>
-      (await listNotifications(t.deps.database, admin.id, { limit: 10 })).items.some(
-        (n) => n.kind === "download.finished",
-      ),
-    );
+    // Plex rescans just the folder the file went into; once Plex lists the file, the owner is told with a link
+    // that opens it in Plex.
     await until(async () => plex.refreshes.some((r) => r.sectionKey === "7"));
     expect(plex.refreshes).toContainEqual({ sectionKey: "7", path: join(library, "Unknown channel") });
+    const notices = async () => (await listNotifications(t.deps.database, admin.id, { limit: 10 })).items;
+    await Bun.sleep(PLEX_WAIT.intervalMs * 3);
+    expect((await notices()).some((n) => n.kind === "download.finished" && n.createdAt >= new Date(started))).toBe(
+      false,
+    );
+    plex.addItem(
+      plexMovie({
+        ratingKey: "9001",
+        title: "One Clip (1)",
+        librarySectionID: "7",
+        addedAt: Math.floor(Date.now() / 1000),
+        Media: [{ id: 1, Part: [{ id: 1, file: item!.filePath! }] }],
+      }),
+    );
+    const told = await until(async () =>
+      (await notices()).find((n) => n.kind === "download.finished" && n.createdAt >= new Date(started)),
+    );
+    expect(told.link).toBe(plexWebUrl("m1", "9001"));
+    expect(told.body).toContain("watch it in Plex");
+    const page = await (await (await signIn(t, admin)).get("/notifications")).text();
+    expect(page).toContain(">Watch in Plex</a>");
   });
 
   test("the download-queue job starts this replica's workers once downloads wait, not before", async () => {

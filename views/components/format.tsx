@@ -46,3 +46,8 @@ const pluralRules = new Intl.PluralRules("en");
 export function plural(n: number, one: string, other: string): string {
   return `${n} ${pluralRules.select(n) === "one" ? one : other}`;
 }
+
+/** The words of a notification's link: "Watch in Plex" for a link into Plex, "Open" for a page of MediaNest. */
+export function linkLabel(link: string): string {
+  return link.startsWith("https://app.plex.tv/") ? "Watch in Plex" : "Open";
+}

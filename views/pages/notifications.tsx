@@ -1,3 +1,4 @@
+import { linkLabel } from "../components/format";
 import type { Notification } from "../../src/store/notifications";
 import { CsrfField, Empty, Pager } from "../components/form";
 import { When } from "../components/format";
@@ -39,7 +40,7 @@ export function NotificationList(props: {
                     {n.link ? (
                       <>
                         {" · "}
-                        <a href={n.link}>Open</a>
+                        <a href={n.link}>{linkLabel(n.link)}</a>
                       </>
                     ) : null}
                   </div>

@@ -1,3 +1,4 @@
+import { linkLabel } from "../components/format";
 import type { LiveNotification } from "../../src/services/events";
 
 /** The unread count inside the bell; empty hides the badge. */
@@ -17,7 +18,7 @@ export function Toast(props: { n: LiveNotification }) {
       <div style="flex:1">
         <strong>{props.n.title}</strong>
         <div class="muted">{props.n.body}</div>
-        {props.n.link ? <a href={props.n.link}>Open</a> : null}
+        {props.n.link ? <a href={props.n.link}>{linkLabel(props.n.link)}</a> : null}
       </div>
       <button type="button" class="icon-btn" data-dismiss aria-label="Dismiss">
         ×

@@ -182,6 +182,7 @@ describe("listRecentlyAdded", () => {
       leafCount: null,
       genres: ["Action", "Science Fiction"],
       externalIds: { imdb: "tt1375666", tmdb: "27205", tvdb: "525" },
+      files: ["/data/movies/Inception/Inception.mkv"],
     });
     expect(items[1]).toMatchObject({ type: "episode", grandparentTitle: "Breaking Bad", index: 1, parentIndex: 1 });
   });

@@ -302,6 +302,7 @@ function toItem(m: RemoteMetadata): PlexItem {
     leafCount: m.leafCount ?? null,
     genres: (m.Genre ?? []).map((g) => g.tag),
     externalIds: externalIds(m.Guid),
+    files: (m.Media ?? []).flatMap((media) => (media.Part ?? []).flatMap((part) => (part.file ? [part.file] : []))),
   };
 }
 

@@ -65,6 +65,7 @@ export const remoteMetadataSchema = z.looseObject({
   leafCount: z.number().nullish(),
   Genre: z.array(z.looseObject({ tag: z.string() })).nullish(),
   Guid: z.array(z.looseObject({ id: z.string() })).nullish(),
+  Media: z.array(z.looseObject({ Part: z.array(z.looseObject({ file: z.string().nullish() })).nullish() })).nullish(),
 });
 export type RemoteMetadata = z.infer<typeof remoteMetadataSchema>;
 
@@ -163,6 +164,8 @@ export interface PlexItem {
   leafCount: number | null;
   genres: string[];
   externalIds: PlexExternalIds;
+  /** The files of its media parts, as the server sees them (lists carry them for movies, episodes and clips). */
+  files: string[];
 }
 
 /** How a section's items can be ordered: by title, newest first, or by year, newest first. */
