@@ -1,6 +1,7 @@
 import { downloadQueueJob } from "./download-queue";
 import { downloadSubscriptionsJob } from "./download-subscriptions";
 import { notificationDeliveriesJob } from "./notification-deliveries";
+import { requestSyncJob } from "./request-sync";
 import type { JobDefinition } from "./scheduler";
 import { sessionCleanupJob } from "./session-cleanup";
 import { statusChecksJob } from "./status-checks";
@@ -15,5 +16,6 @@ export function allJobs(): JobDefinition[] {
     notificationDeliveriesJob,
     downloadQueueJob,
     downloadSubscriptionsJob,
+    requestSyncJob,
   ];
 }

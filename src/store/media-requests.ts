@@ -223,3 +223,22 @@ export async function listRequesters(database: Database): Promise<{ id: string; 
     .where(exists(db.select({ one: sql`1` }).from(t).where(eq(t.userId, u.id))))
     .orderBy(u.displayName);
 }
+
+// Request states that can still change (the sync job asks Seerr about these when its list lacks them).
+const OPEN_STATES: MediaRequestState[] = ["pending", "approved", "processing", "partially_available", "unknown"];
+
+/** List the requests on one Seerr server whose state can still change (one query). */
+export async function listOpenMediaRequests(database: Database, seerrServer: string): Promise<MediaRequest[]> {
+  const { db, tables } = database;
+  const t = tables.mediaRequests;
+  return db
+    .select()
+    .from(t)
+    .where(and(eq(t.seerrServer, seerrServer), inArray(t.status, OPEN_STATES)));
+}
+
+/** List every user's link to their Seerr account. */
+export async function listSeerrLinks(database: Database): Promise<SeerrLink[]> {
+  const { db, tables } = database;
+  return db.select().from(tables.seerrLinks);
+}
