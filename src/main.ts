@@ -15,8 +15,11 @@ Commands:
   serve                 start the server (default)
   migrate               apply database migrations and exit
   create-admin NAME     create an administrator, or reset NAME's password (asks for it, or MEDIANEST_ADMIN_PASSWORD)
-  backup [FILE]         write an online copy of the SQLite database (default: <data dir>/backups/)
-  restore FILE          replace the SQLite database with a backup (the server must be stopped)
+  backup [FILE]         write an online backup of the database (SQLite copy or pg_dump archive; encrypted
+                        with MEDIANEST_BACKUP_PASSPHRASE or MEDIANEST_BACKUP_KEY_FILE; default: the backup dir)
+  restore [--force] FILE
+                        replace the database with a backup (SQLite: the server must be stopped; PostgreSQL:
+                        refused while replicas are connected, unless --force)
   healthcheck           exit 0 when the local server is ready, 1 otherwise
   config                print the effective configuration, secrets masked
   version               print the version, the commit and the build time
@@ -56,13 +59,16 @@ async function run(argv: string[]): Promise<number> {
     case "create-admin":
       return (await import("./cli/create-admin")).createAdmin(config, log, args);
     case "backup":
-      console.log(`backup written to ${(await import("./cli/backup")).backup(config, args[0])}`);
+      console.log(`backup written to ${await (await import("./cli/backup")).backup(config, args[0])}`);
       return 0;
     case "restore": {
-      if (!args[0]) throw new CliError("restore: name the backup file: medianest restore FILE", 2);
-      const r = (await import("./cli/backup")).restore(config, args[0]);
+      const force = args.includes("--force");
+      const [file, ...extra] = args.filter((a) => a !== "--force");
+      if (!file || extra.length)
+        throw new CliError("restore: name the backup file: medianest restore [--force] FILE", 2);
+      const r = await (await import("./cli/backup")).restore(config, file, { force });
       console.log(
-        `restored ${args[0]} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`,
+        `restored ${file} to ${r.restored}${r.previous ? `; the previous database is kept at ${r.previous}` : ""}`,
       );
       return 0;
     }

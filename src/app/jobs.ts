@@ -3,6 +3,9 @@
 /** The id of the job that sends queued outbound notifications; outbound-notifications runs it at once when it queues one. */
 export const DELIVERY_JOB_ID = "notification-deliveries";
 
+/** The id of the scheduled backup job; the jobs page shows the backups beside it. */
+export const BACKUP_JOB = "backup";
+
 export type JobOutcome = "ok" | "failed" | "skipped";
 
 /** What the admin page shows of a job. */

@@ -1,20 +1,9 @@
 import { Database as BunSqlite } from "bun:sqlite";
-import {
-  chmodSync,
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-} from "node:fs";
-import { join, resolve } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import type { Config } from "../config/options";
-import { openSqlite } from "../db/database";
+import { openSqlite, sqliteFile } from "../db/database";
 import { knownMigrations } from "../db/migrate";
-import { sqlitePath } from "../server/runtime";
+import { BackupError, openBackup, restorePostgres, writeBackup } from "../services/backups";
 import { CliError } from "./errors";
 import { pidFile } from "./serve";
 
@@ -22,40 +11,21 @@ function stamp(d = new Date()): string {
   return d.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
 }
 
-/** Write an online, consistent copy of the SQLite database to <data dir>/backups (or `out`); returns its path. */
-export function backup(config: Config, out?: string): string {
-  if (config.databaseUrl) {
-    throw new CliError(
-      'backup: this instance runs on PostgreSQL; back it up with pg_dump (for example: pg_dump "$DATABASE_URL" > medianest.sql)',
-      2,
-    );
-  }
-  const src = sqlitePath(config.dataDir);
-  if (!existsSync(src)) throw new CliError(`backup: there is no database at ${src}`);
-  const dir = join(config.dataDir, "backups");
-  const target = resolve(out ?? join(dir, `medianest-${stamp()}.db`));
-  if (!out) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // A backup holds every account and the encrypted secrets: like the key file, only its owner may read it. The file
-  // is created empty with that mode first (VACUUM INTO fills an empty file), so it is never readable by others.
+async function asCli<T>(command: string, work: () => Promise<T>): Promise<T> {
   try {
-    closeSync(openSync(target, "wx", 0o600));
-    chmodSync(target, 0o600);
+    return await work();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST")
-      throw new CliError(`backup: ${target} already exists; it was left untouched`);
-    throw new CliError(`backup: unable to write ${target}: ${(err as Error).message}`);
+    if (err instanceof BackupError) throw new CliError(`${command}: ${err.message}`);
+    throw err;
   }
-  const database = openSqlite(src);
-  try {
-    // VACUUM INTO reads a consistent snapshot while the server keeps running.
-    database.sqlite!.query("VACUUM INTO ?").run(target);
-  } catch (err) {
-    rmSync(target, { force: true });
-    throw new CliError(`backup: unable to write ${target}: ${(err as Error).message}`);
-  } finally {
-    database.sqlite!.close();
-  }
-  return target;
+}
+
+/**
+ * Write an online, consistent backup (SQLite: VACUUM INTO; PostgreSQL: pg_dump custom format), encrypted when a
+ * backup passphrase or key file is set, to `out` or a new file in the backup directory; returns its path.
+ */
+export async function backup(config: Config, out?: string): Promise<string> {
+  return asCli("backup", async () => (await writeBackup(config, { out })).file);
 }
 
 function serverRunning(dataDir: string): number | undefined {
@@ -72,53 +42,71 @@ function serverRunning(dataDir: string): number | undefined {
 }
 
 /** Check that a file is a MediaNest SQLite database of a schema version this binary knows; returns that version. */
-export function inspectBackup(file: string): number {
-  if (!existsSync(file)) throw new CliError(`restore: ${file} does not exist`);
+export function inspectBackup(file: string, shown = file): number {
+  if (!existsSync(file)) throw new CliError(`restore: ${shown} does not exist`);
   let db: BunSqlite;
   try {
     db = new BunSqlite(file, { readonly: true });
   } catch (err) {
-    throw new CliError(`restore: ${file} cannot be opened: ${(err as Error).message}`);
+    throw new CliError(`restore: ${shown} cannot be opened: ${(err as Error).message}`);
   }
   try {
     const table = db.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name='medianest_migrations'").get();
-    if (!table) throw new CliError(`restore: ${file} is not a MediaNest database (no migration table)`);
+    if (!table) throw new CliError(`restore: ${shown} is not a MediaNest database (no migration table)`);
     const { n } = db.query("SELECT count(*) AS n FROM medianest_migrations").get() as { n: number };
     const known = knownMigrations({ dialect: "sqlite" } as never).length;
     if (n > known)
       throw new CliError(
-        `restore: ${file} has schema version ${n}, newer than this binary (${known}); use a newer MediaNest`,
+        `restore: ${shown} has schema version ${n}, newer than this binary (${known}); use a newer MediaNest`,
       );
-    if (n === 0) throw new CliError(`restore: ${file} is an empty MediaNest database`);
+    if (n === 0) throw new CliError(`restore: ${shown} is an empty MediaNest database`);
     return n;
   } catch (err) {
     if (err instanceof CliError) throw err;
-    throw new CliError(`restore: ${file} is not a SQLite database (${(err as Error).message})`);
+    throw new CliError(`restore: ${shown} is not a SQLite database (${(err as Error).message})`);
   } finally {
     db.close();
   }
 }
 
-/** Replace the database with a backup, keeping the current file beside it; refuses while a server holds the database. */
-export function restore(config: Config, file: string): { restored: string; previous?: string } {
-  if (config.databaseUrl)
-    throw new CliError("restore: this instance runs on PostgreSQL; restore it with psql or pg_restore", 2);
+/**
+ * Replace the database with a backup (decrypting it when it is encrypted). SQLite: refuses while a server holds the
+ * database and keeps the current file beside it. PostgreSQL: refuses while other sessions are connected unless
+ * forced, backs the current database up first, and restores in one transaction.
+ */
+export async function restore(
+  config: Config,
+  file: string,
+  opts: { force?: boolean } = {},
+): Promise<{ restored: string; previous?: string }> {
+  if (config.databaseUrl) {
+    const known = knownMigrations({ dialect: "postgres" } as never).length;
+    const r = await asCli("restore", () =>
+      restorePostgres(config, file, { force: opts.force, knownMigrations: known }),
+    );
+    return { restored: "the PostgreSQL database", previous: r.previous };
+  }
   const pid = serverRunning(config.dataDir);
   if (pid) throw new CliError(`restore: MediaNest is running (pid ${pid}) on this database; stop it first`);
-  inspectBackup(file);
-  const target = sqlitePath(config.dataDir);
-  mkdirSync(config.dataDir, { recursive: true });
-  let previous: string | undefined;
-  if (existsSync(target)) {
-    previous = `${target}.before-restore-${stamp()}`;
-    // Fold the WAL into the main file so the kept copy is complete on its own.
-    const current = openSqlite(target);
-    current.sqlite!.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    current.sqlite!.close();
-    renameSync(target, previous);
-    rmSync(`${target}-wal`, { force: true });
-    rmSync(`${target}-shm`, { force: true });
+  const opened = await asCli("restore", () => openBackup(config, file));
+  try {
+    inspectBackup(opened.path, file);
+    const target = sqliteFile(config.dataDir);
+    mkdirSync(config.dataDir, { recursive: true });
+    let previous: string | undefined;
+    if (existsSync(target)) {
+      previous = `${target}.before-restore-${stamp()}`;
+      // Fold the WAL into the main file so the kept copy is complete on its own.
+      const current = openSqlite(target);
+      current.sqlite!.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      current.sqlite!.close();
+      renameSync(target, previous);
+      rmSync(`${target}-wal`, { force: true });
+      rmSync(`${target}-shm`, { force: true });
+    }
+    copyFileSync(opened.path, target);
+    return { restored: target, previous };
+  } finally {
+    opened.cleanup();
   }
-  copyFileSync(file, target);
-  return { restored: target, previous };
 }

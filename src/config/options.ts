@@ -142,6 +142,46 @@ export const options = {
     ),
     secret: true,
   },
+  backupDir: {
+    env: "MEDIANEST_BACKUP_DIR",
+    description: "Directory for backups (`medianest backup` and the backup job); <data dir>/backups when unset.",
+    schema: optional(() => z.string().check(z.minLength(1, "must not be empty"))),
+  },
+  backupSchedule: {
+    env: "MEDIANEST_BACKUP_SCHEDULE",
+    description: "When the backup job runs (cron, server time), or off.",
+    default: "17 3 * * *",
+    schema: () =>
+      z.string().check(
+        z.trim(),
+        z.refine((v) => v === "off" || /^\S+( \S+){4,5}$/.test(v), "must be a cron expression (5 or 6 fields) or off"),
+      ),
+  },
+  backupKeep: {
+    env: "MEDIANEST_BACKUP_KEEP",
+    description: "How many scheduled backups to keep (older ones are deleted); the jobs page can change it.",
+    default: 7,
+    schema: () =>
+      z.coerce
+        .number({ error: "must be a number" })
+        .check(
+          z.int("must be a whole number"),
+          z.minimum(1, "must be at least 1"),
+          z.maximum(1000, "must be at most 1000"),
+        ),
+  },
+  backupPassphrase: {
+    env: "MEDIANEST_BACKUP_PASSPHRASE",
+    description: "Encrypt backups with this passphrase (age format; restore asks for the same).",
+    schema: optional(() => z.string().check(z.minLength(12, "must be at least 12 characters"))),
+    secret: true,
+  },
+  backupKeyFile: {
+    env: "MEDIANEST_BACKUP_KEY_FILE",
+    description:
+      "Encrypt backups to an age key file (AGE-SECRET-KEY-1… as age-keygen writes it, or only its age1… recipient: then restore needs the secret key).",
+    schema: optional(() => z.string().check(z.minLength(1, "must not be empty"))),
+  },
   trustProxy: {
     env: "MEDIANEST_TRUST_PROXY",
     description: "Trust X-Forwarded-For, X-Forwarded-Proto and X-Forwarded-Host from a reverse proxy.",

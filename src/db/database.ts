@@ -1,6 +1,6 @@
 import { Database as BunSqlite } from "bun:sqlite";
 import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Sql } from "postgres";
@@ -48,6 +48,11 @@ function writable(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The SQLite database file of a data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, "medianest.db");
 }
 
 /** Open (creating when absent) the SQLite database at path; refuses a file that is not a database. */

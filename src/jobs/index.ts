@@ -1,3 +1,5 @@
+import type { Config } from "../config/options";
+import { backupJob } from "./backup";
 import { downloadQueueJob } from "./download-queue";
 import { downloadSubscriptionsJob } from "./download-subscriptions";
 import { notificationDeliveriesJob } from "./notification-deliveries";
@@ -8,7 +10,8 @@ import { statusChecksJob } from "./status-checks";
 import { statusHistoryRetentionJob } from "./status-history-retention";
 
 /** Every job MediaNest runs; the admin jobs page lists them in this order. */
-export function allJobs(): JobDefinition[] {
+export function allJobs(config?: Pick<Config, "backupSchedule">): JobDefinition[] {
+  const schedule = config?.backupSchedule ?? "17 3 * * *";
   return [
     sessionCleanupJob,
     statusChecksJob,
@@ -17,5 +20,7 @@ export function allJobs(): JobDefinition[] {
     downloadQueueJob,
     downloadSubscriptionsJob,
     requestSyncJob,
+    // MEDIANEST_BACKUP_SCHEDULE=off leaves the backup to something outside MediaNest.
+    ...(schedule === "off" ? [] : [backupJob(schedule)]),
   ];
 }

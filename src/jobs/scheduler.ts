@@ -73,7 +73,10 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     const lock = job.singleton
       ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined)
       : undefined;
-    if (job.singleton && !lock) return "skipped";
+    if (job.singleton && !lock) {
+      deps.metrics.jobRuns.inc({ job: job.id, outcome: "skipped" });
+      return "skipped";
+    }
     const ttl = job.lockTtlMs ?? 300_000;
     const keepAlive = lock
       ? setInterval(() => void lock.extend(ttl).catch(() => false), Math.max(1000, ttl / 3))
@@ -90,6 +93,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
         lastError: null,
         lastDurationMs: ms,
       });
+      deps.metrics.jobRuns.inc({ job: job.id, outcome: "ok" });
       deps.log.debug("job finished", {
         job: job.id,
         ms,
@@ -107,6 +111,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
         lastError: message.slice(0, 500),
         lastDurationMs: ms,
       });
+      deps.metrics.jobRuns.inc({ job: job.id, outcome: "failed" });
       deps.log.error("job failed", { job: job.id, error: message });
       return "failed";
     } finally {

@@ -22,8 +22,20 @@ export interface Metrics {
   integrationDuration: Histogram<"service">;
   integrationErrors: Counter<"service" | "kind">;
   liveStreams: Gauge;
+  jobRuns: Counter<"job" | "outcome">;
+  downloadedBytes: Counter<never>;
+  /** Where the gauges read at scrape time come from (set by the runtime; unset, they export nothing). */
+  sources: MetricSources;
   /** Register the default process metrics (idempotent); call soon after start, and before a scrape. */
   collectDefaults(): Promise<void>;
+}
+
+/** The shared state some gauges report, read at each scrape (every replica reports the same values). */
+export interface MetricSources {
+  jobs?: () => Promise<{ jobId: string; lastFinishedAt: Date | null; lastStatus: string | null }[]>;
+  downloadQueue?: () => Promise<{ counts: Record<string, number>; oldestQueuedAt: Date | null }>;
+  /** The newest backup in the backup directory. */
+  lastBackup?: () => Promise<{ at: Date; bytes: number } | undefined>;
 }
 
 // These default gauges end in _total, which promtool rejects for a gauge.
@@ -49,7 +61,99 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   build.set({ version: VERSION, runtime: `bun ${Bun.version}` }, 1);
+  const sources: MetricSources = {};
+  // A failed source leaves its gauges empty for that scrape rather than failing the whole scrape.
+  const read = async <T>(source: (() => Promise<T>) | undefined): Promise<T | undefined> => {
+    try {
+      return await source?.();
+    } catch {
+      return undefined;
+    }
+  };
+  // Each gauge reads its source itself: the registry collects its metrics concurrently.
+  const fromSource = <T, L extends string>(
+    name: string,
+    help: string,
+    labelNames: L[],
+    source: () => (() => Promise<T>) | undefined,
+    fill: (g: Gauge<L>, value: T) => void,
+  ) =>
+    new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const value = await read(source());
+        this.reset();
+        if (value !== undefined) fill(this, value);
+      },
+    });
+  fromSource(
+    "medianest_job_last_finished_timestamp_seconds",
+    "When each scheduled job last finished (any replica), as a Unix time.",
+    ["job"],
+    () => sources.jobs,
+    (g, runs) => {
+      for (const r of runs) if (r.lastFinishedAt) g.set({ job: r.jobId }, r.lastFinishedAt.getTime() / 1000);
+    },
+  );
+  fromSource(
+    "medianest_job_last_run_failed",
+    "Whether each scheduled job's last run (any replica) failed (1) or not (0).",
+    ["job"],
+    () => sources.jobs,
+    (g, runs) => {
+      for (const r of runs) if (r.lastStatus) g.set({ job: r.jobId }, r.lastStatus === "failed" ? 1 : 0);
+    },
+  );
+  fromSource(
+    "medianest_download_items",
+    "Download items by status (queued, downloading, processing, completed, failed, cancelled).",
+    ["status"],
+    () => sources.downloadQueue,
+    (g, q) => {
+      for (const [status, n] of Object.entries(q.counts)) g.set({ status }, n);
+    },
+  );
+  fromSource(
+    "medianest_download_oldest_queued_seconds",
+    "Age of the oldest queued download item; 0 when none waits.",
+    [],
+    () => sources.downloadQueue,
+    (g, q) => g.set(q.oldestQueuedAt ? Math.max(0, (Date.now() - q.oldestQueuedAt.getTime()) / 1000) : 0),
+  );
+  fromSource(
+    "medianest_backup_last_success_timestamp_seconds",
+    "When the newest backup in the backup directory was written, as a Unix time.",
+    [],
+    () => sources.lastBackup,
+    (g, b) => {
+      if (b) g.set(b.at.getTime() / 1000);
+    },
+  );
+  fromSource(
+    "medianest_backup_size_bytes",
+    "Size of the newest backup in the backup directory.",
+    [],
+    () => sources.lastBackup,
+    (g, b) => {
+      if (b) g.set(b.bytes);
+    },
+  );
   return {
+    sources,
+    jobRuns: new Counter({
+      name: "medianest_job_runs_total",
+      help: "Scheduled job runs on this replica by outcome (ok, failed, skipped).",
+      labelNames: ["job", "outcome"],
+      registers: [registry],
+    }),
+    downloadedBytes: new Counter({
+      name: "medianest_download_completed_bytes_total",
+      help: "Bytes of download items completed on this replica.",
+      registers: [registry],
+    }),
     registry,
     collectDefaults,
     httpDuration: new RequestDurations(registry),

@@ -1,11 +1,12 @@
-import { join } from "node:path";
 import type { Config } from "../config/options";
 import { createSecretBox, loadMasterKey } from "../config/secret-box";
 import { createCoordination } from "../coordination";
-import { openPostgres, openSqlite, type Database } from "../db/database";
+import { openPostgres, openSqlite, sqliteFile, type Database } from "../db/database";
 import { migrate, schemaStatus } from "../db/migrate";
 import { createMetrics } from "../metrics/metrics";
 import { allJobs } from "../jobs";
+import { queueHealth } from "../store/downloads";
+import { listJobRuns } from "../store/job-runs";
 import type { Scheduler } from "../app/jobs";
 import { createScheduler, withSchedules } from "../jobs/scheduler";
 import type { AppDeps } from "../app/deps";
@@ -14,7 +15,7 @@ import type { Logger } from "../app/logger";
 
 /** Return the SQLite file path for a data directory. */
 export function sqlitePath(dataDir: string): string {
-  return join(dataDir, "medianest.db");
+  return sqliteFile(dataDir);
 }
 
 /** Open the configured database: PostgreSQL when DATABASE_URL is set, SQLite in the data directory otherwise. */
@@ -47,7 +48,13 @@ export function createDeps(parts: DepsParts): AppDeps {
     },
     jobs: undefined as unknown as Scheduler,
   };
-  deps.jobs = createScheduler(withSchedules(allJobs(), parts.config.jobSchedules), () => deps);
+  deps.jobs = createScheduler(withSchedules(allJobs(parts.config), parts.config.jobSchedules), () => deps);
+  metrics.sources.jobs = () => listJobRuns(database);
+  metrics.sources.downloadQueue = () => queueHealth(database, new Date());
+  metrics.sources.lastBackup = async () => {
+    const { newestBackup } = await import("../services/backups");
+    return newestBackup(parts.config);
+  };
   return deps;
 }
 

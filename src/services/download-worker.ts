@@ -398,6 +398,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
           return;
         }
         await record(claimed, { status: "completed", at: new Date(), filePath: path, bytes: out.bytes });
+        if (out.bytes) deps.metrics.downloadedBytes.inc(out.bytes);
         return;
       }
       await recordFailure(claimed, out.error, workDir);

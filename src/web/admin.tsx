@@ -9,9 +9,10 @@ import {
   UsersPage,
   UsersTable,
 } from "../../views/pages/admin";
-import { JobsPage, JobsTable } from "../../views/pages/jobs";
+import { type BackupsView, JobsPage, JobsTable } from "../../views/pages/jobs";
+import { BACKUP_JOB } from "../app/jobs";
 import { allow } from "../server/access";
-import type { AppEnv } from "../app/deps";
+import type { AppDeps, AppEnv } from "../app/deps";
 import { clientIp } from "../server/request";
 import { AccountError, createLocalUser, invitePlexUser, usernameRule } from "../services/accounts";
 import { audit, type Actor } from "../services/audit";
@@ -140,6 +141,23 @@ function actor(c: Context<AppEnv>): Actor {
 function pageNumber(raw: string | undefined): number {
   const n = Number(raw);
   return Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+}
+
+/** What the jobs page shows of backups, when the backup job is scheduled. */
+async function backupsView(
+  deps: AppDeps,
+  extra: Pick<BackupsView, "errors" | "values" | "saved">,
+): Promise<BackupsView | undefined> {
+  if (!deps.jobs.has(BACKUP_JOB)) return undefined;
+  const { backupDirectory, backupKeep, encrypting, listBackups } = await import("../services/backups");
+  return {
+    dir: backupDirectory(deps.config),
+    keep: await backupKeep(deps),
+    encrypted: encrypting(deps.config),
+    database: deps.config.databaseUrl ? "PostgreSQL" : "SQLite",
+    files: listBackups(deps.config),
+    ...extra,
+  };
 }
 
 /** Admin routes: overview, users, sign-in settings, audit log. */
@@ -540,8 +558,45 @@ export function adminRoutes() {
   });
 
   app.get("/admin/jobs", allow("admin"), async (c) =>
-    renderPage(c, "Jobs", <JobsPage jobs={await c.get("deps").jobs.list()} csrf={c.get("csrfToken")} />),
+    renderPage(
+      c,
+      "Jobs",
+      <JobsPage
+        jobs={await c.get("deps").jobs.list()}
+        csrf={c.get("csrfToken")}
+        backups={await backupsView(c.get("deps"), { saved: c.req.query("saved") === "backups" })}
+      />,
+    ),
   );
+
+  app.post("/admin/backups/keep", allow("admin"), async (c) => {
+    const deps = c.get("deps");
+    const form = await parseForm(
+      c,
+      z.object({
+        keep: z.coerce
+          .number({ error: "Enter a number." })
+          .int("Enter a whole number.")
+          .min(1, "Keep at least 1 backup.")
+          .max(1000, "Keep at most 1000 backups."),
+      }),
+    );
+    if (!form.ok)
+      return renderPage(
+        c,
+        "Jobs",
+        <JobsPage
+          jobs={await deps.jobs.list()}
+          csrf={c.get("csrfToken")}
+          backups={await backupsView(deps, { errors: form.errors, values: form.values })}
+        />,
+        { status: 422 },
+      );
+    const { saveBackupKeep } = await import("../services/backups");
+    await saveBackupKeep(deps, form.data.keep);
+    await audit(deps, actor(c), "settings.change", { type: "settings", id: "backups" }, { keep: form.data.keep });
+    return c.redirect("/admin/jobs?saved=backups#backups", 303);
+  });
 
   app.post("/admin/jobs/:id/run", allow("admin"), async (c) => {
     const deps = c.get("deps");
