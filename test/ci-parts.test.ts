@@ -12,6 +12,11 @@ const parts: [name: string, present: boolean, hint: string][] = [
   ["PostgreSQL", postgresAvailable, `nothing answers at ${PG_ADMIN_URL}`],
   ["Redis", redisAvailable, `nothing answers at ${REDIS_TEST_URL}`],
   ["Chromium", existsSync(chromium), `${chromium} is missing (Debian package chromium)`],
+  [
+    "PostgreSQL client tools",
+    ["pg_dump", "pg_restore", "psql"].every((t) => Bun.which(t) !== null),
+    "pg_dump, pg_restore or psql is not on PATH (Debian package postgresql-client)",
+  ],
   ["promtool", Bun.which("promtool") !== null, "promtool is not on PATH (Debian package prometheus)"],
   ["yt-dlp", Bun.which("yt-dlp") !== null, "yt-dlp is not on PATH (Debian package yt-dlp)"],
   ["ffmpeg", Bun.which("ffmpeg") !== null, "ffmpeg is not on PATH (Debian package ffmpeg)"],
