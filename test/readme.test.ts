@@ -54,8 +54,9 @@ describe("README commands", () => {
     expect(await Bun.file(join(ROOT, "test/run.sh")).text()).toContain('exec bun test --timeout 60000 "$@"');
   });
 
-  test("links the architecture and performance pages", () => {
+  test("links the architecture, performance and deployment pages", () => {
     expect(readme).toContain("(docs/architecture.md)");
     expect(readme).toContain("(docs/performance.md)");
+    expect(readme).toContain("(docs/deploy.md)");
   });
 });

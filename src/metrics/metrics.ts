@@ -34,6 +34,8 @@ export interface Metrics {
 export interface MetricSources {
   jobs?: () => Promise<{ jobId: string; lastFinishedAt: Date | null; lastStatus: string | null }[]>;
   downloadQueue?: () => Promise<{ counts: Record<string, number>; oldestQueuedAt: Date | null }>;
+  /** What /readyz checks, on this replica. */
+  readiness?: () => Promise<{ database: boolean; migrations: boolean; coordination: boolean }>;
   /** The newest backup in the backup directory. */
   lastBackup?: () => Promise<{ at: Date; bytes: number } | undefined>;
 }
@@ -89,6 +91,22 @@ export function createMetrics(): Metrics {
         if (value !== undefined) fill(this, value);
       },
     });
+  fromSource(
+    "medianest_ready",
+    "Whether this replica is ready (1), as /readyz answers 200, or not (0).",
+    [],
+    () => sources.readiness,
+    (g, r) => g.set(r.database && r.migrations && r.coordination ? 1 : 0),
+  );
+  fromSource(
+    "medianest_readiness_check",
+    "Each check /readyz makes on this replica: up or current (1), or not (0).",
+    ["check"],
+    () => sources.readiness,
+    (g, r) => {
+      for (const [check, ok] of Object.entries(r)) g.set({ check }, ok ? 1 : 0);
+    },
+  );
   fromSource(
     "medianest_job_last_finished_timestamp_seconds",
     "When each scheduled job last finished (any replica), as a Unix time.",

@@ -50,6 +50,10 @@ export function createDeps(parts: DepsParts): AppDeps {
   };
   deps.jobs = createScheduler(withSchedules(allJobs(parts.config), parts.config.jobSchedules), () => deps);
   metrics.sources.jobs = () => listJobRuns(database);
+  metrics.sources.readiness = async () => {
+    const [db, coordination] = await Promise.all([database.ping(), deps.coordination.ping()]);
+    return { database: db, migrations: db && (await deps.schemaCurrent()), coordination };
+  };
   metrics.sources.downloadQueue = () => queueHealth(database, new Date());
   metrics.sources.lastBackup = async () => {
     const { newestBackup } = await import("../services/backups");
