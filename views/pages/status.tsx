@@ -8,6 +8,7 @@ import type {
 } from "../../src/services/status-types";
 import { CsrfField, Empty } from "../components/form";
 import { formatDate, When } from "../components/format";
+import { Markdown } from "../components/markdown";
 
 const STATE_LABEL: Record<ServiceState, string> = {
   up: "Up",
@@ -127,7 +128,7 @@ function Announcement(props: { a: StatusAnnouncement }) {
         {a.style === "maintenance" ? "Maintenance: " : ""}
         {a.title}
       </strong>
-      {a.content ? <p>{a.content}</p> : null}
+      {a.content ? <Markdown text={a.content} class="markdown status-announcement-body" /> : null}
       {a.at ? (
         <div class="hint">
           Posted <When at={a.at} />
