@@ -133,6 +133,7 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
   }
 
   const own = await buildOwnTiles(deps, configured, now);
+  logTransitions(deps, previous, own);
   const overview: StatusOverview = {
     tiles: [...own, ...(await withKumaHistory(deps, kumaPart.tiles, now))],
     announcements: kumaPart.announcements,
@@ -147,6 +148,22 @@ export async function runStatusChecks(deps: StatusDeps, opts: RunStatusChecksOpt
   }
   if (changed) await publishEvent(deps, topics.everyone, { type: "status" });
   return { overview, changed };
+}
+
+/** Log an integration going down (warn) or coming back (info), once per change, never on every poll. */
+function logTransitions(deps: Pick<AppDeps, "log">, previous: StatusOverview | undefined, tiles: ServiceTile[]): void {
+  if (!previous) return;
+  for (const tile of tiles) {
+    const before = previous.tiles.find((t) => t.id === tile.id)?.state;
+    if (before === undefined || before === "unknown" || tile.state === "unknown") continue;
+    const wasDown = before === "down";
+    const isDown = tile.state === "down";
+    if (!wasDown && isDown) {
+      deps.log.warn("status: integration down", { service: tile.id, name: tile.name, reason: tile.reason });
+    } else if (wasDown && !isDown) {
+      deps.log.info("status: integration recovered", { service: tile.id, name: tile.name, state: tile.state });
+    }
+  }
 }
 
 /** Return the latest overview at once: the cached one, or (before the first run) one built from stored checks. */
