@@ -1,5 +1,5 @@
 import { Database as BunSqlite } from "bun:sqlite";
-import { accessSync, constants, existsSync, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle as drizzleSqlite, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { DrizzleQueryError } from "drizzle-orm/errors";
@@ -55,6 +55,17 @@ export function sqliteFile(dataDir: string): string {
   return join(dataDir, "medianest.db");
 }
 
+/** Make the database and its -wal and -shm files readable by their owner only (a database from an older build too). */
+function restrictToOwner(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+    } catch {
+      // absent (no -shm yet) or not ours to change: SQLite itself opened it, so leave it be
+    }
+  }
+}
+
 /** Open (creating when absent) the SQLite database at path; refuses a file that is not a database. */
 export function openSqlite(path: string): Database {
   if (path !== ":memory:") {
@@ -67,6 +78,8 @@ export function openSqlite(path: string): Database {
   const isNew = path === ":memory:" || !existsSync(path);
   let sqlite: BunSqlite;
   try {
+    // Created 0600 first (like the key file and backups): SQLite gives its -wal and -shm files the database's mode.
+    if (isNew && path !== ":memory:") closeSync(openSync(path, "wx", 0o600));
     sqlite = new BunSqlite(path, { create: true, strict: true });
   } catch (err) {
     // SQLite says only "unable to open database file" when it may not create the file; name the real cause.
@@ -100,6 +113,7 @@ export function openSqlite(path: string): Database {
     }
     throw new DatabaseError(`${path} is not a usable SQLite database (${msg}); it was left untouched`, { cause: err });
   }
+  if (path !== ":memory:") restrictToOwner(path);
   // No schema for drizzle: the store uses the query builder with the tables, never drizzle's relational queries,
   // and building their metadata from the schema was a millisecond of every start.
   const db = drizzleSqlite({ client: sqlite });

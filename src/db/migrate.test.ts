@@ -1,5 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getTableName, is } from "drizzle-orm";
@@ -279,6 +288,25 @@ describe("openSqlite", () => {
       expect(pragma("foreign_keys")).toBe(1);
       expect(pragma("synchronous")).toBe(1);
       expect(pragma("busy_timeout")).toBe(5000);
+    } finally {
+      await database.close();
+    }
+  });
+
+  test("the database and its -wal and -shm files are readable by their owner only (0600), an older 0644 one too", async () => {
+    const file = join(tempDir(), "medianest.db");
+    const mode = (f: string) => statSync(f).mode & 0o777;
+    let database = openSqlite(file);
+    try {
+      await migrate(database);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, mode(f)]).toEqual([f, 0o600]);
+    } finally {
+      await database.close();
+    }
+    chmodSync(file, 0o644);
+    database = openSqlite(file);
+    try {
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) expect([f, mode(f)]).toEqual([f, 0o600]);
     } finally {
       await database.close();
     }
