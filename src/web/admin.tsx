@@ -130,6 +130,17 @@ function quotasFrom(d: z.output<typeof accessForm>) {
   };
 }
 
+/** Answer a change the accounts service refused (the last admin, a taken name) with the user's page and a 409. */
+function refusedChange(c: Context<AppEnv>, target: User, self: boolean, err: unknown) {
+  if (!(err instanceof AccountError)) throw err;
+  return renderPage(
+    c,
+    target.displayName,
+    <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />,
+    { status: 409 },
+  );
+}
+
 async function hasPlexServer(c: Context<AppEnv>): Promise<boolean> {
   return (await getPlexServer(c.get("deps"))) !== undefined;
 }
@@ -389,13 +400,7 @@ export function adminRoutes() {
         <UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />,
       );
     } catch (err) {
-      if (!(err instanceof AccountError)) throw err;
-      return renderPage(
-        c,
-        target.displayName,
-        <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />,
-        { status: 409 },
-      );
+      return refusedChange(c, target, self, err);
     }
   });
 
@@ -470,13 +475,7 @@ export function adminRoutes() {
         if (!isFragmentRequest(c)) return c.redirect(`/admin/users/${target.id}`, 303);
         return c.html(<UserEditPage user={updated} csrf={c.get("csrfToken")} saved self={self} />);
       } catch (err) {
-        if (!(err instanceof AccountError)) throw err;
-        return renderPage(
-          c,
-          target.displayName,
-          <UserEditPage user={target} csrf={c.get("csrfToken")} message={err.message} self={self} />,
-          { status: 409 },
-        );
+        return refusedChange(c, target, self, err);
       }
     });
   }
