@@ -24,6 +24,8 @@ const SEERR_KEY = "seerr-api-key";
 const KUMA_KEY = "uk1_kuma-key";
 /** A short per-check timeout so timeouts are tested in a fraction of the real 5 s. */
 const TIMEOUT_MS = 250;
+/** The real timeout, for tests that need every check to succeed. */
+const CALM_TIMEOUT_MS = 5_000;
 const NOW = Date.now();
 
 /** A tiny Seerr answering GET /api/v1/status the way Seerr does ({version, commitTag, ...}; no `status: ok`). */
@@ -173,10 +175,13 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
   let t: TestApp;
   let member: Browser;
   let admin: Browser;
+  // The outages these tests provoke are logged; kept here so the run reads clean, and read by the test of them.
+  let logLines: string[];
 
   beforeEach(async () => {
     resetKuma();
-    t = await createTestApp();
+    logLines = [];
+    t = await createTestApp({ logLines });
     await configureAll(t);
     member = await signIn(t, await givenUser(t.deps));
     admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
@@ -246,9 +251,10 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
   });
 
   test("each poll records every Kuma monitor's state in MediaNest's history; 7 d and 30 d come from it, marked since when", async () => {
+    // Every poll must read Kuma here, so a loaded machine's slow answer is no timeout.
     const day = 86_400_000;
     const { db, tables } = t.deps.database;
-    await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
     let stored = await db.select().from(tables.serviceChecks);
     expect(
       stored
@@ -276,7 +282,7 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
       }));
     const first = older(6, "down", 9 * day);
     await insertServiceChecks(t.deps.database, [...first, ...older(2, "up", 3 * day)]);
-    const { overview } = await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    const { overview } = await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
     // 7 d: 2 + 2 polls up of 4; 30 d: 4 up of 10. Kuma's own 24 h stays.
     expect(tile(overview, "kuma:11").uptime).toEqual({ day: 0.9993, week: 1, month: 0.4 });
     expect(tile(overview, "kuma:11").measuredSince).toEqual(first.at(-1)!.checkedAt);
@@ -298,8 +304,44 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
 
     // History reaching past 30 days covers every period: no mark.
     await insertServiceChecks(t.deps.database, older(1, "up", 30 * day + 3_600_000));
-    await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
     expect(tileHtml(await (await member.get("/status")).text(), "kuma:11")).not.toContain("measured by MediaNest");
+  });
+
+  test("an integration going down logs one warn line naming it and why, coming back one info line; a steady state none", async () => {
+    const statusLines = () =>
+      logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith("status:"));
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    expect(statusLines()).toEqual([]);
+
+    seerr.failNext(401);
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    seerr.failNext(401);
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    expect(statusLines()).toEqual([
+      {
+        time: expect.any(String),
+        level: "warn",
+        msg: "status: integration down",
+        service: "seerr",
+        name: "Seerr",
+        reason: "Seerr answered 401: check the API key",
+      },
+    ]);
+
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    await runStatusChecks(t.deps, { timeoutMs: CALM_TIMEOUT_MS });
+    expect(statusLines().slice(1)).toEqual([
+      {
+        time: expect.any(String),
+        level: "info",
+        msg: "status: integration recovered",
+        service: "seerr",
+        name: "Seerr",
+        state: "up",
+      },
+    ]);
   });
 
   test("the page reads the cache and never calls an upstream", async () => {
@@ -482,6 +524,33 @@ describe("status checks against fake Plex, Seerr, Uptime Kuma and a yt-dlp stand
       expect(html).toContain('class="alert alert-error status-announcement"');
     },
   );
+
+  test("Kuma's Markdown incident and maintenance texts are rendered, hostile parts inert, under the strict CSP", async () => {
+    kuma.setIncidents([
+      {
+        title: "Disk <b>nearly</b> full",
+        content:
+          "**Downloads may fail.** See [the NAS](https://nas.example.com/).\n[x](javascript:alert(1)) <script>alert(2)</script> <img src=x onerror=alert(3)>",
+        style: "warning",
+      },
+    ]);
+    kuma.setMaintenance([{ title: "NAS upgrade", description: "- disks\n- [firmware](data:text/html,hi)" }]);
+    await runStatusChecks(t.deps, { timeoutMs: TIMEOUT_MS });
+    const res = await member.get("/status");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("script-src 'self';");
+    const html = await res.text();
+    expect(html).toContain("Disk &lt;b&gt;nearly&lt;/b&gt; full");
+    expect(html).toContain(
+      '<strong>Downloads may fail.</strong> See <a href="https://nas.example.com/" target="_blank" rel="noopener noreferrer">the NAS</a>',
+    );
+    expect(html).toContain(
+      "[x](javascript:alert(1)) &lt;script&gt;alert(2)&lt;/script&gt; &lt;img src=x onerror=alert(3)&gt;",
+    );
+    expect(html).toContain("<li>disks</li>");
+    expect(html).toContain("<li>[firmware](data:text/html,hi)</li>");
+    expect(html).not.toMatch(/href="(javascript|data):|<script>alert|<img src=x| style=/);
+  });
 
   test("yt-dlp: missing, failing, slow and chatty binaries each say what is wrong", async () => {
     const cases: [string, RegExp, string][] = [
