@@ -11,7 +11,7 @@ import { endSession } from "../services/sessions";
 import { deleteApiToken, listApiTokensByUser } from "../store/api-tokens";
 import { listSessionsByUser } from "../store/sessions";
 import { newPassword } from "./auth";
-import { parseForm } from "./forms";
+import { form } from "./forms";
 import { isHtmxRequest, renderPage } from "../server/htmx";
 
 const passwordForm = z
@@ -54,18 +54,19 @@ export function accountRoutes() {
     );
   });
 
-  app.post("/account/password", allow("user"), async (c) => {
+  const checkPasswordForm = form(passwordForm, (c, errors) =>
+    c.html(<PasswordForm csrf={c.get("csrfToken")} errors={errors} hasPassword={Boolean(me(c).passwordHash)} />, 422),
+  );
+  app.post("/account/password", allow("user"), checkPasswordForm, async (c) => {
     const deps = c.get("deps");
     const user = me(c);
     const csrf = c.get("csrfToken");
-    const form = await parseForm(c, passwordForm);
-    if (!form.ok)
-      return c.html(<PasswordForm csrf={csrf} errors={form.errors} hasPassword={Boolean(user.passwordHash)} />, 422);
-    if (user.passwordHash && !form.data.current) {
+    const data = c.req.valid("form");
+    if (user.passwordHash && !data.current) {
       return c.html(<PasswordForm csrf={csrf} errors={{ current: "Enter your current password." }} hasPassword />, 422);
     }
     try {
-      await changePassword(deps, user, form.data.current ?? "", form.data.password, c.get("session")?.idHash, {
+      await changePassword(deps, user, data.current ?? "", data.password, c.get("session")?.idHash, {
         user,
         ip: clientIp(c),
       });
@@ -101,22 +102,22 @@ export function accountRoutes() {
     return c.html(<SessionsTable sessions={rest} currentHash={c.get("session")?.idHash} csrf={c.get("csrfToken")} />);
   });
 
-  app.post("/account/tokens", allow("user"), async (c) => {
+  const checkTokenForm = form(tokenForm, async (c, errors, values) =>
+    c.html(
+      <TokensSection
+        tokens={await listApiTokensByUser(c.get("deps").database, me(c).id)}
+        csrf={c.get("csrfToken")}
+        errors={errors}
+        name={values.name}
+      />,
+      422,
+    ),
+  );
+  app.post("/account/tokens", allow("user"), checkTokenForm, async (c) => {
     const deps = c.get("deps");
     const user = me(c);
-    const form = await parseForm(c, tokenForm);
     const tokens = () => listApiTokensByUser(deps.database, user.id);
-    if (!form.ok)
-      return c.html(
-        <TokensSection
-          tokens={await tokens()}
-          csrf={c.get("csrfToken")}
-          errors={form.errors}
-          name={form.values.name}
-        />,
-        422,
-      );
-    const { raw, token } = await createApiToken(deps, user, form.data.name);
+    const { raw, token } = await createApiToken(deps, user, c.req.valid("form").name);
     await audit(
       deps,
       { user, ip: clientIp(c) },

@@ -12,7 +12,7 @@ import { getIntegrations } from "../services/integrations";
 import { listDownloadSummaries, queueHealth, storedBytesByUser } from "../store/downloads";
 import { listUsers } from "../store/users";
 import { toDownloadViews } from "./downloads";
-import { type FieldErrors, type FormValues, parseForm, readForm } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues } from "./forms";
 import { clientIp } from "../server/request";
 import { audit } from "../services/audit";
 import { folderProblems } from "../services/download-folders";
@@ -152,6 +152,9 @@ async function showAdminDownloads(
   );
 }
 
+// A reason that is not one line of text is no reason.
+const declineForm = z.object({ reason: z.string().optional().catch(undefined) });
+
 /** Routes of the admins' downloads page: every download, approvals, storage per user and the queue's health. */
 export function adminDownloadRoutes() {
   const app = new Hono<AppEnv>();
@@ -159,11 +162,9 @@ export function adminDownloadRoutes() {
   app.get("/admin/download-settings", allow("admin"), (c) =>
     showDownloadSettings(c, { saved: c.req.query("saved") ? "Download settings saved." : null }),
   );
-  app.post("/admin/download-settings", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const form = await parseForm(c, settingsForm);
-    const errors: FieldErrors = form.ok ? {} : { ...form.errors };
-    const { hosts, invalid } = parseAllowedHosts(form.values.allowedHosts ?? "");
+  // The sites and the cookies file are checked beside the schema, so a refused form names all its faults at once.
+  const settingsExtras = async (c: Context<AppEnv>, values: FormValues, errors: FieldErrors) => {
+    const { hosts, invalid } = parseAllowedHosts(values.allowedHosts ?? "");
     if (invalid.length) errors.allowedHosts = `Not a host name: ${invalid.slice(0, 3).join(", ")}.`;
     else if (hosts.length === 0) errors.allowedHosts = "Name at least one site, e.g. youtube.com.";
     else if (hosts.length > 200) errors.allowedHosts = "Name at most 200 sites.";
@@ -175,8 +176,21 @@ export function adminDownloadRoutes() {
       if (read.ok) cookies = read.text;
       else errors.cookies = read.message;
     }
-    if (!form.ok || Object.keys(errors).length) return showDownloadSettings(c, { errors, values: form.values }, 422);
-    const d = form.data;
+    return { hosts, cookies };
+  };
+  const checkSettingsForm = form(settingsForm, async (c, errors, values) => {
+    const all = { ...errors };
+    await settingsExtras(c, values, all);
+    return showDownloadSettings(c, { errors: all, values }, 422);
+  });
+  app.post("/admin/download-settings", allow("admin"), checkSettingsForm, async (c) => {
+    const deps = c.get("deps");
+    const values = formValues(c);
+    const errors: FieldErrors = {};
+    const { hosts, cookies: upload } = await settingsExtras(c, values, errors);
+    let cookies = upload;
+    if (Object.keys(errors).length) return showDownloadSettings(c, { errors, values }, 422);
+    const d = c.req.valid("form");
     if (cookies === undefined && d.removeCookies) cookies = null;
     await saveDownloadSettings(deps, {
       allowedHosts: hosts,
@@ -205,21 +219,15 @@ export function adminDownloadRoutes() {
     return redirect(c, "/admin/download-settings?saved=1");
   });
   for (const action of ["approve", "decline"] as const) {
-    app.post(`/admin/downloads/:id/${action}`, allow("admin"), async (c) => {
+    app.post(`/admin/downloads/:id/${action}`, allow("admin"), form(declineForm), async (c) => {
       const deps = c.get("deps");
       const admin = c.get("user")!;
-      const form = await readForm(c);
+      const { reason } = c.req.valid("form");
       try {
         const d =
           action === "approve"
             ? await approveDownload(deps, admin, { user: admin }, c.req.param("id"))
-            : await declineDownload(
-                deps,
-                admin,
-                { user: admin },
-                c.req.param("id"),
-                typeof form.reason === "string" ? form.reason : "",
-              );
+            : await declineDownload(deps, admin, { user: admin }, c.req.param("id"), reason ?? "");
         if (!isHtmxRequest(c)) return redirect(c, "/admin/downloads");
         return showAdminDownloads(c, {
           ok: true,

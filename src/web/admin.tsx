@@ -32,7 +32,7 @@ import {
 import { listAuditEntries } from "../store/audit";
 import { countActiveUsers, findUserById, listUsers, type User } from "../store/users";
 import { newPassword } from "./auth";
-import { parseForm, type FieldErrors, type FormValues } from "./forms";
+import { form, formValues, type FieldErrors, type FormValues } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
@@ -212,40 +212,36 @@ export function adminRoutes() {
     }),
   );
 
-  app.post("/admin/notice", allow("admin"), async (c) => {
-    const form = await parseForm(
-      c,
-      z.object({
-        text: z.string().trim().max(300, "Use at most 300 characters.").optional(),
-        action: z.enum(["post", "clear"]).default("post"),
-      }),
-    );
-    if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
-    const text = form.data.action === "clear" ? null : form.data.text || null;
-    if (form.data.action === "post" && !text)
-      return showAdminHome(c, { errors: { text: "Write the notice, or clear it." }, values: form.values }, 422);
+  const homeInvalid = (c: Context<AppEnv>, errors: FieldErrors, values: FormValues) =>
+    showAdminHome(c, { errors, values }, 422);
+  const noticeForm = z.object({
+    text: z.string().trim().max(300, "Use at most 300 characters.").optional(),
+    action: z.enum(["post", "clear"]).default("post"),
+  });
+  app.post("/admin/notice", allow("admin"), form(noticeForm, homeInvalid), async (c) => {
+    const data = c.req.valid("form");
+    const text = data.action === "clear" ? null : data.text || null;
+    if (data.action === "post" && !text)
+      return showAdminHome(c, { errors: { text: "Write the notice, or clear it." }, values: formValues(c) }, 422);
     await setNotice(c.get("deps"), actor(c), text);
     return c.redirect("/admin?saved=notice", 303);
   });
 
-  app.post("/admin/announce", allow("admin"), async (c) => {
-    const form = await parseForm(
-      c,
-      z.object({
-        title: z
-          .string({ error: "Give it a title." })
-          .trim()
-          .min(1, "Give it a title.")
-          .max(120, "Use at most 120 characters."),
-        body: z
-          .string({ error: "Write the message." })
-          .trim()
-          .min(1, "Write the message.")
-          .max(1000, "Use at most 1000 characters."),
-      }),
-    );
-    if (!form.ok) return showAdminHome(c, { errors: form.errors, values: form.values }, 422);
-    const sent = await announce(c.get("deps"), actor(c), form.data.title, form.data.body);
+  const announceForm = z.object({
+    title: z
+      .string({ error: "Give it a title." })
+      .trim()
+      .min(1, "Give it a title.")
+      .max(120, "Use at most 120 characters."),
+    body: z
+      .string({ error: "Write the message." })
+      .trim()
+      .min(1, "Write the message.")
+      .max(1000, "Use at most 1000 characters."),
+  });
+  app.post("/admin/announce", allow("admin"), form(announceForm, homeInvalid), async (c) => {
+    const { title, body } = c.req.valid("form");
+    const sent = await announce(c.get("deps"), actor(c), title, body);
     c.get("deps").log.info("announcement sent", { recipients: sent });
     return c.redirect("/admin?saved=announce", 303);
   });
@@ -274,86 +270,49 @@ export function adminRoutes() {
     renderPage(c, "Add a user", <NewUserPage plex={await hasPlexServer(c)} csrf={c.get("csrfToken")} />),
   );
 
-  app.post("/admin/new-user", allow("admin"), async (c) => {
+  const newUserInvalid = async (c: Context<AppEnv>, errors: FieldErrors, values: FormValues) =>
+    renderPage(
+      c,
+      "Add a user",
+      <NewUserPage plex={await hasPlexServer(c)} csrf={c.get("csrfToken")} errors={errors} values={values} />,
+      { status: 422 },
+    );
+  app.post("/admin/new-user", allow("admin"), form(newUserForm, newUserInvalid), async (c) => {
     const deps = c.get("deps");
-    const form = await parseForm(c, newUserForm);
-    if (!form.ok)
-      return renderPage(
-        c,
-        "Add a user",
-        <NewUserPage
-          plex={await hasPlexServer(c)}
-          csrf={c.get("csrfToken")}
-          errors={form.errors}
-          values={form.values}
-        />,
-        { status: 422 },
-      );
+    const data = c.req.valid("form");
     try {
-      const user = await createLocalUser(
-        deps,
-        { ...form.data, displayName: form.data.displayName || form.data.username },
-        actor(c),
-      );
+      const user = await createLocalUser(deps, { ...data, displayName: data.displayName || data.username }, actor(c));
       return c.redirect(`/admin/users/${user.id}?created=local`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(
-        c,
-        "Add a user",
-        <NewUserPage
-          plex={await hasPlexServer(c)}
-          csrf={c.get("csrfToken")}
-          errors={{ [err.field ?? "_form"]: err.message }}
-          values={form.values}
-        />,
-        { status: 422 },
-      );
+      return newUserInvalid(c, { [err.field ?? "_form"]: err.message }, formValues(c));
     }
   });
 
-  app.post("/admin/new-plex-user", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const form = await parseForm(
+  const plexUserForm = z.object({
+    plexName: z
+      .string({ error: "Enter their Plex user name or email." })
+      .trim()
+      .min(2, "Enter their Plex user name or email.")
+      .max(120, "Use at most 120 characters.")
+      .regex(/^[^\s<>"]+$/, "A Plex user name or email has no spaces."),
+    role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
+  });
+  const plexUserInvalid = async (c: Context<AppEnv>, errors: FieldErrors, values: FormValues) =>
+    renderPage(
       c,
-      z.object({
-        plexName: z
-          .string({ error: "Enter their Plex user name or email." })
-          .trim()
-          .min(2, "Enter their Plex user name or email.")
-          .max(120, "Use at most 120 characters.")
-          .regex(/^[^\s<>"]+$/, "A Plex user name or email has no spaces."),
-        role: z.enum(["admin", "user"], { error: "Choose member or administrator." }),
-      }),
+      "Add a user",
+      <NewUserPage plex={await hasPlexServer(c)} csrf={c.get("csrfToken")} plexErrors={errors} plexValues={values} />,
+      { status: 422 },
     );
-    if (!form.ok)
-      return renderPage(
-        c,
-        "Add a user",
-        <NewUserPage
-          plex={await hasPlexServer(c)}
-          csrf={c.get("csrfToken")}
-          plexErrors={form.errors}
-          plexValues={form.values}
-        />,
-        { status: 422 },
-      );
+  app.post("/admin/new-plex-user", allow("admin"), form(plexUserForm, plexUserInvalid), async (c) => {
+    const deps = c.get("deps");
     try {
-      const user = await invitePlexUser(deps, form.data, actor(c));
+      const user = await invitePlexUser(deps, c.req.valid("form"), actor(c));
       return c.redirect(`/admin/users/${user.id}?created=plex`, 303);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(
-        c,
-        "Add a user",
-        <NewUserPage
-          plex={await hasPlexServer(c)}
-          csrf={c.get("csrfToken")}
-          plexErrors={{ [err.field ?? "_form"]: err.message }}
-          plexValues={form.values}
-        />,
-        { status: 422 },
-      );
+      return plexUserInvalid(c, { [err.field ?? "_form"]: err.message }, formValues(c));
     }
   });
 
@@ -374,25 +333,32 @@ export function adminRoutes() {
     );
   });
 
-  app.post("/admin/users/:id", allow("admin"), async (c) => {
+  // The user a form under /admin/users/:id is about; a form for a missing user is a 404 before its fields count.
+  const editTarget = async (c: Context<AppEnv>) => {
+    const target = await findUserById(c.get("deps").database, c.req.param("id")!);
+    return target && { target, self: target.id === c.get("user")!.id };
+  };
+  const checkUserForm = form(userForm, async (c, errors, values) => {
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    return renderPage(
+      c,
+      found.target.displayName,
+      <UserEditPage user={found.target} csrf={c.get("csrfToken")} errors={errors} values={values} self={found.self} />,
+      { status: 422 },
+    );
+  });
+  app.post("/admin/users/:id", allow("admin"), checkUserForm, async (c) => {
     const deps = c.get("deps");
-    const target = await findUserById(deps.database, c.req.param("id"));
-    if (!target) return c.notFound();
-    const self = target.id === c.get("user")!.id;
-    const form = await parseForm(c, userForm);
-    if (!form.ok) {
-      return renderPage(
-        c,
-        target.displayName,
-        <UserEditPage user={target} csrf={c.get("csrfToken")} errors={form.errors} values={form.values} self={self} />,
-        { status: 422 },
-      );
-    }
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    const { target, self } = found;
+    const data = c.req.valid("form");
     try {
       const updated = await updateUserAccess(deps, actor(c), target, {
-        role: form.data.role,
-        permissions: form.data.permissions,
-        quotas: quotasFrom(form.data),
+        role: data.role,
+        permissions: data.permissions,
+        quotas: quotasFrom(data),
       });
       return renderPage(
         c,
@@ -404,41 +370,50 @@ export function adminRoutes() {
     }
   });
 
-  app.post("/admin/users/:id/profile", allow("admin"), async (c) => {
+  const editPage = (
+    c: Context<AppEnv>,
+    user: User,
+    self: boolean,
+    extra: Partial<Parameters<typeof UserEditPage>[0]>,
+    status = 200,
+  ) =>
+    renderPage(c, user.displayName, <UserEditPage user={user} csrf={c.get("csrfToken")} self={self} {...extra} />, {
+      status,
+    });
+  const checkProfileForm = form(profileForm, async (c, errors, values) => {
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    return editPage(c, found.target, found.self, { profileErrors: errors, profileValues: values }, 422);
+  });
+  app.post("/admin/users/:id/profile", allow("admin"), checkProfileForm, async (c) => {
     const deps = c.get("deps");
-    const target = await findUserById(deps.database, c.req.param("id"));
-    if (!target) return c.notFound();
-    const self = target.id === c.get("user")!.id;
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    const { target, self } = found;
     const page = (user: User, extra: Partial<Parameters<typeof UserEditPage>[0]>, status = 200) =>
-      renderPage(c, user.displayName, <UserEditPage user={user} csrf={c.get("csrfToken")} self={self} {...extra} />, {
-        status,
-      });
-    const form = await parseForm(c, profileForm);
-    if (!form.ok) return page(target, { profileErrors: form.errors, profileValues: form.values }, 422);
+      editPage(c, user, self, extra, status);
     if (target.status === "deleted") return page(target, { message: "This user was deleted." }, 409);
-    const updated = await renameUser(deps, actor(c), target, form.data.displayName);
+    const updated = await renameUser(deps, actor(c), target, c.req.valid("form").displayName);
     return page(updated, { saved: "Name saved." });
   });
 
-  app.post("/admin/users/:id/password", allow("admin"), async (c) => {
+  const ownPassword = "Change your own password on your account page.";
+  const checkPasswordForm = form(resetPasswordForm, async (c, errors) => {
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    if (found.self) return editPage(c, found.target, true, { message: ownPassword }, 409);
+    return editPage(c, found.target, false, { passwordErrors: errors }, 422);
+  });
+  app.post("/admin/users/:id/password", allow("admin"), checkPasswordForm, async (c) => {
     const deps = c.get("deps");
-    const target = await findUserById(deps.database, c.req.param("id"));
-    if (!target) return c.notFound();
-    const self = target.id === c.get("user")!.id;
+    const found = await editTarget(c);
+    if (!found) return c.notFound();
+    const { target, self } = found;
     const page = (extra: Partial<Parameters<typeof UserEditPage>[0]>, status = 200) =>
-      renderPage(
-        c,
-        target.displayName,
-        <UserEditPage user={target} csrf={c.get("csrfToken")} self={self} {...extra} />,
-        {
-          status,
-        },
-      );
-    if (self) return page({ message: "Change your own password on your account page." }, 409);
-    const form = await parseForm(c, resetPasswordForm);
-    if (!form.ok) return page({ passwordErrors: form.errors }, 422);
+      editPage(c, target, self, extra, status);
+    if (self) return page({ message: ownPassword }, 409);
     try {
-      await resetUserPassword(deps, actor(c), target, form.data.password);
+      await resetUserPassword(deps, actor(c), target, c.req.valid("form").password);
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
       // Without a password the form is not on the page: say it above the editor.
@@ -491,53 +466,33 @@ export function adminRoutes() {
     );
   });
 
-  app.post("/admin/settings/accounts", allow("admin"), async (c) => {
+  const settingsInvalid = async (c: Context<AppEnv>, errors: FieldErrors, values: FormValues) => {
     const deps = c.get("deps");
-    const form = await parseForm(c, accessForm.extend({ autoCreate: z.string().optional() }));
-    if (!form.ok) {
-      const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
-      return renderPage(
-        c,
-        "Sign-in settings",
-        <AccountSettingsPage
-          settings={settings}
-          oidc={oidc}
-          csrf={c.get("csrfToken")}
-          errors={form.errors}
-          values={form.values}
-        />,
-        { status: 422 },
-      );
-    }
+    const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
+    return renderPage(
+      c,
+      "Sign-in settings",
+      <AccountSettingsPage settings={settings} oidc={oidc} csrf={c.get("csrfToken")} errors={errors} values={values} />,
+      { status: 422 },
+    );
+  };
+  const signInForm = accessForm.extend({ autoCreate: z.string().optional() });
+  app.post("/admin/settings/accounts", allow("admin"), form(signInForm, settingsInvalid), async (c) => {
+    const deps = c.get("deps");
+    const data = c.req.valid("form");
     const next = {
-      autoCreate: Boolean(form.data.autoCreate),
-      defaultPermissions: form.data.permissions,
-      defaultQuotas: quotasFrom(form.data),
+      autoCreate: Boolean(data.autoCreate),
+      defaultPermissions: data.permissions,
+      defaultQuotas: quotasFrom(data),
     };
     await saveAuthSettings(deps, next);
     await audit(deps, actor(c), "settings.change", { type: "settings", id: "accounts" }, next);
     return c.redirect("/admin/settings/accounts?saved=1", 303);
   });
 
-  app.post("/admin/settings/oidc", allow("admin"), async (c) => {
+  app.post("/admin/settings/oidc", allow("admin"), form(oidcForm, settingsInvalid), async (c) => {
     const deps = c.get("deps");
-    const form = await parseForm(c, oidcForm);
-    if (!form.ok) {
-      const [settings, oidc] = await Promise.all([getAuthSettings(deps), getOidcSettings(deps)]);
-      return renderPage(
-        c,
-        "Sign-in settings",
-        <AccountSettingsPage
-          settings={settings}
-          oidc={oidc}
-          csrf={c.get("csrfToken")}
-          errors={form.errors}
-          values={form.values}
-        />,
-        { status: 422 },
-      );
-    }
-    const d = form.data;
+    const d = c.req.valid("form");
     await saveOidcSettings(deps, {
       issuer: d.issuer,
       clientId: d.clientId,

@@ -25,7 +25,7 @@ import { getOidcSettings } from "../services/oidc";
 import { plexTvClient } from "../services/plex-auth";
 import { enforceRateLimit, LIMITS } from "../services/rate-limit";
 import { findUserById } from "../store/users";
-import { parseForm } from "./forms";
+import { form, formValues } from "./forms";
 import { redirect, renderPage } from "../server/htmx";
 import { beginSession, clearSessionCookie, safeNext } from "./session-cookie";
 
@@ -93,37 +93,40 @@ export function authRoutes() {
     return renderPage(c, "Set up", <SetupPage csrf={c.get("csrfToken")} />);
   });
 
-  app.post("/setup", allow("public"), async (c) => {
+  const setupRateLimit = (c: Context<AppEnv>) =>
+    enforceRateLimit(c.get("deps"), LIMITS.login, [`setup:ip:${clientIp(c)}`]);
+  const checkSetupForm = form(setupForm, async (c, errors, values) => {
+    await setupRateLimit(c);
+    return renderPage(c, "Set up", <SetupPage errors={errors} values={values} />, { status: 422 });
+  });
+  app.post("/setup", allow("public"), checkSetupForm, async (c) => {
     const deps = c.get("deps");
-    await enforceRateLimit(deps, LIMITS.login, [`setup:ip:${clientIp(c)}`]);
-    const form = await parseForm(c, setupForm);
-    if (!form.ok)
-      return renderPage(c, "Set up", <SetupPage errors={form.errors} values={form.values} />, { status: 422 });
+    await setupRateLimit(c);
+    const data = c.req.valid("form");
     try {
       const user = await createSetupAdmin(
         deps,
-        { ...form.data, displayName: form.data.displayName || form.data.username },
+        { ...data, displayName: data.displayName || data.username },
         { ip: clientIp(c) },
       );
       await beginSession(c, user);
       return redirect(c, "/admin");
     } catch (err) {
       if (!(err instanceof AccountError)) throw err;
-      return renderPage(c, "Set up", <SetupPage values={form.values} message={err.message} />, { status: 409 });
+      return renderPage(c, "Set up", <SetupPage values={formValues(c)} message={err.message} />, { status: 409 });
     }
   });
 
-  app.post("/setup/plex-server", allow("public"), async (c) => {
+  // A missing or unknown server is answered by the handler, after it knows the sign-in has not expired.
+  const checkServerForm = form(z.object({ server: z.string().optional().catch(undefined) }));
+  app.post("/setup/plex-server", allow("public"), checkServerForm, async (c) => {
     const deps = c.get("deps");
     const handle = getCookie(c, PIN_COOKIE);
     const pending = handle ? await deps.coordination.cache.get<PendingSetup>(`plexsetup:${handle}`) : undefined;
     if (!pending)
       return c.html(<PlexProblem purpose="setup" message="Your Plex sign-in expired. Sign in with Plex again." />, 422);
-    const form = await parseForm(
-      c,
-      z.object({ server: z.string({ error: "Choose a server." }).min(1, "Choose a server.") }),
-    );
-    const server = form.ok ? pending.servers.find((s) => s.clientIdentifier === form.data.server) : undefined;
+    const chosen = c.req.valid("form").server;
+    const server = pending.servers.find((s) => s.clientIdentifier === chosen);
     if (!server) return c.html(<ChooseServer servers={pending.servers} error="Choose one of your servers." />, 422);
     try {
       const user = await completePlexSetup(deps, pending.account, pending.token, server, { ip: clientIp(c) });
@@ -142,34 +145,30 @@ export function authRoutes() {
     return renderPage(c, "Sign in", <LoginPage next={safeNext(c.req.query("next"))} {...(await signInOptions(c))} />);
   });
 
-  app.post("/login", allow("public"), async (c) => {
+  const checkLoginForm = form(loginForm, async (c, errors, values) =>
+    renderPage(c, "Sign in", <LoginPage next="/" errors={errors} values={values} {...(await signInOptions(c))} />, {
+      status: 422,
+    }),
+  );
+  app.post("/login", allow("public"), checkLoginForm, async (c) => {
     const deps = c.get("deps");
     const ip = clientIp(c);
-    const form = await parseForm(c, loginForm);
-    if (!form.ok)
-      return renderPage(
-        c,
-        "Sign in",
-        <LoginPage next="/" errors={form.errors} values={form.values} {...(await signInOptions(c))} />,
-        {
-          status: 422,
-        },
-      );
-    const next = safeNext(form.data.next);
+    const data = c.req.valid("form");
+    const next = safeNext(data.next);
     await enforceRateLimit(deps, LIMITS.login, [`login:ip:${ip}`]);
-    await enforceRateLimit(deps, LIMITS.loginAccount, [`login:user:${form.data.username.toLowerCase()}`]);
-    const user = await authenticateLocal(deps, form.data.username, form.data.password);
+    await enforceRateLimit(deps, LIMITS.loginAccount, [`login:user:${data.username.toLowerCase()}`]);
+    const user = await authenticateLocal(deps, data.username, data.password);
     if (!user) {
       await audit(deps, { ip }, "signin.failure", undefined, {
         method: "password",
-        username: form.data.username.slice(0, 100),
+        username: data.username.slice(0, 100),
       });
       return renderPage(
         c,
         "Sign in",
         <LoginPage
           next={next}
-          values={{ username: form.data.username }}
+          values={{ username: data.username }}
           message="That user name and password do not match an active account."
           {...(await signInOptions(c))}
         />,
@@ -194,14 +193,16 @@ export function authRoutes() {
 
   // Plex PIN flow: the server creates the PIN, the browser opens plex.tv, and the browser's poll makes the server
   // ask plex.tv whether the PIN was approved. The PIN lives in the shared cache, bound to this browser by a cookie.
-  app.post("/auth/plex/pin", allow("public"), async (c) => {
+  // A form that does not parse signs in with the defaults.
+  const pinForm = z
+    .object({ purpose: z.enum(["login", "setup"]).default("login"), next: z.string().max(500).optional() })
+    .catch({ purpose: "login", next: undefined });
+  const checkPinForm = form(pinForm);
+  app.post("/auth/plex/pin", allow("public"), checkPinForm, async (c) => {
     const deps = c.get("deps");
     await enforceRateLimit(deps, LIMITS.pinCreate, [`pin:ip:${clientIp(c)}`]);
-    const form = await parseForm(
-      c,
-      z.object({ purpose: z.enum(["login", "setup"]).default("login"), next: z.string().max(500).optional() }),
-    );
-    const purpose = form.ok ? form.data.purpose : "login";
+    const data = c.req.valid("form");
+    const purpose = data.purpose;
     if (purpose === "setup" && !(await setupOpen(deps))) {
       return c.html(<PlexProblem purpose="login" message="Setup is already complete. Sign in instead." />, 409);
     }
@@ -227,7 +228,7 @@ export function authRoutes() {
       pinId: pin.id,
       code: pin.code,
       purpose,
-      next: safeNext(form.ok ? form.data.next : undefined),
+      next: safeNext(data.next),
       authUrl,
     };
     await deps.coordination.cache.set(`plexpin:${handle}`, pending, PIN_TTL_MS);

@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { z } from "zod";
 import {
@@ -39,7 +39,7 @@ import { imageProxyKey, signedRemoteImageUrl } from "../services/image-proxy";
 import { getIntegrations, type LibraryFolder } from "../services/integrations";
 import { can } from "../services/permissions";
 import { type DownloadSummary, listDownloadSummaries } from "../store/downloads";
-import { type FieldErrors, type FormValues, parseForm, readForm } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues } from "./forms";
 
 const LIST_LIMIT = 50;
 
@@ -269,66 +269,62 @@ export function downloadRoutes() {
 
   // One address for both steps: the link form sends step=preview, the preview's form confirms.
   app.post("/downloads", allow("user"), async (c) => {
-    if ((await readForm(c)).step === "preview") return previewStep(c);
-    return confirmStep(c);
+    const preview = (await c.req.parseBody()).step === "preview";
+    // Each step's validator answers a form that does not parse, or hands the form on to its step.
+    const step = (check: typeof checkPreview, run: (c: Context<AppEnv>) => Promise<Response>) =>
+      check(c, (() => run(c)) as unknown as Next) as Promise<Response>;
+    return preview ? step(checkPreview, previewStep) : step(checkConfirm, confirmStep);
   });
 
+  const checkPreview: MiddlewareHandler<AppEnv> = form(previewForm, (c, errors, values) =>
+    showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={values} errors={errors} />, 422),
+  );
+
   async function previewStep(c: Context<AppEnv>) {
-    const form = await parseForm(c, previewForm);
-    if (!form.ok)
-      return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={form.errors} />, 422);
+    const data = c.req.valid("form" as never) as z.output<typeof previewForm>;
+    const values = formValues(c);
     try {
-      return await showPreview(c, form.data.url, form.values);
+      return await showPreview(c, data.url, values);
     } catch (err) {
       if (!(err instanceof DownloadRefusal)) throw err;
       return showPage(
         c,
-        <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={{ [err.field]: err.message }} />,
+        <DownloadForm csrf={c.get("csrfToken")} values={values} errors={{ [err.field]: err.message }} />,
         statusOf(err),
       );
     }
   }
 
+  // A confirmation that does not parse shows its preview again with the errors, while the link itself is fine.
+  const checkConfirm: MiddlewareHandler<AppEnv> = form(confirmForm, async (c, errors, values) => {
+    const url = values.url ?? "";
+    if (!url || errors.url)
+      return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={values} errors={errors} />, 422);
+    try {
+      return await showPreview(c, url, values, errors, 422);
+    } catch (err) {
+      if (!(err instanceof DownloadRefusal)) throw err;
+      return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={values} errors={{ url: err.message }} />, 422);
+    }
+  });
+
   async function confirmStep(c: Context<AppEnv>) {
     const deps = c.get("deps");
     const user = c.get("user")!;
-    const form = await parseForm(c, confirmForm);
-    if (!form.ok) {
-      const raw = await readForm(c);
-      const url = typeof raw.url === "string" ? raw.url : "";
-      if (!url || form.errors.url)
-        return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={form.errors} />, 422);
-      try {
-        return await showPreview(c, url, form.values, form.errors, 422);
-      } catch (err) {
-        if (!(err instanceof DownloadRefusal)) throw err;
-        return showPage(
-          c,
-          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={{ url: err.message }} />,
-          422,
-        );
-      }
-    }
+    const data = c.req.valid("form" as never) as z.output<typeof confirmForm>;
+    const values = formValues(c);
     try {
-      await createDownload(deps, user, { user, ip: null }, form.data);
+      await createDownload(deps, user, { user, ip: null }, data);
     } catch (err) {
       if (!(err instanceof DownloadRefusal)) throw err;
       const errors = { [err.field]: err.message };
       if (err.field === "url")
-        return showPage(
-          c,
-          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={errors} />,
-          statusOf(err),
-        );
+        return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={values} errors={errors} />, statusOf(err));
       try {
-        return await showPreview(c, form.data.url, form.values, errors, statusOf(err));
+        return await showPreview(c, data.url, values, errors, statusOf(err));
       } catch (again) {
         if (!(again instanceof DownloadRefusal)) throw again;
-        return showPage(
-          c,
-          <DownloadForm csrf={c.get("csrfToken")} values={form.values} errors={errors} />,
-          statusOf(err),
-        );
+        return showPage(c, <DownloadForm csrf={c.get("csrfToken")} values={values} errors={errors} />, statusOf(err));
       }
     }
     if (!isHtmxRequest(c)) return redirect(c, "/downloads");

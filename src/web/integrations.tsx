@@ -49,7 +49,7 @@ import {
   ytdlpVersionCacheKey,
 } from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
-import { type FieldErrors, type FormValues, parseForm } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues } from "./forms";
 import { isFragmentRequest, redirect, renderPage } from "../server/htmx";
 
 const TITLE = "Integrations";
@@ -119,6 +119,9 @@ const folder = z
     "Use an absolute folder path, e.g. /data/media/movies.",
   )
   .transform((v) => (v === "" ? "" : resolve(v)));
+
+// Every field of the library folders form is a folder, named `folder-<section key>`; the handler keeps the known ones.
+const foldersForm = z.record(z.string(), folder);
 
 function actor(c: Context<AppEnv>): Actor {
   return { user: c.get("user"), ip: clientIp(c) };
@@ -303,119 +306,143 @@ export function integrationRoutes() {
   });
 
   // A form that was refused is answered under its own address; a reload or a visit there finds the page.
-  for (const form of ["plex", "seerr", "kuma", "ytdlp", "libraries"] as const) {
-    app.get(`/admin/integrations/${form}`, allow("admin"), (c) => c.redirect(`/admin/integrations#${form}`, 303));
+  for (const name of ["plex", "seerr", "kuma", "ytdlp", "libraries"] as const) {
+    app.get(`/admin/integrations/${name}`, allow("admin"), (c) => c.redirect(`/admin/integrations#${name}`, 303));
   }
 
-  app.post("/admin/integrations/plex", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const stored = await storedPlex(c, await getIntegrations(deps));
-    const form = await parseForm(c, plexForm);
-    if (!form.ok) return invalidSave(c, "plex", form.errors, form.values);
-    if (!form.data.plexToken && !stored.token)
-      return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, form.values);
-    if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
-      return invalidSave(c, "plex", { plexToken: TOKEN_AGAIN }, form.values);
-    }
-    let report: ConnectionReport;
-    try {
-      const connection = await connectAndSavePlex(deps, actor(c), {
-        url: form.data.plexUrl,
-        token: form.data.plexToken,
-        storedToken: stored.token,
+  app.post(
+    "/admin/integrations/plex",
+    allow("admin"),
+    form(plexForm, (c, e, v) => invalidSave(c, "plex", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const stored = await storedPlex(c, await getIntegrations(deps));
+      const data = c.req.valid("form");
+      if (!data.plexToken && !stored.token)
+        return invalidSave(c, "plex", { plexToken: "Enter the owner token: none is saved yet." }, formValues(c));
+      if (!data.plexToken && !(await storedPlexTokenMayGoTo(deps, data.plexUrl, stored))) {
+        return invalidSave(c, "plex", { plexToken: TOKEN_AGAIN }, formValues(c));
+      }
+      let report: ConnectionReport;
+      try {
+        const connection = await connectAndSavePlex(deps, actor(c), {
+          url: data.plexUrl,
+          token: data.plexToken,
+          storedToken: stored.token,
+        });
+        report = {
+          ok: true,
+          title: `Connected to Plex server “${connection.name}”.`,
+          facts: [
+            ["Version", connection.version],
+            ["Libraries", String(connection.sections.length)],
+            ["Machine identifier", connection.machineIdentifier],
+          ],
+          warnings: [],
+        };
+      } catch (err) {
+        if (!(err instanceof ConnectionFailure)) throw err;
+        // Like every integration: what the admin typed is saved, and the page says plainly that the test failed.
+        await savePlexUnreached(deps, actor(c), { url: data.plexUrl, token: data.plexToken, why: err.message });
+        report = { ok: false, message: err.message };
+      }
+      return savedAndTested(c, "plex", report);
+    },
+  );
+
+  app.post(
+    "/admin/integrations/plex/test",
+    allow("admin"),
+    form(plexForm, (c, e, v) => invalidTest(c, "plex", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const stored = await storedPlex(c, await getIntegrations(deps));
+      const data = c.req.valid("form");
+      const token = data.plexToken || stored.token;
+      if (!token)
+        return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
+      if (!data.plexToken && !(await storedPlexTokenMayGoTo(deps, data.plexUrl, stored))) {
+        return answerTest(c, "plex", { ok: false, message: TOKEN_AGAIN }, 422);
+      }
+      return answerTest(c, "plex", await testPlex(deps, { url: data.plexUrl, token }, stored.machineIdentifier));
+    },
+  );
+
+  app.post(
+    "/admin/integrations/seerr",
+    allow("admin"),
+    form(seerrForm, (c, e, v) => invalidSave(c, "seerr", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const current = await getIntegrations(deps);
+      const data = c.req.valid("form");
+      if (!data.seerrApiKey && !current.seerr)
+        return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, formValues(c));
+      if (!data.seerrApiKey && !sameOrigin(current.seerr?.url, data.seerrUrl))
+        return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, formValues(c));
+      await saveSeerr(deps, actor(c), { url: data.seerrUrl, apiKey: data.seerrApiKey });
+      const apiKey = data.seerrApiKey || current.seerr!.apiKey;
+      return savedAndTested(c, "seerr", await testSeerr(deps, { url: data.seerrUrl, apiKey }));
+    },
+  );
+
+  app.post(
+    "/admin/integrations/seerr/test",
+    allow("admin"),
+    form(seerrForm, (c, e, v) => invalidTest(c, "seerr", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const current = await getIntegrations(deps);
+      const data = c.req.valid("form");
+      const apiKey = data.seerrApiKey || current.seerr?.apiKey;
+      if (!apiKey)
+        return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
+      if (!data.seerrApiKey && !sameOrigin(current.seerr?.url, data.seerrUrl))
+        return answerTest(c, "seerr", { ok: false, message: KEY_AGAIN }, 422);
+      return answerTest(c, "seerr", await testSeerr(deps, { url: data.seerrUrl, apiKey }));
+    },
+  );
+
+  app.post(
+    "/admin/integrations/kuma",
+    allow("admin"),
+    form(kumaForm, (c, e, v) => invalidSave(c, "kuma", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const data = c.req.valid("form");
+      const d = data;
+      // The optional key stays with the address it was saved for: a new address without a new key drops it.
+      const moved = !sameOrigin((await getIntegrations(deps)).kuma?.url, d.kumaUrl);
+      await saveKuma(deps, actor(c), {
+        url: d.kumaUrl,
+        slug: d.kumaSlug,
+        apiKey: d.kumaApiKey,
+        clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey,
       });
-      report = {
-        ok: true,
-        title: `Connected to Plex server “${connection.name}”.`,
-        facts: [
-          ["Version", connection.version],
-          ["Libraries", String(connection.sections.length)],
-          ["Machine identifier", connection.machineIdentifier],
-        ],
-        warnings: [],
-      };
-    } catch (err) {
-      if (!(err instanceof ConnectionFailure)) throw err;
-      // Like every integration: what the admin typed is saved, and the page says plainly that the test failed.
-      await savePlexUnreached(deps, actor(c), { url: form.data.plexUrl, token: form.data.plexToken, why: err.message });
-      report = { ok: false, message: err.message };
-    }
-    return savedAndTested(c, "plex", report);
-  });
+      const saved = (await getIntegrations(deps)).kuma;
+      return savedAndTested(
+        c,
+        "kuma",
+        await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey: saved?.apiKey ?? null }),
+      );
+    },
+  );
 
-  app.post("/admin/integrations/plex/test", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const stored = await storedPlex(c, await getIntegrations(deps));
-    const form = await parseForm(c, plexForm);
-    if (!form.ok) return invalidTest(c, "plex", form.errors, form.values);
-    const token = form.data.plexToken || stored.token;
-    if (!token)
-      return answerTest(c, "plex", { ok: false, message: "Enter the owner token first: none is saved yet." }, 422);
-    if (!form.data.plexToken && !(await storedPlexTokenMayGoTo(deps, form.data.plexUrl, stored))) {
-      return answerTest(c, "plex", { ok: false, message: TOKEN_AGAIN }, 422);
-    }
-    return answerTest(c, "plex", await testPlex(deps, { url: form.data.plexUrl, token }, stored.machineIdentifier));
-  });
-
-  app.post("/admin/integrations/seerr", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const current = await getIntegrations(deps);
-    const form = await parseForm(c, seerrForm);
-    if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
-    if (!form.data.seerrApiKey && !current.seerr)
-      return invalidSave(c, "seerr", { seerrApiKey: "Enter the API key: none is saved yet." }, form.values);
-    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl))
-      return invalidSave(c, "seerr", { seerrApiKey: KEY_AGAIN }, form.values);
-    await saveSeerr(deps, actor(c), { url: form.data.seerrUrl, apiKey: form.data.seerrApiKey });
-    const apiKey = form.data.seerrApiKey || current.seerr!.apiKey;
-    return savedAndTested(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
-  });
-
-  app.post("/admin/integrations/seerr/test", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const current = await getIntegrations(deps);
-    const form = await parseForm(c, seerrForm);
-    if (!form.ok) return invalidTest(c, "seerr", form.errors, form.values);
-    const apiKey = form.data.seerrApiKey || current.seerr?.apiKey;
-    if (!apiKey)
-      return answerTest(c, "seerr", { ok: false, message: "Enter the API key first: none is saved yet." }, 422);
-    if (!form.data.seerrApiKey && !sameOrigin(current.seerr?.url, form.data.seerrUrl))
-      return answerTest(c, "seerr", { ok: false, message: KEY_AGAIN }, 422);
-    return answerTest(c, "seerr", await testSeerr(deps, { url: form.data.seerrUrl, apiKey }));
-  });
-
-  app.post("/admin/integrations/kuma", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const form = await parseForm(c, kumaForm);
-    if (!form.ok) return invalidSave(c, "kuma", form.errors, form.values);
-    const d = form.data;
-    // The optional key stays with the address it was saved for: a new address without a new key drops it.
-    const moved = !sameOrigin((await getIntegrations(deps)).kuma?.url, d.kumaUrl);
-    await saveKuma(deps, actor(c), {
-      url: d.kumaUrl,
-      slug: d.kumaSlug,
-      apiKey: d.kumaApiKey,
-      clearApiKey: (d.kumaClearApiKey || moved) && !d.kumaApiKey,
-    });
-    const saved = (await getIntegrations(deps)).kuma;
-    return savedAndTested(
-      c,
-      "kuma",
-      await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey: saved?.apiKey ?? null }),
-    );
-  });
-
-  app.post("/admin/integrations/kuma/test", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const current = await getIntegrations(deps);
-    const form = await parseForm(c, kumaForm);
-    if (!form.ok) return invalidTest(c, "kuma", form.errors, form.values);
-    const d = form.data;
-    const apiKey =
-      d.kumaApiKey ||
-      (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
-    return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
-  });
+  app.post(
+    "/admin/integrations/kuma/test",
+    allow("admin"),
+    form(kumaForm, (c, e, v) => invalidTest(c, "kuma", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const current = await getIntegrations(deps);
+      const data = c.req.valid("form");
+      const d = data;
+      const apiKey =
+        d.kumaApiKey ||
+        (d.kumaClearApiKey || !sameOrigin(current.kuma?.url, d.kumaUrl) ? null : (current.kuma?.apiKey ?? null));
+      return answerTest(c, "kuma", await testKuma(deps, { url: d.kumaUrl, slug: d.kumaSlug, apiKey }));
+    },
+  );
 
   app.post("/admin/integrations/seerr/webhook-secret", allow("admin"), async (c) => {
     const deps = c.get("deps");
@@ -441,38 +468,49 @@ export function integrationRoutes() {
     });
   }
 
-  app.post("/admin/integrations/ytdlp", allow("admin"), async (c) => {
-    const form = await parseForm(c, ytdlpForm);
-    if (!form.ok) return invalidSave(c, "ytdlp", form.errors, form.values);
-    const deps = c.get("deps");
-    await saveYtdlp(deps, actor(c), form.data.ytdlpPath);
-    return savedAndTested(c, "ytdlp", await testYtdlp(deps, form.data.ytdlpPath));
-  });
+  app.post(
+    "/admin/integrations/ytdlp",
+    allow("admin"),
+    form(ytdlpForm, (c, e, v) => invalidSave(c, "ytdlp", e, v)),
+    async (c) => {
+      const data = c.req.valid("form");
+      const deps = c.get("deps");
+      await saveYtdlp(deps, actor(c), data.ytdlpPath);
+      return savedAndTested(c, "ytdlp", await testYtdlp(deps, data.ytdlpPath));
+    },
+  );
 
-  app.post("/admin/integrations/ytdlp/test", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const form = await parseForm(c, ytdlpForm);
-    if (!form.ok) return invalidTest(c, "ytdlp", form.errors, form.values);
-    const report = await testYtdlp(deps, form.data.ytdlpPath);
-    // A fresh answer replaces the one the page shows.
-    await deps.coordination.cache.delete(ytdlpVersionCacheKey(form.data.ytdlpPath));
-    return answerTest(c, "ytdlp", report);
-  });
+  app.post(
+    "/admin/integrations/ytdlp/test",
+    allow("admin"),
+    form(ytdlpForm, (c, e, v) => invalidTest(c, "ytdlp", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const data = c.req.valid("form");
+      const report = await testYtdlp(deps, data.ytdlpPath);
+      // A fresh answer replaces the one the page shows.
+      await deps.coordination.cache.delete(ytdlpVersionCacheKey(data.ytdlpPath));
+      return answerTest(c, "ytdlp", report);
+    },
+  );
 
-  app.post("/admin/integrations/libraries", allow("admin"), async (c) => {
-    const deps = c.get("deps");
-    const { libraries } = await getIntegrations(deps);
-    const schema = z.object(Object.fromEntries(libraries.map((l) => [`folder-${l.sectionKey}`, folder.optional()])));
-    const form = await parseForm(c, schema);
-    if (!form.ok) return invalidSave(c, "libraries", form.errors, form.values);
-    const folders: Record<string, string> = {};
-    for (const l of libraries) {
-      const v = (form.data as Record<string, string | undefined>)[`folder-${l.sectionKey}`];
-      if (v !== undefined) folders[l.sectionKey] = v;
-    }
-    await saveLibraryFolders(deps, actor(c), folders);
-    return savedRedirect(c, "libraries");
-  });
+  app.post(
+    "/admin/integrations/libraries",
+    allow("admin"),
+    form(foldersForm, (c, e, v) => invalidSave(c, "libraries", e, v)),
+    async (c) => {
+      const deps = c.get("deps");
+      const { libraries } = await getIntegrations(deps);
+      const data: Record<string, string | undefined> = c.req.valid("form");
+      const folders: Record<string, string> = {};
+      for (const l of libraries) {
+        const v = data[`folder-${l.sectionKey}`];
+        if (v !== undefined) folders[l.sectionKey] = v;
+      }
+      await saveLibraryFolders(deps, actor(c), folders);
+      return savedRedirect(c, "libraries");
+    },
+  );
 
   return app;
 }

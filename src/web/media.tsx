@@ -47,7 +47,7 @@ import {
 import { listLiveRequestsForTitles } from "../store/media-requests";
 import { isHtmxRequest } from "../server/htmx";
 import { cardsState } from "./cards";
-import { parseForm } from "./forms";
+import { form } from "./forms";
 import { renderPage } from "../server/htmx";
 
 function heroFrom(deps: AppDeps, answer: CardsAnswer | undefined): HeroView | null {
@@ -243,16 +243,26 @@ const requestForm = z.object({
     }),
 });
 
+/** Check the title's id and the request rate limit, which a request form that does not parse counts against too. */
+async function requestGate(c: Context<AppEnv>): Promise<number> {
+  const id = tmdbIdParam(c);
+  const user = me(c);
+  await enforceRateLimit(c.get("deps"), REQUEST_RATE, [`request:user:${user.id}`, `request:ip:${clientIp(c)}`]);
+  return id;
+}
+
+const checkRequestForm = (type: MediaType) =>
+  form(requestForm, async (c, errors) => {
+    await requestGate(c);
+    return showTitlePage(c, type, { flash: { ok: false, message: Object.values(errors)[0]! }, status: 422 });
+  });
+
 /** Make a request from a title page: the area comes back with what happened (htmx) or the page does (no JS). */
-async function requestTitle(c: Context<AppEnv>, type: MediaType) {
+async function requestTitle(c: Context<AppEnv>, type: MediaType, data: z.output<typeof requestForm>) {
   const deps = c.get("deps");
   const user = me(c);
-  const id = tmdbIdParam(c);
-  await enforceRateLimit(deps, REQUEST_RATE, [`request:user:${user.id}`, `request:ip:${clientIp(c)}`]);
-  const form = await parseForm(c, requestForm);
-  if (!form.ok)
-    return showTitlePage(c, type, { flash: { ok: false, message: Object.values(form.errors)[0]! }, status: 422 });
-  if (type === "tv" && form.data.seasons === undefined)
+  const id = await requestGate(c);
+  if (type === "tv" && data.seasons === undefined)
     return showTitlePage(c, type, { flash: { ok: false, message: "Choose at least one season." }, status: 422 });
   const outcome = await createMediaRequest(
     deps,
@@ -260,8 +270,8 @@ async function requestTitle(c: Context<AppEnv>, type: MediaType) {
     {
       mediaType: type,
       tmdbId: id,
-      is4k: form.data.is4k,
-      ...(type === "tv" && form.data.seasons !== undefined ? { seasons: form.data.seasons } : {}),
+      is4k: data.is4k,
+      ...(type === "tv" && data.seasons !== undefined ? { seasons: data.seasons } : {}),
     },
     { user, ip: clientIp(c) },
   );
@@ -335,8 +345,12 @@ export function mediaRoutes() {
 
   app.get("/title/movie/:id", allow("user"), (c) => showTitlePage(c, "movie"));
   app.get("/title/tv/:id", allow("user"), (c) => showTitlePage(c, "tv"));
-  app.post("/title/movie/:id/request", allow("user"), (c) => requestTitle(c, "movie"));
-  app.post("/title/tv/:id/request", allow("user"), (c) => requestTitle(c, "tv"));
+  app.post("/title/movie/:id/request", allow("user"), checkRequestForm("movie"), (c) =>
+    requestTitle(c, "movie", c.req.valid("form")),
+  );
+  app.post("/title/tv/:id/request", allow("user"), checkRequestForm("tv"), (c) =>
+    requestTitle(c, "tv", c.req.valid("form")),
+  );
 
   // One address for the page, the results typed as you go (htmx swaps #search-results) and the next page of results
   // (more=1: just the cards); plain GETs get the whole page, so it works without JavaScript and can be bookmarked.

@@ -38,7 +38,7 @@ import {
   type NotificationTarget,
   type TargetKind,
 } from "../store/notification-targets";
-import { parseForm, type FieldErrors, type FormValues } from "./forms";
+import { form, formValues, type FieldErrors, type FormValues } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const KINDS = ["webhook", "discord", "ntfy", "email"] as const satisfies readonly TargetKind[];
@@ -272,43 +272,62 @@ export function notificationTargetRoutes() {
     return showNewTargetPage(c, kind);
   });
 
-  app.post("/account/new-target/:kind", allow("user"), async (c) => {
-    const kind = KINDS.find((k) => k === c.req.param("kind"));
-    if (!kind) return c.notFound();
-    const form = await parseForm(c, forms[kind]);
-    if (!form.ok) return showNewTargetPage(c, kind, { errors: form.errors, values: form.values }, 422);
-    try {
-      await createNotificationTarget(c.get("deps"), me(c), form.data);
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      return showNewTargetPage(c, kind, { errors: { [err.field]: err.message }, values: form.values }, 422);
-    }
-    return c.redirect("/account/notifications?saved=added", 303);
-  });
+  // Each kind has its own form; the kind in the address picks the validator (an unknown kind is a 404).
+  const kindForms = new Map(
+    KINDS.map((kind) => [
+      kind,
+      form(forms[kind], (c, errors, values) => showNewTargetPage(c, kind, { errors, values }, 422)),
+    ]),
+  );
+  app.post(
+    "/account/new-target/:kind",
+    allow("user"),
+    (c, next) => {
+      const check = kindForms.get(c.req.param("kind") as TargetKind);
+      return check ? check(c, next) : Promise.resolve(c.notFound());
+    },
+    async (c) => {
+      const kind = KINDS.find((k) => k === c.req.param("kind"))!;
+      const data = c.req.valid("form" as never) as z.output<(typeof forms)[typeof kind]>;
+      try {
+        await createNotificationTarget(c.get("deps"), me(c), data);
+      } catch (err) {
+        if (!(err instanceof TargetError)) throw err;
+        return showNewTargetPage(c, kind, { errors: { [err.field]: err.message }, values: formValues(c) }, 422);
+      }
+      return c.redirect("/account/notifications?saved=added", 303);
+    },
+  );
 
-  app.post("/account/notifications/:id", allow("user"), async (c) => {
+  const targetCard = async (
+    c: Context<AppEnv>,
+    t: NotificationTarget,
+    extra: { errors?: FieldErrors; values?: FormValues; saved?: boolean },
+    status = 200,
+  ) => {
+    const last = (await latestDeliveryByTarget(c.get("deps").database, [t.id])).get(t.id);
+    const view = (
+      <TargetCard t={targetView(c, t, last)} events={eventsForRole(me(c).role)} csrf={c.get("csrfToken")} {...extra} />
+    );
+    return renderPage(c, "Where your notifications go", view, { status });
+  };
+  const checkUpdateForm = form(updateForm, async (c, errors, values) => {
+    const target = await findNotificationTargetForUser(c.get("deps").database, c.req.param("id")!, me(c).id);
+    if (!target) return c.notFound();
+    return targetCard(c, target, { errors, values }, 422);
+  });
+  app.post("/account/notifications/:id", allow("user"), checkUpdateForm, async (c) => {
     const deps = c.get("deps");
     const user = me(c);
     const target = await findNotificationTargetForUser(deps.database, c.req.param("id"), user.id);
     if (!target) return c.notFound();
-    const form = await parseForm(c, updateForm);
-    const card = async (
-      t: NotificationTarget,
-      extra: { errors?: FieldErrors; values?: FormValues; saved?: boolean },
-      status = 200,
-    ) => {
-      const last = (await latestDeliveryByTarget(deps.database, [t.id])).get(t.id);
-      const view = (
-        <TargetCard t={targetView(c, t, last)} events={eventsForRole(user.role)} csrf={c.get("csrfToken")} {...extra} />
-      );
-      return renderPage(c, "Where your notifications go", view, { status });
-    };
-    if (!form.ok) return card(target, { errors: form.errors, values: form.values }, 422);
+    const card = (t: NotificationTarget, extra: Parameters<typeof targetCard>[2], status = 200) =>
+      targetCard(c, t, extra, status);
     try {
-      await updateTargetSettings(deps, user, target.id, form.data);
+      await updateTargetSettings(deps, user, target.id, c.req.valid("form"));
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
-      return card(target, { errors: { [err.field]: err.message }, values: form.values }, 422);
+      return card(target, { errors: { [err.field]: err.message }, values: formValues(c) }, 422);
     }
     if (!isFragmentRequest(c)) return c.redirect("/account/notifications", 303);
     return card((await findNotificationTargetForUser(deps.database, target.id, user.id)) ?? target, { saved: true });
