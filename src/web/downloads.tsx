@@ -1,4 +1,4 @@
-import { type Context, Hono, type MiddlewareHandler, type Next } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { z } from "zod";
 import {
@@ -39,7 +39,7 @@ import { imageProxyKey, signedRemoteImageUrl } from "../services/image-proxy";
 import { getIntegrations, type LibraryFolder } from "../services/integrations";
 import { can } from "../services/permissions";
 import { type DownloadSummary, listDownloadSummaries } from "../store/downloads";
-import { type FieldErrors, type FormValues, form, formValues } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues, withForm } from "./forms";
 
 const LIST_LIMIT = 50;
 
@@ -148,6 +148,8 @@ const confirmForm = previewForm.extend({
   quality: z.enum(QUALITIES, { error: "Pick one of the qualities offered." }),
   sectionKey: z.string({ error: "Pick a library." }).min(1, "Pick a library."),
 });
+
+const manageForm = z.object({ op: z.enum(["pause", "resume", "remove"]), subscription: z.string().min(1) });
 
 function statusOf(err: DownloadRefusal): 403 | 404 | 409 | 422 | 429 | 503 {
   return err.status;
@@ -270,10 +272,7 @@ export function downloadRoutes() {
   // One address for both steps: the link form sends step=preview, the preview's form confirms.
   app.post("/downloads", allow("user"), async (c) => {
     const preview = (await c.req.parseBody()).step === "preview";
-    // Each step's validator answers a form that does not parse, or hands the form on to its step.
-    const step = (check: typeof checkPreview, run: (c: Context<AppEnv>) => Promise<Response>) =>
-      check(c, (() => run(c)) as unknown as Next) as Promise<Response>;
-    return preview ? step(checkPreview, previewStep) : step(checkConfirm, confirmStep);
+    return preview ? withForm(checkPreview, c, previewStep) : withForm(checkConfirm, c, confirmStep);
   });
 
   const checkPreview: MiddlewareHandler<AppEnv> = form(previewForm, (c, errors, values) =>
@@ -346,26 +345,33 @@ export function downloadRoutes() {
     const saved = c.req.query("done");
     return showSubscriptions(c, { message: saved ? (SUBSCRIPTION_DONE[saved] ?? null) : null });
   });
+  const checkSubscribe: MiddlewareHandler<AppEnv> = form(confirmForm, (c, errors, values) =>
+    showSubscriptions(c, { values, errors }, 422),
+  );
+  const checkManage: MiddlewareHandler<AppEnv> = form(manageForm, (c) =>
+    showSubscriptions(c, { errors: { _form: "Pick a subscription and what to do with it." } }, 422),
+  );
   app.post("/downloads/:id", allow("user"), async (c) => {
     if (c.req.param("id") !== "subscriptions") return c.notFound();
+    const op = (await c.req.parseBody()).op ?? "subscribe";
+    return op === "subscribe" ? withForm(checkSubscribe, c, subscribeStep) : withForm(checkManage, c, manageStep);
+  });
+
+  async function subscribeStep(c: Context<AppEnv>) {
+    const user = c.get("user")!;
+    try {
+      await subscribe(c.get("deps"), user, { user }, c.req.valid("form" as never) as z.output<typeof confirmForm>);
+    } catch (err) {
+      if (!(err instanceof DownloadRefusal)) throw err;
+      return showSubscriptions(c, { values: formValues(c), errors: { [err.field]: err.message } }, err.status);
+    }
+    return redirect(c, "/downloads/subscriptions?done=subscribed");
+  }
+
+  async function manageStep(c: Context<AppEnv>) {
     const deps = c.get("deps");
     const user = c.get("user")!;
-    const raw = await readForm(c);
-    const op = typeof raw.op === "string" ? raw.op : "subscribe";
-    if (op === "subscribe") {
-      const form = await parseForm(c, confirmForm);
-      if (!form.ok) return showSubscriptions(c, { values: form.values, errors: form.errors }, 422);
-      try {
-        await subscribe(deps, user, { user }, form.data);
-      } catch (err) {
-        if (!(err instanceof DownloadRefusal)) throw err;
-        return showSubscriptions(c, { values: form.values, errors: { [err.field]: err.message } }, err.status);
-      }
-      return redirect(c, "/downloads/subscriptions?done=subscribed");
-    }
-    const id = typeof raw.subscription === "string" ? raw.subscription : "";
-    if (!["pause", "resume", "remove"].includes(op) || !id)
-      return showSubscriptions(c, { errors: { _form: "Pick a subscription and what to do with it." } }, 422);
+    const { op, subscription: id } = c.req.valid("form" as never) as z.output<typeof manageForm>;
     try {
       if (op === "remove") await removeSubscription(deps, user, { user }, id);
       else await setSubscriptionPaused(deps, user, { user }, id, op === "pause");
@@ -375,7 +381,7 @@ export function downloadRoutes() {
       return showSubscriptions(c, { errors: { _form: err.message } }, err.status);
     }
     return redirect(c, `/downloads/subscriptions?done=${op}`);
-  });
+  }
 
   const act = (name: string, run: (c: Context<AppEnv>, id: string) => Promise<unknown>) =>
     app.post(`/downloads/:id/${name}`, allow("user"), (c) => afterAction(c, () => run(c, c.req.param("id"))));

@@ -1,5 +1,5 @@
 import { type Hook, zValidator } from "@hono/zod-validator";
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import type { FieldErrors, FormValues } from "../../views/components/form";
@@ -85,4 +85,14 @@ export function jsonBody<S extends z.ZodType>(schema: S) {
       return c.json({ error: `${first[0]}: ${first[1]}`, fields: errors }, 422);
     },
   );
+}
+
+/** Run `run` behind the validator `check`, for one address whose forms differ by a field (a step, an action). */
+export function withForm(
+  check: MiddlewareHandler<AppEnv>,
+  c: Context<AppEnv>,
+  run: (c: Context<AppEnv>) => Promise<Response>,
+): Promise<Response> {
+  // The validator hands over by calling next(); its answer is the handler's.
+  return check(c, (() => run(c)) as unknown as Next) as Promise<Response>;
 }
