@@ -14,7 +14,7 @@ import {
   type MediaRequestState,
   type MediaRequestWithUser,
 } from "../store/media-requests";
-import { parseForm } from "./forms";
+import { form, type OnInvalid } from "./forms";
 
 const PAGE_SIZE = 50;
 const STATES = Object.keys(STATE_LABELS) as MediaRequestState[];
@@ -114,13 +114,12 @@ export function adminRequestRoutes() {
         : undefined;
     return showAll(c, text ? { ok: true, text } : null);
   });
-  app.post("/admin/requests", allow("admin"), async (c) => {
-    const form = await parseForm(c, decideSchema);
-    if (!form.ok) {
-      const [field, text] = Object.entries(form.errors)[0] ?? ["_form", "The form could not be read."];
-      return showAll(c, { ok: false, text: `${field}: ${text}` }, 422);
-    }
-    const d = form.data;
+  const decideInvalid: OnInvalid = (c, errors) => {
+    const [field, text] = Object.entries(errors)[0] ?? ["_form", "The form could not be read."];
+    return showAll(c, { ok: false, text: `${field}: ${text}` }, 422);
+  };
+  app.post("/admin/requests", allow("admin"), form(decideSchema, decideInvalid), async (c) => {
+    const d = c.req.valid("form");
     const decision = d.approve ? "approve" : d.decline ? "decline" : d.action;
     const chosen = d.approve ? [d.approve] : d.decline ? [d.decline] : (d.ids ?? []);
     if (!decision) return showAll(c, { ok: false, text: "action: Choose approve or decline." }, 422);

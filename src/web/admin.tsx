@@ -32,7 +32,7 @@ import {
 import { listAuditEntries } from "../store/audit";
 import { countActiveUsers, findUserById, listUsers, type User } from "../store/users";
 import { newPassword } from "./auth";
-import { form, formValues, type FieldErrors, type FormValues } from "./forms";
+import { form, formValues, type FieldErrors, type FormValues, type OnInvalid } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
@@ -523,32 +523,32 @@ export function adminRoutes() {
     ),
   );
 
-  app.post("/admin/backups/keep", allow("admin"), async (c) => {
+  const backupKeepSchema = z.object({
+    keep: z.coerce
+      .number({ error: "Enter a number." })
+      .int("Enter a whole number.")
+      .min(1, "Keep at least 1 backup.")
+      .max(1000, "Keep at most 1000 backups."),
+  });
+  const backupKeepInvalid: OnInvalid = async (c, errors, values) => {
     const deps = c.get("deps");
-    const form = await parseForm(
+    return renderPage(
       c,
-      z.object({
-        keep: z.coerce
-          .number({ error: "Enter a number." })
-          .int("Enter a whole number.")
-          .min(1, "Keep at least 1 backup.")
-          .max(1000, "Keep at most 1000 backups."),
-      }),
+      "Jobs",
+      <JobsPage
+        jobs={await deps.jobs.list()}
+        csrf={c.get("csrfToken")}
+        backups={await backupsView(deps, { errors, values })}
+      />,
+      { status: 422 },
     );
-    if (!form.ok)
-      return renderPage(
-        c,
-        "Jobs",
-        <JobsPage
-          jobs={await deps.jobs.list()}
-          csrf={c.get("csrfToken")}
-          backups={await backupsView(deps, { errors: form.errors, values: form.values })}
-        />,
-        { status: 422 },
-      );
+  };
+  app.post("/admin/backups/keep", allow("admin"), form(backupKeepSchema, backupKeepInvalid), async (c) => {
+    const deps = c.get("deps");
+    const data = c.req.valid("form");
     const { saveBackupKeep } = await import("../services/backups");
-    await saveBackupKeep(deps, form.data.keep);
-    await audit(deps, actor(c), "settings.change", { type: "settings", id: "backups" }, { keep: form.data.keep });
+    await saveBackupKeep(deps, data.keep);
+    await audit(deps, actor(c), "settings.change", { type: "settings", id: "backups" }, { keep: data.keep });
     return c.redirect("/admin/jobs?saved=backups#backups", 303);
   });
 

@@ -49,7 +49,7 @@ import {
   ytdlpVersionCacheKey,
 } from "../services/integration-settings";
 import { getIntegrations, type Integrations } from "../services/integrations";
-import { type FieldErrors, type FormValues, form, formValues } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues, type OnInvalid } from "./forms";
 import { isFragmentRequest, redirect, renderPage } from "../server/htmx";
 
 const TITLE = "Integrations";
@@ -451,11 +451,11 @@ export function integrationRoutes() {
     return redirect(c, "/admin/integrations?saved=seerr-webhook#seerr-webhook");
   });
 
-  app.post("/admin/integrations/seerr/import", allow("admin"), async (c) => {
-    const form = await parseForm(c, z.object({ importPlexUsers: z.literal("1").optional() }));
-    if (!form.ok) return invalidSave(c, "seerr", form.errors, form.values);
+  const importSchema = z.object({ importPlexUsers: z.literal("1").optional() });
+  const importInvalid: OnInvalid = (c, errors, values) => invalidSave(c, "seerr", errors, values);
+  app.post("/admin/integrations/seerr/import", allow("admin"), form(importSchema, importInvalid), async (c) => {
     const deps = c.get("deps");
-    const on = form.data.importPlexUsers === "1";
+    const on = c.req.valid("form").importPlexUsers === "1";
     await setImportAllowed(deps, on);
     await audit(deps, actor(c), "settings.seerr_import", undefined, { importPlexUsers: on });
     return redirect(c, "/admin/integrations?saved=seerr-import#seerr-import");
