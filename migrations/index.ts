@@ -8,6 +8,7 @@ import sqlite4 from "./sqlite/0004_plex_token_server.sql" with { type: "text" };
 import sqlite5 from "./sqlite/0005_media_requests.sql" with { type: "text" };
 import sqlite6 from "./sqlite/0006_service_checks_status_index.sql" with { type: "text" };
 import sqlite7 from "./sqlite/0007_download_subscriptions.sql" with { type: "text" };
+import sqlite8 from "./sqlite/0008_requests_per_day.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -16,6 +17,7 @@ import postgres4 from "./postgres/0004_plex_token_server.sql" with { type: "text
 import postgres5 from "./postgres/0005_media_requests.sql" with { type: "text" };
 import postgres6 from "./postgres/0006_service_checks_status_index.sql" with { type: "text" };
 import postgres7 from "./postgres/0007_download_subscriptions.sql" with { type: "text" };
+import postgres8 from "./postgres/0008_requests_per_day.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -32,6 +34,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0005_media_requests", sql: sqlite5 },
   { tag: "0006_service_checks_status_index", sql: sqlite6 },
   { tag: "0007_download_subscriptions", sql: sqlite7 },
+  { tag: "0008_requests_per_day", sql: sqlite8 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -43,4 +46,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0005_media_requests", sql: postgres5 },
   { tag: "0006_service_checks_status_index", sql: postgres6 },
   { tag: "0007_download_subscriptions", sql: postgres7 },
+  { tag: "0008_requests_per_day", sql: postgres8 },
 ];

@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { saveSeerrIntegration } from "../src/services/integrations";
+import { checkQuota } from "../src/services/media-requests";
 import { setImportAllowed } from "../src/services/seerr-users";
-import { findSeerrLink, listMediaRequests } from "../src/store/media-requests";
-import { updateUser } from "../src/store/users";
+import {
+  findSeerrLink,
+  insertMediaRequest,
+  listMediaRequests,
+  type MediaRequestState,
+} from "../src/store/media-requests";
+import { findUserById, updateUser } from "../src/store/users";
 import {
   type FakeSeerr,
   loadSeerrSpec,
@@ -214,5 +220,97 @@ describe("requesting as the user", () => {
       "Seerr could not make the request: Seerr refused the request (status 500): Fake Seerr fault 500",
     );
     expect((await listMediaRequests(t.deps.database, {})).total).toBe(before);
+  });
+});
+
+describe("request quotas per day and per week", () => {
+  const HOUR = 3_600_000;
+  let seq = 90_000;
+  async function storedRequest(userId: string, hoursAgo: number, status: MediaRequestState = "approved") {
+    const at = new Date(Date.now() - hoursAgo * HOUR);
+    await insertMediaRequest(t.deps.database, {
+      id: crypto.randomUUID(),
+      userId,
+      seerrServer: "quota-test",
+      seerrRequestId: seq++,
+      mediaType: "movie",
+      tmdbId: seq,
+      title: `Film ${seq}`,
+      seasons: [],
+      is4k: false,
+      status,
+      source: "medianest",
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+
+  test("the day quota counts the stored requests of the last 24 hours; the week quota the last 7 days", async () => {
+    const u = await givenUser(t.deps, { requestsPerDay: 2, requestsPerWeek: 4 });
+    await storedRequest(u.id, 50);
+    await storedRequest(u.id, 49);
+    await storedRequest(u.id, 30, "declined"); // declined ones do not count
+    await storedRequest(u.id, 3);
+    const now = new Date();
+    expect(await checkQuota(t.deps, (await findUserById(t.deps.database, u.id))!, now)).toBeUndefined();
+    await storedRequest(u.id, 1);
+    // Four in the week (the week is used up too) and two today: the week frees up last, so it is named.
+    const both = await checkQuota(t.deps, (await findUserById(t.deps.database, u.id))!, now);
+    expect(both?.status).toBe(429);
+    expect(both?.message).toContain("You have used your 4 requests this week.");
+    await updateUser(t.deps.database, u.id, { requestsPerWeek: null });
+    const day = await checkQuota(t.deps, (await findUserById(t.deps.database, u.id))!, now);
+    expect(day?.message).toContain("You have used your 2 requests today.");
+    // It frees up 24 hours after the older of the two requests today.
+    const frees = new Date(/frees up (.+)\.$/.exec(day!.message)![1]!).getTime();
+    expect(Math.abs(frees - (now.getTime() - 3 * HOUR + 24 * HOUR))).toBeLessThan(2000);
+    // Requests older than a day do not count against the day.
+    await updateUser(t.deps.database, u.id, { requestsPerDay: 3 });
+    expect(await checkQuota(t.deps, (await findUserById(t.deps.database, u.id))!, now)).toBeUndefined();
+    await updateUser(t.deps.database, u.id, { requestsPerDay: 0 });
+    expect((await checkQuota(t.deps, (await findUserById(t.deps.database, u.id))!, now))?.message).toContain(
+      "Your request quota is 0",
+    );
+  });
+
+  test("requesting past the day quota is refused before Seerr is asked", async () => {
+    const before = posted().length;
+    await updateUser(t.deps.database, alice.user.id, { requestsPerDay: 1 });
+    const over = await alice.post("/title/movie/680/request", { is4k: "0" }, { "hx-request": "true" });
+    expect(over.status).toBe(429);
+    expect(await over.text()).toContain("You have used your 1 request today.");
+    expect(posted().length).toBe(before);
+    await updateUser(t.deps.database, alice.user.id, { requestsPerDay: null });
+  });
+
+  test("the admin sets the day quota on the user page and in the defaults; /api/v1/me shows it", async () => {
+    const u = await givenUser(t.deps, { displayName: "Quota Quinn" });
+    const page = await (await admin.get(`/admin/users/${u.id}`)).text();
+    expect(page).toContain('name="requestsPerDay"');
+    expect(page).toContain("Requests per day");
+    const bad = await admin.post(`/admin/users/${u.id}`, { role: "user", requestsPerDay: "-1" });
+    expect(bad.status).toBe(422);
+    expect(await bad.text()).toContain("Requests per day must be a number of 0 or more");
+    const ok = await admin.post(`/admin/users/${u.id}`, {
+      role: "user",
+      permissions: ["request"],
+      requestsPerDay: "3",
+      requestsPerWeek: "10",
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toMatch(/name="requestsPerDay"[^>]*value="3"|value="3"[^>]*name="requestsPerDay"/);
+    const after = (await findUserById(t.deps.database, u.id))!;
+    expect(after.requestsPerDay).toBe(3);
+    expect(after.requestsPerWeek).toBe(10);
+    const member = await signIn(t, after);
+    const me = (await (await member.get("/api/v1/me")).json()) as { quotas: Record<string, unknown> };
+    expect(me.quotas).toMatchObject({ requestsPerDay: 3, requestsPerWeek: 10 });
+
+    const defaults = await admin.post("/admin/settings/accounts", { permissions: ["request"], requestsPerDay: "2" });
+    expect(defaults.status).toBe(303);
+    expect(await (await admin.get("/admin/settings/accounts")).text()).toMatch(
+      /name="requestsPerDay"[^>]*value="2"|value="2"[^>]*name="requestsPerDay"/,
+    );
+    await admin.post("/admin/settings/accounts", { permissions: ["request"], autoCreate: "1" });
   });
 });

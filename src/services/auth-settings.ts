@@ -5,6 +5,7 @@ import { DEFAULT_PERMISSIONS, PERMISSIONS, type Permission } from "./permissions
 
 /** Quotas a user is held to; null means no limit. */
 export interface Quotas {
+  requestsPerDay: number | null;
   requestsPerWeek: number | null;
   downloadsPerHour: number | null;
   downloadsPerDay: number | null;
@@ -27,6 +28,8 @@ export interface PlexServerSettings {
 }
 
 const quotasSchema = z.object({
+  // Saved before the daily quota existed: no daily limit.
+  requestsPerDay: z.number().int().nullable().default(null),
   requestsPerWeek: z.number().int().nullable(),
   downloadsPerHour: z.number().int().nullable(),
   downloadsPerDay: z.number().int().nullable(),
@@ -34,6 +37,7 @@ const quotasSchema = z.object({
 });
 
 export const NO_QUOTAS: Quotas = {
+  requestsPerDay: null,
   requestsPerWeek: null,
   downloadsPerHour: null,
   downloadsPerDay: null,

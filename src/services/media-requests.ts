@@ -117,34 +117,46 @@ export function deriveState(r: Pick<SeerrRequest, "status" | "is4k" | "seasons" 
   return "approved";
 }
 
-/** The quota a user is held to, from their own limits (null: none). */
+/** The quotas a user is held to, from their own limits (null: none). */
 function quotaRules(user: User): { limit: number; windowMs: number; label: string }[] {
   const rules: { limit: number; windowMs: number; label: string }[] = [];
+  if (user.requestsPerDay != null) rules.push({ limit: user.requestsPerDay, windowMs: DAY_MS, label: "today" });
   if (user.requestsPerWeek != null)
     rules.push({ limit: user.requestsPerWeek, windowMs: 7 * DAY_MS, label: "this week" });
   return rules;
 }
 
-/** Check a user's request quota against their stored requests; a refusal says when the next request frees up. */
+/**
+ * Check a user's request quotas (per day and per week, rolling windows) against their stored requests, so every
+ * replica counts the same rows; when several are used up, the refusal names the one that frees up last.
+ */
 export async function checkQuota(
   deps: Pick<SeerrDeps, "database">,
   user: User,
   now = new Date(),
 ): Promise<Refusal | undefined> {
   if (user.role === "admin") return undefined;
-  for (const rule of quotaRules(user)) {
-    const since = new Date(now.getTime() - rule.windowMs);
-    const times = await listRequestTimesSince(deps.database, user.id, since);
+  const rules = quotaRules(user);
+  if (rules.length === 0) return undefined;
+  if (rules.some((r) => r.limit === 0))
+    return refuse(429, "Your request quota is 0: ask the admin if you should be able to request.");
+  // One query for the longest window; the shorter ones are its tail.
+  const longest = Math.max(...rules.map((r) => r.windowMs));
+  const all = await listRequestTimesSince(deps.database, user.id, new Date(now.getTime() - longest));
+  let over: { rule: (typeof rules)[number]; frees: Date } | undefined;
+  for (const rule of rules) {
+    const since = now.getTime() - rule.windowMs;
+    const times = all.filter((at) => at.getTime() >= since);
     if (times.length < rule.limit) continue;
-    if (rule.limit === 0)
-      return refuse(429, "Your request quota is 0: ask the admin if you should be able to request.");
     const frees = new Date(times[times.length - rule.limit]!.getTime() + rule.windowMs);
-    return refuse(
-      429,
-      `You have used your ${rule.limit} request${rule.limit === 1 ? "" : "s"} ${rule.label}. The next one frees up ${frees.toUTCString()}.`,
-    );
+    if (!over || frees > over.frees) over = { rule, frees };
   }
-  return undefined;
+  if (!over) return undefined;
+  const { limit, label } = over.rule;
+  return refuse(
+    429,
+    `You have used your ${limit} request${limit === 1 ? "" : "s"} ${label}. The next one frees up ${over.frees.toUTCString()}.`,
+  );
 }
 
 function titleLabel(r: Pick<MediaRequest, "title" | "year">): string {

@@ -56,6 +56,7 @@ export async function updateUserAccess(
       role: target.role,
       permissions: [...target.permissions].sort(),
       quotas: {
+        requestsPerDay: target.requestsPerDay,
         requestsPerWeek: target.requestsPerWeek,
         downloadsPerHour: target.downloadsPerHour,
         downloadsPerDay: target.downloadsPerDay,

@@ -81,6 +81,7 @@ const accessForm = z.object({
     .union([z.enum(PERMISSIONS), z.array(z.enum(PERMISSIONS))], { error: "Unknown permission." })
     .optional()
     .transform((v) => (v === undefined ? [] : [v].flat())),
+  requestsPerDay: quota("Requests per day").transform((v) => (v === null ? null : Math.floor(v))),
   requestsPerWeek: quota("Requests per week").transform((v) => (v === null ? null : Math.floor(v))),
   downloadsPerHour: quota("Downloads per hour").transform((v) => (v === null ? null : Math.floor(v))),
   downloadsPerDay: quota("Downloads per day").transform((v) => (v === null ? null : Math.floor(v))),
@@ -123,6 +124,7 @@ const oidcForm = z.object({
 
 function quotasFrom(d: z.output<typeof accessForm>) {
   return {
+    requestsPerDay: d.requestsPerDay,
     requestsPerWeek: d.requestsPerWeek,
     downloadsPerHour: d.downloadsPerHour,
     downloadsPerDay: d.downloadsPerDay,

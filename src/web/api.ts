@@ -15,6 +15,7 @@ export function apiRoutes() {
       role: u.role,
       permissions: PERMISSIONS.filter((p) => can(u, p)),
       quotas: {
+        requestsPerDay: u.requestsPerDay,
         requestsPerWeek: u.requestsPerWeek,
         downloadsPerHour: u.downloadsPerHour,
         downloadsPerDay: u.downloadsPerDay,

@@ -247,6 +247,7 @@ function quotaValue(v: number | null | undefined): string {
 function AccessFields(props: {
   permissions: string[];
   quotas: {
+    requestsPerDay: number | null;
     requestsPerWeek: number | null;
     downloadsPerHour: number | null;
     downloadsPerDay: number | null;
@@ -269,6 +270,14 @@ function AccessFields(props: {
       </fieldset>
       <fieldset>
         <legend>Quotas (empty means no limit)</legend>
+        <Field
+          label="Requests per day"
+          name="requestsPerDay"
+          type="number"
+          min={0}
+          value={props.values?.requestsPerDay ?? quotaValue(props.quotas.requestsPerDay)}
+          error={props.errors?.requestsPerDay}
+        />
         <Field
           label="Requests per week"
           name="requestsPerWeek"

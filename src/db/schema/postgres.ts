@@ -38,6 +38,7 @@ export const users = pgTable(
     oidcSubject: text("oidc_subject"),
     permissions: jsonb("permissions").$type<string[]>().notNull(),
     requestsPerWeek: integer("requests_per_week"),
+    requestsPerDay: integer("requests_per_day"),
     downloadsPerHour: integer("downloads_per_hour"),
     downloadsPerDay: integer("downloads_per_day"),
     storageCapBytes: bigint("storage_cap_bytes", { mode: "number" }),

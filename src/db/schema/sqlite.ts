@@ -26,6 +26,7 @@ export const users = sqliteTable(
     oidcSubject: text("oidc_subject"),
     permissions: text("permissions", { mode: "json" }).$type<string[]>().notNull(),
     requestsPerWeek: integer("requests_per_week"),
+    requestsPerDay: integer("requests_per_day"),
     downloadsPerHour: integer("downloads_per_hour"),
     downloadsPerDay: integer("downloads_per_day"),
     storageCapBytes: integer("storage_cap_bytes"),

@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `requests_per_day` integer;
