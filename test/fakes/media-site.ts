@@ -4,6 +4,8 @@
  * Byte ranges are honoured, so yt-dlp's --continue can resume.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -72,12 +74,24 @@ export function makeMedia() {
   return made;
 }
 
-function page(title: string, videos: string[], poster?: string): Response {
+function page(title: string, videos: string[], poster?: string): Reply {
   const body = videos.map((v) => `<video src="${v}"${poster ? ` poster="${poster}"` : ""}></video>`).join("\n");
-  return new Response(`<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`, {
-    headers: { "content-type": "text/html; charset=utf-8" },
-  });
+  return html(`<!DOCTYPE html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 }
+
+/** What the site answers: a whole body, or bytes sent slowly (throttled, or stopping after some). */
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body?: Uint8Array | string;
+  slow?: { bytes: Uint8Array; stopAfter?: number };
+}
+
+const html = (text: string): Reply => ({
+  status: 200,
+  headers: { "content-type": "text/html; charset=utf-8" },
+  body: text,
+});
 
 /** Start the site. */
 export async function startMediaSite(): Promise<MediaSite> {
@@ -85,15 +99,13 @@ export async function startMediaSite(): Promise<MediaSite> {
   const requests: MediaRequest[] = [];
   let rate = 64 * 1024;
   let channel = ["/clip.mp4", "/other.mp4"];
-  const controllers = new Set<AbortController>();
   const failures = new Map<string, { n: number; status: number }>();
 
-  const serveBytes = (req: Request, bytes: Uint8Array, opts: { throttle?: boolean; stopAfter?: number }) => {
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.get("range") ?? "");
+  const serveBytes = (rangeHeader: string | undefined, bytes: Uint8Array, slow: boolean, stopAfter?: number): Reply => {
+    const range = /^bytes=(\d+)-(\d*)$/.exec(rangeHeader ?? "");
     const start = range ? Number(range[1]) : 0;
     const end = range && range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
-    if (start >= bytes.length)
-      return new Response(null, { status: 416, headers: { "content-range": `bytes */${bytes.length}` } });
+    if (start >= bytes.length) return { status: 416, headers: { "content-range": `bytes */${bytes.length}` } };
     const part = bytes.subarray(start, end + 1);
     const headers: Record<string, string> = {
       "content-type": "video/mp4",
@@ -102,74 +114,77 @@ export async function startMediaSite(): Promise<MediaSite> {
     };
     if (range) headers["content-range"] = `bytes ${start}-${end}/${bytes.length}`;
     const status = range ? 206 : 200;
-    if (!opts.throttle && opts.stopAfter === undefined)
-      return new Response(part as Uint8Array<ArrayBuffer>, { status, headers });
-    const abort = new AbortController();
-    controllers.add(abort);
-    let offset = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        if (abort.signal.aborted) return ctrl.close();
-        if (opts.stopAfter !== undefined && offset >= opts.stopAfter) {
-          // Hold the connection open and send nothing more.
-          await new Promise((resolve) => abort.signal.addEventListener("abort", resolve, { once: true }));
-          return ctrl.close();
-        }
-        if (offset >= part.length) return ctrl.close();
-        const tick = 50;
-        const n = Math.max(1, Math.floor((rate * tick) / 1000));
-        await Bun.sleep(tick);
-        ctrl.enqueue(part.subarray(offset, offset + n));
-        offset += n;
-      },
-      cancel() {
-        controllers.delete(abort);
-      },
-    });
-    return new Response(body, { status, headers });
+    return slow || stopAfter !== undefined
+      ? { status, headers, slow: { bytes: part, stopAfter } }
+      : { status, headers, body: part };
   };
 
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    fetch(req) {
-      const url = new URL(req.url);
-      requests.push({ path: url.pathname, range: req.headers.get("range") });
-      const failure = failures.get(url.pathname);
-      if (failure && failure.n > 0) {
-        failure.n--;
-        return new Response("try later", { status: failure.status });
+  const answer = (path: string, rangeHeader: string | undefined): Reply => {
+    const failure = failures.get(path);
+    if (failure && failure.n > 0) {
+      failure.n--;
+      return { status: failure.status, headers: { "content-type": "text/plain" }, body: "try later" };
+    }
+    switch (path) {
+      case "/clip.mp4":
+      case "/other.mp4":
+        return serveBytes(rangeHeader, media.clip, false);
+      case "/slow/long.mp4":
+        return serveBytes(rangeHeader, media.long, true);
+      case "/stuck/long.mp4":
+        return serveBytes(rangeHeader, media.long, false, 16 * 1024);
+      case "/thumb.jpg":
+        return { status: 200, headers: { "content-type": "image/jpeg" }, body: media.thumb };
+      case "/one.html":
+        return page("One Clip", ["/clip.mp4"], "/thumb.jpg");
+      case "/two.html":
+        return page("Two Clips", ["/clip.mp4", "/other.mp4"]);
+      case "/channel.html":
+        return page("A Channel", channel);
+      case "/slow.html":
+        return page("Slow Clip", ["/slow/long.mp4"]);
+      case "/nothing.html":
+        return html("<!DOCTYPE html><html><head><title>Nothing</title></head><body>text</body></html>");
+      default:
+        return { status: 404, headers: { "content-type": "text/plain" }, body: "not found" };
+    }
+  };
+
+  // node:http rather than Bun.serve: a streamed body keeps its Content-Length there (Bun.serve sends a stream
+  // chunked), and yt-dlp needs the length to report a percentage, as it gets from real video sites.
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? "/", "http://site").pathname;
+    const range = req.headers.range;
+    requests.push({ path, range: range ?? null });
+    const reply = answer(path, range);
+    res.writeHead(reply.status, reply.headers);
+    if (!reply.slow) return res.end(reply.body);
+    const { bytes, stopAfter } = reply.slow;
+    let offset = 0;
+    let closed = false;
+    res.on("close", () => {
+      closed = true;
+    });
+    const tick = 50;
+    const timer = setInterval(() => {
+      if (closed) return clearInterval(timer);
+      // Past stopAfter the connection stays open and sends nothing more.
+      if (stopAfter !== undefined && offset >= stopAfter) return;
+      if (offset >= bytes.length) {
+        clearInterval(timer);
+        return res.end();
       }
-      switch (url.pathname) {
-        case "/clip.mp4":
-        case "/other.mp4":
-          return serveBytes(req, media.clip, {});
-        case "/slow/long.mp4":
-          return serveBytes(req, media.long, { throttle: true });
-        case "/stuck/long.mp4":
-          return serveBytes(req, media.long, { stopAfter: 16 * 1024 });
-        case "/thumb.jpg":
-          return new Response(media.thumb as Uint8Array<ArrayBuffer>, { headers: { "content-type": "image/jpeg" } });
-        case "/one.html":
-          return page("One Clip", ["/clip.mp4"], "/thumb.jpg");
-        case "/two.html":
-          return page("Two Clips", ["/clip.mp4", "/other.mp4"]);
-        case "/channel.html":
-          return page("A Channel", channel);
-        case "/slow.html":
-          return page("Slow Clip", ["/slow/long.mp4"]);
-        case "/nothing.html":
-          return new Response("<!DOCTYPE html><html><head><title>Nothing</title></head><body>text</body></html>", {
-            headers: { "content-type": "text/html" },
-          });
-        default:
-          return new Response("not found", { status: 404 });
-      }
-    },
+      const n = Math.max(1, Math.floor((rate * tick) / 1000));
+      const end = stopAfter === undefined ? offset + n : Math.min(offset + n, stopAfter);
+      res.write(bytes.subarray(offset, end));
+      offset = end;
+    }, tick);
+    res.on("close", () => clearInterval(timer));
   });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${server.port}`,
+    url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1`,
     requests,
     clipBytes: media.clip.length,
@@ -184,8 +199,8 @@ export async function startMediaSite(): Promise<MediaSite> {
       failures.set(path, { n, status });
     },
     async stop() {
-      for (const c of controllers) c.abort();
-      await server.stop(true);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
