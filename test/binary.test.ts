@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startFakeCollector } from "./fakes/otlp-collector";
 
 const ROOT = join(import.meta.dir, "..");
 const pkg = (await Bun.file(join(ROOT, "package.json")).json()) as { version: string; scripts: Record<string, string> };
@@ -399,6 +400,33 @@ describe("medianest serve", () => {
       expect(draining.output()).toContain('"msg":"stopped"');
     } finally {
       draining.proc.kill("SIGKILL");
+    }
+  });
+
+  test("with OTEL_EXPORTER_OTLP_ENDPOINT it loads tracing and sends a request's server span, continuing its traceparent", async () => {
+    const collector = startFakeCollector();
+    const traced = await startServe(newDataDir("traced"), { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url });
+    try {
+      const traceId = "0af7651916cd43dd8448eb211c80319c";
+      const page = await fetch(`${traced.base}/setup`, {
+        headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      });
+      await page.arrayBuffer();
+      expect(page.status).toBe(200);
+      // SIGTERM sends what the batch still holds before the process ends.
+      expect(await traced.stop(10_000)).toBe(0);
+      const span = await collector.waitFor((s) => s.traceId === traceId, 5_000);
+      expect(span).toMatchObject({
+        name: "GET /setup",
+        parentSpanId: "b7ad6b7169203331",
+        attributes: { "http.route": "/setup", "http.response.status_code": 200 },
+        resource: { "service.name": "medianest", "service.version": pkg.version },
+      });
+      expect(traced.output()).toContain('"msg":"tracing: spans go to the OTLP collector"');
+      expect(traced.output()).toContain(`"trace_id":"${traceId}"`);
+    } finally {
+      traced.proc.kill("SIGKILL");
+      await collector.stop();
     }
   });
 

@@ -38,6 +38,7 @@ const LAYER_ORDER: string[][] = [
   ["app"],
   ["integrations", "store", "coordination", "metrics"],
   ["db", "config"],
+  ["telemetry"],
   ["version"],
 ];
 
@@ -59,6 +60,7 @@ const LAYER_OF: [prefix: string, layer: string][] = [
   ["src/metrics/", "metrics"],
   ["src/db/", "db"],
   ["src/config/", "config"],
+  ["src/telemetry/", "telemetry"],
   ["src/version.ts", "version"],
   ["src/types.d.ts", "version"],
 ];

@@ -1,11 +1,17 @@
 import { expect, test } from "bun:test";
-import { createLogger, createSinkLogger, type LineSink } from "./logger";
+import { setTracing, type Tracing } from "../telemetry/trace";
+import { createLogger, createSinkLogger, type LineSink, type RequestFields } from "./logger";
+
+/** A request line's fields, as the request log writes them. */
+function req(path: string, more: Partial<RequestFields> = {}): RequestFields {
+  return { request_id: "r1", method: "GET", path, route: path, status: 200, duration_ms: 1.5, ...more };
+}
 
 test("the logger writes JSON lines at or above its level", () => {
   const lines: [string, string][] = [];
   const log = createLogger("info", (line, level) => lines.push([line, level]));
   log.debug("hidden");
-  log.request({ path: "/x" });
+  log.request(req("/x"));
   log.info("MediaNest is running", { url: "http://localhost:8080" });
   log.error("boom", { error: "e" });
   expect(lines.map(([, level]) => level)).toEqual(["info", "info", "error"]);
@@ -53,8 +59,8 @@ test("on stdout and stderr: request lines are gathered and written together, in 
   const out = sink();
   const err = sink();
   const log = createSinkLogger("info", out, err);
-  log.request({ path: "/a", status: 200 });
-  log.request({ path: "/b", status: 404 });
+  log.request(req("/a"));
+  log.request(req("/b", { status: 404, route: "unmatched" }));
   expect(out.text()).toBe("");
 
   // Any other line writes what was gathered first, so the order is that of the calls.
@@ -70,14 +76,14 @@ test("on stdout and stderr: request lines are gathered and written together, in 
     ["request", "/b"],
     ["MediaNest is running", undefined],
   ]);
-  expect(lines[0]).toEqual({ time: lines[0].time, level: "info", msg: "request", path: "/a", status: 200 });
+  expect(lines[0]).toEqual({ time: lines[0].time, level: "info", msg: "request", ...req("/a") });
   expect(JSON.parse(err.text())).toMatchObject({ level: "warn", msg: "slow", ms: 900 });
 
   // Left alone, gathered lines are written a few milliseconds later; flush() writes them at once.
-  log.request({ path: "/c" });
+  log.request(req("/c"));
   await Bun.sleep(50);
   expect(out.text()).toContain('"path":"/c"');
-  log.request({ path: "/d" });
+  log.request(req("/d"));
   await log.flush();
   expect(out.text()).toContain('"path":"/d"');
 });
@@ -85,12 +91,12 @@ test("on stdout and stderr: request lines are gathered and written together, in 
 test("a burst of request lines is written in chunks without waiting for the timer", () => {
   const out = sink();
   const log = createSinkLogger("info", out, sink());
-  for (let i = 0; i < 2000; i++) log.request({ n: i });
+  for (let i = 0; i < 2000; i++) log.request(req("/n", { duration_ms: i }));
   const written = out
     .text()
     .trimEnd()
     .split("\n")
-    .map((l) => JSON.parse(l).n);
+    .map((l) => JSON.parse(l).duration_ms);
   expect(written.length).toBeGreaterThanOrEqual(1536);
   expect(written).toEqual(written.map((_, i) => i));
   expect(out.writes).toBeLessThan(10);
@@ -112,7 +118,53 @@ test('"request" is the request log\'s message alone: other callers cannot write 
 
   const quiet = sink();
   const warnOnly = createSinkLogger("warn", quiet, sink());
-  warnOnly.request({ path: "/below-level" });
+  warnOnly.request(req("/below-level"));
   await warnOnly.flush();
   expect(quiet.text()).toBe("");
+});
+
+test("the logger's own keys cannot be given as fields, so each means one thing in every line", () => {
+  const lines: string[] = [];
+  const log = createLogger("info", (line) => lines.push(line));
+  // @ts-expect-error -- time, level, msg, trace_id and span_id are the logger's
+  log.info("odd", { level: "fatal" });
+  // @ts-expect-error -- at any level
+  log.warn("odd", { trace_id: "x" });
+  log.info("fine", { route: "/a", status: 200, duration_ms: 3 });
+  expect(JSON.parse(lines[2]!)).toMatchObject({ msg: "fine", route: "/a", status: 200, duration_ms: 3 });
+});
+
+test("inside a span every line carries trace_id and span_id after msg; a request line those of its request", async () => {
+  let active: { trace_id: string; span_id: string } | undefined;
+  const stand: Tracing = {
+    request: (_req, fn) => fn({ answered() {} }),
+    call: (_s, _m, _u, fn) => fn({ setAttributes() {}, fail() {} }),
+    internal: (_n, _a, fn) => fn({ setAttributes() {}, fail() {} }),
+    annotate() {},
+    ids: () => active,
+    shutdown: async () => {},
+  };
+  const out = sink();
+  const log = createSinkLogger("info", out, sink());
+  setTracing(stand);
+  try {
+    active = { trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" };
+    log.request(req("/traced"));
+    // The request's span has ended by the time the gathered line is written.
+    active = undefined;
+    log.info("outside");
+    active = { trace_id: "0af7651916cd43dd8448eb211c80319c", span_id: "b7ad6b7169203331" };
+    log.info("inside", { job: "status-checks" });
+  } finally {
+    setTracing(undefined);
+  }
+  const [traced, outside, inside] = out
+    .text()
+    .trimEnd()
+    .split("\n")
+    .map((l) => JSON.parse(l));
+  expect(Object.keys(traced).slice(0, 5)).toEqual(["time", "level", "msg", "trace_id", "span_id"]);
+  expect(traced).toMatchObject({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", span_id: "00f067aa0ba902b7" });
+  expect(outside.trace_id).toBeUndefined();
+  expect(inside).toMatchObject({ trace_id: "0af7651916cd43dd8448eb211c80319c", job: "status-checks" });
 });

@@ -1,17 +1,47 @@
+import { type TraceIds, tracing } from "../telemetry/trace";
+
 /** The message of the line every HTTP request writes, reserved for `Logger.request()`. */
 export const REQUEST_MSG = "request";
 
 /** Any message but the reserved one: `log.info("request", …)` does not compile. */
 export type Message<M extends string> = M extends typeof REQUEST_MSG ? never : M;
 
-/** Writes JSON lines to stdout (info/debug) and stderr (warn/error). */
+/**
+ * A line's own fields. The keys every line starts with are the logger's: `time`, `level`, `msg`, and `trace_id` and
+ * `span_id` inside a trace; a field of that name does not compile, so each key means one thing in every line.
+ */
+export type LogFields = Record<string, unknown> & {
+  time?: never;
+  level?: never;
+  msg?: never;
+  trace_id?: never;
+  span_id?: never;
+};
+
+/** The fields of a request line (docs/operations.md lists them). */
+export interface RequestFields {
+  request_id: string;
+  method: string;
+  /** Without the query string. */
+  path: string;
+  /** The route pattern that answered ("/title/movie/:id"), or "unmatched". */
+  route: string;
+  status: number;
+  duration_ms: number;
+  user?: string | undefined;
+}
+
+/**
+ * Writes JSON lines to stdout (info/debug) and stderr (warn/error): `time` (ISO 8601, UTC), `level`, `msg`, then
+ * `trace_id` and `span_id` when the line is written inside a trace, then the line's own fields.
+ */
 export interface Logger {
-  debug<M extends string>(msg: Message<M>, fields?: Record<string, unknown>): void;
-  info<M extends string>(msg: Message<M>, fields?: Record<string, unknown>): void;
-  warn<M extends string>(msg: Message<M>, fields?: Record<string, unknown>): void;
-  error<M extends string>(msg: Message<M>, fields?: Record<string, unknown>): void;
+  debug<M extends string>(msg: Message<M>, fields?: LogFields): void;
+  info<M extends string>(msg: Message<M>, fields?: LogFields): void;
+  warn<M extends string>(msg: Message<M>, fields?: LogFields): void;
+  error<M extends string>(msg: Message<M>, fields?: LogFields): void;
   /** Write the info line of one finished HTTP request (src/server/middleware/request-log.ts, and nothing else). */
-  request(fields: Record<string, unknown>): void;
+  request(fields: RequestFields): void;
   /** Resolves once every line so far has reached the operating system (call before process.exit). */
   flush(): Promise<void>;
 }
@@ -31,20 +61,29 @@ function isoNow(): string {
   return lastIso;
 }
 
-/** One JSON line: time, level and message first, then the fields. */
-function formatLine(time: string, level: LogLevel, msg: string, fields: Record<string, unknown> | undefined): string {
+type Fields = Record<string, unknown>;
+
+/** One JSON line: time, level and message first, the trace's ids inside one, then the fields. */
+function formatLine(
+  time: string,
+  level: LogLevel,
+  msg: string,
+  fields: object | undefined,
+  ids: TraceIds | undefined,
+): string {
   // The fields are serialised as they are and spliced in after the fixed keys: copying them into a new object
-  // first cost as much again as the serialising.
+  // first cost as much again as the serialising. Trace and span ids are hex, safe to write unquoted.
   const rest = fields ? JSON.stringify(fields) : "{}";
-  return `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}`;
+  const trace = ids ? `,"trace_id":"${ids.trace_id}","span_id":"${ids.span_id}"` : "";
+  return `{"time":"${time}","level":"${level}","msg":${JSON.stringify(msg)}${trace}${rest.length > 2 ? `,${rest.slice(1)}` : "}"}`;
 }
 
-type Line = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => void;
+type Line = (level: LogLevel, msg: string, fields?: Fields) => void;
 
-function leveled(minLevel: LogLevel, line: Line, request: (fields: Record<string, unknown>) => void) {
+function leveled(minLevel: LogLevel, line: Line, request: (fields: RequestFields) => void) {
   const at =
     (level: LogLevel) =>
-    <M extends string>(msg: Message<M>, fields?: Record<string, unknown>) => {
+    <M extends string>(msg: Message<M>, fields?: LogFields) => {
       if (levels[level] >= levels[minLevel]) line(level, msg, fields);
     };
   const requests = levels.info >= levels[minLevel];
@@ -53,7 +92,7 @@ function leveled(minLevel: LogLevel, line: Line, request: (fields: Record<string
     info: at("info"),
     warn: at("warn"),
     error: at("error"),
-    request: (fields: Record<string, unknown>) => {
+    request: (fields: RequestFields) => {
       if (requests) request(fields);
     },
   };
@@ -65,7 +104,8 @@ function leveled(minLevel: LogLevel, line: Line, request: (fields: Record<string
  */
 export function createLogger(minLevel: LogLevel = "info", write?: (line: string, level: LogLevel) => void): Logger {
   if (!write) return createSinkLogger(minLevel, Bun.stdout.writer(), Bun.stderr.writer());
-  const line: Line = (level, msg, fields) => write(formatLine(isoNow(), level, msg, fields), level);
+  const line = (level: LogLevel, msg: string, fields?: object) =>
+    write(formatLine(isoNow(), level, msg, fields, tracing?.ids()), level);
   return { ...leveled(minLevel, line, (fields) => line("info", REQUEST_MSG, fields)), flush: async () => {} };
 }
 
@@ -91,7 +131,7 @@ const GATHER_LINES = 512;
  * the queue is written, so nothing is lost at exit.
  */
 export function createSinkLogger(minLevel: LogLevel, stdout: LineSink, stderr: LineSink): Logger {
-  let gathered: (string | Record<string, unknown> | undefined)[] = []; // time, fields, time, fields, …
+  let gathered: (string | RequestFields | TraceIds | undefined)[] = []; // time, fields, ids, time, fields, ids, …
   let timer: ReturnType<typeof setTimeout> | undefined;
   const writeGathered = () => {
     if (timer) clearTimeout(timer);
@@ -100,24 +140,31 @@ export function createSinkLogger(minLevel: LogLevel, stdout: LineSink, stderr: L
     const lines = gathered;
     gathered = [];
     let text = "";
-    for (let i = 0; i < lines.length; i += 2) {
+    for (let i = 0; i < lines.length; i += 3) {
       text +=
-        formatLine(lines[i] as string, "info", REQUEST_MSG, lines[i + 1] as Record<string, unknown> | undefined) + "\n";
+        formatLine(
+          lines[i] as string,
+          "info",
+          REQUEST_MSG,
+          lines[i + 1] as RequestFields,
+          lines[i + 2] as TraceIds | undefined,
+        ) + "\n";
     }
     stdout.write(text);
     stdout.flush();
   };
   // A process ending some other way (an uncaught error) still writes what was gathered.
   process.once("exit", writeGathered);
-  const request = (fields: Record<string, unknown>) => {
-    gathered.push(isoNow(), fields);
-    if (gathered.length >= GATHER_LINES * 2) writeGathered();
+  const request = (fields: RequestFields) => {
+    // The ids are those of the request's span, active now and gone by the time the lines are written.
+    gathered.push(isoNow(), fields, tracing?.ids());
+    if (gathered.length >= GATHER_LINES * 3) writeGathered();
     else timer ??= setTimeout(writeGathered, GATHER_MS);
   };
   const line: Line = (level, msg, fields) => {
     writeGathered();
     const sink = levels[level] >= levels.warn ? stderr : stdout;
-    sink.write(formatLine(isoNow(), level, msg, fields) + "\n");
+    sink.write(formatLine(isoNow(), level, msg, fields, tracing?.ids()) + "\n");
     sink.flush();
   };
   return {

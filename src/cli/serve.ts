@@ -5,6 +5,7 @@ import type { App } from "../server/app";
 import type { AppDeps } from "../app/deps";
 import type { Logger } from "../app/logger";
 import { SECURITY_HEADERS } from "../server/middleware/security";
+import { setTracing, stopTracing } from "../telemetry/trace";
 import { CliError } from "./errors";
 
 /** Return the path of the file that marks a running server in a data directory. */
@@ -91,6 +92,13 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
   const runtime = (async () => {
     await nextTurn();
+    // The OpenTelemetry SDK is loaded only when traces are wanted: a server without them never evaluates it.
+    if (config.otlpEndpoint) {
+      const { startTracing } = await import("../telemetry/otel");
+      setTracing(startTracing({ endpoint: config.otlpEndpoint, serviceName: config.otelServiceName }));
+      log.info("tracing: spans go to the OTLP collector", { endpoint: config.otlpEndpoint });
+      await nextTurn();
+    }
     // The database layer (drizzle and the tables) is the largest step: loaded on its own.
     await import("../db/database");
     await nextTurn();
@@ -169,4 +177,6 @@ async function closeRuntime(deps: AppDeps, config: Config): Promise<void> {
   await deps.coordination.close().catch(() => {});
   await deps.database.close().catch(() => {});
   if (deps.database.dialect === "sqlite") rmSync(pidFile(config.dataDir), { force: true });
+  // The last spans (the shutdown's own requests and jobs) go out before the process ends.
+  await stopTracing().catch(() => {});
 }

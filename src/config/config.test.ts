@@ -50,6 +50,8 @@ describe("loadConfig", () => {
       cluster: false,
       secretKey: undefined,
       metricsToken: undefined,
+      otlpEndpoint: undefined,
+      otelServiceName: "medianest",
       backupDir: undefined,
       backupSchedule: "17 3 * * *",
       backupKeep: 7,
@@ -119,6 +121,12 @@ describe("loadConfig", () => {
       /postgres/,
     ],
     ["DATABASE_URL that is not a URL", { DATABASE_URL: "medianest.db" }, "DATABASE_URL", /must be a URL/],
+    [
+      "OTEL_EXPORTER_OTLP_ENDPOINT that is not an http(s) URL",
+      { OTEL_EXPORTER_OTLP_ENDPOINT: "tempo:4318" },
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      /must be a URL/,
+    ],
     ["REDIS_URL with another scheme", { REDIS_URL: "http://redis:6379" }, "REDIS_URL", /redis/],
     [
       "short secret key",

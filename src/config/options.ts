@@ -142,6 +142,19 @@ export const options = {
     ),
     secret: true,
   },
+  otlpEndpoint: {
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    description:
+      "OpenTelemetry collector's OTLP/HTTP base URL (`http://tempo:4318`): traces of requests, integration calls, jobs and downloads go to `<url>/v1/traces` as JSON, and log lines carry `trace_id`; no tracing code is loaded when unset. `OTEL_EXPORTER_OTLP_HEADERS` and `OTEL_RESOURCE_ATTRIBUTES` are read as OpenTelemetry defines them.",
+    schema: optional(url(["http:", "https:"])),
+  },
+  otelServiceName: {
+    env: "OTEL_SERVICE_NAME",
+    description: "The traces' `service.name`.",
+    default: "medianest",
+    schema: () => z.string().check(z.trim(), z.minLength(1, "must not be empty")),
+  },
+
   backupDir: {
     env: "MEDIANEST_BACKUP_DIR",
     description: "Directory for backups (`medianest backup` and the backup job); <data dir>/backups when unset.",

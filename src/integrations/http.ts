@@ -1,5 +1,6 @@
 /** Shared HTTP plumbing for every integration client: timeouts, typed errors, body hygiene, observation. */
 import type { z } from "zod";
+import { annotateSpan, tracedCall } from "../telemetry/trace";
 import { DestinationError, guardedFetch, type DestinationPolicy } from "./destination";
 
 /** not_allowed: the destination policy refused the address, and nothing was sent. */
@@ -142,17 +143,28 @@ function formatIssuePath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-async function observe<T>(opts: RequestOptions, call: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  try {
-    return await call();
-  } catch (err) {
-    const error = err instanceof IntegrationError ? err : transportError(opts, err);
-    opts.observer?.onIntegrationError?.(opts.service, error.kind);
-    throw error;
-  } finally {
-    opts.observer?.onDuration?.(opts.service, (performance.now() - started) / 1000);
-  }
+/** Run one call with its duration and failure observed, in a client span when tracing is on. */
+function observe<T>(opts: RequestOptions, call: () => Promise<T>): Promise<T> {
+  return tracedCall(opts.service, opts.method ?? "GET", opts.url, async (span) => {
+    const started = performance.now();
+    try {
+      const value = await call();
+      span.setAttributes({ "medianest.integration.outcome": "ok" });
+      return value;
+    } catch (err) {
+      const error = err instanceof IntegrationError ? err : transportError(opts, err);
+      opts.observer?.onIntegrationError?.(opts.service, error.kind);
+      span.setAttributes({
+        "medianest.integration.outcome": error.kind,
+        "error.type": error.kind,
+        "http.response.status_code": error.status,
+      });
+      span.fail(error.message);
+      throw error;
+    } finally {
+      opts.observer?.onDuration?.(opts.service, (performance.now() - started) / 1000);
+    }
+  });
 }
 
 interface Call {
@@ -189,6 +201,7 @@ async function send(opts: RequestOptions, call: Call): Promise<Response> {
   } catch (err) {
     throw transportError(opts, err, timeout);
   }
+  annotateSpan({ "http.response.status_code": res.status });
   if (res.ok) return res;
 
   const errorBody = await readErrorBody(res);

@@ -2,6 +2,7 @@ import { Cron } from "croner";
 import type { AppDeps } from "../app/deps";
 import type { JobOutcome, JobStatus, Scheduler } from "../app/jobs";
 import { listJobRuns, upsertJobRun } from "../store/job-runs";
+import { type ActiveSpan, traced } from "../telemetry/trace";
 
 /** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
 export interface JobDefinition {
@@ -54,7 +55,17 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     }
   }
 
-  async function execute(job: JobDefinition, tick?: Date): Promise<JobOutcome> {
+  /** Run a job in a span of its own (with tracing on) that says how the run ended. */
+  function execute(job: JobDefinition, tick?: Date): Promise<JobOutcome> {
+    const attrs = { "medianest.job.id": job.id, "medianest.job.trigger": tick ? "schedule" : "run-now" };
+    return traced(`job ${job.id}`, attrs, async (span) => {
+      const outcome = await runJob(job, span, tick);
+      span.setAttributes({ "medianest.job.outcome": outcome });
+      return outcome;
+    });
+  }
+
+  async function runJob(job: JobDefinition, span: ActiveSpan, tick?: Date): Promise<JobOutcome> {
     const deps = getDeps();
     // A scheduled run of a singleton claims its tick first, and the claim outlives the run: replicas fire the same
     // tick a few milliseconds apart, and one that fires after the first run released the job's lock would run the
@@ -96,7 +107,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       deps.metrics.jobRuns.inc({ job: job.id, outcome: "ok" });
       deps.log.debug("job finished", {
         job: job.id,
-        ms,
+        duration_ms: ms,
         tick: tick?.toISOString(),
         summary: summary || undefined,
       });
@@ -113,6 +124,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       });
       deps.metrics.jobRuns.inc({ job: job.id, outcome: "failed" });
       deps.log.error("job failed", { job: job.id, error: message });
+      span.fail(message);
       return "failed";
     } finally {
       if (keepAlive) clearInterval(keepAlive);

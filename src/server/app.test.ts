@@ -679,11 +679,15 @@ describe("request log", () => {
       ["GET", "/no-such-page", 404],
       ["POST", "/login", 403],
     ]);
-    expect(entries[0]!.id).toBe("req-123");
+    expect(entries[0]!.request_id).toBe("req-123");
+    // The CSRF refusal answered before any route did: the route is the pipeline's own pattern, never the raw path.
+    expect(entries.map((e) => e.route)).toEqual(["/", "unmatched", "/*"]);
     for (const e of entries) {
+      expect(Object.keys(e).slice(0, 3)).toEqual(["time", "level", "msg"]);
       expect(e.level).toBe("info");
-      expect(typeof e.ms).toBe("number");
+      expect(typeof e.duration_ms).toBe("number");
       expect(typeof e.time).toBe("string");
+      expect(e.trace_id).toBeUndefined();
     }
     expect(logLines.join("\n")).not.toContain("do-not-log-me");
   });

@@ -32,6 +32,7 @@ import {
 } from "../store/downloads";
 import { probeFolder } from "./download-folders";
 import { createCookiesFile, getDownloadSettings, getYtdlpPath, SETTINGS_TOPIC } from "./download-settings";
+import { annotateSpan, traced } from "../telemetry/trace";
 import { afterDownloadFinished } from "./download-finish";
 import { type LiveDownloadProgress, publishEvent, topics } from "./events";
 
@@ -227,6 +228,7 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
   }
 
   async function record(claimed: ClaimedItem, outcome: ItemOutcome): Promise<boolean> {
+    annotateSpan({ "medianest.download.outcome": outcome.status });
     const ok = await finishClaimedItem(deps.database, claimed.item, outcome);
     if (!ok) {
       deps.log.warn("downloads: item was taken over before its outcome was recorded", {
@@ -482,7 +484,15 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
           await sleep(opts.pollMs);
           continue;
         }
-        await runItem(claimed);
+        await traced(
+          "download item",
+          {
+            "medianest.download.id": claimed.download.id,
+            "medianest.download.item_id": claimed.item.id,
+            "medianest.download.attempt": claimed.item.attempts,
+          },
+          () => runItem(claimed),
+        );
       } catch (err) {
         deps.log.error("downloads: worker step failed", { error: (err as Error).message });
         await sleep(opts.pollMs);

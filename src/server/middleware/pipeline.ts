@@ -1,8 +1,9 @@
-import type { ErrorHandler, MiddlewareHandler, Next } from "hono";
+import type { Context, ErrorHandler, MiddlewareHandler, Next } from "hono";
 import type { AppDeps, AppEnv } from "../../app/deps";
+import { type RequestSpan, tracing } from "../../telemetry/trace";
 import { bodyLayer } from "./body";
 import { csrfProtection } from "./csrf";
-import { requestLog } from "./request-log";
+import { requestLog, routeOf, unlogged } from "./request-log";
 import { beginSecurityHeaders, finishSecurityHeaders } from "./security";
 import { sessionMiddleware } from "./session";
 import { setupGate } from "./setup-gate";
@@ -23,7 +24,7 @@ export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): M
   const csrf = csrfProtection(deps.config);
   const gate = setupGate();
   const log = requestLog(deps);
-  return async (c, next) => {
+  const run = async (c: Context<AppEnv>, next: Next, span?: RequestSpan) => {
     const started = performance.now();
     c.set("deps", deps);
     const security = beginSecurityHeaders(c);
@@ -37,6 +38,11 @@ export function requestPipeline(deps: AppDeps, onError: ErrorHandler<AppEnv>): M
       c.res = await onError(err, c);
     }
     finishSecurityHeaders(c, security);
+    span?.answered(routeOf(c), c.res.status);
     log(c, started);
   };
+  // With tracing on, a request runs in its server span (what the log leaves out is not traced either); off, this
+  // is one check of a variable.
+  return (c, next) =>
+    tracing && !unlogged(c.req.path) ? tracing.request(c.req.raw, (span) => run(c, next, span)) : run(c, next);
 }
