@@ -177,6 +177,31 @@ describe("one way to do each thing", () => {
   });
 });
 
+describe("tracing costs nothing while it is off", () => {
+  test("OpenTelemetry is imported only by src/telemetry/otel.ts, and that only with import() from serve", async () => {
+    const STATIC = /^\s*(?:import|export)\s+(?:type\s+)?(?:[\w$*{},\s]+?\s+from\s*)?["']([^"']+)["']/gm;
+    const DYNAMIC = /\bimport\(\s*["']([^"']+)["']\s*\)/g;
+    const offenders: string[] = [];
+    let loaders = 0;
+    for (const { file } of await sourceFiles()) {
+      const code = (await Bun.file(join(ROOT, file)).text())
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/^\s*\/\/.*$/gm, "");
+      for (const [, spec] of code.matchAll(STATIC)) {
+        if (spec!.startsWith("@opentelemetry/") && file !== "src/telemetry/otel.ts") offenders.push(`${file}: ${spec}`);
+        if (resolve(file, spec!) === "src/telemetry/otel.ts") offenders.push(`${file}: static import of ${spec}`);
+      }
+      for (const [, spec] of code.matchAll(DYNAMIC))
+        if (resolve(file, spec!) === "src/telemetry/otel.ts") {
+          loaders++;
+          if (file !== "src/cli/serve.ts") offenders.push(`${file}: import(${spec})`);
+        }
+    }
+    expect(offenders).toEqual([]);
+    expect(loaders).toBe(1);
+  });
+});
+
 // drizzle, the schema files and the database's query builder and tables: what makes a file SQL-aware.
 const QUERY_BUILDER =
   /\b(?:database|deps\.database)\s*\.\s*(?:db|tables)\b|\{[^{}]*\b(?:db|tables)\b[^{}]*\}\s*=\s*[\w.]*database\b/;
