@@ -13,7 +13,8 @@ import {
   type SeerrLink,
   upsertSeerrLink,
 } from "../store/media-requests";
-import type { User } from "../store/users";
+import { findUserById, type User } from "../store/users";
+import { type Actor, audit } from "./audit";
 import type { SeerrDeps } from "./seerr";
 
 /** How a link was made. */
@@ -51,6 +52,95 @@ export async function findSeerrUser(
     if (list.results.length < PAGE || page + 1 >= list.pages) return undefined;
   }
   return undefined;
+}
+
+/** List every user Seerr has (as the API key's owner), a page at a time, bounded like findSeerrUser. */
+export async function listAllSeerrUsers(client: SeerrClient): Promise<SeerrUser[]> {
+  const all: SeerrUser[] = [];
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const list = await client.listUsers({ take: PAGE, skip: page * PAGE });
+    all.push(...list.results);
+    if (list.results.length < PAGE || page + 1 >= list.pages) break;
+  }
+  return all;
+}
+
+/** The words the pages use for how a link was made. */
+export const LINK_HOW_LABELS: Record<LinkHow, string> = {
+  plex: "matched by Plex account",
+  email: "matched by email address",
+  imported: "imported into Seerr from Plex by MediaNest",
+  manual: "set by hand by an administrator",
+};
+
+/** A link an admin asked for cannot be made; the message names why, for the form's field. */
+export class SeerrLinkRefused extends Error {
+  override readonly name = "SeerrLinkRefused";
+  readonly field = "seerrUserId";
+}
+
+/**
+ * Link a MediaNest user to a Seerr user by hand (an admin's choice from Seerr's user list). A hand-set link is kept
+ * by automatic matching and the sync job; another user's automatic link to the same Seerr user gives way, another
+ * hand-set one does not. Throws SeerrLinkRefused (unknown user, taken by hand) or IntegrationError (Seerr failing).
+ */
+export async function linkSeerrUserByHand(
+  deps: SeerrDeps,
+  client: SeerrClient,
+  actor: Actor,
+  user: User,
+  seerrUserId: number,
+): Promise<SeerrLink> {
+  const found = (await listAllSeerrUsers(client)).find((s) => s.id === seerrUserId);
+  if (!found) throw new SeerrLinkRefused(`Seerr has no user ${seerrUserId}. Choose one from Seerr's list.`);
+  const other = await findSeerrLinkBySeerrUser(deps.database, found.id);
+  if (other && other.userId !== user.id) {
+    if (other.how === "manual") {
+      const holder = await findUserById(deps.database, other.userId);
+      throw new SeerrLinkRefused(
+        `Seerr user ${found.displayName} is already linked by hand to ${holder?.displayName ?? "another account"}. Clear that link first.`,
+      );
+    }
+    await deleteSeerrLink(deps.database, other.userId);
+  }
+  const before = await findSeerrLink(deps.database, user.id);
+  const row: SeerrLink = {
+    userId: user.id,
+    seerrUserId: found.id,
+    seerrName: found.displayName,
+    how: "manual",
+    linkedAt: new Date(),
+  };
+  await upsertSeerrLink(deps.database, row);
+  await audit(
+    deps,
+    actor,
+    "user.seerr_link",
+    { type: "user", id: user.id },
+    {
+      username: user.username,
+      seerrUserId: found.id,
+      seerrName: found.displayName,
+      from: before ? { seerrUserId: before.seerrUserId, how: before.how } : null,
+      ...(other && other.userId !== user.id ? { takenFrom: other.userId } : {}),
+    },
+  );
+  return row;
+}
+
+/** Remove a user's Seerr link (an admin's choice); their next request matches them again automatically. */
+export async function clearSeerrLink(deps: SeerrDeps, actor: Actor, user: User): Promise<boolean> {
+  const before = await findSeerrLink(deps.database, user.id);
+  if (!before) return false;
+  await deleteSeerrLink(deps.database, user.id);
+  await audit(
+    deps,
+    actor,
+    "user.seerr_unlink",
+    { type: "user", id: user.id },
+    { username: user.username, seerrUserId: before.seerrUserId, how: before.how },
+  );
+  return true;
 }
 
 /** Tell whether a Seerr user is this MediaNest user: the same Plex account, or (for others) the same email. */

@@ -5,6 +5,8 @@ import {
   AdminHome,
   AuditPage,
   NewUserPage,
+  type SeerrChoices,
+  SeerrLinkCard,
   UserEditPage,
   UsersPage,
   UsersTable,
@@ -21,6 +23,10 @@ import { getOidcSettings, saveOidcSettings } from "../services/oidc";
 import { getNotice, setNotice } from "../services/notice";
 import { announce } from "../services/notifications";
 import { PERMISSIONS } from "../services/permissions";
+import { configuredSeerr } from "../services/seerr";
+import { clearSeerrLink, linkSeerrUserByHand, listAllSeerrUsers, SeerrLinkRefused } from "../services/seerr-users";
+import { IntegrationError } from "../integrations/http";
+import { findSeerrLink } from "../store/media-requests";
 import {
   deleteUser,
   disableUser,
@@ -53,6 +59,8 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "user.password_change": "Password changed",
   "user.password_reset": "Password reset by an administrator",
   "user.plex_linked": "Plex account linked",
+  "user.seerr_link": "Seerr account linked by hand",
+  "user.seerr_unlink": "Seerr account link cleared",
   "session.revoke": "Session signed out",
   "token.create": "API token created",
   "token.revoke": "API token revoked",
@@ -104,6 +112,21 @@ const profileForm = z.object({
     .min(1, "Enter a display name.")
     .max(80, "Use at most 80 characters."),
 });
+
+const seerrLinkForm = z
+  .object({
+    op: z.enum(["set", "clear"], { error: "Unknown action." }).default("set"),
+    seerrUserId: z.string().optional(),
+  })
+  .transform((f, ctx) => {
+    if (f.op === "clear") return { op: "clear" as const };
+    const raw = f.seerrUserId?.trim() ?? "";
+    if (!/^[1-9]\d{0,8}$/.test(raw)) {
+      ctx.addIssue({ code: "custom", path: ["seerrUserId"], message: "Choose a Seerr user from the list." });
+      return z.NEVER;
+    }
+    return { op: "set" as const, seerrUserId: Number(raw) };
+  });
 
 const resetPasswordForm = z
   .object({ password: newPassword, confirm: z.string({ error: "Repeat the new password." }) })
@@ -328,11 +351,86 @@ export function adminRoutes() {
         : created === "plex"
           ? `${user.displayName} was added. Their first sign-in with Plex as “${user.plexInvite ?? user.username}” claims this account.`
           : undefined;
+    const seerrLink = (await findSeerrLink(c.get("deps").database, user.id)) ?? null;
     return renderPage(
       c,
       user.displayName,
-      <UserEditPage user={user} csrf={c.get("csrfToken")} self={user.id === c.get("user")!.id} saved={saved} />,
+      <UserEditPage
+        user={user}
+        csrf={c.get("csrfToken")}
+        self={user.id === c.get("user")!.id}
+        saved={saved}
+        seerrLink={seerrLink}
+      />,
     );
+  });
+
+  // The Seerr card: the stored link, and Seerr's user list to choose from (read here, never on the user page).
+  async function seerrChoices(c: Context<AppEnv>): Promise<SeerrChoices> {
+    const seerr = await configuredSeerr(c.get("deps"));
+    if (!seerr) return { ok: false, message: "No Seerr is connected. Connect it on the integrations page first." };
+    try {
+      return { ok: true, users: await listAllSeerrUsers(seerr.client) };
+    } catch (err) {
+      if (!(err instanceof IntegrationError)) throw err;
+      return { ok: false, message: `Seerr's user list could not be read: ${err.message}` };
+    }
+  }
+  const seerrCard = async (
+    c: Context<AppEnv>,
+    user: User,
+    extra: Pick<Parameters<typeof SeerrLinkCard>[0], "errors" | "message" | "saved"> = {},
+    status = 200,
+  ) => {
+    const [link, choices] = await Promise.all([findSeerrLink(c.get("deps").database, user.id), seerrChoices(c)]);
+    const card = <SeerrLinkCard userId={user.id} link={link} choices={choices} csrf={c.get("csrfToken")} {...extra} />;
+    return renderPage(
+      c,
+      `${user.displayName}: Seerr account`,
+      <section aria-label={`${user.displayName}: Seerr account`}>
+        <p>
+          <a href={`/admin/users/${user.id}`}>← {user.displayName}</a>
+        </p>
+        {card}
+      </section>,
+      { status, fragment: card },
+    );
+  };
+  app.get("/admin/users/:id/seerr", allow("admin"), async (c) => {
+    const user = await findUserById(c.get("deps").database, c.req.param("id"));
+    if (!user) return c.notFound();
+    return seerrCard(c, user, { saved: c.req.query("saved") === "1" ? "Saved." : undefined });
+  });
+  const checkSeerrLinkForm = form(seerrLinkForm, async (c, errors) => {
+    const user = await findUserById(c.get("deps").database, c.req.param("id")!);
+    if (!user) return c.notFound();
+    return seerrCard(c, user, { errors }, 422);
+  });
+  app.post("/admin/users/:id/seerr", allow("admin"), checkSeerrLinkForm, async (c) => {
+    const deps = c.get("deps");
+    const user = await findUserById(deps.database, c.req.param("id"));
+    if (!user) return c.notFound();
+    if (user.status === "deleted") return seerrCard(c, user, { message: "This user was deleted." }, 409);
+    const data = c.req.valid("form");
+    let saved: string;
+    if (data.op === "clear") {
+      const cleared = await clearSeerrLink(deps, actor(c), user);
+      saved = cleared ? "Link cleared. Their next request looks for them in Seerr again." : "There was no link.";
+    } else {
+      const seerr = await configuredSeerr(deps);
+      if (!seerr) return seerrCard(c, user, { message: "No Seerr is connected." }, 409);
+      try {
+        const link = await linkSeerrUserByHand(deps, seerr.client, actor(c), user, data.seerrUserId);
+        saved = `Linked by hand to Seerr user ${link.seerrName ?? link.seerrUserId}.`;
+      } catch (err) {
+        if (err instanceof SeerrLinkRefused) return seerrCard(c, user, { errors: { [err.field]: err.message } }, 422);
+        if (err instanceof IntegrationError)
+          return seerrCard(c, user, { message: `Seerr could not be asked: ${err.message}` }, 502);
+        throw err;
+      }
+    }
+    if (!isFragmentRequest(c)) return c.redirect(`/admin/users/${user.id}/seerr?saved=1`, 303);
+    return seerrCard(c, user, { saved });
   });
 
   // The user a form under /admin/users/:id is about; a form for a missing user is a 404 before its fields count.

@@ -1,5 +1,8 @@
 import type { AuditEntry } from "../../src/store/audit";
 import type { User } from "../../src/store/users";
+import type { SeerrUser } from "../../src/integrations/seerr/types";
+import { LINK_HOW_LABELS } from "../../src/services/seerr-users";
+import type { SeerrLink } from "../../src/store/media-requests";
 import type { AuthSettings } from "../../src/services/auth-settings";
 import type { OidcSettings } from "../../src/services/oidc";
 import { PERMISSION_LABELS, PERMISSIONS } from "../../src/services/permissions";
@@ -315,6 +318,89 @@ function AccessFields(props: {
   );
 }
 
+/** What the Seerr card can offer to choose from: Seerr's users, or why they could not be read. */
+export type SeerrChoices = { ok: true; users: SeerrUser[] } | { ok: false; message: string };
+
+/**
+ * Which Seerr user a MediaNest user acts as, and how that was found; the admin picks one from Seerr's user list
+ * (read when the card loads, so the user page itself never waits for Seerr) or clears the link.
+ */
+export function SeerrLinkCard(props: {
+  userId: string;
+  link: SeerrLink | undefined;
+  /** Undefined: not read yet (the card loads itself). */
+  choices?: SeerrChoices;
+  csrf?: string;
+  errors?: FieldErrors;
+  message?: string;
+  saved?: string;
+}) {
+  const action = `/admin/users/${props.userId}/seerr`;
+  const l = props.link;
+  const c = props.choices;
+  return (
+    <div class="card" id="seerr-link" aria-labelledby="seerr-link-title">
+      <h2 id="seerr-link-title">Seerr account</h2>
+      {props.saved ? (
+        <div class="alert alert-ok" role="status">
+          {props.saved}
+        </div>
+      ) : null}
+      <FormError message={props.message} />
+      {l ? (
+        <p data-seerr-user={String(l.seerrUserId)} data-how={l.how}>
+          Requests go to Seerr as <strong>{l.seerrName ?? `user ${l.seerrUserId}`}</strong> (Seerr user {l.seerrUserId}
+          ), {LINK_HOW_LABELS[l.how]} <When at={l.linkedAt} />.
+        </p>
+      ) : (
+        <p class="muted" data-how="none">
+          Not linked to a Seerr user yet. Their first request looks for them in Seerr (by Plex account, else by email),
+          or choose one here.
+        </p>
+      )}
+      {c === undefined ? (
+        <p hx-get={action} hx-trigger="load" hx-target="#seerr-link" hx-swap="outerHTML">
+          <a href={action}>Choose a Seerr user</a>
+        </p>
+      ) : !c.ok ? (
+        <p class="alert alert-error" role="alert">
+          {c.message}
+        </p>
+      ) : (
+        <form method="post" action={action} hx-post={action} hx-target="#seerr-link" hx-swap="outerHTML">
+          <CsrfField token={props.csrf} />
+          <input type="hidden" name="op" value="set" />
+          <Select
+            label="Seerr user"
+            name="seerrUserId"
+            value={l ? String(l.seerrUserId) : ""}
+            options={[
+              ["", "Choose a Seerr user"],
+              ...c.users.map((u): [string, string] => [
+                String(u.id),
+                `${u.displayName} (user ${u.id}${u.email ? `, ${u.email}` : ""}${u.plexId != null ? ", Plex" : ""})`,
+              ]),
+            ]}
+            error={props.errors?.seerrUserId}
+          />
+          <button class="btn" type="submit">
+            Link by hand
+          </button>
+        </form>
+      )}
+      {l ? (
+        <form method="post" action={action} hx-post={action} hx-target="#seerr-link" hx-swap="outerHTML">
+          <CsrfField token={props.csrf} />
+          <input type="hidden" name="op" value="clear" />
+          <button class="btn btn-danger" type="submit">
+            Clear the link
+          </button>
+        </form>
+      ) : null}
+    </div>
+  );
+}
+
 /** The user editor: role, permissions, quotas, and the disable/enable/delete actions. */
 export function UserEditPage(props: {
   user: User;
@@ -329,6 +415,8 @@ export function UserEditPage(props: {
   profileValues?: FormValues;
   passwordErrors?: FieldErrors;
   self: boolean;
+  /** The user's Seerr link as stored; undefined when not read (the card then loads it). */
+  seerrLink?: SeerrLink | null;
 }) {
   const u = props.user;
   const base = `/admin/users/${u.id}`;
@@ -401,6 +489,14 @@ export function UserEditPage(props: {
               Save name
             </button>
           </form>
+          {props.seerrLink === undefined ? (
+            <div class="card" id="seerr-link" hx-get={`${base}/seerr`} hx-trigger="load" hx-swap="outerHTML">
+              <h2>Seerr account</h2>
+              <a href={`${base}/seerr`}>Seerr account</a>
+            </div>
+          ) : (
+            <SeerrLinkCard userId={u.id} link={props.seerrLink ?? undefined} csrf={props.csrf} />
+          )}
           {u.passwordHash && !props.self ? (
             <form
               class="card"
