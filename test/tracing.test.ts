@@ -34,8 +34,12 @@ beforeAll(async () => {
   await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home", apiKey: "uk1_kuma-key" });
 });
 
+// Every attribute key the spans of these tests carried, for the last test.
+const attributeKeys = new Set<string>();
+
 afterEach(async () => {
   await stopTracing();
+  for (const span of collector.spans) for (const key of Object.keys(span.attributes)) attributeKeys.add(key);
   collector.spans.length = 0;
 });
 
@@ -224,4 +228,10 @@ describe("without it", () => {
     expect(collector.spans).toEqual([]);
     expect(logLines.join("\n")).not.toContain("trace_id");
   });
+});
+
+test("docs/operations.md names every attribute the spans carry", async () => {
+  const doc = await Bun.file(`${import.meta.dir}/../docs/operations.md`).text();
+  expect(attributeKeys.size).toBeGreaterThan(10);
+  expect([...attributeKeys].filter((key) => !doc.includes(`\`${key}\``))).toEqual([]);
 });
