@@ -9,6 +9,7 @@ import sqlite5 from "./sqlite/0005_media_requests.sql" with { type: "text" };
 import sqlite6 from "./sqlite/0006_service_checks_status_index.sql" with { type: "text" };
 import sqlite7 from "./sqlite/0007_download_subscriptions.sql" with { type: "text" };
 import sqlite8 from "./sqlite/0008_requests_per_day.sql" with { type: "text" };
+import sqlite9 from "./sqlite/0009_request_plex_rating_key.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -18,6 +19,7 @@ import postgres5 from "./postgres/0005_media_requests.sql" with { type: "text" }
 import postgres6 from "./postgres/0006_service_checks_status_index.sql" with { type: "text" };
 import postgres7 from "./postgres/0007_download_subscriptions.sql" with { type: "text" };
 import postgres8 from "./postgres/0008_requests_per_day.sql" with { type: "text" };
+import postgres9 from "./postgres/0009_request_plex_rating_key.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -35,6 +37,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0006_service_checks_status_index", sql: sqlite6 },
   { tag: "0007_download_subscriptions", sql: sqlite7 },
   { tag: "0008_requests_per_day", sql: sqlite8 },
+  { tag: "0009_request_plex_rating_key", sql: sqlite9 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -47,4 +50,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0006_service_checks_status_index", sql: postgres6 },
   { tag: "0007_download_subscriptions", sql: postgres7 },
   { tag: "0008_requests_per_day", sql: postgres8 },
+  { tag: "0009_request_plex_rating_key", sql: postgres9 },
 ];

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { saveSeerrIntegration } from "../src/services/integrations";
+import { savePlexIntegration, saveSeerrIntegration } from "../src/services/integrations";
+import { plexWebUrl } from "../src/services/plex-links";
 import { findMediaRequestById, listMediaRequests } from "../src/store/media-requests";
 import { listNotifications } from "../src/store/notifications";
 import {
@@ -67,6 +68,11 @@ for (const [dialect, redis, available] of variants) {
       });
       t = await createTestApp({ dialect, redis, logLines });
       await saveSeerrIntegration(t.deps, { url: seerr.url, apiKey: API_KEY });
+      await savePlexIntegration(t.deps, {
+        url: "http://plex.invalid:32400",
+        token: "t",
+        machineIdentifier: "machine-1",
+      });
       admin = await signIn(t, await givenUser(t.deps, { role: "admin", plexId: 9001 }));
       alice = await signIn(t, await givenUser(t.deps, { displayName: "Alice", plexId: 5002 }));
       hook.url = `${ORIGIN}/api/v1/webhooks/seerr`;
@@ -143,7 +149,17 @@ for (const [dialect, redis, available] of variants) {
       await send("MEDIA_APPROVED", row.seerrRequestId);
       expect((await findMediaRequestById(t.deps.database, row.id))?.status).toBe("available");
       expect((await kinds(alice)).filter((k) => k === "request.available")).toHaveLength(1);
-      expect(await (await alice.get("/requests")).text()).toContain("Available");
+      const mine = await (await alice.get("/requests")).text();
+      expect(mine).toContain("Available");
+      // "Watch in Plex" on the available request: the same app.plex.tv link the title page gives, by Seerr's ratingKey.
+      const wire = seerr.mediaRequests().find((r) => r.id === row.seerrRequestId)!;
+      const ratingKey = String((wire.media as { ratingKey: string }).ratingKey);
+      expect((await findMediaRequestById(t.deps.database, row.id))?.plexRatingKey).toBe(ratingKey);
+      const watch = plexWebUrl("machine-1", ratingKey).replaceAll("&", "&amp;");
+      const item = new RegExp(`<li id="r-${row.id}"[\\s\\S]*?</li>`).exec(mine)![0];
+      expect(item).toContain(`href="${watch}"`);
+      expect(item).toContain("Watch in Plex");
+      expect(await (await alice.get("/title/movie/27205")).text()).toContain(`href="${watch}"`);
     });
 
     test("a request made in Seerr's own UI by a MediaNest user appears; a stranger's is accepted and not stored", async () => {
@@ -154,6 +170,11 @@ for (const [dialect, redis, available] of variants) {
         (r) => r.seerrRequestId === id,
       )!;
       expect(adopted).toMatchObject({ source: "seerr", title: "Breaking Bad", seasons: [2], status: "pending" });
+      // Not available: no Plex link on the requester's list.
+      const pending = new RegExp(`<li id="r-${adopted.id}"[\\s\\S]*?</li>`).exec(
+        await (await alice.get("/requests")).text(),
+      )![0];
+      expect(pending).not.toContain("Watch in Plex");
       expect(await (await admin.get("/admin/requests")).text()).toContain("made in Seerr");
       const before = (await listMediaRequests(t.deps.database, {})).total;
       const stranger = seerr.addRequest({ type: "movie", tmdbId: 680, userId: 7 });

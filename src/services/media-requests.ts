@@ -241,7 +241,9 @@ export async function transition(
   deps: Deps,
   row: MediaRequest,
   to: MediaRequestState,
-  patch: Partial<Pick<MediaRequest, "seerrStatus" | "mediaStatus" | "declineReason" | "seasons">> = {},
+  patch: Partial<
+    Pick<MediaRequest, "seerrStatus" | "mediaStatus" | "declineReason" | "seasons" | "plexRatingKey">
+  > = {},
   opts: { quiet?: boolean } = {},
 ): Promise<MediaRequest> {
   if (row.status === to) {
@@ -303,6 +305,7 @@ async function storeRemote(
     status: deriveState(remote),
     seerrStatus: remote.statusNumber,
     mediaStatus: remote.mediaStatusNumber,
+    plexRatingKey: plexKeyOf(remote),
     declineReason: null,
     source,
     createdAt: source === "seerr" && remote.createdAt ? remote.createdAt : now,
@@ -426,8 +429,15 @@ export async function createMediaRequest(
   }
 }
 
-function rawNumbers(r: SeerrRequest): Pick<MediaRequest, "seerrStatus" | "mediaStatus"> {
-  return { seerrStatus: r.statusNumber, mediaStatus: r.mediaStatusNumber };
+/** What a stored request keeps of Seerr's copy as it changes: the raw numbers, and the Plex item once there is one. */
+function rawNumbers(r: SeerrRequest): Pick<MediaRequest, "seerrStatus" | "mediaStatus"> & { plexRatingKey?: string } {
+  const key = plexKeyOf(r);
+  return { seerrStatus: r.statusNumber, mediaStatus: r.mediaStatusNumber, ...(key ? { plexRatingKey: key } : {}) };
+}
+
+/** The Plex ratingKey of the copy a request asked for (4K or not), when Seerr reports one. */
+function plexKeyOf(r: Pick<SeerrRequest, "is4k" | "media">): string | null {
+  return (r.is4k ? r.media?.ratingKey4k : r.media?.ratingKey) ?? null;
 }
 
 /** Cancel one's own request while it waits for approval (deleted in Seerr as the requester). */

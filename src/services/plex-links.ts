@@ -7,3 +7,12 @@ export function plexWebUrl(machineIdentifier: string, ratingKey: string): string
   const key = encodeURIComponent(`/library/metadata/${ratingKey}`);
   return `${PLEX_WEB}/#!/server/${encodeURIComponent(machineIdentifier)}/details?key=${key}`;
 }
+
+/** Build that link from what another service reported (Seerr's ratingKey); null when either part is missing or odd. */
+export function plexWebUrlIfKnown(
+  machineIdentifier: string | null | undefined,
+  ratingKey: string | null | undefined,
+): string | null {
+  if (!machineIdentifier || !ratingKey || !/^\d+$/.test(ratingKey)) return null;
+  return plexWebUrl(machineIdentifier, ratingKey);
+}

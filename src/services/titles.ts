@@ -11,6 +11,7 @@ import type {
   SeerrTv,
 } from "../integrations/seerr/types";
 import { getIntegrations } from "./integrations";
+import { plexWebUrlIfKnown } from "./plex-links";
 import { cachedSeerr, configuredSeerr, type SeerrDeps, type SeerrResult } from "./seerr";
 
 export type MediaType = "movie" | "tv";
@@ -114,13 +115,6 @@ export function seasonStates(tv: SeerrTv, is4k = false): SeasonState[] {
     });
 }
 
-/** Build the Plex web link to an item on our server; null when Plex or the item is not known. */
-export function plexWebUrl(machineIdentifier: string | null | undefined, ratingKey: string | null): string | null {
-  if (!machineIdentifier || !ratingKey || !/^\d+$/.test(ratingKey)) return null;
-  const key = encodeURIComponent(`/library/metadata/${ratingKey}`);
-  return `https://app.plex.tv/desktop/#!/server/${encodeURIComponent(machineIdentifier)}/details?key=${key}`;
-}
-
 /** Return the "Watch in Plex" link for a title once Plex has (some of) it. */
 export async function watchInPlexUrl(
   deps: Pick<SeerrDeps, "database" | "secretBox">,
@@ -128,7 +122,7 @@ export async function watchInPlexUrl(
 ): Promise<string | null> {
   if (!media || (media.status !== "available" && media.status !== "partially_available")) return null;
   const { plex } = await getIntegrations(deps);
-  return plexWebUrl(plex?.machineIdentifier, media.ratingKey);
+  return plexWebUrlIfKnown(plex?.machineIdentifier, media.ratingKey);
 }
 
 /** Whether one copy (standard or 4K) of a title can be asked for, and if not, why. */

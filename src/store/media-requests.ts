@@ -143,7 +143,7 @@ export async function updateMediaRequestIf(
 export async function touchMediaRequest(
   database: Database,
   id: string,
-  patch: Pick<Partial<NewMediaRequest>, "seerrStatus" | "mediaStatus" | "seasons">,
+  patch: Pick<Partial<NewMediaRequest>, "seerrStatus" | "mediaStatus" | "seasons" | "plexRatingKey">,
 ): Promise<void> {
   const { db, tables } = database;
   await db.update(tables.mediaRequests).set(patch).where(eq(tables.mediaRequests.id, id));

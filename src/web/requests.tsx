@@ -5,13 +5,15 @@ import type { AppEnv } from "../app/deps";
 import { allow } from "../server/access";
 import { renderPage } from "../server/htmx";
 import { clientIp } from "../server/request";
+import { getIntegrations } from "../services/integrations";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
+import { plexWebUrlIfKnown } from "../services/plex-links";
 import { listMediaRequests, type MediaRequest } from "../store/media-requests";
 import { formatDate } from "../../views/components/format";
 
 const LIMIT = 100;
 
-function rowView(r: MediaRequest): RequestRowView {
+function rowView(r: MediaRequest, machineIdentifier: string | null | undefined): RequestRowView {
   const kind = r.mediaType === "movie" ? "Movie" : r.seasons.length ? `Show, season ${r.seasons.join(", ")}` : "Show";
   return {
     id: r.id,
@@ -23,18 +25,23 @@ function rowView(r: MediaRequest): RequestRowView {
     declineReason: r.declineReason,
     createdAt: formatDate(r.createdAt),
     canCancel: r.status === "pending",
+    watchUrl:
+      r.status === "available" || r.status === "partially_available"
+        ? plexWebUrlIfKnown(machineIdentifier, r.plexRatingKey)
+        : null,
   };
 }
 
 async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
   const deps = c.get("deps");
-  const { items } = await listMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT });
-  return renderPage(
-    c,
-    "Your requests",
-    <MyRequestsPage rows={items.map(rowView)} csrf={c.get("csrfToken")} flash={flash} />,
-    { status },
-  );
+  const [{ items }, { plex }] = await Promise.all([
+    listMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT }),
+    getIntegrations(deps),
+  ]);
+  const rows = items.map((r) => rowView(r, plex?.machineIdentifier));
+  return renderPage(c, "Your requests", <MyRequestsPage rows={rows} csrf={c.get("csrfToken")} flash={flash} />, {
+    status,
+  });
 }
 
 /** Routes of a person's own requests: the list with live states, and cancelling one still pending. */

@@ -11,6 +11,8 @@ export interface RequestRowView {
   declineReason: string | null;
   createdAt: string;
   canCancel: boolean;
+  /** The item in Plex (app.plex.tv) once it is there. */
+  watchUrl: string | null;
 }
 
 /** The person's own requests, newest first, with their live state and a cancel button while pending. */
@@ -53,6 +55,11 @@ export function MyRequestsPage(props: { rows: RequestRowView[]; csrf: string; fl
                 {r.declineReason ? <div class="hint">Reason: {r.declineReason}</div> : null}
               </div>
               <span class={`media-badge media-badge-${r.state}`}>{r.stateLabel}</span>
+              {r.watchUrl ? (
+                <a class="btn btn-small btn-plex" href={r.watchUrl} rel="noopener noreferrer" target="_blank">
+                  Watch in Plex
+                </a>
+              ) : null}
               {r.canCancel ? (
                 <form method="post" action={`/requests/${r.id}/cancel`}>
                   <CsrfField token={props.csrf} />

@@ -316,6 +316,8 @@ export const mediaRequests = pgTable(
     seerrStatus: integer("seerr_status"),
     mediaStatus: integer("media_status"),
     declineReason: text("decline_reason"),
+    /** The Plex item (ratingKey) of the copy asked for, once Seerr reports Plex has it. */
+    plexRatingKey: text("plex_rating_key"),
     source: text("source", { enum: ["medianest", "seerr"] }).notNull(),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull(),

@@ -304,6 +304,8 @@ export const mediaRequests = sqliteTable(
     seerrStatus: integer("seerr_status"),
     mediaStatus: integer("media_status"),
     declineReason: text("decline_reason"),
+    /** The Plex item (ratingKey) of the copy asked for, once Seerr reports Plex has it. */
+    plexRatingKey: text("plex_rating_key"),
     source: text("source", { enum: ["medianest", "seerr"] }).notNull(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),

@@ -1,0 +1,1 @@
+ALTER TABLE `media_requests` ADD `plex_rating_key` text;
