@@ -1,4 +1,5 @@
 import { Hono, type Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { AccountPage, PasswordForm, publicSessionId, SessionsTable, TokensSection } from "../../views/pages/account";
 import { allow } from "../server/access";
@@ -135,7 +136,12 @@ export function accountRoutes() {
     const existed = await deleteApiToken(deps.database, c.req.param("id"), user.id);
     if (existed)
       await audit(deps, { user, ip: clientIp(c) }, "token.revoke", { type: "api_token", id: c.req.param("id") });
-    if (!isHtmxRequest(c)) return c.redirect("/account", 303);
+    // A token that is not this user's (another's, or gone) is a 404 for a plain form too, never a redirect that
+    // reads as done.
+    if (!isHtmxRequest(c)) {
+      if (!existed) throw new HTTPException(404, { message: "There is no such API token on your account." });
+      return c.redirect("/account", 303);
+    }
     return c.html(
       <TokensSection tokens={await listApiTokensByUser(deps.database, user.id)} csrf={c.get("csrfToken")} />,
       existed ? 200 : 404,

@@ -32,7 +32,9 @@ async function showNotificationsPage(c: Context<AppEnv>, status = 200) {
 async function afterChange(c: Context<AppEnv>, changed: boolean) {
   const deps = c.get("deps");
   if (changed) await publishUnread(deps, c.get("user")!.id);
-  if (!isHtmxRequest(c)) return c.redirect("/notifications", 303);
+  // One not in this user's list (another's, or gone) is a 404, for a plain form as for htmx: never a redirect that
+  // reads as done.
+  if (changed && !isHtmxRequest(c)) return c.redirect("/notifications", 303);
   return showNotificationsPage(c, changed ? 200 : 404);
 }
 
