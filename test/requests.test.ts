@@ -314,3 +314,37 @@ describe("request quotas per day and per week", () => {
     await admin.post("/admin/settings/accounts", { permissions: ["request"], autoCreate: "1" });
   });
 });
+
+describe("your requests on the dashboard", () => {
+  test("the dashboard loads the block itself; it shows the newest requests with state and poster, linking on", async () => {
+    const home = await (await alice.get("/")).text();
+    expect(home).toContain("Your requests");
+    expect(home).toContain('hx-get="/requests?part=dashboard"');
+    expect(home).toContain('hx-trigger="load, mn-requests from:#live"');
+    // The dashboard itself lists nothing: the block is a fragment of its own.
+    expect(home).not.toContain("Inception (2010)");
+
+    const { items } = await listMediaRequests(t.deps.database, { userId: alice.user.id, limit: 6 });
+    const res = await alice.get("/requests?part=dashboard", { "hx-request": "true" });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const cards = [...html.matchAll(/<li class="media-card" data-state="([a-z_]+)">([\s\S]*?)<\/li>/g)];
+    expect(cards.map((m) => m[1])).toEqual(items.map((r) => r.status));
+    const inception = cards.find((m) => m[2]!.includes("Inception (2010)"))!;
+    expect(inception[2]).toContain('href="/title/movie/27205"');
+    expect(inception[2]).toContain('class="media-badge media-badge-pending">Pending approval<');
+    expect(inception[2]).toMatch(/<img src="\/img\/tmdb\?[^"]+"/);
+    expect(html).toContain('<a href="/requests">All your requests</a>');
+    // Only their own.
+    expect(html).not.toContain("The Matrix");
+  });
+
+  test("none yet: an empty state pointing to Discover; no request permission: no block", async () => {
+    const fresh = await signIn(t, await givenUser(t.deps, { plexId: 6006 }));
+    const empty = await (await fresh.get("/requests?part=dashboard", { "hx-request": "true" })).text();
+    expect(empty).toContain("No requests yet");
+    expect(empty).toContain('href="/discover"');
+    const viewer = await signIn(t, await givenUser(t.deps, { plexId: 6007, permissions: [] }));
+    expect(await (await viewer.get("/")).text()).not.toContain('hx-get="/requests?part=dashboard"');
+  });
+});

@@ -88,6 +88,17 @@ export async function listMediaRequests(
   return { items: rows.map((r) => ({ ...r.request, requesterName: r.requesterName })), total: Number(c?.n ?? 0) };
 }
 
+/** List a user's newest requests (the dashboard): one query on the (user, created) index. */
+export async function listRecentMediaRequestsByUser(
+  database: Database,
+  userId: string,
+  limit: number,
+): Promise<MediaRequest[]> {
+  const { db, tables } = database;
+  const t = tables.mediaRequests;
+  return db.select().from(t).where(eq(t.userId, userId)).orderBy(desc(t.createdAt), desc(t.id)).limit(limit);
+}
+
 /** Return when each of a user's quota-using requests since a moment was made, oldest first. */
 export async function listRequestTimesSince(database: Database, userId: string, since: Date): Promise<Date[]> {
   const { db, tables } = database;

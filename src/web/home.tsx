@@ -148,6 +148,7 @@ export function homeRoutes() {
           ? undefined
           : cardsState(deps, user, trending, (p) => `/discover/trending?page=${p}`),
       downloads: can(user, "download"),
+      requests: can(user, "request"),
     };
     return renderPage(c, "MediaNest", HomePage({ user, dashboard }));
   });

@@ -1,6 +1,6 @@
 import { type Context, Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { MyRequestsPage, type RequestRowView } from "../../views/pages/requests";
+import { DashboardRequests, MyRequestsPage, type RequestRowView } from "../../views/pages/requests";
 import type { AppEnv } from "../app/deps";
 import { allow } from "../server/access";
 import { renderPage } from "../server/htmx";
@@ -8,10 +8,13 @@ import { clientIp } from "../server/request";
 import { getIntegrations } from "../services/integrations";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
 import { plexWebUrlIfKnown } from "../services/plex-links";
-import { listMediaRequests, type MediaRequest } from "../store/media-requests";
+import { imageProxyKey, signedTmdbImageUrl } from "../services/image-proxy";
+import { listMediaRequests, listRecentMediaRequestsByUser, type MediaRequest } from "../store/media-requests";
 import { formatDate } from "../../views/components/format";
 
 const LIMIT = 100;
+/** How many of a person's newest requests the dashboard shows. */
+const DASHBOARD_LIMIT = 6;
 
 function rowView(r: MediaRequest, machineIdentifier: string | null | undefined): RequestRowView {
   const kind = r.mediaType === "movie" ? "Movie" : r.seasons.length ? `Show, season ${r.seasons.join(", ")}` : "Show";
@@ -47,9 +50,24 @@ async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
 /** Routes of a person's own requests: the list with live states, and cancelling one still pending. */
 export function requestRoutes() {
   const app = new Hono<AppEnv>();
-  app.get("/requests", allow("user"), (c) =>
-    showMine(c, c.req.query("cancelled") === "1" ? "Request cancelled." : undefined),
-  );
+  // ?part=dashboard is the dashboard's "your requests", which loads itself so the dashboard runs no query for it.
+  app.get("/requests", allow("user"), async (c) => {
+    if (c.req.query("part") === "dashboard") {
+      const deps = c.get("deps");
+      const rows = await listRecentMediaRequestsByUser(deps.database, c.get("user")!.id, DASHBOARD_LIMIT);
+      const key = imageProxyKey(deps);
+      return c.html(
+        <DashboardRequests
+          rows={rows.map((r) => ({
+            ...rowView(r, null),
+            posterUrl: signedTmdbImageUrl(key, r.posterPath, "w185"),
+            typeLabel: r.mediaType === "movie" ? "Movie" : "Show",
+          }))}
+        />,
+      );
+    }
+    return showMine(c, c.req.query("cancelled") === "1" ? "Request cancelled." : undefined);
+  });
   app.post("/requests/:id/cancel", allow("user"), async (c) => {
     const user = c.get("user")!;
     const outcome = await cancelMediaRequest(c.get("deps"), user, c.req.param("id"), { user, ip: clientIp(c) });

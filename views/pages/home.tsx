@@ -20,6 +20,8 @@ export interface DashboardView {
   discover?: CardsState;
   /** Show "your downloads" (it loads itself, so the page costs no query for it). */
   downloads?: boolean;
+  /** Show "your requests" (it loads itself too). */
+  requests?: boolean;
 }
 
 // The sign-in prompt never changes: rendered once, kept as the escaped string the layout takes.
@@ -60,6 +62,21 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
             <a href="/downloads">Your downloads</a>
           </h2>
           <div hx-get="/downloads?part=dashboard" hx-trigger="load, mn-downloads from:#live" hx-swap="innerHTML">
+            <p class="muted">Loading…</p>
+          </div>
+        </div>
+      ) : null}
+      {d?.requests ? (
+        <div class="card" aria-labelledby="your-requests-title">
+          <h2 id="your-requests-title">
+            <a href="/requests">Your requests</a>
+          </h2>
+          <div
+            id="your-requests"
+            hx-get="/requests?part=dashboard"
+            hx-trigger="load, mn-requests from:#live"
+            hx-swap="innerHTML"
+          >
             <p class="muted">Loading…</p>
           </div>
         </div>

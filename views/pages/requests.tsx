@@ -1,4 +1,4 @@
-import { CsrfField } from "../components/form";
+import { CsrfField, Empty } from "../components/form";
 
 /** A request row as the list shows it. */
 export interface RequestRowView {
@@ -73,5 +73,49 @@ export function MyRequestsPage(props: { rows: RequestRowView[]; csrf: string; fl
         </ul>
       )}
     </section>
+  );
+}
+
+/** A request as the dashboard shows it: a poster card with its state. */
+export interface DashboardRequestView extends RequestRowView {
+  posterUrl: string | null;
+  typeLabel: "Movie" | "Show";
+}
+
+/** The dashboard's "your requests": the newest few as poster cards with their state, or what to do first. */
+export function DashboardRequests(props: { rows: DashboardRequestView[] }) {
+  if (props.rows.length === 0)
+    return (
+      <Empty title="No requests yet">
+        Find a movie or show in <a href="/discover">Discover</a> or <a href="/search">Search</a> and request it.
+      </Empty>
+    );
+  return (
+    <>
+      <ul class="media-strip dashboard-requests">
+        {props.rows.map((r) => (
+          <li class="media-card" data-state={r.state}>
+            <a href={r.href} class="media-card-link">
+              <span class="media-card-poster">
+                {r.posterUrl ? (
+                  <img src={r.posterUrl} alt="" width="185" height="278" loading="lazy" decoding="async" />
+                ) : (
+                  <span class="media-card-blank" aria-hidden="true">
+                    {r.title.slice(0, 1)}
+                  </span>
+                )}
+                <span class="media-card-type">{r.typeLabel}</span>
+                <span class={`media-badge media-badge-${r.state}`}>{r.stateLabel}</span>
+              </span>
+              <span class="media-card-title">{r.title}</span>
+              <span class="hint media-card-year">{r.detail}</span>
+            </a>
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a href="/requests">All your requests</a>
+      </p>
+    </>
   );
 }
