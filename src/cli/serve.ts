@@ -92,13 +92,6 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
   const runtime = (async () => {
     await nextTurn();
-    // The OpenTelemetry SDK is loaded only when traces are wanted: a server without them never evaluates it.
-    if (config.otlpEndpoint) {
-      const { startTracing } = await import("../telemetry/otel");
-      setTracing(startTracing({ endpoint: config.otlpEndpoint, serviceName: config.otelServiceName }));
-      log.info("tracing: spans go to the OTLP collector", { endpoint: config.otlpEndpoint });
-      await nextTurn();
-    }
     // The database layer (drizzle and the tables) is the largest step: loaded on its own.
     await import("../db/database");
     await nextTurn();
@@ -145,6 +138,14 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   }
   if (stopping) return stopped;
   await nextTurn();
+  // The OpenTelemetry SDK is loaded only when traces are wanted (a server without them never evaluates it), and
+  // only now: requests are traced from the app on, and /healthz answered meanwhile need not wait for it.
+  if (config.otlpEndpoint) {
+    const { startTracing } = await import("../telemetry/otel");
+    setTracing(startTracing({ endpoint: config.otlpEndpoint, serviceName: config.otelServiceName }));
+    log.info("tracing: spans go to the OTLP collector", { endpoint: config.otlpEndpoint });
+    await nextTurn();
+  }
   app = (await import("../server/app")).createApp(deps);
   setApp(app);
   if (deps.database.dialect === "sqlite") writeFileSync(pidFile(config.dataDir), String(process.pid));
