@@ -10,6 +10,7 @@ import sqlite6 from "./sqlite/0006_service_checks_status_index.sql" with { type:
 import sqlite7 from "./sqlite/0007_download_subscriptions.sql" with { type: "text" };
 import sqlite8 from "./sqlite/0008_requests_per_day.sql" with { type: "text" };
 import sqlite9 from "./sqlite/0009_request_plex_rating_key.sql" with { type: "text" };
+import sqlite10 from "./sqlite/0010_muted_notifications.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -20,6 +21,7 @@ import postgres6 from "./postgres/0006_service_checks_status_index.sql" with { t
 import postgres7 from "./postgres/0007_download_subscriptions.sql" with { type: "text" };
 import postgres8 from "./postgres/0008_requests_per_day.sql" with { type: "text" };
 import postgres9 from "./postgres/0009_request_plex_rating_key.sql" with { type: "text" };
+import postgres10 from "./postgres/0010_muted_notifications.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -38,6 +40,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0007_download_subscriptions", sql: sqlite7 },
   { tag: "0008_requests_per_day", sql: sqlite8 },
   { tag: "0009_request_plex_rating_key", sql: sqlite9 },
+  { tag: "0010_muted_notifications", sql: sqlite10 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -51,4 +54,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0007_download_subscriptions", sql: postgres7 },
   { tag: "0008_requests_per_day", sql: postgres8 },
   { tag: "0009_request_plex_rating_key", sql: postgres9 },
+  { tag: "0010_muted_notifications", sql: postgres10 },
 ];

@@ -35,7 +35,7 @@ describe("notification center", () => {
     const other = await givenUser(t.deps);
     const b = await signIn(t, user);
     const ob = await signIn(t, other);
-    const first = await notify(t.deps, user.id, { kind: "test", title: "First", body: "one" });
+    const first = (await notify(t.deps, user.id, { kind: "test", title: "First", body: "one" }))!;
     await notify(t.deps, user.id, { kind: "test", title: "Second", body: "two", link: "/status" });
     const page = await b.get("/notifications");
     const html = await page.text();
@@ -66,7 +66,7 @@ describe("notification center", () => {
     expect(res.headers.get("x-accel-buffering")).toBe("no");
     const reading = readStream(res, (s) => s.includes("mn-notifications"));
     await Bun.sleep(50);
-    const n = await notify(t.deps, user.id, { kind: "test", title: "Hello <there>", body: "Ready to watch" });
+    const n = (await notify(t.deps, user.id, { kind: "test", title: "Hello <there>", body: "Ready to watch" }))!;
     const text = await reading;
     expect(text).toContain('hx-target="#bell-count"');
     expect(text).toContain("Hello &lt;there&gt;");
@@ -74,7 +74,7 @@ describe("notification center", () => {
     expect(text).toContain("event: mn-notifications");
 
     // A browser that saw nothing after an earlier moment gets what it missed on reconnect.
-    const missed = await notify(t.deps, user.id, { kind: "test", title: "While you were away", body: "x" });
+    const missed = (await notify(t.deps, user.id, { kind: "test", title: "While you were away", body: "x" }))!;
     const again = await b.get("/events", { "last-event-id": `n${n.id}` });
     const caught = await readStream(again, (s) => s.includes("While you were away"));
     expect(caught).toContain("While you were away");

@@ -753,7 +753,7 @@ describe("outbound notifications: senders and pages (SQLite)", () => {
   test("notify() still stores and publishes the notification when queueing outbound deliveries fails", async () => {
     await addTarget(t, user, { kind: "webhook", config: { url: receiver.url } });
     t.deps.database.sqlite!.exec("drop table notification_deliveries");
-    const n = await notify(t.deps, user.id, { kind: "announcement", title: "Still here", body: "x" });
+    const n = (await notify(t.deps, user.id, { kind: "announcement", title: "Still here", body: "x" }))!;
     expect(n.title).toBe("Still here");
     const page = await (await b.get("/notifications")).text();
     expect(page).toContain("Still here");

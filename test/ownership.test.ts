@@ -99,11 +99,11 @@ async function givenOwnedObjects(t: TestApp, tag: string, address: string): Prom
     },
     [],
   );
-  const notification = await notify(t.deps, user.id, {
+  const notification = (await notify(t.deps, user.id, {
     kind: "test",
     title: `${tag}-notification-title`,
     body: `${tag}-notification-body`,
-  });
+  }))!;
   const target = crypto.randomUUID();
   await insertNotificationTarget(t.deps.database, {
     id: target,

@@ -172,7 +172,7 @@ describe.skipIf(!redisAvailable)("SSE fan-out across two replicas sharing Redis"
     expect(b.deps.live.size).toBeGreaterThanOrEqual(1);
     expect(a.deps.live.size).toBe(0);
 
-    const n = await notify(a.deps, user.id, { kind: "test", title: "Dune is ready <4K>", body: "On Plex now." });
+    const n = (await notify(a.deps, user.id, { kind: "test", title: "Dune is ready <4K>", body: "On Plex now." }))!;
     const toast = await client.waitFor("the toast", (m) => m.data?.includes("Dune is ready &lt;4K&gt;") ?? false);
     expect(toast.id).toBe(`n${n.id}`);
     expect(toast.data).toContain('hx-target="#toasts"');

@@ -28,6 +28,11 @@ export function eventsForRole(role: "admin" | "user"): NotificationEvent[] {
   return NOTIFICATION_EVENTS.filter((e) => role === "admin" || !e.adminOnly);
 }
 
+/** List the events a user of this role can switch off for themself ("Notify me about"); tests always arrive. */
+export function switchableEvents(role: "admin" | "user"): NotificationEvent[] {
+  return eventsForRole(role).filter((e) => e.id !== "test");
+}
+
 /** Return an event's label, or the raw id for kinds this version does not know. */
 export function eventLabel(id: string): string {
   return NOTIFICATION_EVENTS.find((e) => e.id === id)?.label ?? id;

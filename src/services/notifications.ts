@@ -1,7 +1,8 @@
 import type { AppDeps } from "../app/deps";
 import { audit, type Actor } from "./audit";
 import { countUnreadNotifications, insertNotification, type Notification } from "../store/notifications";
-import { listActiveUserIds } from "../store/users";
+import { findMutedNotifications, listActiveUserIds, updateUser, type User } from "../store/users";
+import { switchableEvents } from "./notification-events";
 import { publishEvent, topics } from "./events";
 import { queueOutboundDeliveries } from "./outbound-notifications";
 
@@ -22,12 +23,16 @@ function newId(now: number): string {
   return `${now.toString(36).padStart(9, "0")}${seq.toString(36).padStart(3, "0")}${crypto.randomUUID().slice(0, 8)}`;
 }
 
-/** Store a notification for a user, push it to their open pages and queue it for their outbound targets. */
+/**
+ * Store a notification for a user, push it to their open pages and queue it for their outbound targets; nothing at
+ * all (no entry, no toast, no delivery) when the user switched that kind off. Returns the notification, if made.
+ */
 export async function notify(
   deps: Pick<AppDeps, "database" | "coordination" | "log"> & Partial<Pick<AppDeps, "jobs">>,
   userId: string,
   input: NotificationInput,
-): Promise<Notification> {
+): Promise<Notification | undefined> {
+  if ((await findMutedNotifications(deps.database, userId)).includes(input.kind)) return undefined;
   const now = Date.now();
   const n: Notification = {
     id: newId(now),
@@ -72,4 +77,19 @@ export async function announce(
   for (const id of users) await notify(deps, id, { kind: "announcement", title, body });
   await audit(deps, actor, "announcement.send", undefined, { title, recipients: users.length });
   return users.length;
+}
+
+/** Save which notification kinds a user wants ("Notify me about"): every switchable kind not in `on` is off. */
+export async function saveNotificationSwitches(
+  deps: Pick<AppDeps, "database" | "log">,
+  actor: Actor,
+  user: User,
+  on: string[],
+): Promise<string[]> {
+  const muted = switchableEvents(user.role)
+    .map((e) => e.id as string)
+    .filter((id) => !on.includes(id));
+  await updateUser(deps.database, user.id, { mutedNotifications: muted.length ? muted : null });
+  await audit(deps, actor, "notifications.switches", { type: "user", id: user.id }, { off: muted });
+  return muted;
 }

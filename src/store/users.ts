@@ -108,6 +108,17 @@ export async function updateUser(database: Database, id: string, patch: Partial<
   return row;
 }
 
+/** Read the notification kinds a user switched off (none for an unknown user). */
+export async function findMutedNotifications(database: Database, userId: string): Promise<string[]> {
+  const { db, tables } = database;
+  const [row] = await db
+    .select({ muted: tables.users.mutedNotifications })
+    .from(tables.users)
+    .where(eq(tables.users.id, userId))
+    .limit(1);
+  return row?.muted ?? [];
+}
+
 export interface UserFilter {
   search?: string;
   role?: "admin" | "user";

@@ -66,6 +66,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   "token.revoke": "API token revoked",
   "settings.change": "Settings changed",
   "announcement.send": "Announcement sent",
+  "notifications.switches": "Notification switches changed",
   "job.run": "Job run by hand",
 };
 

@@ -6,6 +6,7 @@ import {
   DeliveryState,
   KIND_LABELS,
   NewTargetPage,
+  NotifySwitches,
   TargetCard,
   TargetList,
   TargetsPage,
@@ -15,7 +16,10 @@ import {
 import type { TargetConfig } from "../integrations/outbound/types";
 import { allow } from "../server/access";
 import type { AppEnv } from "../app/deps";
-import { eventsForRole, NOTIFICATION_EVENTS } from "../services/notification-events";
+import { eventsForRole, NOTIFICATION_EVENTS, switchableEvents } from "../services/notification-events";
+import { saveNotificationSwitches } from "../services/notifications";
+import { clientIp } from "../server/request";
+import { findMutedNotifications } from "../store/users";
 import {
   createNotificationTarget,
   describeTargetConfig,
@@ -167,6 +171,14 @@ const forms = {
     })),
 } as const;
 
+const switchesForm = z.object({
+  on: z
+    .union([z.string(), z.array(z.string())], { error: "Unknown kind of notification." })
+    .optional()
+    .transform((v) => (v === undefined ? [] : [v].flat()))
+    .refine((v) => v.every((e) => EVENT_IDS.includes(e)), "Unknown kind of notification."),
+});
+
 const updateForm = z.object({ name, events, enabled: z.string().optional().transform(Boolean) });
 
 function me(c: Context<AppEnv>) {
@@ -201,6 +213,19 @@ async function loadTargetViews(c: Context<AppEnv>): Promise<TargetView[]> {
   return targets.map((t) => targetView(c, t, last.get(t.id)));
 }
 
+async function switchesView(
+  c: Context<AppEnv>,
+  extra: { errors?: FieldErrors; saved?: boolean } = {},
+): Promise<Parameters<typeof NotifySwitches>[0]> {
+  const user = me(c);
+  return {
+    events: switchableEvents(user.role),
+    muted: await findMutedNotifications(c.get("deps").database, user.id),
+    csrf: c.get("csrfToken"),
+    ...extra,
+  };
+}
+
 async function showTargetsPage(
   c: Context<AppEnv>,
   opts: { results?: Map<string, TestSendResult>; message?: string; status?: number } = {},
@@ -208,6 +233,7 @@ async function showTargetsPage(
   const props = {
     targets: await loadTargetViews(c),
     events: eventsForRole(me(c).role),
+    switches: await switchesView(c),
     csrf: c.get("csrfToken"),
     results: opts.results,
     message: opts.message,
@@ -243,7 +269,11 @@ function showNewTargetPage(
   );
 }
 
-const MESSAGES: Record<string, string> = { added: "Added. Use “Send test” to check it works.", deleted: "Deleted." };
+const MESSAGES: Record<string, string> = {
+  added: "Added. Use “Send test” to check it works.",
+  deleted: "Deleted.",
+  switches: "Saved which notifications you get.",
+};
 
 async function showDeliveriesPage(c: Context<AppEnv>, message?: string, status = 200) {
   const deps = c.get("deps");
@@ -265,6 +295,17 @@ export function notificationTargetRoutes() {
   app.get("/account/notifications", allow("user"), (c) =>
     showTargetsPage(c, { message: MESSAGES[c.req.query("saved") ?? ""] }),
   );
+
+  const checkSwitches = form(switchesForm, async (c, errors) => {
+    const view = <NotifySwitches {...(await switchesView(c, { errors }))} />;
+    return renderPage(c, "Where your notifications go", view, { status: 422 });
+  });
+  app.post("/account/notification-switches", allow("user"), checkSwitches, async (c) => {
+    const user = me(c);
+    await saveNotificationSwitches(c.get("deps"), { user, ip: clientIp(c) }, user, c.req.valid("form").on);
+    if (!isFragmentRequest(c)) return c.redirect("/account/notifications?saved=switches", 303);
+    return c.html(<NotifySwitches {...(await switchesView(c, { saved: true }))} />);
+  });
 
   app.get("/account/new-target/:kind", allow("user"), (c) => {
     const kind = KINDS.find((k) => k === c.req.param("kind"));

@@ -320,7 +320,11 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     );
 
     // The stream carries on live after the reconnect, and the id it saw last moves the catch-up cursor on.
-    const live = await notify(t.deps, member.id, { kind: "test", title: "Live again", body: "After the reconnect." });
+    const live = (await notify(t.deps, member.id, {
+      kind: "test",
+      title: "Live again",
+      body: "After the reconnect.",
+    }))!;
     await page.locator("#toasts .toast", { hasText: "Live again" }).waitFor({ timeout: 3000 });
     t.deps.live.closeAll();
     await streamReady(page, 3);

@@ -222,9 +222,55 @@ export function TargetList(props: {
 }
 
 /** The page where a user chooses where their notifications also go. */
+/**
+ * "Notify me about": one switch per kind of notification. A kind switched off makes nothing at all: no entry in the
+ * notification center, no toast, nothing sent to any target.
+ */
+export function NotifySwitches(props: {
+  events: NotificationEvent[];
+  muted: string[];
+  csrf?: string;
+  errors?: FieldErrors;
+  saved?: boolean;
+}) {
+  return (
+    <form
+      class="card"
+      id="notify-switches"
+      method="post"
+      action="/account/notification-switches"
+      hx-post="/account/notification-switches"
+      hx-target="this"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={props.csrf} />
+      <h2>Notify me about</h2>
+      <p class="muted">
+        What you switch off here reaches you nowhere: not the bell, not a toast, not any of the places below.
+      </p>
+      {props.saved ? (
+        <div class="alert alert-ok" role="status">
+          Saved.
+        </div>
+      ) : null}
+      <FormError message={props.errors?.on} />
+      <fieldset>
+        <legend>Kinds of notification</legend>
+        {props.events.map((e) => (
+          <Checkbox label={e.label} name="on" value={e.id} checked={!props.muted.includes(e.id)} />
+        ))}
+      </fieldset>
+      <button class="btn" type="submit">
+        Save
+      </button>
+    </form>
+  );
+}
+
 export function TargetsPage(props: {
   targets: TargetView[];
   events: NotificationEvent[];
+  switches: Parameters<typeof NotifySwitches>[0];
   csrf?: string;
   results?: Map<string, TestSendResult>;
   message?: string;
@@ -241,6 +287,7 @@ export function TargetsPage(props: {
         Besides the bell, MediaNest can send each notification on to places you choose. Secrets you enter here are
         stored encrypted and never shown again.
       </p>
+      <NotifySwitches {...props.switches} />
       <TargetList {...props} />
       <div class="card">
         <h2>Add a place to send them</h2>

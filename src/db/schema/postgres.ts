@@ -42,6 +42,8 @@ export const users = pgTable(
     downloadsPerHour: integer("downloads_per_hour"),
     downloadsPerDay: integer("downloads_per_day"),
     storageCapBytes: bigint("storage_cap_bytes", { mode: "number" }),
+    /** Notification kinds the user switched off ("Notify me about"); null: none, so new kinds start on. */
+    mutedNotifications: jsonb("muted_notifications").$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: ts("updated_at").notNull(),
     lastLoginAt: ts("last_login_at"),

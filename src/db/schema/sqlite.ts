@@ -30,6 +30,8 @@ export const users = sqliteTable(
     downloadsPerHour: integer("downloads_per_hour"),
     downloadsPerDay: integer("downloads_per_day"),
     storageCapBytes: integer("storage_cap_bytes"),
+    /** Notification kinds the user switched off ("Notify me about"); null: none, so new kinds start on. */
+    mutedNotifications: text("muted_notifications", { mode: "json" }).$type<string[]>(),
     createdAt: createdAt(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
     lastLoginAt: integer("last_login_at", { mode: "timestamp_ms" }),

@@ -1,0 +1,1 @@
+ALTER TABLE `users` ADD `muted_notifications` text;
