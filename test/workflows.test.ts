@@ -106,6 +106,20 @@ describe("ci.yml", () => {
   });
 });
 
+test("both set up the Bun the Dockerfile builds with", async () => {
+  const dockerfile = await Bun.file(join(ROOT, "Dockerfile")).text();
+  const version = dockerfile.match(/^ARG BUN_VERSION=(\S+)$/m)?.[1];
+  expect(version).toBeDefined();
+  for (const name of WORKFLOWS) {
+    const wf = await workflow(name);
+    const setups = Object.values(wf.jobs).flatMap((job) =>
+      steps(job).filter((s) => s.uses?.startsWith("oven-sh/setup-bun@")),
+    );
+    expect(setups.length).toBeGreaterThan(0);
+    for (const s of setups) expect(String(s.with?.["bun-version"])).toBe(version!);
+  }
+});
+
 describe("release.yml", () => {
   test("a v* tag runs the tests, then the binaries and the image", async () => {
     const wf = await workflow("release.yml");
