@@ -172,7 +172,7 @@ for (const [dialect, redis, available] of variants) {
       expect(html.match(/>Direct play</g)?.length).toBe(2);
       // 4,440,000 of 8,880,000 ms.
       expect(html).toContain('aria-valuenow="50"');
-      expect(html).toContain("width:50%");
+      expect(html).toContain('<rect width="50.0"');
       expect(html).toContain("1:14:00 of 2:28:00");
       expect(html).toContain('hx-trigger="every 15s"');
       const sessionCall = fake.requests.find((r) => r.path === "/status/sessions")!;

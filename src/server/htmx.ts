@@ -4,7 +4,8 @@ import type { Context } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { BaseLayout } from "../../views/layouts/base";
 import type { AppEnv } from "../app/deps";
-import { SECURITY_HEADERS } from "./middleware/security";
+import { HSTS, SECURITY_HEADERS } from "./middleware/security";
+import { isSecureRequest } from "./request";
 import { getNotice, peekNotice } from "../services/notice";
 import { countUnreadNotifications } from "../store/notifications";
 import { countPendingMediaRequests } from "../store/media-requests";
@@ -99,6 +100,10 @@ const UTF8 = new TextEncoder();
 const PAGE_HEADERS = new Headers(
   Object.fromEntries([...SECURITY_HEADERS, ["content-type", "text/html; charset=UTF-8"]]),
 );
+// The same behind TLS, with Strict-Transport-Security.
+const TLS_PAGE_HEADERS = new Headers(
+  Object.fromEntries([...SECURITY_HEADERS, HSTS, ["content-type", "text/html; charset=UTF-8"]]),
+);
 
 /**
  * Answer with an HTML document, security headers included, as one prepared response; the pipeline's security layer
@@ -107,6 +112,7 @@ const PAGE_HEADERS = new Headers(
 export function sendPage(c: Context<AppEnv>, html: string, status: number): Response {
   const state = c.get("security");
   if (!state || state.headersSet || c.finalized) return c.html(html, status as 200);
-  state.built = new Response(UTF8.encode(html), { status, headers: PAGE_HEADERS });
+  const headers = isSecureRequest(c) ? TLS_PAGE_HEADERS : PAGE_HEADERS;
+  state.built = new Response(UTF8.encode(html), { status, headers });
   return state.built;
 }

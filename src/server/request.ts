@@ -30,7 +30,7 @@ export function isSecureRequest(c: Context<AppEnv>): boolean {
   const { config } = c.get("deps");
   if (config.publicUrl?.startsWith("https:")) return true;
   if (config.trustProxy && c.req.header("x-forwarded-proto") === "https") return true;
-  return new URL(c.req.url).protocol === "https:";
+  return c.req.url.startsWith("https:");
 }
 
 /**

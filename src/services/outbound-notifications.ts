@@ -351,16 +351,68 @@ export function sendToTarget(
     observer: integrationObserver(deps),
     userAgent: `MediaNest/${VERSION}`,
   };
+  const send = () => {
+    switch (target.kind) {
+      case "webhook":
+        return sendWebhook(opts, target.config, message);
+      case "discord":
+        return sendDiscord(opts, target.config, message);
+      case "ntfy":
+        return sendNtfy(opts, target.config, message);
+      case "email":
+        return sendEmail(opts, target.config, message);
+    }
+  };
+  // A receiver's refusal may quote the credentials it was sent (a mail server's "bad credentials for …"); what
+  // becomes the page's text, the delivery's last_error and the log line must not.
+  return send().catch((err: unknown) => {
+    throw withoutSecrets(err, targetSecrets(target));
+  });
+}
+
+/** The values of a target's config that are secrets, in the forms a receiver might quote them. */
+function targetSecrets(target: TargetConfig): string[] {
+  const forms = (s: string | undefined) =>
+    s && s.length >= 4 ? [s, encodeURIComponent(s), Buffer.from(s).toString("base64")] : [];
   switch (target.kind) {
-    case "webhook":
-      return sendWebhook(opts, target.config, message);
+    case "webhook": {
+      const auth = target.config.authorization;
+      return [...forms(auth), ...forms(auth?.replace(/^\S+\s+/, ""))];
+    }
     case "discord":
-      return sendDiscord(opts, target.config, message);
+      // https://discord.com/api/webhooks/<id>/<token>
+      return forms(new URL(target.config.url, "http://x").pathname.split("/").at(-1));
     case "ntfy":
-      return sendNtfy(opts, target.config, message);
-    case "email":
-      return sendEmail(opts, target.config, message);
+      return forms(target.config.token);
+    case "email": {
+      const { user = "", password } = target.config;
+      // SMTP AUTH PLAIN sends "\0user\0password" in base64, AUTH LOGIN each part alone.
+      return password ? [...forms(password), ...forms(`\0${user}\0${password}`)] : [];
+    }
   }
+}
+
+function redact(text: string, secrets: string[]): string {
+  let out = text;
+  // Longest first, so a secret that holds another is masked whole.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("•••");
+  return out;
+}
+
+/** The same error with every secret masked; the remote's own error object (which quotes them too) is left out. */
+function withoutSecrets(err: unknown, secrets: string[]): unknown {
+  if (secrets.length === 0) return err;
+  if (err instanceof IntegrationError)
+    return new IntegrationError({
+      service: err.service,
+      kind: err.kind,
+      message: redact(err.message, secrets),
+      ...(err.status !== undefined ? { status: err.status } : {}),
+      ...(err.body !== undefined ? { body: redact(err.body, secrets) } : {}),
+      ...(err.cause instanceof DestinationError ? { cause: err.cause } : {}),
+    });
+  if (err instanceof Error) return new Error(redact(err.message, secrets));
+  return err;
 }
 
 // The explanation a receiver gave with its refusal (Discord's and ntfy's JSON, a short text), when there is one.

@@ -54,6 +54,13 @@ export async function webhookSecret(deps: Pick<SeerrDeps, "database" | "secretBo
   return (await findSetting(deps.database, deps.secretBox, SECRET_SETTING)) ?? made;
 }
 
+/** Return the stored webhook secret without making one; undefined before the first. */
+export async function storedWebhookSecret(
+  deps: Pick<SeerrDeps, "database" | "secretBox">,
+): Promise<string | undefined> {
+  return (await findSetting(deps.database, deps.secretBox, SECRET_SETTING)) ?? undefined;
+}
+
 /** Replace the webhook secret (Seerr's agent must then be given the new header). */
 export async function rotateWebhookSecret(deps: Pick<SeerrDeps, "database" | "secretBox">): Promise<string> {
   const made = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");

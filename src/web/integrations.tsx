@@ -20,7 +20,7 @@ import {
   SEERR_WEBHOOK_PATH,
   SEERR_WEBHOOK_TEMPLATE,
   webhookAuthHeader,
-  webhookSecret,
+  storedWebhookSecret,
 } from "../services/seerr-webhook";
 import { importAllowed, setImportAllowed } from "../services/seerr-users";
 import { getPlexServer } from "../services/auth-settings";
@@ -191,6 +191,8 @@ async function showIntegrationsPage(
     savedOk?: boolean;
     form?: { name: IntegrationForm; errors: FieldErrors; values: FormValues };
     report?: { service: TestableService; report: ConnectionReport };
+    /** The Authorization header of a webhook secret just made: the one answer that shows it. */
+    newWebhookHeader?: string;
   } = {},
   status = 200,
 ) {
@@ -219,23 +221,25 @@ async function showIntegrationsPage(
     csrf: c.get("csrfToken"),
     ytdlp,
     folderWarnings: Object.fromEntries(checks),
-    ...(integrations.seerr ? { seerrExtras: await seerrExtras(c) } : {}),
+    ...(integrations.seerr ? { seerrExtras: await seerrExtras(c, extra.newWebhookHeader) } : {}),
     ...extra,
   };
   return renderPage(c, TITLE, <IntegrationsPage {...props} />, { status });
 }
 
-async function seerrExtras(c: Context<AppEnv>): Promise<SeerrExtras> {
+async function seerrExtras(c: Context<AppEnv>, newHeader: string | undefined): Promise<SeerrExtras> {
   const deps = c.get("deps");
   const [secret, last, importPlexUsers] = await Promise.all([
-    webhookSecret(deps),
+    storedWebhookSecret(deps),
     lastWebhookDelivery(deps),
     importAllowed(deps),
   ]);
   const origin = deps.config.publicUrl ? new URL(deps.config.publicUrl).origin : new URL(c.req.url).origin;
   return {
     webhookUrl: origin + SEERR_WEBHOOK_PATH,
-    authHeader: webhookAuthHeader(secret),
+    // Shown whole only in the answer that made it, like an API token; afterwards only its start, to recognise it.
+    authHeader: newHeader ?? (secret ? `${webhookAuthHeader(secret).slice(0, 11)}…` : null),
+    authHeaderNew: newHeader !== undefined,
     template: SEERR_WEBHOOK_TEMPLATE,
     lastDelivery: last ? { type: last.type, at: formatDate(last.at) } : null,
     importPlexUsers,
@@ -446,9 +450,9 @@ export function integrationRoutes() {
 
   app.post("/admin/integrations/seerr/webhook-secret", allow("admin"), async (c) => {
     const deps = c.get("deps");
-    await rotateWebhookSecret(deps);
+    const secret = await rotateWebhookSecret(deps);
     await audit(deps, actor(c), "settings.seerr_webhook_secret", undefined, {});
-    return redirect(c, "/admin/integrations?saved=seerr-webhook#seerr-webhook");
+    return showIntegrationsPage(c, { saved: "seerr-webhook", newWebhookHeader: webhookAuthHeader(secret) });
   });
 
   const importSchema = z.object({ importPlexUsers: z.literal("1").optional() });

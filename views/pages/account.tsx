@@ -160,7 +160,7 @@ export function TokensSection(props: {
         class="row"
       >
         <CsrfField token={props.csrf} />
-        <div style="flex:1;min-width:200px">
+        <div class="grow min-200">
           <Field
             label="New token name"
             name="name"

@@ -69,7 +69,7 @@ export function AdminDownloadsPage(props: {
         <ul class="dl-list">
           {props.waiting.map((d) => (
             <li class="card">
-              <div class="row" style="justify-content:space-between">
+              <div class="row row-between">
                 <div>
                   <strong>{d.summary.download.title}</strong>
                   <div class="muted">

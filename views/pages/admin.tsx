@@ -146,10 +146,10 @@ export function UsersPage(props: {
         hx-push-url="true"
         role="search"
       >
-        <div style="flex:2;min-width:180px">
+        <div class="grow-2 min-180">
           <Field label="Search" name="q" type="search" value={props.q} placeholder="Name, user name or email" />
         </div>
-        <div style="flex:1;min-width:120px">
+        <div class="grow min-120">
           <Select
             label="Role"
             name="role"
@@ -161,7 +161,7 @@ export function UsersPage(props: {
             ]}
           />
         </div>
-        <div style="flex:1;min-width:120px">
+        <div class="grow min-120">
           <Select
             label="Status"
             name="status"
@@ -833,7 +833,7 @@ export function AuditPage(props: {
     <section aria-labelledby="audit-title">
       <h1 id="audit-title">Audit log</h1>
       <form class="row" method="get" action="/admin/audit">
-        <div style="min-width:220px">
+        <div class="min-220">
           <Select
             label="Action"
             name="action"

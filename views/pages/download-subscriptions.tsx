@@ -93,7 +93,7 @@ export function SubscriptionsPage(props: {
         <ul class="dl-list" id="subscription-list">
           {props.items.map(({ subscription: s, library }) => (
             <li class="card" data-status={s.status}>
-              <div class="row" style="justify-content:space-between">
+              <div class="row row-between">
                 <div>
                   <strong>{s.title}</strong>{" "}
                   <span class={`pill ${s.status === "active" ? "pill-up" : "pill-pending"}`}>

@@ -29,7 +29,9 @@ export interface IntegrationsPageProps {
 /** What the Seerr card shows beyond the connection: the webhook setup hint and importing Plex users. */
 export interface SeerrExtras {
   webhookUrl: string;
-  authHeader: string;
+  /** The whole header just after it was made, else its start and an ellipsis; null before the first secret. */
+  authHeader: string | null;
+  authHeaderNew: boolean;
   template: string;
   lastDelivery: { type: string; at: string } | null;
   importPlexUsers: boolean;
@@ -48,8 +50,13 @@ function SeerrWebhookHint(props: { extras: SeerrExtras; csrf?: string | undefine
         <dt>Webhook URL</dt>
         <dd class="mono">{x.webhookUrl}</dd>
         <dt>Authorization header</dt>
-        <dd class="mono">{x.authHeader}</dd>
+        <dd class="mono">{x.authHeader ?? "none yet: make a secret below"}</dd>
       </dl>
+      {x.authHeaderNew ? (
+        <div class="alert alert-warn" role="status">
+          Copy this Authorization header into Seerr now: it is not shown again. Lost it? Make a new secret.
+        </div>
+      ) : null}
       <p class="muted">
         Seerr's default JSON payload works as it is. If it was changed, paste this one (the keys in braces make Seerr
         send null when a part does not apply):
@@ -64,9 +71,9 @@ function SeerrWebhookHint(props: { extras: SeerrExtras; csrf?: string | undefine
       <form method="post" action="/admin/integrations/seerr/webhook-secret">
         <CsrfField token={props.csrf} />
         <button class="btn btn-small" type="submit">
-          Make a new secret
+          {x.authHeader ? "Make a new secret" : "Make the secret"}
         </button>
-        <span class="hint"> Seerr must then be given the new Authorization header.</span>
+        <span class="hint"> It is shown once; Seerr must then be given the new Authorization header.</span>
       </form>
     </details>
   );

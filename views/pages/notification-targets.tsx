@@ -153,15 +153,13 @@ export function TargetCard(props: {
       <dl class="hint">
         {t.summary.map(([k, v]) => (
           <div>
-            <dt style="display:inline">{k}: </dt>
-            <dd style="display:inline;margin:0" class="mono">
-              {v}
-            </dd>
+            <dt class="inline">{k}: </dt>
+            <dd class="inline m-0 mono">{v}</dd>
           </div>
         ))}
         <div>
-          <dt style="display:inline">Last delivery: </dt>
-          <dd style="display:inline;margin:0" id={`last-delivery-${t.id}`}>
+          <dt class="inline">Last delivery: </dt>
+          <dd class="inline m-0" id={`last-delivery-${t.id}`}>
             <DeliveryState d={t.last} />
           </dd>
         </div>

@@ -24,15 +24,14 @@ export function NotificationList(props: {
           When something you asked for is ready, or the owner sends news, it shows up here.
         </Empty>
       ) : (
-        <ul class="stack" style="list-style:none;padding:0;margin:0">
+        <ul class="stack plain-list">
           {props.items.map((n) => (
             <li
-              class="card"
+              class={n.readAt ? "card notice-read" : "card notice-unread"}
               data-unread={n.readAt ? undefined : "true"}
-              style={n.readAt ? "opacity:.75" : "border-left:4px solid var(--accent)"}
             >
-              <div class="row" style="justify-content:space-between">
-                <div style="flex:1;min-width:200px">
+              <div class="row row-between">
+                <div class="grow min-200">
                   <strong>{n.title}</strong> {n.readAt ? null : <span class="pill pill-pending">new</span>}
                   <div>{n.body}</div>
                   <div class="hint">

@@ -1,5 +1,6 @@
 import type { ServiceState, StatusOverview } from "../../src/services/status-types";
 import { When } from "../components/format";
+import { ProgressFill } from "../components/progress";
 
 // Each section is its own htmx target: it swaps itself (outerHTML), so the answer carries the next trigger.
 
@@ -126,7 +127,7 @@ export function NowPlayingSection(props: { state: SectionState<StreamView[]>; is
                 <span class="stream-poster" aria-hidden="true"></span>
               )}
               <div class="stream-body">
-                <div class="row" style="justify-content:space-between">
+                <div class="row row-between">
                   <strong class="stream-title">{s.title}</strong>
                   <span class={STATE_PILL[s.state]}>{s.state}</span>
                 </div>
@@ -153,7 +154,7 @@ export function NowPlayingSection(props: { state: SectionState<StreamView[]>; is
                     aria-valuenow={String(s.percent)}
                     aria-valuetext={s.position}
                   >
-                    <span style={`width:${s.percent}%`}></span>
+                    <ProgressFill percent={s.percent} />
                   </div>
                 )}
                 <div class="hint">{s.position}</div>
@@ -243,8 +244,8 @@ export function StatusSummarySection(props: { overview: StatusOverview | null; e
       hx-trigger="mn-status from:#live"
       hx-swap="outerHTML"
     >
-      <div class="row" style="justify-content:space-between">
-        <h2 id="dash-status-title" style="margin:0">
+      <div class="row row-between">
+        <h2 id="dash-status-title" class="m-0">
           <a href="/status">Status</a>
         </h2>
         {props.overview?.updatedAt ? (

@@ -1,4 +1,5 @@
 import type { LiveDownloadProgress } from "../../src/services/events";
+import { ProgressFill } from "../components/progress";
 
 /** Say a speed the way download tools do: 1.2 MiB/s. */
 export function formatSpeed(bytesPerSecond: number | null): string {
@@ -54,7 +55,7 @@ export function DownloadProgressBar(props: {
         aria-valuenow={percent === null ? undefined : String(Math.floor(percent))}
         aria-label="Download progress"
       >
-        <span style={`width:${percent === null ? 100 : Math.max(0, Math.min(100, percent)).toFixed(1)}%`}></span>
+        <ProgressFill percent={percent === null ? 100 : percent} />
       </div>
       <div class="dl-facts muted">{facts.join(" · ")}</div>
     </div>

@@ -15,7 +15,7 @@ export function PendingCount(props: { pending: number }) {
 export function Toast(props: { n: LiveNotification }) {
   return (
     <div class="toast" role="status" data-dismissable data-autodismiss>
-      <div style="flex:1">
+      <div class="grow">
         <strong>{props.n.title}</strong>
         <div class="muted">{props.n.body}</div>
         {props.n.link ? <a href={props.n.link}>{linkLabel(props.n.link)}</a> : null}

@@ -106,7 +106,7 @@ export function RequestArea(props: { view: RequestAreaView; flash?: RequestFlash
           )}
           {v.fourK ? (
             v.fourK.state === "open" ? (
-              <button class="btn btn-block" type="submit" name="is4k" value="1" style="margin-top:0.5rem">
+              <button class="btn btn-block mt-half" type="submit" name="is4k" value="1">
                 {v.kind === "movie" ? "Request in 4K" : "Request the chosen seasons in 4K"}
               </button>
             ) : (
