@@ -11,6 +11,7 @@ import sqlite7 from "./sqlite/0007_download_subscriptions.sql" with { type: "tex
 import sqlite8 from "./sqlite/0008_requests_per_day.sql" with { type: "text" };
 import sqlite9 from "./sqlite/0009_request_plex_rating_key.sql" with { type: "text" };
 import sqlite10 from "./sqlite/0010_muted_notifications.sql" with { type: "text" };
+import sqlite11 from "./sqlite/0011_download_list_indexes.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -22,6 +23,7 @@ import postgres7 from "./postgres/0007_download_subscriptions.sql" with { type: 
 import postgres8 from "./postgres/0008_requests_per_day.sql" with { type: "text" };
 import postgres9 from "./postgres/0009_request_plex_rating_key.sql" with { type: "text" };
 import postgres10 from "./postgres/0010_muted_notifications.sql" with { type: "text" };
+import postgres11 from "./postgres/0011_download_list_indexes.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -41,6 +43,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0008_requests_per_day", sql: sqlite8 },
   { tag: "0009_request_plex_rating_key", sql: sqlite9 },
   { tag: "0010_muted_notifications", sql: sqlite10 },
+  { tag: "0011_download_list_indexes", sql: sqlite11 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -55,4 +58,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0008_requests_per_day", sql: postgres8 },
   { tag: "0009_request_plex_rating_key", sql: postgres9 },
   { tag: "0010_muted_notifications", sql: postgres10 },
+  { tag: "0011_download_list_indexes", sql: postgres11 },
 ];

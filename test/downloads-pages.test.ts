@@ -6,7 +6,9 @@ import { join } from "node:path";
 import { saveDownloadSettings } from "../src/services/download-settings";
 import { imageProxyKey, signedRemoteImageUrl } from "../src/services/image-proxy";
 import { saveLibraries } from "../src/services/integrations";
-import { listDownloadItems, listDownloadSummaries } from "../src/store/downloads";
+import { insertDownload, listDownloadItems, listDownloadSummaries } from "../src/store/downloads";
+import { ADMIN_PAGE_SIZE } from "../src/web/admin-downloads";
+import { LIST_PAGE_SIZE } from "../src/web/downloads";
 import { listNotifications } from "../src/store/notifications";
 import type { User } from "../src/store/users";
 import { type MediaSite, startMediaSite } from "./fakes/media-site";
@@ -159,6 +161,84 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     const inside = await member.get(signedRemoteImageUrl(key, "http://10.0.0.1/x.jpg")!);
     expect(inside.status).toBe(403);
     expect(await inside.text()).toContain("not a public address");
+  });
+
+  test("long lists are paged: 25 a page, newest first, the page kept by the live refresh and by actions", async () => {
+    const user = await givenUser(t.deps);
+    const member = await signIn(t, user);
+    const t0 = Date.now() - 3_600_000;
+    const ids: string[] = [];
+    for (let n = 0; n < LIST_PAGE_SIZE + 5; n++) {
+      const id = crypto.randomUUID();
+      ids.push(id);
+      const at = new Date(t0 + n * 1000);
+      await insertDownload(
+        t.deps.database,
+        {
+          id,
+          userId: user.id,
+          url: `https://www.youtube.com/watch?v=paged${n}`,
+          kind: "video",
+          remoteId: `paged${n}`,
+          title: `Paged video ${n}`,
+          quality: "best",
+          sectionKey: "7",
+          folder: library,
+          status: "queued",
+          itemCount: 1,
+          createdAt: at,
+          updatedAt: at,
+        },
+        [
+          {
+            id: crypto.randomUUID(),
+            downloadId: id,
+            userId: user.id,
+            position: 1,
+            remoteId: `paged${n}`,
+            title: `Paged video ${n}`,
+            url: `https://www.youtube.com/watch?v=paged${n}`,
+            status: "queued",
+            attempts: 0,
+            // Not due: nothing here runs yt-dlp.
+            nextAttemptAt: new Date(Date.now() + 86_400_000),
+            createdAt: at,
+          },
+        ],
+      );
+    }
+    const titles = (html: string) => [...html.matchAll(/<strong>(Paged video \d+)<\/strong>/g)].map((m) => m[1]);
+    const first = await (await member.get("/downloads")).text();
+    expect(titles(first)).toHaveLength(LIST_PAGE_SIZE);
+    expect(titles(first)[0]).toBe(`Paged video ${LIST_PAGE_SIZE + 4}`);
+    expect(first).toContain(`${LIST_PAGE_SIZE + 5} downloads · page 1 of 2`);
+    expect(first).toContain('href="/downloads?page=2"');
+    const second = await (await member.get("/downloads?page=2")).text();
+    expect(titles(second)).toEqual([
+      "Paged video 4",
+      "Paged video 3",
+      "Paged video 2",
+      "Paged video 1",
+      "Paged video 0",
+    ]);
+    expect(second).toContain('hx-get="/downloads?part=list&amp;page=2"');
+    expect(second).toContain(`action="/downloads/${ids[0]}/cancel?page=2"`);
+    // Cancelling on page 2 answers with page 2.
+    const after = await member.post(`/downloads/${ids[0]}/cancel?page=2`, {}, { "hx-request": "true" });
+    expect(after.status).toBe(200);
+    const list = await after.text();
+    expect(titles(list)).toHaveLength(5);
+    expect(list).toContain("page 2 of 2");
+    // Nonsense is the first page.
+    expect(titles(await (await member.get("/downloads?page=-3")).text())[0]).toBe(`Paged video ${LIST_PAGE_SIZE + 4}`);
+
+    // The admins' list of every download pages the same way.
+    const adminBrowser = await signIn(t, admin);
+    const adminFirst = await (await adminBrowser.get("/admin/downloads")).text();
+    expect(adminFirst.match(/<li class="card dl-item"/g)).toHaveLength(ADMIN_PAGE_SIZE);
+    expect(adminFirst).toContain('href="/admin/downloads?page=2"');
+    const adminSecond = await (await adminBrowser.get("/admin/downloads?page=2")).text();
+    expect(titles(adminSecond)).toContain("Paged video 0");
   });
 
   test("the dashboard carries a 'your downloads' section that loads itself", async () => {

@@ -114,7 +114,7 @@ async function summarise(database: Database, rows: { download: Download; user: D
 /** List downloads newest first with their items counted: one user's, or everyone's when userId is undefined. */
 export async function listDownloadSummaries(
   database: Database,
-  opts: { userId?: string; limit: number; statuses?: DownloadStatus[] },
+  opts: { userId?: string; limit: number; offset?: number; statuses?: DownloadStatus[] },
 ): Promise<DownloadSummary[]> {
   const { db, tables } = database;
   const d = tables.downloads;
@@ -123,13 +123,25 @@ export async function listDownloadSummaries(
     opts.userId ? eq(d.userId, opts.userId) : undefined,
     opts.statuses ? inArray(d.status, opts.statuses) : undefined,
   );
-  const rows = await db
-    .select({ download: d, user: { id: u.id, username: u.username, displayName: u.displayName } })
+  // The page of downloads first, then their owners: joined in one query, SQLite's planner may start from the users
+  // and sort every download to find the newest few.
+  const page = await db
+    .select()
     .from(d)
-    .innerJoin(u, eq(d.userId, u.id))
     .where(where)
     .orderBy(desc(d.createdAt), desc(d.id))
-    .limit(opts.limit);
+    .limit(opts.limit)
+    .offset(opts.offset ?? 0);
+  if (page.length === 0) return [];
+  const owners = await db
+    .select({ id: u.id, username: u.username, displayName: u.displayName })
+    .from(u)
+    .where(inArray(u.id, [...new Set(page.map((r) => r.userId))]));
+  const byId = new Map(owners.map((o) => [o.id, o]));
+  const rows = page.flatMap((download) => {
+    const user = byId.get(download.userId);
+    return user ? [{ download, user }] : [];
+  });
   return summarise(database, rows);
 }
 
@@ -332,6 +344,17 @@ export async function deleteFinishedDownload(database: Database, id: string, use
     .where(and(eq(d.id, id), eq(d.userId, userId), inArray(d.status, [...FINAL_STATUSES])))
     .returning({ id: d.id });
   return rows.length > 0;
+}
+
+/** Count downloads: one user's, or everyone's when userId is undefined (for the pages' pagers). */
+export async function countDownloads(database: Database, opts: { userId?: string } = {}): Promise<number> {
+  const { db, tables } = database;
+  const d = tables.downloads;
+  const [row] = await db
+    .select({ n: count() })
+    .from(d)
+    .where(opts.userId ? eq(d.userId, opts.userId) : undefined);
+  return Number(row?.n ?? 0);
 }
 
 /** Count a user's downloads created since a moment (for the hourly and daily quotas). */

@@ -9,9 +9,9 @@ import { formatBytes, readQueuePause } from "../services/download-worker";
 import { approveDownload, DownloadRefusal, declineDownload } from "../services/downloads";
 import { imageProxyKey } from "../services/image-proxy";
 import { getIntegrations } from "../services/integrations";
-import { listDownloadSummaries, queueHealth, storedBytesByUser } from "../store/downloads";
+import { countDownloads, listDownloadSummaries, queueHealth, storedBytesByUser } from "../store/downloads";
 import { listUsers } from "../store/users";
-import { toDownloadViews } from "./downloads";
+import { pageOf, toDownloadViews } from "./downloads";
 import { type FieldErrors, type FormValues, form, formValues } from "./forms";
 import { clientIp } from "../server/request";
 import { audit } from "../services/audit";
@@ -117,6 +117,9 @@ async function showDownloadSettings(
   );
 }
 
+/** Downloads per page of "every download", and approvals shown at once (deciding them brings up the next). */
+export const ADMIN_PAGE_SIZE = 25;
+
 async function showAdminDownloads(
   c: Context<AppEnv>,
   message: { ok: boolean; text: string } | null = null,
@@ -124,9 +127,12 @@ async function showAdminDownloads(
 ) {
   const deps = c.get("deps");
   const now = new Date();
-  const [waiting, recent, health, storage, { libraries }, pause, { users }] = await Promise.all([
-    listDownloadSummaries(deps.database, { limit: 200, statuses: ["awaiting_approval"] }),
-    listDownloadSummaries(deps.database, { limit: 100 }),
+  // A long queue is paged: the page renders a bounded number of downloads however many rows there are.
+  const page = pageOf(c);
+  const [waiting, recent, total, health, storage, { libraries }, pause, { users }] = await Promise.all([
+    listDownloadSummaries(deps.database, { limit: ADMIN_PAGE_SIZE, statuses: ["awaiting_approval"] }),
+    listDownloadSummaries(deps.database, { limit: ADMIN_PAGE_SIZE, offset: (page - 1) * ADMIN_PAGE_SIZE }),
+    countDownloads(deps.database),
     queueHealth(deps.database, now),
     storedBytesByUser(deps.database),
     getIntegrations(deps),
@@ -141,6 +147,9 @@ async function showAdminDownloads(
       csrf={c.get("csrfToken")}
       waiting={toDownloadViews(key, waiting, libraries)}
       recent={toDownloadViews(key, recent, libraries)}
+      page={page}
+      total={total}
+      pageSize={ADMIN_PAGE_SIZE}
       health={health}
       pause={pause?.reason ?? null}
       storage={[...storage.entries()]

@@ -38,10 +38,17 @@ import {
 import { imageProxyKey, signedRemoteImageUrl } from "../services/image-proxy";
 import { getIntegrations, type LibraryFolder } from "../services/integrations";
 import { can } from "../services/permissions";
-import { type DownloadSummary, listDownloadSummaries } from "../store/downloads";
+import { countDownloads, type DownloadSummary, listDownloadSummaries } from "../store/downloads";
 import { type FieldErrors, type FormValues, form, formValues, withForm } from "./forms";
 
-const LIST_LIMIT = 50;
+/** Downloads per page of the list: a long queue renders a page, never every row. */
+export const LIST_PAGE_SIZE = 25;
+
+/** The page a request asks for (?page=, from 1); anything else is the first. */
+export function pageOf(c: Context<AppEnv>): number {
+  const n = Number(c.req.query("page"));
+  return Number.isInteger(n) && n > 0 && n < 100_000 ? n : 1;
+}
 
 function clock(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;
@@ -80,14 +87,24 @@ function toPreviewView(key: Buffer, c: CheckedPreview): PreviewView {
 async function listView(c: Context<AppEnv>) {
   const deps = c.get("deps");
   const user = c.get("user")!;
-  const [summaries, { libraries }, pause] = await Promise.all([
-    listDownloadSummaries(deps.database, { userId: user.id, limit: LIST_LIMIT }),
+  const page = pageOf(c);
+  const [summaries, total, { libraries }, pause] = await Promise.all([
+    listDownloadSummaries(deps.database, {
+      userId: user.id,
+      limit: LIST_PAGE_SIZE,
+      offset: (page - 1) * LIST_PAGE_SIZE,
+    }),
+    countDownloads(deps.database, { userId: user.id }),
     getIntegrations(deps),
     readQueuePause(deps),
   ]);
   return {
     items: toDownloadViews(imageProxyKey(deps), summaries, libraries),
     pause: pause?.reason ?? null,
+    page,
+    total,
+    pageSize: LIST_PAGE_SIZE,
+    csrf: c.get("csrfToken"),
   };
 }
 
@@ -124,15 +141,14 @@ async function problemFor(c: Context<AppEnv>): Promise<string | null> {
 }
 
 async function showPage(c: Context<AppEnv>, compose: JSX.Element, status = 200) {
-  const { items, pause } = await listView(c);
+  const list = await listView(c);
   return renderPage(
     c,
     "Downloads",
     <DownloadsPage
       csrf={c.get("csrfToken")}
       compose={compose}
-      items={items}
-      pause={pause}
+      list={list}
       problem={await problemFor(c)}
       canSubscribe={can(c.get("user")!, "subscribe_channels")}
     />,
@@ -187,20 +203,18 @@ async function afterAction(c: Context<AppEnv>, run: () => Promise<unknown>) {
   } catch (err) {
     if (!(err instanceof DownloadRefusal)) throw err;
     if (err.status === 404) return c.text(err.message, 404);
-    const { items, pause } = await listView(c);
     return c.html(
       <div id="download-list">
         <div class="alert alert-error" role="alert">
           {err.message}
         </div>
-        <DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />
+        <DownloadList {...(await listView(c))} />
       </div>,
       statusOf(err),
     );
   }
   if (!isHtmxRequest(c)) return redirect(c, "/downloads");
-  const { items, pause } = await listView(c);
-  return c.html(<DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />);
+  return c.html(<DownloadList {...(await listView(c))} />);
 }
 
 const SUBSCRIPTION_DONE: Record<string, string> = {
@@ -263,8 +277,7 @@ export function downloadRoutes() {
       return c.html(<DashboardDownloads items={toDownloadViews(imageProxyKey(deps), summaries, libraries)} />);
     }
     if (c.req.query("part") === "list") {
-      const { items, pause } = await listView(c);
-      return c.html(<DownloadList items={items} csrf={c.get("csrfToken")} pause={pause} />);
+      return c.html(<DownloadList {...(await listView(c))} />);
     }
     return showPage(c, <DownloadForm csrf={c.get("csrfToken")} />);
   });

@@ -1,5 +1,5 @@
 import type { DownloadStatus } from "../../src/store/downloads";
-import { CsrfField, Empty } from "../components/form";
+import { CsrfField, Empty, Pager } from "../components/form";
 import { Ago } from "../components/format";
 import { DownloadCard, type DownloadView } from "./downloads";
 
@@ -8,6 +8,10 @@ export function AdminDownloadsPage(props: {
   csrf?: string;
   waiting: DownloadView[];
   recent: DownloadView[];
+  /** The page of "every download" shown (from 1), of total downloads. */
+  page: number;
+  total: number;
+  pageSize: number;
   health: { counts: Record<DownloadStatus, number>; oldestQueuedAt: Date | null; expiredLeases: number };
   pause: string | null;
   storage: { user: string; bytes: string }[];
@@ -63,6 +67,11 @@ export function AdminDownloadsPage(props: {
         </div>
       </div>
       <h2>Waiting for approval</h2>
+      {h.counts.awaiting_approval > props.waiting.length ? (
+        <p class="muted">
+          The newest {props.waiting.length} of {h.counts.awaiting_approval}; the next ones show as these are decided.
+        </p>
+      ) : null}
       {props.waiting.length === 0 ? (
         <Empty title="Nothing waits for approval">Downloads of people without automatic approval appear here.</Empty>
       ) : (
@@ -114,6 +123,15 @@ export function AdminDownloadsPage(props: {
           ))}
         </ul>
       )}
+      {props.total > props.pageSize ? (
+        <Pager
+          total={props.total}
+          noun={["download", "downloads"]}
+          page={props.page}
+          pageSize={props.pageSize}
+          link={(p) => `/admin/downloads?page=${p}`}
+        />
+      ) : null}
     </section>
   );
 }

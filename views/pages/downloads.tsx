@@ -1,6 +1,15 @@
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { DownloadSummary } from "../../src/store/downloads";
-import { CsrfField, Empty, type FieldErrors, Field, FormError, type FormValues, Select } from "../components/form";
+import {
+  CsrfField,
+  Empty,
+  type FieldErrors,
+  Field,
+  FormError,
+  type FormValues,
+  Pager,
+  Select,
+} from "../components/form";
 import { Ago } from "../components/format";
 import { DownloadProgressBar, progressId } from "../partials/download-progress";
 
@@ -186,8 +195,10 @@ function Action(props: {
   csrf?: string;
   danger?: boolean;
   confirm?: string;
+  /** The list's page, which the answer shows again. */
+  page?: number;
 }) {
-  const url = `/downloads/${props.id}/${props.action}`;
+  const url = `/downloads/${props.id}/${props.action}${props.page && props.page > 1 ? `?page=${props.page}` : ""}`;
   return (
     <form
       method="post"
@@ -207,7 +218,7 @@ function Action(props: {
 }
 
 /** One download: thumbnail, title, state, live progress while it runs, and what can be done with it. */
-export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: boolean }) {
+export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: boolean; page?: number }) {
   const { download: d, counts } = props.d.summary;
   const running = d.status === "downloading" || d.status === "processing" || d.status === "queued";
   const done = counts.completed;
@@ -248,11 +259,15 @@ export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: bo
           ) : null}
           {props.admin ? null : (
             <div class="row dl-actions">
-              {!finished ? <Action id={d.id} action="cancel" label="Cancel" csrf={props.csrf} /> : null}
-              {counts.failed + counts.cancelled > 0 && finished ? (
-                <Action id={d.id} action="retry" label="Retry" csrf={props.csrf} />
+              {!finished ? (
+                <Action id={d.id} action="cancel" label="Cancel" csrf={props.csrf} page={props.page} />
               ) : null}
-              {finished ? <Action id={d.id} action="remove" label="Remove from list" csrf={props.csrf} /> : null}
+              {counts.failed + counts.cancelled > 0 && finished ? (
+                <Action id={d.id} action="retry" label="Retry" csrf={props.csrf} page={props.page} />
+              ) : null}
+              {finished ? (
+                <Action id={d.id} action="remove" label="Remove from list" csrf={props.csrf} page={props.page} />
+              ) : null}
               {props.d.size && finished ? (
                 <Action
                   id={d.id}
@@ -260,6 +275,7 @@ export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: bo
                   label="Delete file"
                   danger
                   csrf={props.csrf}
+                  page={props.page}
                   confirm="Delete the downloaded files from the library?"
                 />
               ) : null}
@@ -271,15 +287,19 @@ export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: bo
   );
 }
 
-/** The user's downloads; refreshes itself when the live stream says one changed. */
+/** The user's downloads, a page at a time; refreshes itself when the live stream says one changed. */
 export function DownloadList(props: {
   items: DownloadView[];
   csrf?: string;
   pause: string | null;
   admin?: boolean;
   source?: string;
+  page?: number;
+  total?: number;
+  pageSize?: number;
 }) {
-  const source = props.source ?? "/downloads?part=list";
+  const page = props.page ?? 1;
+  const source = props.source ?? `/downloads?part=list${page > 1 ? `&page=${page}` : ""}`;
   return (
     <div id="download-list" hx-get={source} hx-trigger="mn-downloads from:#live" hx-swap="outerHTML">
       {props.pause ? <div class="alert alert-warn">The queue is paused: {props.pause}</div> : null}
@@ -288,10 +308,19 @@ export function DownloadList(props: {
       ) : (
         <ul class="dl-list">
           {props.items.map((d) => (
-            <DownloadCard d={d} csrf={props.csrf} admin={props.admin} />
+            <DownloadCard d={d} csrf={props.csrf} admin={props.admin} page={page} />
           ))}
         </ul>
       )}
+      {props.total !== undefined && props.pageSize && props.total > props.pageSize ? (
+        <Pager
+          total={props.total}
+          noun={["download", "downloads"]}
+          page={page}
+          pageSize={props.pageSize}
+          link={(p) => `/downloads?page=${p}`}
+        />
+      ) : null}
     </div>
   );
 }
@@ -300,8 +329,7 @@ export function DownloadList(props: {
 export function DownloadsPage(props: {
   csrf?: string;
   compose: JSX.Element;
-  items: DownloadView[];
-  pause: string | null;
+  list: Parameters<typeof DownloadList>[0];
   problem: string | null;
   canSubscribe?: boolean;
 }) {
@@ -318,7 +346,7 @@ export function DownloadsPage(props: {
       {props.problem ? <div class="alert alert-warn">{props.problem}</div> : null}
       <div id="dl-compose">{props.compose}</div>
       <h2>Your downloads</h2>
-      <DownloadList items={props.items} csrf={props.csrf} pause={props.pause} />
+      <DownloadList {...props.list} />
     </section>
   );
 }

@@ -224,6 +224,8 @@ export const downloads = sqliteTable(
   (t) => [
     index("downloads_user_created_idx").on(t.userId, t.createdAt),
     index("downloads_status_created_idx").on(t.status, t.createdAt),
+    // Every download newest first (the admins' page) reads this index backwards instead of sorting the table.
+    index("downloads_created_idx").on(t.createdAt, t.id),
   ],
 );
 
@@ -263,6 +265,8 @@ export const downloadItems = sqliteTable(
     index("download_items_user_status_idx").on(t.userId, t.status),
     index("download_items_user_claimed_idx").on(t.userId, t.claimedAt),
     index("download_items_download_idx").on(t.downloadId, t.position),
+    // The oldest waiting item (the queue's health) without sorting every queued row.
+    index("download_items_status_created_idx").on(t.status, t.createdAt),
   ],
 );
 

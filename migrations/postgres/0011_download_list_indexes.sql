@@ -1,0 +1,2 @@
+CREATE INDEX "download_items_status_created_idx" ON "download_items" USING btree ("status","created_at");--> statement-breakpoint
+CREATE INDEX "downloads_created_idx" ON "downloads" USING btree ("created_at","id");
