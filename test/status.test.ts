@@ -11,6 +11,7 @@ import {
 } from "../src/services/integrations";
 import { getStatusOverview, runStatusChecks, STATUS_OVERVIEW_CACHE_KEY, uptimeFraction } from "../src/services/status";
 import type { ServiceTile, StatusOverview } from "../src/services/status-types";
+import { saveSeerr } from "../src/services/integration-settings";
 import { STATUS_HISTORY_DAYS } from "../src/jobs/status-history-retention";
 import { insertServiceChecks, type ServiceCheck } from "../src/store/service-checks";
 import { FaultQueue, type Fault, type RecordedRequest, recordRequest } from "./fakes/http-fake";
@@ -664,6 +665,41 @@ describe("before the first run", () => {
       const html = await res.text();
       expect(tileHtml(html, "seerr")).toContain("not checked yet");
       expect(tileHtml(html, "plex")).toContain("Plex did not answer (timeout after 5 s)");
+    } finally {
+      await t.close();
+    }
+  });
+
+  test("pages asking together share one build from stored checks; saving an integration builds it again", async () => {
+    const t = await createTestApp();
+    try {
+      await savePlexIntegration(t.deps, { url: plex.url, token: "owner-token", machineIdentifier: MACHINE_ID });
+      await insertServiceChecks(t.deps.database, [
+        {
+          id: crypto.randomUUID(),
+          service: "plex",
+          checkedAt: new Date(NOW - 60_000),
+          status: "up",
+          responseMs: 9,
+          message: null,
+        },
+      ]);
+      const summaries: string[] = [];
+      const sqlite = t.deps.database.sqlite!;
+      const prepare = sqlite.prepare.bind(sqlite);
+      sqlite.prepare = ((q: string) => {
+        if (q.includes("count(case when")) summaries.push(q);
+        return prepare(q);
+      }) as typeof sqlite.prepare;
+      const all = await Promise.all([getStatusOverview(t.deps), getStatusOverview(t.deps), getStatusOverview(t.deps)]);
+      expect(all.map((o) => o.tiles.map((x) => x.id))).toEqual([["plex"], ["plex"], ["plex"]]);
+      expect(tile(all[0]!, "plex").state).toBe("up");
+      expect(summaries.length).toBe(1);
+      expect(await t.deps.coordination.cache.get(STATUS_OVERVIEW_CACHE_KEY)).toBeUndefined();
+      await saveSeerr(t.deps, { name: "admin" }, { url: seerr.url, apiKey: SEERR_KEY });
+      const after = await getStatusOverview(t.deps);
+      expect(after.tiles.map((x) => x.id)).toEqual(["plex", "seerr"]);
+      expect(summaries.length).toBe(2);
     } finally {
       await t.close();
     }

@@ -3,6 +3,7 @@ import type { AppDeps } from "../app/deps";
 import { type Actor, audit } from "./audit";
 import { forgetDashboardCache } from "./dashboard";
 import { connectPlex, type PlexConnection } from "./integration-checks";
+import { forgetStoredOverview } from "./status";
 import {
   getIntegrations,
   type Integrations,
@@ -78,6 +79,8 @@ export async function connectAndSavePlex(
     name: connection.name,
   });
   await saveLibraries(deps, mergeLibraries(connection.sections, current.libraries));
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(
     deps,
     actor,
@@ -104,6 +107,8 @@ export async function savePlexUnreached(
 ): Promise<void> {
   await forgetDashboardCache(deps);
   await savePlexIntegration(deps, { url: v.url, ...(v.token ? { token: v.token } : {}) });
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(
     deps,
     actor,
@@ -116,6 +121,8 @@ export async function savePlexUnreached(
 /** Save the Seerr settings; an empty API key keeps the stored one. */
 export async function saveSeerr(deps: Deps, actor: Actor, v: { url: string; apiKey: string }): Promise<void> {
   await saveSeerrIntegration(deps, { url: v.url, ...(v.apiKey ? { apiKey: v.apiKey } : {}) });
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(
     deps,
     actor,
@@ -138,6 +145,8 @@ export async function saveKuma(
   } else {
     await saveKumaIntegration(deps, { url: v.url, slug: v.slug, ...(v.apiKey ? { apiKey: v.apiKey } : {}) });
   }
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(
     deps,
     actor,
@@ -155,6 +164,8 @@ export async function saveKuma(
 /** Forget Seerr or Uptime Kuma. */
 export async function removeService(deps: Deps, actor: Actor, service: "seerr" | "kuma"): Promise<void> {
   await removeIntegration(deps, service);
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(deps, actor, "settings.change", { type: "settings", id: `integrations.${service}` }, { removed: true });
 }
 
@@ -162,6 +173,8 @@ export async function removeService(deps: Deps, actor: Actor, service: "seerr" |
 export async function saveYtdlp(deps: Deps, actor: Actor, path: string): Promise<void> {
   await saveYtdlpPath(deps, path);
   await deps.coordination.cache.delete(ytdlpVersionCacheKey(path));
+  // Tiles built from stored checks list the configured services: build them again with the new settings.
+  await forgetStoredOverview(deps);
   await audit(deps, actor, "settings.change", { type: "settings", id: "integrations.ytdlp" }, { path });
 }
 

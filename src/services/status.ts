@@ -26,13 +26,16 @@ import { integrationObserver } from "./integration-observer";
 import { getIntegrations, type Integrations } from "./integrations";
 import type { CheckPoint, ServiceState, ServiceTile, StatusAnnouncement, StatusOverview } from "./status-types";
 
-type StatusReadDeps = Pick<AppDeps, "database" | "secretBox" | "coordination">;
+type StatusReadDeps = Pick<AppDeps, "database" | "secretBox" | "coordination" | "log">;
 type StatusDeps = Pick<AppDeps, "database" | "secretBox" | "coordination" | "metrics" | "fetch" | "log">;
 
 /** The coordination cache key of the latest overview. */
 export const STATUS_OVERVIEW_CACHE_KEY = "status:overview";
 /** How long a computed overview stays cached; the checks job replaces it every minute. */
 export const STATUS_OVERVIEW_TTL_MS = 15 * 60_000;
+/** The overview built from stored checks before the checks job has cached its own, and how long it is kept. */
+export const STORED_OVERVIEW_CACHE_KEY = "status:overview:stored";
+export const STORED_OVERVIEW_TTL_MS = 30_000;
 /** How many checks a tile's strip shows. */
 export const STATUS_RECENT_LIMIT = 50;
 /** The group MediaNest's own checks are shown under. */
@@ -170,6 +173,26 @@ function logTransitions(deps: Pick<AppDeps, "log">, previous: StatusOverview | u
 export async function getStatusOverview(deps: StatusReadDeps): Promise<StatusOverview> {
   const cached = await readCachedOverview(deps);
   if (cached) return cached;
+  // Summing 30 days of checks takes tens of milliseconds on a month of history: the pages that ask before the first
+  // run (every dashboard for up to a minute after a restart) share one build, kept under a key of its own, so the
+  // checks job's overview always wins over it.
+  try {
+    const w = await deps.coordination.cache.wrap(STORED_OVERVIEW_CACHE_KEY, STORED_OVERVIEW_TTL_MS, async () =>
+      toWire(await overviewFromStoredChecks(deps)),
+    );
+    if (w && w.v === 2 && Array.isArray(w.tiles)) return fromWire(w);
+  } catch (err) {
+    deps.log.warn("status: unable to cache the overview from stored checks", { error: (err as Error).message });
+  }
+  return overviewFromStoredChecks(deps);
+}
+
+/** Drop the overview built from stored checks (the configured services changed); the checks job's own stays. */
+export async function forgetStoredOverview(deps: Pick<AppDeps, "coordination">): Promise<void> {
+  await deps.coordination.cache.delete(STORED_OVERVIEW_CACHE_KEY);
+}
+
+async function overviewFromStoredChecks(deps: StatusReadDeps): Promise<StatusOverview> {
   const integrations = await getIntegrations(deps);
   const configured = configuredServices(integrations);
   const tiles = await buildOwnTiles(deps, configured, new Date());
