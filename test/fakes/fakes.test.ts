@@ -5,6 +5,7 @@ import {
   plexEpisode,
   plexMovie,
   plexSeason,
+  plexSection,
   plexSession,
   plexShow,
   startFakePlexServer,
@@ -309,5 +310,35 @@ describe("fake Plex Media Server behaves like PMS", () => {
     });
     expect(res.headers.get("content-type")).toBe("image/png");
     expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(8);
+  });
+});
+
+describe("payload mode", () => {
+  test("off by default: answers are the same; on: every free-text field is rewritten, ids and keys are not", async () => {
+    const opts = {
+      machineIdentifier: "m1",
+      ownerToken: "t1",
+      sections: [plexSection({ key: "1", type: "movie", title: "Movies" })],
+      items: [plexMovie({ ratingKey: "7", title: "Heat", librarySectionID: 1 })],
+    };
+    const plain = startFakePlexServer(opts);
+    const hostile = startFakePlexServer(opts);
+    try {
+      const get = (url: string) =>
+        fetch(`${url}/library/sections/1/all`, { headers: { accept: "application/json", "X-Plex-Token": "t1" } }).then(
+          (r) => r.json() as Promise<{ MediaContainer: { Metadata: Record<string, unknown>[] } }>,
+        );
+      const before = await get(plain.url);
+      expect(await get(hostile.url)).toEqual(before);
+      hostile.setPayloadMode((key, original) => `${original} <b>${key}</b>`);
+      const item = (await get(hostile.url)).MediaContainer.Metadata[0]!;
+      expect(item.title).toBe("Heat <b>title</b>");
+      expect(item.ratingKey).toBe("7");
+      expect((item.Genre as { tag: string }[])[0]!.tag).toContain("<b>tag</b>");
+      hostile.setPayloadMode(undefined);
+      expect(await get(hostile.url)).toEqual(before);
+    } finally {
+      await Promise.all([plain.stop(), hostile.stop()]);
+    }
   });
 });

@@ -112,11 +112,67 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
+/**
+ * A fake's payload mode: given, it rewrites every free-text field of the fake's JSON answers (titles, names,
+ * overviews, summaries, messages) to what it returns for the field's key and original value, e.g. a script
+ * payload. Without one, answers are untouched.
+ */
+export type PayloadMode = (key: string, original: string) => string;
+
+// The keys whose values the services fill with text people wrote: media titles and descriptions, cast, people's
+// and servers' names, status messages and incident texts.
+const FREE_TEXT_KEYS = new Set([
+  "title",
+  "name",
+  "originalTitle",
+  "originalName",
+  "overview",
+  "tagline",
+  "summary",
+  "character",
+  "displayName",
+  "plexUsername",
+  "jellyfinUsername",
+  "friendlyName",
+  "librarySectionTitle",
+  "grandparentTitle",
+  "parentTitle",
+  "studio",
+  "tag",
+  "msg",
+  "content",
+  "description",
+]);
+
+/** Apply a payload mode to a JSON value: every free-text string field rewritten, everything else kept. */
+export function withPayloads(value: unknown, payload: PayloadMode, key = ""): unknown {
+  if (Array.isArray(value)) return value.map((v) => withPayloads(v, payload, key));
+  if (value !== null && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withPayloads(v, payload, k)]));
+  return typeof value === "string" && value !== "" && FREE_TEXT_KEYS.has(key) ? payload(key, value) : value;
+}
+
+/** A JSON answer with the payload mode applied (other answers, and every answer without a mode, as they are). */
+export async function answerWithPayloads(res: Response, payload: PayloadMode | undefined): Promise<Response> {
+  if (!payload || !(res.headers.get("content-type") ?? "").includes("json")) return res;
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new Response(text, { status: res.status, headers: res.headers });
+  }
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  return new Response(JSON.stringify(withPayloads(body, payload)), { status: res.status, headers });
+}
+
 /** Serve a fake on a random loopback port: record every request, answer queued faults first, then the route. */
 export function serveFake(
   requests: RecordedRequest[],
   faults: FaultQueue,
   route: (req: RecordedRequest) => Response | Promise<Response>,
+  payload?: () => PayloadMode | undefined,
 ) {
   return Bun.serve({
     port: 0,
@@ -124,7 +180,7 @@ export function serveFake(
     async fetch(raw) {
       const req = await recordRequest(raw);
       requests.push(req);
-      return (await faults.next()) ?? route(req);
+      return (await faults.next()) ?? answerWithPayloads(await route(req), payload?.());
     },
   });
 }

@@ -1,5 +1,13 @@
 /** A fake Plex Media Server answering the JSON shapes real PMS sends (validated against plex-api-spec.yaml). */
-import { type Fault, FaultQueue, type RecordedRequest, toXml, wantsJson, serveFake } from "./http-fake";
+import {
+  type Fault,
+  FaultQueue,
+  type RecordedRequest,
+  toXml,
+  wantsJson,
+  serveFake,
+  type PayloadMode,
+} from "./http-fake";
 
 /** A wire object as Plex sends it; builders below fill the fields MediaNest and the spec care about. */
 export type PlexWire = Record<string, unknown>;
@@ -24,6 +32,8 @@ export interface FakePlexServerOptions {
   sessions?: PlexWire[];
   /** How long a "timeout" fault holds a request. */
   holdMs?: number;
+  /** Rewrite every free-text field of the answers (titles, names, texts), e.g. with script payloads; off by default. */
+  payload?: PayloadMode;
 }
 
 export interface FakePlexServer {
@@ -41,6 +51,8 @@ export interface FakePlexServer {
   share(token: string, sectionKeys: string[]): void;
   /** Answer the next request with a fault instead of the real route. */
   failNext(fault: Fault): void;
+  /** Turn the payload mode on (a function) or off (undefined) for the answers from now on. */
+  setPayloadMode(mode: PayloadMode | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -313,6 +325,7 @@ function media(ratingKey: string, file: string, duration: number): PlexWire {
 
 /** Start a fake Plex Media Server on a random port. */
 export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer {
+  let payloadMode: PayloadMode | undefined = opts.payload;
   const requests: RecordedRequest[] = [];
   const refreshes: { sectionKey: string; path: string | undefined }[] = [];
   const tokens = new Set([opts.ownerToken, ...(opts.userTokens ?? []), ...Object.keys(opts.shares ?? {})]);
@@ -482,7 +495,7 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     return htmlError(404);
   }
 
-  const server = serveFake(requests, faults, route);
+  const server = serveFake(requests, faults, route, () => payloadMode);
 
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -507,6 +520,9 @@ export function startFakePlexServer(opts: FakePlexServerOptions): FakePlexServer
     share(token, sectionKeys) {
       tokens.add(token);
       shares.set(token, sectionKeys);
+    },
+    setPayloadMode(mode) {
+      payloadMode = mode;
     },
     failNext(fault) {
       faults.push(fault);

@@ -1,5 +1,13 @@
 /** A fake plex.tv: PIN sign-in, /api/v2/user and /api/v2/resources, answering the wire shapes real plex.tv sends. */
-import { type Fault, FaultQueue, type RecordedRequest, toXml, wantsJson, serveFake } from "./http-fake";
+import {
+  type Fault,
+  FaultQueue,
+  type RecordedRequest,
+  toXml,
+  wantsJson,
+  serveFake,
+  type PayloadMode,
+} from "./http-fake";
 
 export interface FakeConnectionInput {
   uri: string;
@@ -48,6 +56,8 @@ export interface FakePlexTvOptions {
   pinLifetimeSeconds?: number;
   /** How long a "timeout" fault holds a request. */
   holdMs?: number;
+  /** Rewrite every free-text field of the answers (titles, names, texts), e.g. with script payloads; off by default. */
+  payload?: PayloadMode;
 }
 
 export interface FakePlexTv {
@@ -62,6 +72,8 @@ export interface FakePlexTv {
   addUser(user: FakeUserInput): void;
   /** Answer the next request with a fault instead of the real route. */
   failNext(fault: Fault): void;
+  /** Turn the payload mode on (a function) or off (undefined) for the answers from now on. */
+  setPayloadMode(mode: PayloadMode | undefined): void;
   /** Return the most recently created PIN. */
   lastPin(): FakePin | undefined;
   stop(): Promise<void>;
@@ -69,6 +81,7 @@ export interface FakePlexTv {
 
 /** Start a fake plex.tv on a random port. */
 export function startFakePlexTv(opts: FakePlexTvOptions = {}): FakePlexTv {
+  let payloadMode: PayloadMode | undefined = opts.payload;
   const lifetime = opts.pinLifetimeSeconds ?? 900;
   const requests: RecordedRequest[] = [];
   const pins = new Map<number, FakePin>();
@@ -130,7 +143,7 @@ export function startFakePlexTv(opts: FakePlexTvOptions = {}): FakePlexTv {
     return plexTvError(404, 1002, "Not found");
   }
 
-  const server = serveFake(requests, faults, route);
+  const server = serveFake(requests, faults, route, () => payloadMode);
 
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -148,6 +161,9 @@ export function startFakePlexTv(opts: FakePlexTvOptions = {}): FakePlexTv {
     },
     addUser(user) {
       users.set(user.token, user);
+    },
+    setPayloadMode(mode) {
+      payloadMode = mode;
     },
     failNext(fault) {
       faults.push(fault);

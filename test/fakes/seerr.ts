@@ -1,5 +1,12 @@
 /** A fake Seerr / Overseerr server answering the JSON shapes the real one sends (validated against seerr-api.yml). */
-import { type Fault, FaultQueue, type RecordedRequest, recordRequest } from "./http-fake";
+import {
+  type Fault,
+  FaultQueue,
+  type RecordedRequest,
+  recordRequest,
+  answerWithPayloads,
+  type PayloadMode,
+} from "./http-fake";
 import { findSpec, loadSpec, type OpenApiSpec, patchSchema, validateRequestBody, validateResponse } from "./openapi";
 
 /**
@@ -108,6 +115,8 @@ export interface FakeSeerrOptions {
   spec?: OpenApiSpec;
   /** How long a "timeout" fault holds a request. */
   holdMs?: number;
+  /** Rewrite every free-text field of the answers (titles, names, texts), e.g. with script payloads; off by default. */
+  payload?: PayloadMode;
 }
 
 /** Seerr's notification types as the webhook agent names them. */
@@ -165,6 +174,8 @@ export interface FakeSeerr {
   specErrors: string[];
   /** Answer the next request with a fault instead of the real route. */
   failNext(fault: Fault): void;
+  /** Turn the payload mode on (a function) or off (undefined) for the answers from now on. */
+  setPayloadMode(mode: PayloadMode | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -386,6 +397,7 @@ const PERSON: SeerrWire = {
 
 /** Start a fake Seerr on a random port; the API key acts as user 1 unless X-Api-User names another user. */
 export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
+  let payloadMode: PayloadMode | undefined = opts.payload;
   const requests: RecordedSeerrRequest[] = [];
   const status = {
     version: opts.version ?? "2.7.3",
@@ -934,7 +946,7 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
       if (faulted) return faulted;
       const res = route(req);
       await checkAgainstSpec(req, res);
-      return res;
+      return answerWithPayloads(res, payloadMode);
     },
   });
 
@@ -1000,6 +1012,9 @@ export function startFakeSeerr(opts: FakeSeerrOptions): FakeSeerr {
       });
     },
     specErrors,
+    setPayloadMode(mode) {
+      payloadMode = mode;
+    },
     failNext(fault) {
       faults.push(fault);
     },

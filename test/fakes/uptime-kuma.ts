@@ -4,7 +4,7 @@
  * and models' toPublicJSON()). Both blank every public heartbeat's `msg`, send only the 24 h uptime (`<id>_24`) and
  * answer an unknown slug on the heartbeat endpoint with 200 and empty lists.
  */
-import { type Fault, FaultQueue, type RecordedRequest, serveFake } from "./http-fake";
+import { type Fault, FaultQueue, type RecordedRequest, serveFake, type PayloadMode } from "./http-fake";
 
 export type FakeKumaVersion = "1.23" | "2";
 
@@ -51,6 +51,8 @@ export interface FakeUptimeKumaOptions {
   groups?: FakeKumaGroupInput[];
   /** How long a "timeout" fault holds a request. */
   holdMs?: number;
+  /** Rewrite every free-text field of the answers (titles, names, texts), e.g. with script payloads; off by default. */
+  payload?: PayloadMode;
 }
 
 export interface FakeUptimeKuma {
@@ -69,6 +71,8 @@ export interface FakeUptimeKuma {
   setMaintenance(list: FakeKumaMaintenanceInput[]): void;
   /** Answer the next request with a fault instead of the real route. */
   failNext(fault: Fault): void;
+  /** Turn the payload mode on (a function) or off (undefined) for the answers from now on. */
+  setPayloadMode(mode: PayloadMode | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ function kumaError(status: number, msg: string): Response {
 
 /** Start a fake Uptime Kuma on a random port. */
 export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptimeKuma {
+  let payloadMode: PayloadMode | undefined = opts.payload;
   const slug = opts.slug ?? "home";
   const requests: RecordedRequest[] = [];
   let version: FakeKumaVersion = opts.version ?? "2";
@@ -244,7 +249,7 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     return kumaError(404, "Not Found");
   }
 
-  const server = serveFake(requests, faults, route);
+  const server = serveFake(requests, faults, route, () => payloadMode);
 
   return {
     url: `http://127.0.0.1:${server.port}`,
@@ -270,6 +275,9 @@ export function startFakeUptimeKuma(opts: FakeUptimeKumaOptions = {}): FakeUptim
     },
     setMaintenance(next) {
       maintenance = [...next];
+    },
+    setPayloadMode(mode) {
+      payloadMode = mode;
     },
     failNext(fault) {
       faults.push(fault);
