@@ -53,19 +53,15 @@ export async function run(opts: { quick?: boolean; rounds?: number; path?: strin
 
   async function throughMediaNest(): Promise<number> {
     const t0 = performance.now();
-    let id = "";
-    const finished = new Promise<void>((resolve) => {
-      queueDownload(t.deps, admin, checked, { quality: "best", library: lib, status: "queued" }).then(
-        (d) => {
-          id = d.id;
-          waiting.set(d.id, resolve);
-        },
-        (err) => {
-          throw err;
-        },
-      );
+    const queued = await queueDownload(t.deps, admin, checked, { quality: "best", library: lib, status: "queued" });
+    const id = queued.id;
+    await new Promise<void>((resolve) => {
+      waiting.set(id, resolve);
+      // In case it finished before the waiter was set.
+      void findDownloadById(t.deps.database, id).then((d) => {
+        if (d && ["completed", "failed", "cancelled"].includes(d.status)) resolve();
+      });
     });
-    await finished;
     const seconds = (performance.now() - t0) / 1000;
     waiting.delete(id);
     const d = await findDownloadById(t.deps.database, id);
