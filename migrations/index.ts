@@ -12,6 +12,7 @@ import sqlite8 from "./sqlite/0008_requests_per_day.sql" with { type: "text" };
 import sqlite9 from "./sqlite/0009_request_plex_rating_key.sql" with { type: "text" };
 import sqlite10 from "./sqlite/0010_muted_notifications.sql" with { type: "text" };
 import sqlite11 from "./sqlite/0011_download_list_indexes.sql" with { type: "text" };
+import sqlite12 from "./sqlite/0012_request_list_indexes.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -24,6 +25,7 @@ import postgres8 from "./postgres/0008_requests_per_day.sql" with { type: "text"
 import postgres9 from "./postgres/0009_request_plex_rating_key.sql" with { type: "text" };
 import postgres10 from "./postgres/0010_muted_notifications.sql" with { type: "text" };
 import postgres11 from "./postgres/0011_download_list_indexes.sql" with { type: "text" };
+import postgres12 from "./postgres/0012_request_list_indexes.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -44,6 +46,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0009_request_plex_rating_key", sql: sqlite9 },
   { tag: "0010_muted_notifications", sql: sqlite10 },
   { tag: "0011_download_list_indexes", sql: sqlite11 },
+  { tag: "0012_request_list_indexes", sql: sqlite12 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -59,4 +62,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0009_request_plex_rating_key", sql: postgres9 },
   { tag: "0010_muted_notifications", sql: postgres10 },
   { tag: "0011_download_list_indexes", sql: postgres11 },
+  { tag: "0012_request_list_indexes", sql: postgres12 },
 ];

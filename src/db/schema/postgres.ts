@@ -330,8 +330,10 @@ export const mediaRequests = pgTable(
   },
   (t) => [
     uniqueIndex("media_requests_seerr_idx").on(t.seerrServer, t.seerrRequestId),
-    index("media_requests_user_created_idx").on(t.userId, t.createdAt),
-    index("media_requests_status_created_idx").on(t.status, t.createdAt),
+    // Newest first with the id as tie-break, as the lists sort: a page of them is read from the index, not sorted.
+    index("media_requests_user_created_idx").on(t.userId, t.createdAt, t.id),
+    index("media_requests_status_created_idx").on(t.status, t.createdAt, t.id),
+    index("media_requests_created_idx").on(t.createdAt, t.id),
     index("media_requests_title_idx").on(t.mediaType, t.tmdbId),
   ],
 );
