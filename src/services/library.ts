@@ -119,20 +119,25 @@ export async function browseLibrary(
   return { section, items, total, pages: Math.max(1, Math.ceil(total / LIBRARY_PAGE_SIZE)) };
 }
 
-/** An item page's data: the item, its children (seasons, episodes) and its parent; undefined when not the viewer's. */
+/**
+ * An item page's data: the item, its children (seasons, episodes) and its parent; undefined when not the viewer's.
+ * `sectionKey` null takes the item from whichever section it is in, which must still be one of the viewer's.
+ */
 export async function libraryItem(
   deps: LibraryDeps,
   viewer: Ready,
-  sectionKey: string,
+  sectionKey: string | null,
   ratingKey: string,
 ): Promise<
   { section: LibrarySection; item: PlexItem; children: PlexItem[]; parent: PlexItem | undefined } | undefined
 > {
-  const section = (await librarySections(deps, viewer)).find((s) => s.key === sectionKey);
-  if (!section) return undefined;
+  const sections = await librarySections(deps, viewer);
+  if (sectionKey !== null && !sections.some((s) => s.key === sectionKey)) return undefined;
   const item = await viewer.client.getMetadata(ratingKey);
-  // The item must be in the section the address names, and that section must be one the viewer was given.
-  if (!item || item.sectionKey !== sectionKey) return undefined;
+  // The item must be in the section the address names (if it names one), and that section one the viewer was given.
+  if (!item || (sectionKey !== null && item.sectionKey !== sectionKey)) return undefined;
+  const section = sections.find((s) => s.key === item.sectionKey);
+  if (!section) return undefined;
   const hasChildren = item.type === "show" || item.type === "season" || item.type === "artist" || item.type === "album";
   const [children, parent] = await Promise.all([
     hasChildren ? viewer.client.listChildren(ratingKey) : undefined,

@@ -467,7 +467,8 @@ export async function cancelMediaRequest(deps: Deps, user: User, id: string, act
 /** What an admin's decision did to each request it named. */
 export interface DecisionOutcome {
   changed: MediaRequest[];
-  refused: { id: string; title: string; message: string }[];
+  /** Each refusal with the status an API answers it with: 404 unknown, 409 not pending, 502 Seerr failed. */
+  refused: { id: string; title: string; message: string; status: 404 | 409 | 502 }[];
 }
 
 /** The longest reason a decline may carry (shown to the requester). */
@@ -493,7 +494,7 @@ export async function decideMediaRequests(
   for (const id of unique) {
     const row = found.find((r) => r.id === id);
     if (!row) {
-      out.refused.push({ id, title: id, message: "no such request" });
+      out.refused.push({ id, title: id, message: "no such request", status: 404 });
       continue;
     }
     const name = titleLabel(row);
@@ -502,11 +503,17 @@ export async function decideMediaRequests(
         id: row.id,
         title: name,
         message: `it is ${STATE_LABELS[row.status].toLowerCase()}, not pending`,
+        status: 409,
       });
       continue;
     }
     if (!seerr || seerr.cacheId !== row.seerrServer) {
-      out.refused.push({ id: row.id, title: name, message: "it lives on a Seerr that is no longer connected" });
+      out.refused.push({
+        id: row.id,
+        title: name,
+        message: "it lives on a Seerr that is no longer connected",
+        status: 409,
+      });
       continue;
     }
     let answer: SeerrRequest | undefined;
@@ -514,13 +521,13 @@ export async function decideMediaRequests(
       answer = await seerr.client.setRequestStatus(row.seerrRequestId, decision);
     } catch (err) {
       if (!(err instanceof IntegrationError)) throw err;
-      out.refused.push({ id: row.id, title: name, message: err.message });
+      out.refused.push({ id: row.id, title: name, message: err.message, status: 502 });
       continue;
     }
     if (!answer) {
       // Deleted in Seerr meanwhile: say so here too, and tell the requester.
       await transition(deps, row, "deleted");
-      out.refused.push({ id: row.id, title: name, message: "Seerr no longer has it (removed there)" });
+      out.refused.push({ id: row.id, title: name, message: "Seerr no longer has it (removed there)", status: 409 });
       continue;
     }
     const to = decision === "decline" ? "declined" : deriveState(answer);

@@ -10,8 +10,10 @@ import type {
   SeerrRequestStatus,
   SeerrTv,
 } from "../integrations/seerr/types";
+import type { User } from "../store/users";
 import { getIntegrations } from "./integrations";
 import { plexWebUrlIfKnown } from "./plex-links";
+import { can } from "./permissions";
 import { cachedSeerr, configuredSeerr, type SeerrDeps, type SeerrResult } from "./seerr";
 
 export type MediaType = "movie" | "tv";
@@ -165,4 +167,20 @@ export interface RequestChoices {
 /** Decide a title page's request choices for someone allowed to request (and `fourK` when they may ask in 4K). */
 export function requestChoices(d: TitleDetails, fourK: boolean): RequestChoices {
   return { standard: copyChoice(d, false), fourK: fourK ? copyChoice(d, true) : null };
+}
+
+/**
+ * Decide what this person may ask for on a title: null when they may not request at all; 4K only with the
+ * `request_4k` permission and a 4K server in Seerr for the title's kind.
+ */
+export async function titleRequestChoices(
+  deps: SeerrDeps,
+  user: Pick<User, "role" | "permissions">,
+  d: TitleDetails,
+): Promise<RequestChoices | null> {
+  if (!can(user, "request")) return null;
+  const fourKServer = await seerrFourK(deps);
+  const fourK =
+    can(user, "request_4k") && (d.mediaType === "movie" ? fourKServer.movie4kEnabled : fourKServer.series4kEnabled);
+  return requestChoices(d, fourK);
 }

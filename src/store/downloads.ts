@@ -145,6 +145,21 @@ export async function listDownloadSummaries(
   return summarise(database, rows);
 }
 
+/** Find one download with its items counted; undefined when absent. */
+export async function findDownloadSummary(database: Database, id: string): Promise<DownloadSummary | undefined> {
+  const { db, tables } = database;
+  const d = tables.downloads;
+  const u = tables.users;
+  const rows = await db
+    .select({ download: d, user: { id: u.id, username: u.username, displayName: u.displayName } })
+    .from(d)
+    .innerJoin(u, eq(d.userId, u.id))
+    .where(eq(d.id, id))
+    .limit(1);
+  const [summary] = await summarise(database, rows);
+  return summary;
+}
+
 /**
  * Download items as claimed rows: queued and due, or held with a lapsed lease. Fair across users: first the users
  * with the fewest items running now, then those whose last claim is oldest (never claimed first), then the oldest

@@ -73,17 +73,29 @@ export function form<S extends z.ZodType>(schema: S, onInvalid: OnInvalid = refu
   );
 }
 
+// A JSON caller gets every bad field named, and the first one in `error` to read.
+function refuseJson(c: Context<AppEnv>, error: Issues) {
+  const errors = fieldErrors(error);
+  const first = Object.entries(errors)[0]!;
+  return c.json({ error: `${first[0]}: ${first[1]}`, fields: errors }, 422);
+}
+
 /** Validate a JSON body with a zod schema before the handler (`c.req.valid("json")`); 422 naming each bad field. */
 export function jsonBody<S extends z.ZodType>(schema: S) {
   return zValidator<S, "json", AppEnv, string, Hook<z.infer<S>, AppEnv, string, "json", {}, S>>(
     "json",
     schema,
-    (result, c) => {
-      if (result.success) return;
-      const errors = fieldErrors(result.error);
-      const first = Object.entries(errors)[0]!;
-      return c.json({ error: `${first[0]}: ${first[1]}`, fields: errors }, 422);
-    },
+    (result, c) => (result.success ? undefined : refuseJson(c, result.error)),
+  );
+}
+
+/**
+ * Validate an API call's query string or path parameters with a zod schema (`c.req.valid("query" | "param")`);
+ * 422 with `{error, fields}` naming each bad one, like a JSON body.
+ */
+export function jsonInput<S extends z.ZodType, T extends "query" | "param">(target: T, schema: S) {
+  return zValidator<S, T, AppEnv, string, Hook<z.infer<S>, AppEnv, string, T, {}, S>>(target, schema, (result, c) =>
+    result.success ? undefined : refuseJson(c, result.error),
   );
 }
 

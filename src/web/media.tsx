@@ -33,15 +33,13 @@ import { RequestArea, type RequestAreaView, type RequestFlash } from "../../view
 import { clientIp } from "../server/request";
 import { createMediaRequest, REQUEST_RATE, STATE_LABELS } from "../services/media-requests";
 import { enforceRateLimit } from "../services/rate-limit";
-import { can } from "../services/permissions";
 import {
   getTitle,
   type MediaType,
   parseTmdbId,
-  requestChoices,
   seasonStates,
-  seerrFourK,
   type TitleDetails,
+  titleRequestChoices,
   watchInPlexUrl,
 } from "../services/titles";
 import { listLiveRequestsForTitles } from "../store/media-requests";
@@ -133,11 +131,8 @@ async function toTitleView(deps: AppDeps, d: TitleDetails): Promise<TitleView> {
 async function requestAreaView(c: Context<AppEnv>, d: TitleDetails): Promise<RequestAreaView> {
   const deps = c.get("deps");
   const user = me(c);
-  if (!can(user, "request")) return { kind: "not-allowed" };
-  const fourKServer = await seerrFourK(deps);
-  const fourK =
-    can(user, "request_4k") && (d.mediaType === "movie" ? fourKServer.movie4kEnabled : fourKServer.series4kEnabled);
-  const choices = requestChoices(d, fourK);
+  const choices = await titleRequestChoices(deps, user, d);
+  if (!choices) return { kind: "not-allowed" };
   const mine = (await listLiveRequestsForTitles(deps.database, d.mediaType, [d.tmdbId])).filter(
     (r) => r.userId === user.id,
   );

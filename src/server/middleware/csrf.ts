@@ -41,8 +41,8 @@ function allowedOrigins(config: Pick<Config, "publicUrl">): (c: Context<AppEnv>)
 /**
  * Guard every request that changes state: the Origin (or Referer) must be this site's (see allowedOrigins); a
  * signed-in browser must send its session's CSRF token (htmx sends it as X-CSRF-Token, plain forms as the `_csrf`
- * field, read from the body the body layer parsed). Personal API tokens are not ambient credentials, so
- * token-authenticated calls skip both checks, and so do webhooks (under /api/v1/webhooks/, each checking its own
+ * field, read from the body the body layer parsed). Personal API tokens are not ambient credentials, so calls
+ * that carry a bearer token under /api (for which the session layer never reads the cookie) skip both checks, and so do webhooks (under /api/v1/webhooks/, each checking its own
  * secret). GET, HEAD and OPTIONS pass straight through.
  */
 export function csrfProtection(config: Pick<Config, "publicUrl">): MiddlewareHandler<AppEnv> {

@@ -9,11 +9,12 @@ export function sessionMiddleware(): MiddlewareHandler<AppEnv> {
   const withCredentials = async (c: Context<AppEnv>, next: Next, auth: string | undefined, raw: string | undefined) => {
     const deps = c.get("deps");
     if (auth?.startsWith("Bearer ") && c.req.path.startsWith("/api/")) {
+      // A bearer token is the request's only credential here: the cookie is not read, so a token that no longer
+      // resolves (revoked, its user disabled) is anonymous, never the browser's session. Marked "token" either way:
+      // nothing ambient rides along, so the CSRF layer lets it through and the route answers 401.
       const user = await resolveApiToken(deps, auth.slice(7).trim());
-      if (user) {
-        c.set("user", user);
-        c.set("authVia", "token");
-      }
+      if (user) c.set("user", user);
+      c.set("authVia", "token");
       return next();
     }
     if (raw) {
