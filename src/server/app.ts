@@ -77,10 +77,7 @@ const AREAS: Area[] = [
   { segments: ["downloads"], load: async () => [(await import("../web/downloads")).downloadRoutes()] },
   {
     segments: ["api"],
-    load: async () => {
-      const [api, webhooks] = await Promise.all([import("../web/api"), import("../web/webhooks")]);
-      return [api.apiRoutes(), webhooks.webhookRoutes()];
-    },
+    load: async () => [(await import("../web/api")).apiRoutes()],
   },
   { segments: ["events"], load: async () => [(await import("../web/events")).eventRoutes()] },
   { segments: ["notifications"], load: async () => [(await import("../web/notifications")).notificationRoutes()] },
