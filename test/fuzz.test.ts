@@ -303,11 +303,21 @@ describe("fuzzing every route", () => {
             const before = dumpTables(t);
             const res = await send(route, input);
             // The SSE stream never ends: its answer is judged by the status, the body left unread.
-            if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) await res.body?.cancel();
+            let answer: { error?: unknown } | undefined;
+            const type = res.headers.get("content-type") ?? "";
+            if (type.includes("text/event-stream")) await res.body?.cancel();
+            else if (type.startsWith("application/json")) answer = await res.json().catch(() => undefined);
             else await res.arrayBuffer();
             statuses.add(res.status);
             const label = describeInput(route, input);
-            if (res.status >= 500) {
+            // The JSON API says an upstream is not connected (an earlier route's accepted input may have changed
+            // the integrations) or failing with 502/503 and its words; MediaNest's own failures start "MediaNest".
+            const upstream =
+              (res.status === 502 || res.status === 503) &&
+              route.path.startsWith("/api/") &&
+              typeof answer?.error === "string" &&
+              !answer.error.startsWith("MediaNest");
+            if (res.status >= 500 && !upstream) {
               problems.push(`${label} → ${res.status}`);
               return false;
             }
@@ -337,5 +347,6 @@ describe("fuzzing every route", () => {
     expect(problems).toEqual([]);
     // The inputs got past the CSRF check to the body layer (400, 413), the validators (422) and the handlers.
     for (const s of [200, 303, 400, 404, 413, 422]) expect(statuses).toContain(s);
-  });
+    // Its time grows with the route table (every route, every caller, RUNS inputs each).
+  }, 600_000);
 });

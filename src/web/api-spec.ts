@@ -179,7 +179,11 @@ export function openApiDocument(operations: ApiOperation[], info: { version: str
       schemas: { Error: jsonSchema(errorSchema, "output") },
       securitySchemes: {
         apiToken: { type: "http", scheme: "bearer", description: "A personal API token (`mn_…`)." },
-        webhookSecret: { type: "http", scheme: "bearer", description: "The webhook secret shown on the Seerr card." },
+        webhookSecret: {
+          type: "http",
+          scheme: "bearer",
+          description: "The webhook secret made on the Seerr card (Admin → Integrations).",
+        },
       },
     },
   };

@@ -125,6 +125,7 @@ const meSchema = z.object({
   role: z.enum(["admin", "user"]),
   permissions: z.array(z.enum(PERMISSIONS)),
   quotas: z.object({
+    requestsPerDay: z.int().nullable(),
     requestsPerWeek: z.int().nullable(),
     downloadsPerHour: z.int().nullable(),
     downloadsPerDay: z.int().nullable(),
