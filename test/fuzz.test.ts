@@ -18,7 +18,7 @@ import { dumpTables, firstDifference } from "./helpers/db-dump";
 import { createTestApp, givenUser, ORIGIN, signIn, type Browser, type TestApp } from "./helpers/test-app";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const RUNS = Number(process.env.FUZZ_RUNS ?? 35);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 25);
 const MACHINE = "fuzz-machine-0000111122223333";
 const OWNER_TOKEN = "fuzz-owner-token";
 const SEERR_KEY = "fuzz-seerr-key";

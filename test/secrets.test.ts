@@ -241,6 +241,8 @@ const SECRETS = {
   metricsToken: "metricsTok3n-1a3c5e7f9b2d4f6a",
   smtpPassword: "smtpPassw0rd-6c8e0a2b4d",
   backupPassphrase: "backupPassphras3-3b5d7f9a1c",
+  webhookTargetAuth: "webhookTarg3tAuth-0d2f4b6c8e",
+  ntfyToken: "tk_ntfyTok3n-5a7c9e1b3d",
 } as const;
 const MACHINE = "secrets-machine-0011223344";
 
@@ -425,6 +427,19 @@ describe("no secret leaves the server", () => {
         },
       },
     });
+    await createNotificationTarget(t.deps, adminUser, {
+      name: "Hook",
+      events: ["announcement"],
+      target: {
+        kind: "webhook",
+        config: { url: `${echo.url.origin}/hook`, authorization: `Bearer ${SECRETS.webhookTargetAuth}` },
+      },
+    });
+    await createNotificationTarget(t.deps, adminUser, {
+      name: "Phone",
+      events: ["announcement"],
+      target: { kind: "ntfy", config: { server: echo.url.origin, topic: "medianest", token: SECRETS.ntfyToken } },
+    });
   });
 
   afterAll(async () => {
@@ -498,10 +513,18 @@ describe("no secret leaves the server", () => {
       await record("title request", await member.post("/title/movie/603/request", { is4k: "0" }));
       await record("oidc start", await t.request("/auth/oidc/start"));
     }
-    // The mail server refuses the login quoting the password; the test result and the delivery show the reason.
-    const targets = await admin.get("/account/notifications");
-    const id = (await targets.text()).match(/\/account\/notifications\/([0-9a-f-]{36})\/test/)![1]!;
-    await record("send test mail", await admin.post(`/account/notifications/${id}/test`, {}, { "hx-request": "true" }));
+    // The mail server refuses the login quoting the password, the webhook and ntfy receivers their tokens; the test
+    // results and the deliveries show the reasons.
+    const targets = await (await admin.get("/account/notifications")).text();
+    const ids = [...new Set([...targets.matchAll(/\/account\/notifications\/([0-9a-f-]{36})\/test/g)].map((m) => m[1]!))];
+    expect(ids.length).toBe(3);
+    for (const id of ids) {
+      await record(
+        `send test ${id}`,
+        await admin.post(`/account/notifications/${id}/test`, {}, { "hx-request": "true" }),
+      );
+      await record(`send test ${id} (page)`, await admin.post(`/account/notifications/${id}/test`));
+    }
     await record("targets after the test", await admin.get("/account/notifications"));
     await record("admin deliveries", await admin.get("/admin/notifications"));
   });
