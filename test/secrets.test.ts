@@ -516,7 +516,9 @@ describe("no secret leaves the server", () => {
     // The mail server refuses the login quoting the password, the webhook and ntfy receivers their tokens; the test
     // results and the deliveries show the reasons.
     const targets = await (await admin.get("/account/notifications")).text();
-    const ids = [...new Set([...targets.matchAll(/\/account\/notifications\/([0-9a-f-]{36})\/test/g)].map((m) => m[1]!))];
+    const ids = [
+      ...new Set([...targets.matchAll(/\/account\/notifications\/([0-9a-f-]{36})\/test/g)].map((m) => m[1]!)),
+    ];
     expect(ids.length).toBe(3);
     for (const id of ids) {
       await record(
