@@ -319,6 +319,17 @@ describe("object ownership", () => {
       const res = await who.browser.post("/admin/requests", { approve: bob.ids.request!, ids: bob.ids.request! });
       expect(res.status).toBe(403);
     }
+    // Every approving or declining route of the table, the JSON API's included, refuses a member's own objects too.
+    const deciding = routes.filter((r) => r.method !== "GET" && /approve|decline/.test(r.path));
+    expect(deciding.length).toBeGreaterThanOrEqual(2);
+    for (const route of deciding)
+      for (const id of [bob.ids.download!, bob.ids.request!])
+        for (const via of route.path.startsWith("/api/") ? (["token", "page"] as const) : (["page"] as const)) {
+          const res = await asMember(bob, route, id, via, { reason: "no" });
+          expect(`${route.method} ${route.path} (${via}) → ${res.status}`).toBe(
+            `${route.method} ${route.path} (${via}) → 403`,
+          );
+        }
     expect((await findDownloadById(t.deps.database, bob.ids.download!))?.status).toBe("awaiting_approval");
     expect((await findMediaRequestById(t.deps.database, bob.ids.request!))?.status).toBe("pending");
   });
