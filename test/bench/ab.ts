@@ -30,7 +30,16 @@ const env = (bin: string, port: number) => ({
 });
 
 // With an administrator the setup gate is passed and GET / renders the home page instead of redirecting.
+// BENCH_AB_SEED=1: each data directory is seeded instead (test/bench/seed.ts, the schema of this checkout) and the
+// page is read signed in, as the member with the most rows (BENCH_AB_ADMIN=1: as the administrator).
+const cookies = new Map<string, string>();
 for (const bin of [binA, binB]) {
+  if (process.env.BENCH_AB_SEED === "1") {
+    const { seedDataDir } = await import("./seed");
+    const seed = await seedDataDir(dataDir(bin), { integrationsAt: "http://127.0.0.1:9" });
+    cookies.set(bin, `mn_session=${(process.env.BENCH_AB_ADMIN === "1" ? seed.admin : seed.member).cookie}`);
+    continue;
+  }
   const admin = Bun.spawnSync([bin, "create-admin", "bench"], {
     cwd: work,
     env: { ...env(bin, 8080), MEDIANEST_ADMIN_PASSWORD: "bench-password-1234" },
@@ -84,7 +93,8 @@ async function measure(bin: string): Promise<Run> {
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
         while (performance.now() < end) {
-          const res = await fetch(`${base}${path}`, { redirect: "manual" });
+          const cookie = cookies.get(bin);
+          const res = await fetch(`${base}${path}`, { redirect: "manual", headers: cookie ? { cookie } : {} });
           await res.arrayBuffer();
           if (res.status === 200) ok++;
         }

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, totalmem } from "node:os";
 import { join } from "node:path";
+import type { Figure } from "./figures";
 import { createLogger } from "../../src/app/logger";
 import { loadConfig } from "../../src/config/config";
 import { createCoordination } from "../../src/coordination";
@@ -263,6 +264,30 @@ try {
   ].join("\n");
   console.log(`\n${table}\n\n${machine}; dashboard errors: ${dash.errors}`);
 
+  // For `bun run bench:all`: the figures in the shape importable benchmarks return (test/bench/figures.ts).
+  if (process.env.BENCH_FIGURES_FILE) {
+    const figures: Figure[] = [
+      {
+        name: "signed-in dashboard through nginx, 3 replicas: requests per second (baseline: 1 replica)",
+        unit: "req/s",
+        value: dash.threeRps,
+        baseline: dash.oneRps,
+        ratio: dash.ratio,
+        target: `at least ${TARGET_RATIO}x one replica`,
+        met: dash.ratio >= TARGET_RATIO,
+      },
+      {
+        name: `SSE delivery across replicas p99, ${sse.clients} clients (baseline: p50)`,
+        unit: "ms",
+        value: sse.p99,
+        baseline: sse.p50,
+        ratio: sse.p99 / sse.p50,
+        target: "every event delivered",
+        met: sse.missed === 0,
+      },
+    ];
+    writeFileSync(process.env.BENCH_FIGURES_FILE, JSON.stringify(figures));
+  }
   if (process.argv.includes("--write-doc")) {
     const doc = join(ROOT, "docs", "deploy.md");
     const section = `## Cluster benchmark

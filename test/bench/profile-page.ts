@@ -1,4 +1,4 @@
-// Profiling aid (not a benchmark): bun --cpu-prof --cpu-prof-dir=<dir> test/bench/profile-page.ts <seeded data dir> <path> [admin] [seconds]
+// Profiling aid (not a benchmark): bun --cpu-prof --cpu-prof-dir=<dir> test/bench/profile-page.ts <seeded data dir> <path> [admin|member|anonymous] [seconds]
 // Serves one page in this process (the app from source on a data directory seeded by test/bench/seed.ts) as fast
 // as it can for some seconds, so a CPU profile shows where a page's time goes; then prints the functions with the
 // most self time in the profiles of the given directory with: bun test/bench/profile-page.ts --summary <dir>.
@@ -47,7 +47,7 @@ if (process.argv[2] === "--summary") {
   summarise(process.argv[3]!, Number(process.argv[4] ?? 40));
 } else {
   const [dataDir, path = "/", who = "member", seconds = "5"] = process.argv.slice(2);
-  if (!dataDir) throw new Error("usage: profile-page.ts <seeded data dir> <path> [admin|member] [seconds]");
+  if (!dataDir) throw new Error("usage: profile-page.ts <seeded data dir> <path> [admin|member|anonymous] [seconds]");
   const users = JSON.parse(readFileSync(join(dataDir, SEED_COOKIE_FILE), "utf8")) as SeededUser[];
   const user = who === "admin" ? users[0]! : users[1]!;
   const database = openSqlite(sqliteFile(dataDir));
@@ -60,12 +60,12 @@ if (process.argv[2] === "--summary") {
     log: createLogger("error"),
   });
   const app = createApp(deps);
-  const cookie = `${SESSION_COOKIE}=${user.cookie}`;
+  const headers: Record<string, string> = who === "anonymous" ? {} : { cookie: `${SESSION_COOKIE}=${user.cookie}` };
   const end = performance.now() + Number(seconds) * 1000;
   let n = 0;
   const t0 = performance.now();
   while (performance.now() < end) {
-    const res = await app.request(`http://localhost${path}`, { headers: { cookie } });
+    const res = await app.request(`http://localhost${path}`, { headers });
     await res.arrayBuffer();
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
     n++;

@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import type { Figure } from "./figures";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const START_RUNS = Number(process.env.BENCH_START_RUNS ?? 10);
@@ -541,7 +542,7 @@ Requests per second of every round: ${roundsText}.${errors ? `\n\n${errors} requ
 `;
 // Keep the sections other scripts and people write (test/bench/sse.ts's, the measured decisions); this script owns
 // its own three.
-const docPath = join(ROOT, "docs", "performance.md");
+const docPath = process.env.BENCH_DOC_PATH ?? join(ROOT, "docs", "performance.md");
 const OWN_SECTIONS = new Set(["Targets", "Measurements", "How it is measured"]);
 let kept = "";
 try {
@@ -555,3 +556,67 @@ try {
 }
 writeFileSync(docPath, kept ? `${doc.replace(/\n*$/, "\n")}${kept}` : doc);
 console.log("bench: wrote docs/performance.md");
+
+// For `bun run bench:all`: this run's figures in the shape importable benchmarks return (test/bench/figures.ts).
+if (process.env.BENCH_FIGURES_FILE) {
+  const figures: Figure[] = [
+    {
+      name: "start to first 200",
+      unit: "ms",
+      value: mnStart.startMs,
+      baseline: bareStart.startMs,
+      ratio: startRatio,
+      target: "within 3x bare Bun.serve and under 100 ms",
+      met: targets[0]!.met,
+    },
+    {
+      name: "start to ready (/readyz)",
+      unit: "ms",
+      value: mnStart.readyMs,
+      baseline: bareStart.startMs,
+      ratio: readyRatio,
+      target: "none (reported)",
+      met: true,
+    },
+    {
+      name: "idle RSS",
+      unit: "MiB",
+      value: mnStart.rssMiB,
+      baseline: bareStart.rssMiB,
+      ratio: rssRatio,
+      target: "within 2x bare Bun.serve and under 60 MiB",
+      met: targets[1]!.met,
+    },
+    {
+      name: "GET / anonymous: requests per second",
+      unit: "req/s",
+      value: mnRate.rps,
+      baseline: honoRate.rps,
+      ratio: pageRatio,
+      target: "at least 0.5x bare Hono",
+      met: targets[2]!.met,
+    },
+    {
+      name: "GET /healthz (all middleware): requests per second",
+      unit: "req/s",
+      value: mnHealthRate.rps,
+      baseline: honoRate.rps,
+      ratio: healthRatio,
+      target: "none (reported)",
+      met: true,
+    },
+    {
+      name: "server CPU time per GET / anonymous",
+      unit: "µs",
+      value: median(rounds.map((r) => r.page.cpuUs)),
+      baseline: median(rounds.map((r) => r.hono.cpuUs)),
+      ratio: pairedRatio(
+        rounds.map((r) => r.page.cpuUs),
+        rounds.map((r) => r.hono.cpuUs),
+      ),
+      target: "none (reported)",
+      met: true,
+    },
+  ];
+  writeFileSync(process.env.BENCH_FIGURES_FILE, JSON.stringify(figures));
+}

@@ -11,6 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import type { Figure } from "./figures";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const SELF = join(import.meta.dir, "sse.ts");
@@ -361,7 +362,7 @@ function report(mn: Result, bare: Result): string {
 }
 
 function writeDoc(section: string): void {
-  const path = join(ROOT, "docs", "performance.md");
+  const path = process.env.BENCH_DOC_PATH ?? join(ROOT, "docs", "performance.md");
   let doc = "";
   try {
     doc = readFileSync(path, "utf8");
@@ -399,6 +400,30 @@ async function main(): Promise<void> {
     console.log(`bench: bare Bun SSE server with ${N} SSE clients…`);
     const bare = await measure("bare", spawnChild([BARE], { PORT: "0" }));
     const section = report(mn, bare);
+    // For `bun run bench:all`: the figures in the shape importable benchmarks return (test/bench/figures.ts).
+    if (process.env.BENCH_FIGURES_FILE) {
+      const figures: Figure[] = [
+        {
+          name: `SSE delivery p99, ${N} clients`,
+          unit: "ms",
+          value: mn.p99,
+          baseline: bare.p99,
+          ratio: mn.p99 / bare.p99,
+          target: `under ${TARGET_P99_MS} ms`,
+          met: mn.p99 < TARGET_P99_MS && mn.delivered === mn.expected,
+        },
+        {
+          name: `SSE server RSS with ${N} streams open`,
+          unit: "MiB",
+          value: mn.rssConnected,
+          baseline: bare.rssConnected,
+          ratio: mn.rssConnected / bare.rssConnected,
+          target: `under ${TARGET_RSS_MIB} MiB`,
+          met: mn.rssConnected < TARGET_RSS_MIB,
+        },
+      ];
+      writeFileSync(process.env.BENCH_FIGURES_FILE, JSON.stringify(figures));
+    }
     console.log(`\n${section}`);
     if (process.argv.includes("--write-doc")) writeDoc(section);
   } finally {

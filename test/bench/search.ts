@@ -1,0 +1,152 @@
+// Benchmark (not a test): bun test/bench/search.ts   (BENCH_QUICK=1: fewer searches)
+// Search through MediaNest against asking Seerr directly. The compiled binary (dist/medianest, built unless
+// BENCH_NO_BUILD=1) runs on a seeded data directory (test/bench/seed.ts, users and sessions only) with Seerr
+// connected: the fake Seerr of test/fakes/seerr.ts, a real HTTP server in this process, with 2,000 movies.
+// - Uncached: a signed-in member's GET /search?q=… (the whole page) for a query nobody searched before, against
+//   GET /api/v1/search?query=… straight to the fake, one at a time and taking turns; the ratio of the medians.
+// - Cached: the same search again within the cache's lifetime (no Seerr call); its p99.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSecretBox, loadMasterKey } from "../../src/config/secret-box";
+import { openSqlite, sqliteFile } from "../../src/db/database";
+import { saveSeerrIntegration } from "../../src/services/integrations";
+import { SESSION_COOKIE } from "../../src/services/sessions";
+import { seerrMovie, startFakeSeerr } from "../fakes/seerr";
+import { type Figure, median, printFigures, quantile } from "./figures";
+import { seedDataDir } from "./seed";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const API_KEY = "bench-seerr-key";
+const UNCACHED_MAX_RATIO = 1.2;
+const CACHED_MAX_P99_MS = 2;
+
+function freePort(): number {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port!;
+  probe.stop(true);
+  return port;
+}
+
+async function timed(url: string, headers: Record<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const res = await fetch(url, { headers, redirect: "manual" });
+  const body = await res.text();
+  const ms = performance.now() - t0;
+  if (res.status !== 200) throw new Error(`bench: ${url} answered ${res.status}: ${body.slice(0, 200)}`);
+  return ms;
+}
+
+export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
+  const quick = opts.quick ?? process.env.BENCH_QUICK === "1";
+  const searches = quick ? 40 : 180;
+  const repeats = quick ? 300 : 2000;
+  const work = mkdtempSync(join(tmpdir(), "medianest-bench-search-"));
+  const seerr = startFakeSeerr({
+    apiKey: API_KEY,
+    movies: Array.from({ length: 2000 }, (_, i) =>
+      seerrMovie({ id: 10_000 + i, title: `Title ${String(i).padStart(4, "0")}`, releaseDate: "2001-01-01" }),
+    ),
+  });
+  let server: Bun.Subprocess | undefined;
+  try {
+    if (process.env.BENCH_NO_BUILD !== "1") {
+      console.log("bench: building dist/medianest …");
+      const build = Bun.spawnSync(["bun", "run", "build"], { cwd: ROOT, stdout: "ignore", stderr: "pipe" });
+      if (build.exitCode !== 0) throw new Error(`bench: bun run build failed: ${build.stderr}`);
+    }
+    const dataDir = join(work, "data");
+    // Users and sessions; no requests, so the sync job finds nothing to follow.
+    const seed = await seedDataDir(dataDir, { scale: 0 });
+    const database = openSqlite(sqliteFile(dataDir));
+    await saveSeerrIntegration(
+      { database, secretBox: createSecretBox(loadMasterKey(dataDir)) },
+      { url: seerr.url, apiKey: API_KEY },
+    );
+    await database.close();
+
+    const port = freePort();
+    server = Bun.spawn([join(ROOT, "dist", "medianest"), "serve"], {
+      cwd: work,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        MEDIANEST_DATA_DIR: dataDir,
+        MEDIANEST_PORT: String(port),
+        MEDIANEST_HOST: "127.0.0.1",
+      },
+      stdout: "ignore",
+      stderr: "inherit",
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let t0 = performance.now(); ; ) {
+      const ok = await fetch(`${base}/readyz`)
+        .then((r) => r.arrayBuffer().then(() => r.status === 200))
+        .catch(() => false);
+      if (ok) break;
+      if (server.exitCode !== null || performance.now() - t0 > 30_000)
+        throw new Error("bench: MediaNest did not start");
+      await Bun.sleep(5);
+    }
+    const member = { cookie: `${SESSION_COOKIE}=${seed.member.cookie}` };
+    const key = { "x-api-key": API_KEY };
+    const viaMediaNest = (q: string) => `${base}/search?q=${encodeURIComponent(q)}`;
+    const direct = (q: string) => `${seerr.url}/api/v1/search?query=${encodeURIComponent(q)}&page=1`;
+
+    // Warm both paths (page code loaded, connections open) on queries the measured ones do not repeat.
+    for (let i = 0; i < 20; i++) {
+      await timed(viaMediaNest(`title 0${i % 10}`), member);
+      await timed(direct(`title 0${i % 10}`), key);
+    }
+    console.log(`bench: ${searches} uncached searches each way, taking turns; ${repeats} cached repeats …`);
+    const mn: number[] = [];
+    const straight: number[] = [];
+    for (let i = 0; i < searches; i++) {
+      // "title 12" and the like: about twenty matches each, and never searched before in this run.
+      const q = `title ${10 + i}`;
+      if (i % 2 === 0) {
+        straight.push(await timed(direct(q), key));
+        mn.push(await timed(viaMediaNest(q), member));
+      } else {
+        mn.push(await timed(viaMediaNest(q), member));
+        straight.push(await timed(direct(q), key));
+      }
+    }
+    const cached: number[] = [];
+    const cachedDirect: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      cached.push(await timed(viaMediaNest("title 10"), member));
+      if (i % 4 === 0) cachedDirect.push(await timed(direct("title 10"), key));
+    }
+    const ratio = median(mn) / median(straight);
+    const p99 = quantile(cached, 0.99);
+    return [
+      {
+        name: "search through MediaNest, uncached (median latency; baseline: the fake Seerr asked directly)",
+        unit: "ms",
+        value: median(mn),
+        baseline: median(straight),
+        ratio,
+        target: `at most ${UNCACHED_MAX_RATIO}x`,
+        met: ratio <= UNCACHED_MAX_RATIO,
+      },
+      {
+        name: "search through MediaNest, cached repeat: p99 (baseline: the fake Seerr's p99)",
+        unit: "ms",
+        value: p99,
+        baseline: quantile(cachedDirect, 0.99),
+        ratio: p99 / quantile(cachedDirect, 0.99),
+        target: `under ${CACHED_MAX_P99_MS} ms`,
+        met: p99 < CACHED_MAX_P99_MS,
+      },
+    ];
+  } finally {
+    server?.kill("SIGTERM");
+    await server?.exited;
+    await seerr.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  printFigures("Search, through MediaNest against the fake Seerr directly", await run());
+}
