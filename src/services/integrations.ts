@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { AppDeps } from "../app/deps";
-import { deleteSetting, listSettings, upsertSetting } from "../store/settings";
+import type { Database } from "../db/database";
+import { deleteSetting, listSettings, settingsVersion, upsertSetting } from "../store/settings";
 
 type SettingsDeps = Pick<AppDeps, "database" | "secretBox">;
 
@@ -49,8 +50,32 @@ const librariesSchema = z.array(
   z.object({ sectionKey: z.string(), title: z.string(), type: z.string(), folder: z.string() }),
 );
 
+// Most pages read the integrations, the dashboard twice: each replica keeps what it read for a second. Its own
+// changes drop the copy at once (the store counts them); other replicas' changes are seen within the second, as
+// with the maintenance notice. The copy is frozen: callers share it.
+const LOCAL_MS = 1000;
+const local = new WeakMap<Database, { integrations: Integrations; version: number; until: number }>();
+
 /** Read every integration's settings (secrets decrypted, for server-side use only). */
 export async function getIntegrations(deps: SettingsDeps): Promise<Integrations> {
+  const version = settingsVersion(deps.database);
+  const hit = local.get(deps.database);
+  if (hit && hit.version === version && hit.until > performance.now()) return hit.integrations;
+  const integrations = deepFreeze(await readIntegrations(deps));
+  if (settingsVersion(deps.database) === version)
+    local.set(deps.database, { integrations, version, until: performance.now() + LOCAL_MS });
+  return integrations;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+async function readIntegrations(deps: SettingsDeps): Promise<Integrations> {
   const s = await listSettings(deps.database, deps.secretBox);
   const plexUrl = s.get("plex.server_url");
   const plexToken = s.get("plex.owner_token");

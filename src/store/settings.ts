@@ -2,6 +2,17 @@ import { eq } from "drizzle-orm";
 import { dbErrorMessage, type Database } from "../db/database";
 import type { SecretBox } from "../config/secret-box";
 
+const writes = new WeakMap<Database, number>();
+
+/** How many times this process has changed a database's settings: a copy taken at another count is out of date. */
+export function settingsVersion(database: Database): number {
+  return writes.get(database) ?? 0;
+}
+
+function changed(database: Database): void {
+  writes.set(database, settingsVersion(database) + 1);
+}
+
 /** Read one setting; secrets come back decrypted. Undefined when unset. */
 export async function findSetting(database: Database, box: SecretBox, key: string): Promise<string | undefined> {
   const { db, tables } = database;
@@ -50,6 +61,8 @@ export async function upsertSetting(
       .onConflictDoUpdate({ target: tables.settings.key, set: { value: stored, secret, updatedAt: now } });
   } catch (err) {
     throw new Error(`store: unable to save setting ${key}: ${dbErrorMessage(err)}`, { cause: err });
+  } finally {
+    changed(database);
   }
 }
 
@@ -65,6 +78,7 @@ export async function insertSettingIfAbsent(database: Database, key: string, val
       .values({ key, value, secret: false, updatedAt: new Date() })
       .onConflictDoNothing()
       .returning({ key: tables.settings.key });
+    if (rows.length > 0) changed(database);
     return rows.length > 0;
   } catch (err) {
     throw new Error(`store: unable to insert setting ${key}: ${dbErrorMessage(err)}`, { cause: err });
@@ -74,5 +88,9 @@ export async function insertSettingIfAbsent(database: Database, key: string, val
 /** Remove one setting. */
 export async function deleteSetting(database: Database, key: string): Promise<void> {
   const { db, tables } = database;
-  await db.delete(tables.settings).where(eq(tables.settings.key, key));
+  try {
+    await db.delete(tables.settings).where(eq(tables.settings.key, key));
+  } finally {
+    changed(database);
+  }
 }
