@@ -32,6 +32,7 @@ const NOT_BENCHMARKS = new Set([
   "seed.ts",
   "query-count.ts",
   "profile-page.ts",
+  "soak.ts",
 ]);
 
 interface Outcome {
