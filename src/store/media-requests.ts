@@ -74,6 +74,20 @@ export async function listMediaRequests(
   f: MediaRequestFilter = {},
 ): Promise<{ items: MediaRequestWithUser[]; total: number }> {
   const { db, tables } = database;
+  const where = whereOf(database, f);
+  const [items, [c]] = await Promise.all([
+    listNewestMediaRequests(database, f),
+    db.select({ n: count() }).from(tables.mediaRequests).where(where),
+  ]);
+  return { items, total: Number(c?.n ?? 0) };
+}
+
+/** List requests newest first with who asked, without counting them all (a list that shows no pages). */
+export async function listNewestMediaRequests(
+  database: Database,
+  f: MediaRequestFilter = {},
+): Promise<MediaRequestWithUser[]> {
+  const { db, tables } = database;
   const t = tables.mediaRequests;
   const where = whereOf(database, f);
   const rows = await db
@@ -84,8 +98,7 @@ export async function listMediaRequests(
     .orderBy(desc(t.createdAt), desc(t.id))
     .limit(f.limit ?? 25)
     .offset(f.offset ?? 0);
-  const [c] = await db.select({ n: count() }).from(t).where(where);
-  return { items: rows.map((r) => ({ ...r.request, requesterName: r.requesterName })), total: Number(c?.n ?? 0) };
+  return rows.map((r) => ({ ...r.request, requesterName: r.requesterName }));
 }
 
 /** List a user's newest requests (the dashboard): one query on the (user, created) index. */

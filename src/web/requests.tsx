@@ -9,7 +9,7 @@ import { getIntegrations } from "../services/integrations";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
 import { plexWebUrlIfKnown } from "../services/plex-links";
 import { imageProxyKey, signedTmdbImageUrl } from "../services/image-proxy";
-import { listMediaRequests, listRecentMediaRequestsByUser, type MediaRequest } from "../store/media-requests";
+import { listNewestMediaRequests, listRecentMediaRequestsByUser, type MediaRequest } from "../store/media-requests";
 import { formatDate } from "../../views/components/format";
 
 const LIMIT = 100;
@@ -37,8 +37,8 @@ function rowView(r: MediaRequest, machineIdentifier: string | null | undefined):
 
 async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
   const deps = c.get("deps");
-  const [{ items }, { plex }] = await Promise.all([
-    listMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT }),
+  const [items, { plex }] = await Promise.all([
+    listNewestMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT }),
     getIntegrations(deps),
   ]);
   const rows = items.map((r) => rowView(r, plex?.machineIdentifier));
