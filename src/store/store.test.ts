@@ -144,6 +144,8 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
           oidcSubject: null,
           downloadsPerHour: null,
           downloadsPerDay: null,
+          requestsPerDay: null,
+          mutedNotifications: null,
           ...user,
         } as typeof row);
         const found = await findUserById(database, user.id);
