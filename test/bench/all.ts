@@ -131,7 +131,9 @@ const section = [
   `Written by \`bun run bench:all\` (test/bench/all.ts), which runs every benchmark under test/bench/ in turn.`,
   "Each figure is compared with a baseline measured in the same run (bare Bun.serve, bare Hono, the fake",
   "upstream asked directly, one replica, twice the rows), because the machine's other load moves every absolute",
-  "figure; the ratio is the figure to watch. The sections below give each benchmark's details and method.",
+  "figure; the ratio is the figure to watch. The sections below give the details and method of run.ts and sse.ts",
+  "(cluster.ts writes docs/deploy.md when run with --write-doc); every other benchmark describes its method at the",
+  "top of its file in test/bench/.",
   "",
   machine,
   "",
@@ -161,4 +163,5 @@ writeFileSync(DOC, doc);
 console.log(`\n${section}`);
 console.log(`bench:all: wrote ${DOC}`);
 if (!QUICK) rmSync(work, { recursive: true, force: true });
-process.exit(0);
+// A benchmark that did not finish is in the report; the exit code tells an unattended run about it too.
+process.exit(outcomes.some((o) => o.error) ? 1 : 0);
