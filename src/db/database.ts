@@ -66,6 +66,14 @@ function restrictToOwner(path: string): void {
   }
 }
 
+function createOwnerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+}
+
 /** Open (creating when absent) the SQLite database at path; refuses a file that is not a database. */
 export function openSqlite(path: string): Database {
   if (path !== ":memory:") {
@@ -79,7 +87,8 @@ export function openSqlite(path: string): Database {
   let sqlite: BunSqlite;
   try {
     // Created 0600 first (like the key file and backups): SQLite gives its -wal and -shm files the database's mode.
-    if (isNew && path !== ":memory:") closeSync(openSync(path, "wx", 0o600));
+    // Another process may create it between the check and here (replicas starting together): that is fine.
+    if (isNew && path !== ":memory:") createOwnerOnly(path);
     sqlite = new BunSqlite(path, { create: true, strict: true });
   } catch (err) {
     // SQLite says only "unable to open database file" when it may not create the file; name the real cause.
