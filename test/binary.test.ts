@@ -391,6 +391,9 @@ describe("medianest serve", () => {
       }
       expect(readyz!.status).toBe(503);
       expect(await readyz!.json()).toEqual({ ready: false, draining: true });
+      // The metric reads the same readiness as /readyz.
+      const metrics = await (await fetch(`${draining.base}/metrics`)).text();
+      expect(metrics).toMatch(/^medianest_ready 0$/m);
       const page = await fetch(`${draining.base}/setup`);
       await page.arrayBuffer();
       expect(page.status).toBe(200);

@@ -7,6 +7,7 @@ import type { Session } from "../store/sessions";
 import type { User } from "../store/users";
 import type { LiveStreams } from "./live";
 import type { Logger } from "./logger";
+import type { Readiness } from "./readiness";
 import type { Scheduler } from "./jobs";
 
 /** Everything the app needs from outside; tests build their own (test/helpers/test-app.ts). */
@@ -27,6 +28,8 @@ export interface AppDeps {
   live: LiveStreams;
   /** True while the schema matches this binary; /readyz reads it. */
   schemaCurrent: () => Promise<boolean>;
+  /** What /readyz answers and medianest_ready exports, draining included (serve drains it on SIGTERM). */
+  readiness: Readiness;
 }
 
 /** Per request: whether anything set a header on the context, and the response already built with them all. */

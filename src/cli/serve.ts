@@ -56,24 +56,12 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     });
   };
 
-  // Between SIGTERM and closing the listener: /readyz says 503 so a load balancer stops sending, everything else is
-  // still served (the check is on this flag alone, so requests pay nothing for it until then).
-  let draining = false;
-  const whileDraining = (req: Request, srv: Bun.Server<undefined>): Response | Promise<Response> => {
-    if (new URL(req.url).pathname === "/readyz") {
-      const body = { ready: false, draining: true };
-      return new Response(JSON.stringify(body), { status: 503, headers: startingHeaders("application/json") });
-    }
-    return app ? app.fetch(req, { server: srv }) : whileStarting(req, srv);
-  };
-
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (req, srv) =>
-        draining ? whileDraining(req, srv) : app ? app.fetch(req, { server: srv }) : whileStarting(req, srv),
+      fetch: (req, srv) => (app ? app.fetch(req, { server: srv }) : whileStarting(req, srv)),
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
@@ -104,7 +92,13 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     // A second signal cuts the drain short (an impatient Ctrl-C).
     if (stopping) return endDrain?.();
     stopping = true;
-    draining = true;
+    // Between SIGTERM and closing the listener /readyz answers 503, so a load balancer stops sending, while everything
+    // else is still served; medianest_ready reads the same readiness, so it says 0 as well. (While starting, /readyz
+    // says 503 already.)
+    void runtime.then(
+      (d) => d.readiness.drain(),
+      () => {},
+    );
     if (config.drainDelay > 0) {
       log.info("draining: /readyz answers 503 before the listener closes", { signal, seconds: config.drainDelay });
       const { promise, resolve } = Promise.withResolvers<void>();

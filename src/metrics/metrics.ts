@@ -30,12 +30,17 @@ export interface Metrics {
   collectDefaults(): Promise<void>;
 }
 
+/** What /readyz answers and medianest_ready exports: one report, from one place. */
+export type ReadinessReport =
+  | { ready: false; draining: true }
+  | { ready: boolean; draining: false; database: boolean; migrations: boolean; coordination: boolean };
+
 /** The shared state some gauges report, read at each scrape (every replica reports the same values). */
 export interface MetricSources {
   jobs?: () => Promise<{ jobId: string; lastFinishedAt: Date | null; lastStatus: string | null }[]>;
   downloadQueue?: () => Promise<{ counts: Record<string, number>; oldestQueuedAt: Date | null }>;
-  /** What /readyz checks, on this replica. */
-  readiness?: () => Promise<{ database: boolean; migrations: boolean; coordination: boolean }>;
+  /** What /readyz answers, on this replica (the same report: draining included). */
+  readiness?: () => Promise<ReadinessReport>;
   /** The newest backup in the backup directory. */
   lastBackup?: () => Promise<{ at: Date; bytes: number } | undefined>;
 }
@@ -93,18 +98,19 @@ export function createMetrics(): Metrics {
     });
   fromSource(
     "medianest_ready",
-    "Whether this replica is ready (1), as /readyz answers 200, or not (0).",
+    "Whether this replica is ready (1), as /readyz answers 200, or not (0): 0 from SIGTERM on, while it drains.",
     [],
     () => sources.readiness,
-    (g, r) => g.set(r.database && r.migrations && r.coordination ? 1 : 0),
+    (g, r) => g.set(r.ready ? 1 : 0),
   );
   fromSource(
     "medianest_readiness_check",
-    "Each check /readyz makes on this replica: up or current (1), or not (0).",
+    "Each check /readyz makes on this replica: up or current (1), or not (0); none while it drains.",
     ["check"],
     () => sources.readiness,
     (g, r) => {
-      for (const [check, ok] of Object.entries(r)) g.set({ check }, ok ? 1 : 0);
+      if (r.draining) return;
+      for (const check of ["database", "migrations", "coordination"] as const) g.set({ check }, r[check] ? 1 : 0);
     },
   );
   fromSource(

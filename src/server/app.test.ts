@@ -55,6 +55,29 @@ describe("health", () => {
   });
 });
 
+describe("draining", () => {
+  test("/readyz and medianest_ready both say not ready once the replica drains; other requests are served", async () => {
+    const d = await createTestApp();
+    try {
+      const gauge = async () => {
+        const text = await (await d.request("/metrics")).text();
+        return /^medianest_ready (\d)$/m.exec(text)?.[1];
+      };
+      expect((await d.request("/readyz")).status).toBe(200);
+      expect(await gauge()).toBe("1");
+
+      d.deps.readiness.drain();
+      const res = await d.request("/readyz");
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ ready: false, draining: true });
+      expect(await gauge()).toBe("0");
+      expect((await d.request("/healthz")).status).toBe(200);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
   describe.skipIf(dialect === "postgres" && !postgresAvailable)(`readiness on ${dialect}`, () => {
     test("/readyz answers 503 once the database is gone; /healthz stays 200; pages fail clearly", async () => {

@@ -185,20 +185,16 @@ export function createApp(deps: AppDeps): App {
 function coreRoutes(app: Hono<AppEnv>, deps: AppDeps): Hono<AppEnv> {
   app.get("/healthz", allow("public"), (c) => c.text("ok"));
   app.get("/readyz", allow("public"), async (c) => {
-    const [db, schema, coordination] = await Promise.all([
-      deps.database.ping(),
-      deps.database.ping().then((up) => (up ? deps.schemaCurrent() : false)),
-      deps.coordination.ping(),
-    ]);
-    const ready = db && schema && coordination;
+    const r = await deps.readiness.check();
+    if (r.draining) return c.json(r, 503);
     return c.json(
       {
-        ready,
-        database: db ? "up" : "down",
-        migrations: schema ? "current" : "pending",
-        coordination: `${deps.coordination.kind} ${coordination ? "up" : "down"}`,
+        ready: r.ready,
+        database: r.database ? "up" : "down",
+        migrations: r.migrations ? "current" : "pending",
+        coordination: `${deps.coordination.kind} ${r.coordination ? "up" : "down"}`,
       },
-      ready ? 200 : 503,
+      r.ready ? 200 : 503,
     );
   });
   app.get("/metrics", allow("public"), metricsToken(deps.config.metricsToken), async (c) => {

@@ -11,6 +11,7 @@ import type { Scheduler } from "../app/jobs";
 import { createScheduler, withSchedules } from "../jobs/scheduler";
 import type { AppDeps } from "../app/deps";
 import { createLiveStreams } from "../app/live";
+import { createReadiness } from "../app/readiness";
 import type { Logger } from "../app/logger";
 
 /** Return the SQLite file path for a data directory. */
@@ -47,13 +48,11 @@ export function createDeps(parts: DepsParts): AppDeps {
       return s.applied === s.known;
     },
     jobs: undefined as unknown as Scheduler,
+    readiness: createReadiness(() => deps),
   };
   deps.jobs = createScheduler(withSchedules(allJobs(parts.config), parts.config.jobSchedules), () => deps);
   metrics.sources.jobs = () => listJobRuns(database);
-  metrics.sources.readiness = async () => {
-    const [db, coordination] = await Promise.all([database.ping(), deps.coordination.ping()]);
-    return { database: db, migrations: db && (await deps.schemaCurrent()), coordination };
-  };
+  metrics.sources.readiness = () => deps.readiness.check();
   metrics.sources.downloadQueue = () => queueHealth(database, new Date());
   metrics.sources.lastBackup = async () => {
     const { newestBackup } = await import("../services/backups");
