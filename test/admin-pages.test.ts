@@ -1,6 +1,8 @@
 // What a new admin meets on a fresh install: sign-in bookkeeping, wording, and the admin pages' own forms.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { audit } from "../src/services/audit";
+import { Glob } from "bun";
+import { join } from "node:path";
+import { AUDIT_ACTIONS, audit } from "../src/services/audit";
 import { savePlexServer } from "../src/services/auth-settings";
 import { listAuditEntries } from "../src/store/audit";
 import { listSessionsByUser } from "../src/store/sessions";
@@ -16,6 +18,55 @@ beforeEach(async () => {
 afterEach(async () => {
   await t.close();
 });
+
+const ROOT = join(import.meta.dir, "..");
+
+/** Split a call's argument list (the text after its opening parenthesis) at its top-level commas. */
+function callArguments(text: string): string[] {
+  const args: string[] = [];
+  let depth = 0;
+  let quote = "";
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quote) {
+      if (ch === "\\") i++;
+      else if (ch === quote) quote = "";
+    } else if (ch === '"' || ch === "'" || ch === "`") quote = ch;
+    else if ("([{".includes(ch)) depth++;
+    else if (")]}".includes(ch)) {
+      if (depth === 0) {
+        args.push(text.slice(start, i).trim());
+        return args;
+      }
+      depth--;
+    } else if (ch === "," && depth === 0) {
+      args.push(text.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  throw new Error("unclosed call");
+}
+
+/** Every action audit() is called with under src/, by where; a call whose action is not written out says so. */
+async function writtenAuditActions(): Promise<{ at: string; action: string }[]> {
+  const out: { at: string; action: string }[] = [];
+  for await (const file of new Glob("src/**/*.{ts,tsx}").scan(ROOT)) {
+    if (file.includes(".test.")) continue;
+    const text = await Bun.file(join(ROOT, file)).text();
+    for (const m of text.matchAll(/(?<![\w.$]|function )audit\(/g)) {
+      const before = text.slice(0, m.index);
+      if (/^\s*(\/\/|\/\*|\*)/.test(before.slice(before.lastIndexOf("\n") + 1))) continue; // a comment
+      const at = `${file}:${before.split("\n").length}`;
+      const action = callArguments(text.slice(m.index + m[0].length))[2] ?? "";
+      // A literal, or a choice between two literals.
+      const literals = /^(?:[^?]+\?\s*"([^"]+)"\s*:\s*)?"([^"]+)"$/s.exec(action);
+      if (!literals) out.push({ at, action: `not a literal: ${action}` });
+      else for (const a of literals.slice(1)) if (a) out.push({ at, action: a });
+    }
+  }
+  return out;
+}
 
 async function givenAdmin() {
   return givenUser(t.deps, {
@@ -103,6 +154,27 @@ describe("the audit log and the jobs page speak plainly", () => {
     expect(html).toContain('<option value="signin.success">Signed in</option>');
     const filtered = await (await admin.get("/admin/audit?action=signin.success")).text();
     expect(filtered).not.toContain("Settings changed</td>");
+  });
+
+  test("every action written to the audit log has words, and the filter offers each (and only those written)", async () => {
+    const written = await writtenAuditActions();
+    // The scan sees the calls (some span lines, some choose between two actions).
+    expect(written.length).toBeGreaterThan(50);
+    expect(written.map((w) => w.action)).toContain("request.decline");
+    expect(written.filter((w) => !Object.hasOwn(AUDIT_ACTIONS, w.action))).toEqual([]);
+    const unused = Object.keys(AUDIT_ACTIONS).filter((a) => !written.some((w) => w.action === a));
+    expect(unused).toEqual([]);
+
+    const owner = await givenAdmin();
+    const admin = await signIn(t, owner);
+    await audit(t.deps, { user: owner }, "request.create", { type: "request", id: "r1" }, { title: "Dune (2021)" });
+    const html = await (await admin.get("/admin/audit")).text();
+    for (const [action, label] of Object.entries(AUDIT_ACTIONS))
+      expect(html).toContain(`<option value="${action}">${label.replaceAll("'", "&#39;")}</option>`);
+    const filtered = await (await admin.get("/admin/audit?action=request.create")).text();
+    expect(filtered).toContain('<option value="request.create" selected="">Request made</option>');
+    expect(filtered).toContain("1 entry");
+    expect(filtered).toContain("Dune (2021)");
   });
 
   test("the jobs page says schedules in words and explains singleton jobs without jargon", async () => {

@@ -17,7 +17,7 @@ import { allow } from "../server/access";
 import type { AppDeps, AppEnv } from "../app/deps";
 import { clientIp } from "../server/request";
 import { AccountError, createLocalUser, invitePlexUser, usernameRule } from "../services/accounts";
-import { audit, type Actor } from "../services/audit";
+import { AUDIT_ACTIONS, audit, type Actor } from "../services/audit";
 import { getAuthSettings, getPlexServer, saveAuthSettings } from "../services/auth-settings";
 import { getOidcSettings, saveOidcSettings } from "../services/oidc";
 import { getNotice, setNotice } from "../services/notice";
@@ -42,33 +42,6 @@ import { form, formValues, type FieldErrors, type FormValues, type OnInvalid } f
 import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
-
-/** Every audit action MediaNest records, with the words the audit log shows for it. */
-export const AUDIT_ACTIONS: Record<string, string> = {
-  "signin.success": "Signed in",
-  "signin.failure": "Sign-in refused",
-  "setup.admin_created": "First administrator created",
-  "user.create": "User added",
-  "user.profile_change": "Display name changed",
-  "user.role_change": "Role changed",
-  "user.permissions_change": "Permissions changed",
-  "user.quotas_change": "Quotas changed",
-  "user.disable": "User disabled",
-  "user.enable": "User enabled",
-  "user.delete": "User deleted",
-  "user.password_change": "Password changed",
-  "user.password_reset": "Password reset by an administrator",
-  "user.plex_linked": "Plex account linked",
-  "user.seerr_link": "Seerr account linked by hand",
-  "user.seerr_unlink": "Seerr account link cleared",
-  "session.revoke": "Session signed out",
-  "token.create": "API token created",
-  "token.revoke": "API token revoked",
-  "settings.change": "Settings changed",
-  "announcement.send": "Announcement sent",
-  "notifications.switches": "Notification switches changed",
-  "job.run": "Job run by hand",
-};
 
 const quota = (label: string) =>
   z

@@ -205,7 +205,7 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
     await audit(
       t.deps,
       { user: admin, ip: "127.0.0.1" },
-      "user.update",
+      "user.profile_change",
       { type: "user", id: member.id },
       {
         username: payload("audit-detail"),
