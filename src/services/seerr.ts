@@ -21,10 +21,26 @@ export interface ConfiguredSeerr {
   cacheId: string;
 }
 
+// One client per read of the settings (getIntegrations keeps each read a second), not one per page that shows
+// something from Seerr: the client and the hashed address were built again on every dashboard.
+const built = new WeakMap<
+  SeerrIntegration,
+  { deps: SeerrDeps; fetch: SeerrDeps["fetch"]; timeoutMs: number | undefined; seerr: ConfiguredSeerr }
+>();
+
 /** Return the configured Seerr, or undefined when none is. */
 export async function configuredSeerr(deps: SeerrDeps): Promise<ConfiguredSeerr | undefined> {
   const { seerr } = await getIntegrations(deps);
   if (!seerr) return undefined;
+  const hit = built.get(seerr);
+  if (hit && hit.deps === deps && hit.fetch === deps.fetch && hit.timeoutMs === deps.integrationTimeoutMs)
+    return hit.seerr;
+  const configured = configure(deps, seerr);
+  built.set(seerr, { deps, fetch: deps.fetch, timeoutMs: deps.integrationTimeoutMs, seerr: configured });
+  return configured;
+}
+
+function configure(deps: SeerrDeps, seerr: SeerrIntegration): ConfiguredSeerr {
   return {
     settings: seerr,
     client: createSeerrClient({
