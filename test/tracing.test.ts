@@ -58,6 +58,7 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
     trace();
     const admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
     logLines.length = 0;
+    const kumaSeen = kuma.requests.length;
     const res = await admin.post(
       "/admin/jobs/status-checks/run",
       {},
@@ -107,6 +108,11 @@ describe("with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
       expect(JSON.stringify(call.attributes)).not.toContain("/api/");
     }
     expect(collector.refused).toEqual([]);
+
+    // Kuma was sent the trace: the incoming request's trace id, with the client span as the parent.
+    const sent = kuma.requests.slice(kumaSeen).map((r) => r.headers.traceparent);
+    expect(sent.length).toBe(calls.length);
+    expect(sent.sort()).toEqual(calls.map((c) => `00-${TRACE_ID}-${c.spanId}-01`).sort());
 
     // The request's log line names the same trace and the server span.
     const line = logLines.map((l) => JSON.parse(l)).find((e) => e.msg === "request");
@@ -224,6 +230,21 @@ describe("without it", () => {
     logLines.length = 0;
     await t.request("/", { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
     expect(await t.deps.jobs.runNow("session-cleanup")).toBe("ok");
+    const kumaSeen = kuma.requests.length;
+    const admin = await signIn(t, await givenUser(t.deps, { role: "admin" }));
+    const res = await admin.post(
+      "/admin/jobs/status-checks/run",
+      {},
+      { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` },
+    );
+    expect(res.status).toBe(200);
+    // Integration calls carry no trace context of their own, nor the incoming one.
+    const sent = kuma.requests.slice(kumaSeen);
+    expect(sent.length).toBeGreaterThan(0);
+    for (const r of sent) {
+      expect(r.headers.traceparent).toBeUndefined();
+      expect(r.headers.tracestate).toBeUndefined();
+    }
     await Bun.sleep(50);
     expect(collector.spans).toEqual([]);
     expect(logLines.join("\n")).not.toContain("trace_id");

@@ -141,6 +141,7 @@ test("inside a span every line carries trace_id and span_id after msg; a request
     call: (_s, _m, _u, fn) => fn({ setAttributes() {}, fail() {} }),
     internal: (_n, _a, fn) => fn({ setAttributes() {}, fail() {} }),
     annotate() {},
+    inject() {},
     ids: () => active,
     shutdown: async () => {},
   };

@@ -1,6 +1,6 @@
 /** Shared HTTP plumbing for every integration client: timeouts, typed errors, body hygiene, observation. */
 import type { z } from "zod";
-import { annotateSpan, tracedCall } from "../telemetry/trace";
+import { annotateSpan, propagateTrace, tracedCall } from "../telemetry/trace";
 import { DestinationError, guardedFetch, type DestinationPolicy } from "./destination";
 
 /** not_allowed: the destination policy refused the address, and nothing was sent. */
@@ -181,6 +181,8 @@ function startCall(opts: RequestOptions): Call {
 async function send(opts: RequestOptions, call: Call): Promise<Response> {
   const { timeout, signal } = call;
   const headers: Record<string, string> = { ...opts.headers };
+  // Sent in the call's client span (observe): the service's own spans, if it traces, continue this trace.
+  propagateTrace(headers);
   let body: string | undefined;
   if (opts.body !== undefined) {
     body = JSON.stringify(opts.body);

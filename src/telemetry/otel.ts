@@ -144,6 +144,10 @@ export function startTracing(opts: TracingOptions): Tracing {
     annotate(attrs) {
       trace.getActiveSpan()?.setAttributes(clean(attrs));
     },
+    inject(headers) {
+      // The default setter writes headers[key] = value.
+      propagation.inject(context.active(), headers);
+    },
     ids() {
       const span = trace.getActiveSpan();
       if (!span) return undefined;

@@ -34,6 +34,8 @@ export interface Tracing {
   internal<T>(name: string, attrs: SpanAttributes, fn: (span: ActiveSpan) => Promise<T>): Promise<T>;
   /** Set attributes on the active span, if there is one. */
   annotate(attrs: SpanAttributes): void;
+  /** Add the active span's W3C trace context (`traceparent`, `tracestate`) to an outgoing call's headers. */
+  inject(headers: Record<string, string>): void;
   /** The active span's ids, or undefined outside every span. */
   ids(): TraceIds | undefined;
   /** Send what is still buffered and stop. */
@@ -68,6 +70,11 @@ export function tracedCall<T>(
 /** Set attributes on the active span when tracing is on. */
 export function annotateSpan(attrs: SpanAttributes): void {
   tracing?.annotate(attrs);
+}
+
+/** Add the active span's `traceparent` to an outgoing call's headers when tracing is on; off, nothing is added. */
+export function propagateTrace(headers: Record<string, string>): void {
+  tracing?.inject(headers);
 }
 
 /** Send the buffered spans and remove tracing (at shutdown). */
