@@ -14,22 +14,31 @@ export async function insertNotification(database: Database, n: Notification): P
   }
 }
 
-/** List a user's notifications, newest first. */
+const notificationPage = preparedQuery<Notification>("notification_page", (db, t) =>
+  db
+    .select()
+    .from(t.notifications)
+    .where(eq(t.notifications.userId, sql.placeholder("userId")))
+    .orderBy(desc(t.notifications.createdAt), desc(t.notifications.id))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset")),
+);
+
+const notificationCount = preparedQuery<{ n: number }>("notification_count", (db, t) =>
+  db
+    .select({ n: count() })
+    .from(t.notifications)
+    .where(eq(t.notifications.userId, sql.placeholder("userId"))),
+);
+
+/** List a user's notifications, newest first (the notification center: prepared statements). */
 export async function listNotifications(
   database: Database,
   userId: string,
   opts: { limit?: number; offset?: number } = {},
 ): Promise<{ items: Notification[]; total: number }> {
-  const { db, tables } = database;
-  const where = eq(tables.notifications.userId, userId);
-  const items = await db
-    .select()
-    .from(tables.notifications)
-    .where(where)
-    .orderBy(desc(tables.notifications.createdAt), desc(tables.notifications.id))
-    .limit(opts.limit ?? 20)
-    .offset(opts.offset ?? 0);
-  const [c] = await db.select({ n: count() }).from(tables.notifications).where(where);
+  const items = await notificationPage(database, { userId, limit: opts.limit ?? 20, offset: opts.offset ?? 0 });
+  const [c] = await notificationCount(database, { userId });
   return { items, total: Number(c?.n ?? 0) };
 }
 
