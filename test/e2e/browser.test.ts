@@ -2,9 +2,9 @@
 // a dropped stream, the maintenance notice, the theme toggle, keyboard focus, screenshots at phone and desktop
 // width, and no console error or CSP violation anywhere. CI installs Chromium; without it the suite is SKIPPED.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { audit } from "../../src/services/audit";
 import { savePlexServer } from "../../src/services/auth-settings";
 import { saveKumaIntegration } from "../../src/services/integrations";
@@ -17,52 +17,23 @@ import { findUserByPlexId, type User } from "../../src/store/users";
 import { startFakePlexTv, type FakePlexTv } from "../fakes/plex-tv";
 import { startFakeUptimeKuma } from "../fakes/uptime-kuma";
 import { createTestApp, givenUser, type TestApp } from "../helpers/test-app";
+import { type BrowserHarness, CHROMIUM, DESKTOP, haveChromium, startBrowser, text, until } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.warn(`e2e: ${CHROMIUM} not found; the browser suite is SKIPPED (install the chromium package)`);
 
 const SHOTS = join(import.meta.dir, "..", "..", "test-artifacts", "screenshots");
 const MACHINE = "machine-e2e";
 const PHONE = { width: 360, height: 740 };
-const DESKTOP = { width: 1280, height: 800 };
 // bun:test kills the browser when a test times out; each step gets room, the whole file stays well under 60 s.
 const STEP_MS = 20_000;
-
-// Counts SSE connections and messages per page, and turns CSP violations into console errors the watcher sees.
-// Init scripts are injected by the browser itself, so the page's CSP does not apply to them.
-const INIT_SCRIPT = `
-  window.__sse = { connections: 0, messages: 0 };
-  document.addEventListener("htmx:sse:after:connection", () => { window.__sse.connections++; }, true);
-  document.addEventListener("htmx:sse:after:message", () => { window.__sse.messages++; }, true);
-  document.addEventListener("securitypolicyviolation", (e) => {
-    console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
-  });
-`;
-
-/** Poll until check() holds; fail naming what was awaited. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`e2e: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   let plextv: FakePlexTv;
   let t: TestApp;
-  let server: ReturnType<typeof Bun.serve>;
-  let browser: Browser;
-  let base: string;
+  let h: BrowserHarness;
   let admin: User;
   let member: User;
-  const contexts: BrowserContext[] = [];
-  /** Console errors, uncaught page errors and CSP violations on MediaNest's own pages. */
-  const problems: string[] = [];
-  const visited = new Set<string>();
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -101,96 +72,26 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       url: null,
       ownerToken: "owner-token",
     });
-    // Production serves with idleTimeout 60 (src/cli/serve.ts); the SSE heartbeat keeps streams inside it.
-    server = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      idleTimeout: 60,
-      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
-    });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    h = await startBrowser(t);
   });
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop(true);
+    await h?.close();
     await t?.close();
     await plextv?.stop();
   });
 
-  function watch(page: Page) {
-    const mine = () => page.url().startsWith(base);
-    page.on("framenavigated", (frame) => {
-      if (frame === page.mainFrame() && mine()) visited.add(new URL(page.url()).pathname);
-    });
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && mine()) problems.push(`${page.url()}: console error: ${msg.text()}`);
-    });
-    page.on("pageerror", (err) => {
-      if (mine()) problems.push(`${page.url()}: uncaught: ${err.message}`);
-    });
-  }
-
-  /** A fresh browser profile (no cookies, no storage), signed in as `user` when given. */
-  async function newContext(
-    user?: User,
-    opts: {
-      viewport?: { width: number; height: number };
-      colorScheme?: "light" | "dark";
-      locale?: string;
-      timezoneId?: string;
-    } = {},
-  ) {
-    const context = await browser.newContext({
-      baseURL: base,
-      viewport: opts.viewport ?? DESKTOP,
-      colorScheme: opts.colorScheme ?? "light",
-      locale: opts.locale,
-      timezoneId: opts.timezoneId,
-    });
-    contexts.push(context);
-    await context.addInitScript({ content: INIT_SCRIPT });
-    context.on("page", watch);
-    if (user) {
-      const { cookie } = await startSession(t.deps, user, { ip: "127.0.0.1", userAgent: "e2e" });
-      await context.addCookies([{ name: SESSION_COOKIE, value: cookie, url: base, httpOnly: true, sameSite: "Lax" }]);
-    }
-    return context;
-  }
-
-  async function sse(page: Page): Promise<{ connections: number; messages: number }> {
-    return page.evaluate(() => (window as unknown as { __sse: { connections: number; messages: number } }).__sse);
-  }
-
-  /** Wait until the page's live stream delivered its first message, which the server sends after subscribing. */
-  async function streamReady(page: Page, connections = 1) {
-    let seen = { connections: 0, messages: 0 };
-    await until(`the live stream of ${page.url()} (connection ${connections})`, async () => {
-      seen = await sse(page);
-      return seen.connections >= connections && seen.messages > 0;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}; saw ${JSON.stringify(seen)}, ${t.deps.live.size} streams open on the server`);
-    });
-  }
-
-  const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").trim();
-
   test("Plex sign-in approved elsewhere (popup never opened): the poller lands the page signed in", {
     timeout: STEP_MS,
   }, async () => {
-    const context = await newContext();
+    const context = await h.newContext();
     const page = await context.newPage();
     await page.goto("/login");
     await page.getByRole("button", { name: "Sign in with Plex" }).click();
     await page.getByRole("link", { name: "Open Plex to approve" }).waitFor();
-    expect(page.url()).toBe(`${base}/login`);
+    expect(page.url()).toBe(`${h.base}/login`);
     plextv.approvePin(plextv.lastPin()!.id, "friend-token");
-    await page.waitForURL(`${base}/`, { timeout: 8000 });
+    await page.waitForURL(`${h.base}/`, { timeout: 8000 });
     expect(await text(page, ".header-tools a[href='/account']")).toBe("Friendly Person");
     await context.close();
   });
@@ -198,7 +99,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   test("Plex sign-in through the popup: it opens plex.tv, comes back, closes itself; the page lands signed in", {
     timeout: STEP_MS,
   }, async () => {
-    const context = await newContext();
+    const context = await h.newContext();
     const page = await context.newPage();
     await page.goto("/login");
     await page.getByRole("button", { name: "Sign in with Plex" }).click();
@@ -210,21 +111,21 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     const [popup] = await Promise.all([context.waitForEvent("page"), approve.click()]);
     await popup.waitForURL((u) => u.href.startsWith(`${plextv.url}/auth`));
     expect(popup.url()).toContain(`code=${pin.code}`);
-    expect(popup.url()).toContain(encodeURIComponent(`${base}/auth/plex/return`));
-    expect(page.url()).toBe(`${base}/login`);
+    expect(popup.url()).toContain(encodeURIComponent(`${h.base}/auth/plex/return`));
+    expect(page.url()).toBe(`${h.base}/login`);
     expect(await text(page, "#plex-signin")).toContain("Waiting for you to approve");
 
     // Approve on "plex.tv", which then sends the popup back to forwardUrl. The popup closes itself, and the page
     // that opened it (its own poll, or the popup's, wins the PIN) lands signed in without a reload.
     plextv.approvePin(pin.id, "friend-token");
     const forward = new URLSearchParams(new URL(popup.url()).hash.slice(2)).get("forwardUrl")!;
-    expect(forward).toBe(`${base}/auth/plex/return`);
+    expect(forward).toBe(`${h.base}/auth/plex/return`);
     const closed = popup.waitForEvent("close", { timeout: 5000 });
     await popup.evaluate((u) => {
       location.href = u;
     }, forward);
     await closed;
-    await page.waitForURL(`${base}/`, { timeout: 8000 });
+    await page.waitForURL(`${h.base}/`, { timeout: 8000 });
     expect(await text(page, ".header-tools a[href='/account']")).toBe("Friendly Person");
     const friend = (await findUserByPlexId(t.deps.database, 2002))!;
     expect(friend.displayName).toBe("Friendly Person");
@@ -236,7 +137,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   test("a notification pushed by the server updates the bell, shows a toast and the list; marking read clears the bell", {
     timeout: STEP_MS,
   }, async () => {
-    const context = await newContext(member);
+    const context = await h.newContext(member);
     // A slow hx-sse.js (a cold cache) must still start the stream: htmx may not initialise before it registers.
     await context.route(/\/static\/hx-sse\.[0-9a-f]+\.js$/, async (route) => {
       await Bun.sleep(300);
@@ -244,7 +145,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     });
     const page = await context.newPage();
     await page.goto("/");
-    await streamReady(page);
+    await h.streamReady(page);
     expect(await text(page, "#bell-count")).toBe("");
     expect(await page.isVisible("#bell-count")).toBe(false);
 
@@ -262,7 +163,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     expect(await page.locator("#toasts .toast").count()).toBe(0);
 
     await page.goto("/notifications");
-    await streamReady(page);
+    await h.streamReady(page);
     expect(await page.locator("#notification-list li").count()).toBe(1);
     await notify(t.deps, member.id, {
       kind: "test",
@@ -292,10 +193,10 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   test("after the stream drops, the browser reconnects by itself and catches up on what it missed", {
     timeout: STEP_MS,
   }, async () => {
-    const context = await newContext(member);
+    const context = await h.newContext(member);
     const page = await context.newPage();
     await page.goto("/notifications");
-    await streamReady(page);
+    await h.streamReady(page);
     const before = await page.locator("#notification-list li").count();
 
     // No notification has reached this page yet: the catch-up must still work from the first connection.
@@ -310,7 +211,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       body: "Sent while the stream was down.",
     });
     await page.locator("#toasts .toast", { hasText: "Missed while away" }).waitFor({ timeout: 5000 });
-    await streamReady(page, 2);
+    await h.streamReady(page, 2);
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(requests.at(-1)!["last-event-id"]).toMatch(/^n[0-9a-z-]+$/);
     await until("the bell to count the missed notification", async () => (await text(page, "#bell-count")) === "1");
@@ -327,7 +228,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     }))!;
     await page.locator("#toasts .toast", { hasText: "Live again" }).waitFor({ timeout: 3000 });
     t.deps.live.closeAll();
-    await streamReady(page, 3);
+    await h.streamReady(page, 3);
     expect(requests.at(-1)!["last-event-id"]).toBe(`n${live.id}`);
     await Bun.sleep(200);
     expect(await page.locator("#toasts .toast", { hasText: "Missed while away" }).count()).toBe(1);
@@ -338,27 +239,27 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   test("the maintenance notice an admin posts appears on another user's open page without a reload", {
     timeout: STEP_MS,
   }, async () => {
-    const memberContext = await newContext(member);
+    const memberContext = await h.newContext(member);
     const memberPage = await memberContext.newPage();
     await memberPage.goto("/");
-    await streamReady(memberPage);
+    await h.streamReady(memberPage);
     expect(await text(memberPage, "#notice-banner")).toBe("");
 
-    const adminContext = await newContext(admin);
+    const adminContext = await h.newContext(admin);
     const adminPage = await adminContext.newPage();
     await adminPage.goto("/admin");
     await adminPage.getByLabel("Notice").fill("Plex restarts tonight at 23:00.");
     await adminPage.getByRole("button", { name: "Post notice" }).click();
-    await adminPage.waitForURL(`${base}/admin?saved=notice`);
+    await adminPage.waitForURL(`${h.base}/admin?saved=notice`);
     expect(await text(adminPage, "#notice-banner")).toBe("Plex restarts tonight at 23:00.");
 
     await memberPage
       .locator("#notice-banner .banner", { hasText: "Plex restarts tonight at 23:00." })
       .waitFor({ timeout: 3000 });
-    expect(memberPage.url()).toBe(`${base}/`);
+    expect(memberPage.url()).toBe(`${h.base}/`);
 
     await adminPage.getByRole("button", { name: "Clear notice" }).click();
-    await adminPage.waitForURL(`${base}/admin?saved=notice`);
+    await adminPage.waitForURL(`${h.base}/admin?saved=notice`);
     await until(
       "the notice to disappear from the member's page",
       async () => (await text(memberPage, "#notice-banner")) === "",
@@ -378,10 +279,10 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       kuma.setBeats(31, [{ status: 1, time: new Date(Date.now() - 60_000), ping: 12 }]);
       await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home" });
       await runStatusChecks(t.deps);
-      const context = await newContext(member);
+      const context = await h.newContext(member);
       const page = await context.newPage();
       await page.goto("/status");
-      await streamReady(page);
+      await h.streamReady(page);
       const tile = page.locator('[data-tile="kuma:31"]');
       expect(await tile.getAttribute("data-state")).toBe("up");
       const upColour = await tile.locator(".pill").evaluate((el) => getComputedStyle(el, "::before").backgroundColor);
@@ -396,7 +297,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       const [r, g, b] = downColour.match(/\d+/g)!.map(Number);
       expect(r!).toBeGreaterThan(g! + 60);
       expect(r!).toBeGreaterThan(b! + 60);
-      expect(page.url()).toBe(`${base}/status`);
+      expect(page.url()).toBe(`${h.base}/status`);
       await context.close();
     } finally {
       await kuma.stop();
@@ -404,7 +305,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   });
 
   test("the theme toggle switches data-theme and the choice survives a reload", { timeout: STEP_MS }, async () => {
-    const context = await newContext(member, { colorScheme: "light" });
+    const context = await h.newContext(member, { colorScheme: "light" });
     const page = await context.newPage();
     await page.goto("/");
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? null);
@@ -430,7 +331,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
   test("keyboard: Tab reaches the skip link first, then the navigation, with a visible focus ring", {
     timeout: STEP_MS,
   }, async () => {
-    const context = await newContext(admin);
+    const context = await h.newContext(admin);
     const page = await context.newPage();
     await page.goto("/");
     const focused = () =>
@@ -474,7 +375,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
 
   test("the Users search filters as you type, without Enter", { timeout: STEP_MS }, async () => {
     await givenUser(t.deps, { username: "searchable-sam", displayName: "Samwise Searchable" });
-    const context = await newContext(admin);
+    const context = await h.newContext(admin);
     const page = await context.newPage();
     await page.goto("/admin/users");
     const rows = page.locator("#users-table tbody tr");
@@ -496,7 +397,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
         method: "password",
       },
     );
-    const context = await newContext(admin, { locale: "en-GB", timezoneId: "Asia/Kolkata" });
+    const context = await h.newContext(admin, { locale: "en-GB", timezoneId: "Asia/Kolkata" });
     const page = await context.newPage();
     await page.goto("/admin/audit");
     const first = page.locator("table time").first();
@@ -517,7 +418,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       events: ["announcement"],
       target: { kind: "webhook", config: { url: "http://127.0.0.1:9/hook" } },
     });
-    const context = await newContext(admin);
+    const context = await h.newContext(admin);
     const page = await context.newPage();
     await page.goto("/account/notifications");
     const look = (selector: string) =>
@@ -648,8 +549,8 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
       ...(statusExists ? [{ name: "status", path: "/status", user: admin }] : []),
     ];
     if (!statusExists) console.warn("e2e: /status does not answer 200 yet; no status screenshots");
-    const anonymous = await newContext();
-    const signedIn = await newContext(admin);
+    const anonymous = await h.newContext();
+    const signedIn = await h.newContext(admin);
     const overflow: string[] = [];
     for (const p of pages) {
       const page = await (p.user ? signedIn : anonymous).newPage();
@@ -675,7 +576,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
     timeout: STEP_MS,
   }, async () => {
     await givenRealContent();
-    const context = await newContext(admin, { viewport: PHONE });
+    const context = await h.newContext(admin, { viewport: PHONE });
     const page = await context.newPage();
     const onScreen = (selector: string, text: string) =>
       page
@@ -707,7 +608,7 @@ describe.skipIf(!haveChromium)("MediaNest in Chromium", () => {
 
   test("no console errors, uncaught errors or CSP violations on any page visited", () => {
     for (const path of ["/login", "/", "/notifications", "/account", "/admin", "/admin/users"])
-      expect(visited).toContain(path);
-    expect(problems).toEqual([]);
+      expect(h.visited).toContain(path);
+    expect(h.problems).toEqual([]);
   });
 });

@@ -6,54 +6,33 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { saveDownloadSettings } from "../../src/services/download-settings";
 import { createDownloadWorkers, type DownloadWorkers, workDirFor } from "../../src/services/download-worker";
 import { saveLibraries } from "../../src/services/integrations";
-import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { listDownloadItems, listDownloadSummaries } from "../../src/store/downloads";
 import type { User } from "../../src/store/users";
 import { type MediaSite, startMediaSite } from "../fakes/media-site";
 import { createTestApp, givenUser, type TestApp } from "../helpers/test-app";
+import { type BrowserHarness, CHROMIUM, haveChromium, startBrowser, until } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const ready = existsSync(CHROMIUM) && Bun.which("yt-dlp") !== null && Bun.which("ffmpeg") !== null;
+const ready = haveChromium && Bun.which("yt-dlp") !== null && Bun.which("ffmpeg") !== null;
 if (!ready) console.warn(`e2e downloads: needs ${CHROMIUM}, yt-dlp and ffmpeg; the suite is SKIPPED`);
 
 const STEP_MS = 45_000;
-
-// Same watcher as the main browser suite: CSP violations become console errors, SSE connections are counted, and a
-// marker on window tells a reload (which would clear it) from live updates.
-const INIT_SCRIPT = `
-  window.__sse = { connections: 0, messages: 0 };
-  document.addEventListener("htmx:sse:after:connection", () => { window.__sse.connections++; }, true);
-  document.addEventListener("htmx:sse:after:message", () => { window.__sse.messages++; }, true);
-  document.addEventListener("securitypolicyviolation", (e) => {
-    console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
-  });
-`;
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`e2e: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
+// A download takes longer than a page: each wait gets 10 s.
+const WAIT_MS = 10_000;
+const wait = (what: string, check: () => boolean | Promise<boolean>, timeoutMs = WAIT_MS) =>
+  until(what, check, timeoutMs);
 
 describe.skipIf(!ready)("downloads in Chromium", () => {
   let t: TestApp;
   let site: MediaSite;
-  let server: ReturnType<typeof Bun.serve>;
-  let browser: Browser;
+  let h: BrowserHarness;
   let workers: DownloadWorkers;
-  let base: string;
   let member: User;
   let videos: string;
   let kids: string;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
     site = await startMediaSite();
@@ -74,57 +53,16 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
     });
     workers = createDownloadWorkers(t.deps, { concurrency: 1, pollMs: 200, progressIntervalMs: 250 });
     await workers.start();
-    server = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      idleTimeout: 60,
-      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
-    });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    h = await startBrowser(t, { streamWaitMs: WAIT_MS });
   });
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
+    await h?.close();
     await workers?.stop();
-    await server?.stop(true);
     await t?.close();
     await site?.stop();
     for (const dir of [videos, kids]) if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  function watch(page: Page) {
-    const mine = () => page.url().startsWith(base);
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && mine()) problems.push(`${page.url()}: console error: ${msg.text()}`);
-    });
-    page.on("pageerror", (err) => {
-      if (mine()) problems.push(`${page.url()}: uncaught: ${err.message}`);
-    });
-  }
-
-  async function signedInPage(user: User): Promise<Page> {
-    const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    await context.addInitScript({ content: INIT_SCRIPT });
-    context.on("page", watch);
-    const { cookie } = await startSession(t.deps, user, { ip: "127.0.0.1", userAgent: "e2e" });
-    await context.addCookies([{ name: SESSION_COOKIE, value: cookie, url: base, httpOnly: true, sameSite: "Lax" }]);
-    return context.newPage();
-  }
-
-  async function streamReady(page: Page) {
-    await until("the live stream", async () => {
-      const s = await page.evaluate(
-        () => (window as unknown as { __sse: { connections: number; messages: number } }).__sse,
-      );
-      return s.connections >= 1 && s.messages > 0;
-    });
-  }
 
   /** Mark the document; a reload or a navigation loses the mark. */
   const mark = (page: Page) => page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 42));
@@ -141,9 +79,9 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
   }, async () => {
     // About 440 KB at 96 KiB/s: some five seconds of progress for the stream to show.
     site.setRate(96 * 1024);
-    const page = await signedInPage(member);
+    const page = await h.newPage(member);
     await page.goto("/downloads");
-    await streamReady(page);
+    await h.streamReady(page);
     await mark(page);
     expect(await page.locator("#bell-count").textContent()).toBe("");
 
@@ -160,7 +98,7 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
     await item.waitFor({ timeout: 5000 });
     // Sample the bar as the stream replaces it: its value must rise at least twice.
     const seen: number[] = [];
-    await until(
+    await wait(
       "the progress bar to rise twice",
       async () => {
         const now = await item
@@ -177,14 +115,14 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
     expect(await item.locator(".dl-facts").textContent()).toMatch(/\d+ %/);
 
-    await until(
+    await wait(
       "the download to show completed",
       async () => (await item.getAttribute("data-status")) === "completed",
       30_000,
     );
     expect(await item.locator(".pill").textContent()).toBe("Completed");
     expect(await item.textContent()).toContain("Kids");
-    await until("the bell to show 1", async () => (await page.locator("#bell-count").textContent()) === "1");
+    await wait("the bell to show 1", async () => (await page.locator("#bell-count").textContent()) === "1");
     const toast = page.locator("#toasts .toast", { hasText: "Download finished" });
     await toast.waitFor({ timeout: 5000 });
     expect(await toast.textContent()).toContain("Slow Clip (1) is in your library.");
@@ -202,9 +140,9 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
   test("cancel in the page stops a running download and removes its partial file", { timeout: STEP_MS }, async () => {
     // Slow enough that the download is still running when the button is pressed.
     site.setRate(32 * 1024);
-    const page = await signedInPage(member);
+    const page = await h.newPage(member);
     await page.goto("/downloads");
-    await streamReady(page);
+    await h.streamReady(page);
     await mark(page);
     await preview(page, "/slow.html");
     await page.locator("form.dl-preview").getByRole("button", { name: "Download" }).click();
@@ -214,13 +152,13 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
     const id = summary!.download.id;
     const [row] = await listDownloadItems(t.deps.database, id);
     const dir = workDirFor(summary!.download.folder, row!.id);
-    await until(
+    await wait(
       "yt-dlp to write a partial file",
       () => existsSync(dir) && readdirSync(dir).some((f) => f.endsWith(".part")),
       20_000,
     );
     const item = page.locator(`#dl-${id}`);
-    await until("the bar to show a percentage", async () => {
+    await wait("the bar to show a percentage", async () => {
       const v = await item
         .locator("[role=progressbar]")
         .getAttribute("aria-valuenow", { timeout: 1000 })
@@ -229,10 +167,10 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
     });
 
     await item.getByRole("button", { name: "Cancel" }).click();
-    await until("the download to show cancelled", async () => (await item.getAttribute("data-status")) === "cancelled");
+    await wait("the download to show cancelled", async () => (await item.getAttribute("data-status")) === "cancelled");
     expect(await item.locator(".pill").textContent()).toBe("Cancelled");
-    await until("the partial file to go", () => !existsSync(dir));
-    await until("the worker to let go", () => workers.active() === 0);
+    await wait("the partial file to go", () => !existsSync(dir));
+    await wait("the worker to let go", () => workers.active() === 0);
     const [after] = await listDownloadItems(t.deps.database, id);
     expect(after).toMatchObject({ status: "cancelled", filePath: null });
     expect(readdirSync(summary!.download.folder).filter((f) => !f.startsWith("."))).toEqual([]);
@@ -240,6 +178,6 @@ describe.skipIf(!ready)("downloads in Chromium", () => {
   });
 
   test("no console errors, uncaught errors or CSP violations on the way", () => {
-    expect(problems).toEqual([]);
+    expect(h.problems).toEqual([]);
   });
 });

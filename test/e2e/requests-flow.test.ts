@@ -4,18 +4,15 @@
 // No console error or CSP violation on the way. CI installs Chromium; without it the suite is SKIPPED.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { saveSeerrIntegration } from "../../src/services/integrations";
-import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { webhookAuthHeader, webhookSecret } from "../../src/services/seerr-webhook";
 import { findMediaRequestById, listMediaRequests } from "../../src/store/media-requests";
 import type { User } from "../../src/store/users";
 import { type FakeSeerr, SEERR_PERMISSIONS, seerrShow, seerrUser, startFakeSeerr } from "../fakes/seerr";
 import { type FakeTmdbImages, startFakeTmdbImages } from "../fakes/tmdb-images";
 import { createTestApp, givenUser, type TestApp } from "../helpers/test-app";
+import { type BrowserHarness, CHROMIUM, haveChromium, startBrowser, text, until } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium)
   console.warn(`e2e: ${CHROMIUM} not found; the requests flow suite is SKIPPED (install the chromium package)`);
 
@@ -23,40 +20,13 @@ const API_KEY = "e2e-seerr-key";
 const SHOW = { id: 95396, name: "Severance" };
 const STEP_MS = 30_000;
 
-// Counts SSE connections and messages per page, and turns CSP violations into console errors the watcher sees.
-// Init scripts are injected by the browser itself, so the page's CSP does not apply to them.
-const INIT_SCRIPT = `
-  window.__sse = { connections: 0, messages: 0 };
-  document.addEventListener("htmx:sse:after:connection", () => { window.__sse.connections++; }, true);
-  document.addEventListener("htmx:sse:after:message", () => { window.__sse.messages++; }, true);
-  document.addEventListener("securitypolicyviolation", (e) => {
-    console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
-  });
-`;
-
-/** Poll until check() holds; fail naming what was awaited. */
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`e2e: timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
-
 describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () => {
   let t: TestApp;
   let seerr: FakeSeerr;
   let tmdb: FakeTmdbImages;
-  let server: ReturnType<typeof Bun.serve>;
-  let browser: Browser;
-  let base: string;
+  let h: BrowserHarness;
   let admin: User;
   let member: User;
-  const contexts: BrowserContext[] = [];
-  /** Console errors, uncaught page errors and CSP violations on MediaNest's own pages. */
-  const problems: string[] = [];
-  const visited = new Set<string>();
 
   beforeAll(async () => {
     seerr = startFakeSeerr({
@@ -72,75 +42,21 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
     await saveSeerrIntegration(t.deps, { url: seerr.url, apiKey: API_KEY });
     admin = await givenUser(t.deps, { role: "admin", displayName: "Olivia Owner", plexId: 9001 });
     member = await givenUser(t.deps, { displayName: "Maria Member", plexId: 5002 });
-    // Production serves with idleTimeout 60 (src/cli/serve.ts); the SSE heartbeat keeps streams inside it.
-    server = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      idleTimeout: 60,
-      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
-    });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    h = await startBrowser(t);
   });
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    await server?.stop(true);
+    await h?.close();
     await t?.close();
     await seerr?.stop();
     await tmdb?.stop();
   });
 
-  function watch(page: Page) {
-    const mine = () => page.url().startsWith(base);
-    page.on("framenavigated", (frame) => {
-      if (frame === page.mainFrame() && mine()) visited.add(new URL(page.url()).pathname);
-    });
-    page.on("console", (msg) => {
-      if (msg.type() === "error" && mine()) problems.push(`${page.url()}: console error: ${msg.text()}`);
-    });
-    page.on("pageerror", (err) => {
-      if (mine()) problems.push(`${page.url()}: uncaught: ${err.message}`);
-    });
-  }
-
-  /** A fresh browser profile signed in as `user`. */
-  async function newContext(user: User) {
-    const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    await context.addInitScript({ content: INIT_SCRIPT });
-    context.on("page", watch);
-    const { cookie } = await startSession(t.deps, user, { ip: "127.0.0.1", userAgent: "e2e" });
-    await context.addCookies([{ name: SESSION_COOKIE, value: cookie, url: base, httpOnly: true, sameSite: "Lax" }]);
-    return context;
-  }
-
-  async function sse(page: Page): Promise<{ connections: number; messages: number }> {
-    return page.evaluate(() => (window as unknown as { __sse: { connections: number; messages: number } }).__sse);
-  }
-
-  /** Wait until the page's live stream delivered its first message, which the server sends after subscribing. */
-  async function streamReady(page: Page) {
-    let seen = { connections: 0, messages: 0 };
-    await until(`the live stream of ${page.url()}`, async () => {
-      seen = await sse(page);
-      return seen.connections >= 1 && seen.messages > 0;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}; saw ${JSON.stringify(seen)}, ${t.deps.live.size} streams open on the server`);
-    });
-  }
-
-  const text = async (page: Page, selector: string) => ((await page.textContent(selector)) ?? "").trim();
-
   test("search, request season 2, approve, Seerr's MEDIA_AVAILABLE webhook: the open list and the bell follow live", {
     timeout: STEP_MS,
   }, async () => {
     // The member finds the show by searching as they type, and opens it.
-    const memberContext = await newContext(member);
+    const memberContext = await h.newContext(member);
     const page = await memberContext.newPage();
     await page.goto("/search");
     await page.getByPlaceholder("Search movies and shows").pressSequentially("Sever");
@@ -148,7 +64,7 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
     await hit.waitFor({ timeout: 5000 });
     await until("the search to be in the address", () => page.url().includes("q=Sever"));
     await hit.click();
-    await page.waitForURL(`${base}/title/tv/${SHOW.id}`);
+    await page.waitForURL(`${h.base}/title/tv/${SHOW.id}`);
     expect(await text(page, "h1")).toContain(SHOW.name);
 
     // Season 2 only.
@@ -167,7 +83,7 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
 
     // The member keeps their requests open while the rest happens elsewhere.
     await page.goto("/requests");
-    await streamReady(page);
+    await h.streamReady(page);
     const item = page.locator(`#r-${row!.id}`);
     // A mark on this document: gone if anything below reloads the page instead of swapping it live.
     await page.evaluate(() => ((window as unknown as { __mark: number }).__mark = 1));
@@ -175,7 +91,7 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
     expect(await item.textContent()).toContain("Show, season 2");
 
     // An admin approves it on MediaNest's own approvals page.
-    const adminContext = await newContext(admin);
+    const adminContext = await h.newContext(admin);
     const adminPage = await adminContext.newPage();
     await adminPage.goto("/admin/requests");
     await adminPage.locator(`#r-${row!.id}`).getByRole("button", { name: "Approve" }).click();
@@ -206,7 +122,7 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
       request: { request_id: String(row!.seerrRequestId) },
     });
     const res = await seerr.sendWebhook(
-      { url: `${base}/api/v1/webhooks/seerr`, authHeader: webhookAuthHeader(await webhookSecret(t.deps)) },
+      { url: `${h.base}/api/v1/webhooks/seerr`, authHeader: webhookAuthHeader(await webhookSecret(t.deps)) },
       "MEDIA_AVAILABLE",
       row!.seerrRequestId,
     );
@@ -219,15 +135,15 @@ describe.skipIf(!haveChromium)("a request from search to Plex, in Chromium", () 
     expect(await item.locator(".media-badge").textContent()).toBe("Available");
     await page.locator("#toasts .toast", { hasText: `Ready to watch: ${SHOW.name}` }).waitFor({ timeout: 5000 });
     await until("the bell to count both", async () => (await text(page, "#bell-count")) === "2");
-    expect(page.url()).toBe(`${base}/requests`);
+    expect(page.url()).toBe(`${h.base}/requests`);
     expect((await findMediaRequestById(t.deps.database, row!.id))?.status).toBe("available");
     expect(await page.evaluate(() => (window as unknown as { __mark?: number }).__mark)).toBe(1);
-    expect(await sse(page)).toMatchObject({ connections: 1 });
+    expect(await h.sse(page)).toMatchObject({ connections: 1 });
   });
 
   test("no console errors, uncaught errors or CSP violations on any page visited", () => {
     for (const path of ["/search", `/title/tv/${SHOW.id}`, "/requests", "/admin/requests"])
-      expect(visited).toContain(path);
-    expect(problems).toEqual([]);
+      expect(h.visited).toContain(path);
+    expect(h.problems).toEqual([]);
   });
 });

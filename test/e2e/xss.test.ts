@@ -5,13 +5,11 @@
 // arrives over SSE: no payload runs (window.__xss never set, no dialog, no CSP violation, no element made from a
 // payload) and each one is on the page as visible text. CI installs Chromium; without it the suite is SKIPPED.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { audit } from "../../src/services/audit";
 import { savePlexServer } from "../../src/services/auth-settings";
 import { saveKumaIntegration, saveSeerrIntegration } from "../../src/services/integrations";
 import { notify } from "../../src/services/notifications";
-import { SESSION_COOKIE, startSession } from "../../src/services/sessions";
 import { runStatusChecks } from "../../src/services/status";
 import { insertDownload } from "../../src/store/downloads";
 import { insertSubscription } from "../../src/store/subscriptions";
@@ -31,9 +29,8 @@ import { startFakePlexTv, type FakePlexTv } from "../fakes/plex-tv";
 import { seerrMovie, seerrShow, seerrUser, SEERR_PERMISSIONS, startFakeSeerr, type FakeSeerr } from "../fakes/seerr";
 import { startFakeUptimeKuma, type FakeUptimeKuma } from "../fakes/uptime-kuma";
 import { createTestApp, givenUser, signIn, type TestApp } from "../helpers/test-app";
+import { type BrowserHarness, CHROMIUM, haveChromium, startBrowser } from "./harness";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`e2e: ${CHROMIUM} not found; the XSS suite is SKIPPED (install the chromium package)`);
 
 const STEP_MS = 30_000;
@@ -50,16 +47,6 @@ function payload(field: string): string {
 }
 const PAYLOADS: PayloadMode = (key, original) => `${original} ${payload(key)}`;
 
-// Chromium runs this before any of the page's scripts, outside the page's CSP.
-const INIT_SCRIPT = `
-  window.__csp = [];
-  document.addEventListener("securitypolicyviolation", (e) => {
-    window.__csp.push(e.violatedDirective + " " + (e.blockedURI || "inline") + " " + (e.sample || ""));
-  });
-  window.__sse = 0;
-  document.addEventListener("htmx:sse:after:message", () => { window.__sse++; }, true);
-`;
-
 // Elements a payload would make if it were parsed: none of the app's own markup looks like this.
 const INJECTED =
   "[data-xss], img[src='x'], img[onerror], svg[onload], script:not([src]):not([type='application/json'])";
@@ -70,12 +57,9 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
   let plex: FakePlexServer;
   let seerr: FakeSeerr;
   let kuma: FakeUptimeKuma;
-  let server: ReturnType<typeof Bun.serve>;
-  let browser: Browser;
-  let base: string;
+  let h: BrowserHarness;
   let admin: User;
   let member: User;
-  const contexts: BrowserContext[] = [];
   const dialogs: string[] = [];
 
   beforeAll(async () => {
@@ -216,34 +200,17 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
     const made = await maria.post("/title/movie/603/request", { is4k: "0" });
     expect(made.status).toBeLessThan(400);
 
-    server = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      idleTimeout: 60,
-      fetch: (req, srv) => t.app.fetch(req, { server: srv }),
-    });
-    base = `http://127.0.0.1:${server.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    h = await startBrowser(t);
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => {});
-    await browser?.close();
-    server?.stop(true);
+    await h?.close();
     await t?.close();
     await Promise.all([plextv?.stop(), plex?.stop(), seerr?.stop(), kuma?.stop()]);
   });
 
   async function newPage(user: User): Promise<Page> {
-    const context = await browser.newContext({ baseURL: base });
-    contexts.push(context);
-    await context.addInitScript({ content: INIT_SCRIPT });
-    const { cookie } = await startSession(t.deps, user, { ip: "127.0.0.1", userAgent: "xss" });
-    await context.addCookies([{ name: SESSION_COOKIE, value: cookie, url: base, httpOnly: true, sameSite: "Lax" }]);
-    const page = await context.newPage();
+    const page = await h.newPage(user);
     page.on("dialog", (d) => {
       dialogs.push(`${page.url()}: ${d.type()} ${d.message()}`);
       void d.dismiss();
@@ -334,9 +301,7 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
     async () => {
       const page = await newPage(member);
       await page.goto("/downloads");
-      await page.waitForFunction(() => (window as unknown as { __sse: number }).__sse > 0, undefined, {
-        timeout: 10_000,
-      });
+      await h.streamReady(page);
       await notify(t.deps, member.id, {
         kind: "test",
         title: `Live ${payload("toast-title")}`,
