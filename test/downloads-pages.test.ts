@@ -163,6 +163,53 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     expect(await inside.text()).toContain("not a public address");
   });
 
+  test("storage per user names each person who keeps downloaded files, with their total", async () => {
+    const keeper = await givenUser(t.deps, { username: "keeper" });
+    const id = crypto.randomUUID();
+    const at = new Date();
+    await insertDownload(
+      t.deps.database,
+      {
+        id,
+        userId: keeper.id,
+        url: "https://www.youtube.com/watch?v=kept",
+        kind: "video",
+        remoteId: "kept",
+        title: "Kept video",
+        quality: "best",
+        sectionKey: "7",
+        folder: library,
+        status: "completed",
+        itemCount: 1,
+        createdAt: at,
+        updatedAt: at,
+      },
+      [
+        {
+          id: crypto.randomUUID(),
+          downloadId: id,
+          userId: keeper.id,
+          position: 1,
+          remoteId: "kept",
+          title: "Kept video",
+          url: "https://www.youtube.com/watch?v=kept",
+          status: "completed",
+          attempts: 1,
+          nextAttemptAt: at,
+          filePath: join(library, "Kept video.mp4"),
+          bytes: 3 * 1024 * 1024,
+          createdAt: at,
+        },
+      ],
+    );
+    const html = await (await (await signIn(t, admin)).get("/admin/downloads")).text();
+    const from = html.indexOf("Storage per user");
+    const storage = html.slice(from, html.indexOf("</dl>", from));
+    expect(storage).toContain("<dt>@keeper</dt>");
+    expect(storage).toContain("<dd>3 MiB</dd>");
+    expect(storage).not.toContain(keeper.id);
+  });
+
   test("long lists are paged: 25 a page, newest first, the page kept by the live refresh and by actions", async () => {
     const user = await givenUser(t.deps);
     const member = await signIn(t, user);

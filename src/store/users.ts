@@ -127,6 +127,15 @@ export interface UserFilter {
   offset?: number;
 }
 
+/** The usernames of these users, by id (absent ids are left out). */
+export async function findUsernames(database: Database, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const { db, tables } = database;
+  const u = tables.users;
+  const rows = await db.select({ id: u.id, username: u.username }).from(u).where(inArray(u.id, ids));
+  return new Map(rows.map((r) => [r.id, r.username]));
+}
+
 /** List users matching a filter, by username, with the total count for paging. */
 export async function listUsers(
   database: Database,

@@ -10,7 +10,7 @@ import { approveDownload, DownloadRefusal, declineDownload } from "../services/d
 import { imageProxyKey } from "../services/image-proxy";
 import { getIntegrations } from "../services/integrations";
 import { countDownloads, listDownloadSummaries, queueHealth, storedBytesByUser } from "../store/downloads";
-import { listUsers } from "../store/users";
+import { findUsernames } from "../store/users";
 import { pageOf, toDownloadViews } from "./downloads";
 import { type FieldErrors, type FormValues, form, formValues } from "./forms";
 import { clientIp } from "../server/request";
@@ -129,7 +129,7 @@ async function showAdminDownloads(
   const now = new Date();
   // A long queue is paged: the page renders a bounded number of downloads however many rows there are.
   const page = pageOf(c);
-  const [waiting, recent, total, health, storage, { libraries }, pause, { users }] = await Promise.all([
+  const [waiting, recent, total, health, storage, { libraries }, pause] = await Promise.all([
     listDownloadSummaries(deps.database, { limit: ADMIN_PAGE_SIZE, statuses: ["awaiting_approval"] }),
     listDownloadSummaries(deps.database, { limit: ADMIN_PAGE_SIZE, offset: (page - 1) * ADMIN_PAGE_SIZE }),
     countDownloads(deps.database),
@@ -137,8 +137,9 @@ async function showAdminDownloads(
     storedBytesByUser(deps.database),
     getIntegrations(deps),
     readQueuePause(deps),
-    listUsers(deps.database, { limit: 500 }),
   ]);
+  // The names of those who store files, not every user: a few rows however many accounts there are.
+  const names = await findUsernames(deps.database, [...storage.keys()]);
   const key = imageProxyKey(deps);
   return renderPage(
     c,
@@ -153,7 +154,7 @@ async function showAdminDownloads(
       health={health}
       pause={pause?.reason ?? null}
       storage={[...storage.entries()]
-        .map(([id, bytes]) => ({ user: users.find((u) => u.id === id)?.username ?? id, bytes: formatBytes(bytes) }))
+        .map(([id, bytes]) => ({ user: names.get(id) ?? id, bytes: formatBytes(bytes) }))
         .sort((a, b) => a.user.localeCompare(b.user))}
       message={message}
     />,

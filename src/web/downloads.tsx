@@ -11,7 +11,7 @@ import {
   type PreviewView,
 } from "../../views/pages/downloads";
 import type { AppEnv } from "../app/deps";
-import { QUALITIES, resolveBinary, YtdlpError } from "../integrations/ytdlp/client";
+import { checkBinaryKept, QUALITIES, YtdlpError } from "../integrations/ytdlp/client";
 import { folderProblems } from "../services/download-folders";
 import { getDownloadSettings, getYtdlpPath } from "../services/download-settings";
 import {
@@ -120,7 +120,7 @@ async function problemFor(c: Context<AppEnv>): Promise<string | null> {
       : "No library has a download folder yet; ask an admin to set one.";
   const problems: string[] = [];
   try {
-    await resolveBinary(await getYtdlpPath(deps));
+    await checkBinaryKept(await getYtdlpPath(deps));
   } catch (err) {
     if (!(err instanceof YtdlpError)) throw err;
     problems.push(

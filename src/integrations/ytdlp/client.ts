@@ -74,6 +74,30 @@ export async function resolveBinary(bin: string): Promise<string> {
   return resolved;
 }
 
+// The pages' answer to "is yt-dlp there?", per configured path and replica (this host's disk), kept a few seconds:
+// the lookup on the PATH and its stat were a twentieth of the downloads page. A download resolves it afresh.
+const recentBinaries = new Map<string, { at: number; error: YtdlpError | null }>();
+const BINARY_CHECK_TTL_MS = 5_000;
+
+/** Like resolveBinary, for pages: the outcome for this path is kept for a few seconds. */
+export async function checkBinaryKept(bin: string): Promise<void> {
+  const now = Date.now();
+  let kept = recentBinaries.get(bin);
+  if (!kept || now - kept.at > BINARY_CHECK_TTL_MS) {
+    let error: YtdlpError | null = null;
+    try {
+      await resolveBinary(bin);
+    } catch (err) {
+      if (!(err instanceof YtdlpError)) throw err;
+      error = err;
+    }
+    kept = { at: now, error };
+    if (recentBinaries.size > 16) recentBinaries.clear();
+    recentBinaries.set(bin, kept);
+  }
+  if (kept.error) throw kept.error;
+}
+
 /** Never hand MediaNest's own environment (secret key, database URL) to a child process. */
 export function childEnv(): Record<string, string> {
   return {
