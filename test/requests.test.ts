@@ -348,3 +348,48 @@ describe("your requests on the dashboard", () => {
     expect(await (await viewer.get("/")).text()).not.toContain('hx-get="/requests?part=dashboard"');
   });
 });
+
+describe("the list of your requests", () => {
+  test("each row escapes what it shows; a pending one carries the cancel form, a declined one its reason", async () => {
+    const user = await givenUser(t.deps, { displayName: "Dora" });
+    const dora = await signIn(t, user);
+    const at = new Date();
+    const stored = async (title: string, status: MediaRequestState, declineReason: string | null = null) => {
+      const id = crypto.randomUUID();
+      await insertMediaRequest(t.deps.database, {
+        id,
+        userId: user.id,
+        seerrServer: "rows-test",
+        seerrRequestId: Math.floor(Math.random() * 1e9),
+        mediaType: "movie",
+        tmdbId: 4242,
+        title,
+        year: 2001,
+        seasons: [],
+        is4k: true,
+        status,
+        declineReason,
+        source: "medianest",
+        createdAt: at,
+        updatedAt: at,
+      });
+      return id;
+    };
+    const pending = await stored(`Tom's "<b>Film</b>" & co`, "pending");
+    const declined = await stored("Another", "declined", `Not <i>now</i>, "sorry"`);
+    const html = await (await dora.get("/requests")).text();
+    expect(html).toContain(
+      `<li id="r-${pending}" data-state="pending"><div><a href="/title/movie/4242"><strong>Tom&#39;s &quot;&lt;b&gt;Film&lt;/b&gt;&quot; &amp; co (2001)</strong></a>`,
+    );
+    expect(html).toContain('<div class="hint">Movie · 4K · asked ');
+    expect(html).toMatch(
+      new RegExp(
+        `<form method="post" action="/requests/${pending}/cancel"><input type="hidden" name="_csrf" value="[^"]+"/><button class="btn btn-small btn-danger" type="submit">Cancel</button></form></li>`,
+      ),
+    );
+    expect(html).toContain(`<li id="r-${declined}" data-state="declined">`);
+    expect(html).toContain('<div class="hint">Reason: Not &lt;i&gt;now&lt;/i&gt;, &quot;sorry&quot;</div>');
+    expect(html).not.toContain(`/requests/${declined}/cancel`);
+    expect(html).not.toContain("<b>Film</b>");
+  });
+});
