@@ -3,6 +3,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { startFakeCollector } from "./fakes/otlp-collector";
 
@@ -16,6 +17,27 @@ const promtool = Bun.which("promtool");
 if (!promtool) console.warn("binary.test: promtool not found; the `promtool check metrics` assertion is SKIPPED");
 
 const running = new Set<Bun.Subprocess>();
+
+/** One keep-alive GET over a raw socket: the response head as sent, and whether the server then closed. */
+function rawGet(base: string, path: string): Promise<{ head: string; closedByServer: boolean }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    let data = "";
+    const socket = connect(Number(port), hostname, () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: keep-alive\r\n\r\n`),
+    );
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve({ head: data.split("\r\n\r\n")[0]!, closedByServer: false });
+    }, 3000);
+    socket.on("data", (d) => (data += d));
+    socket.on("error", reject);
+    socket.on("end", () => {
+      clearTimeout(timer);
+      resolve({ head: data.split("\r\n\r\n")[0]!, closedByServer: true });
+    });
+  });
+}
 
 /** Give a port nothing listens on right now. */
 function freePort(): number {
@@ -397,6 +419,11 @@ describe("medianest serve", () => {
       const page = await fetch(`${draining.base}/setup`);
       await page.arrayBuffer();
       expect(page.status).toBe(200);
+      // Each answer while draining closes its connection: a proxy keeps none idle for the listener's close.
+      const raw = await rawGet(draining.base, "/setup");
+      expect(raw.head).toMatch(/^HTTP\/1\.1 200 /);
+      expect(raw.head).toMatch(/^connection: close\r$/im);
+      expect(raw.closedByServer).toBe(true);
       expect(draining.proc.exitCode).toBeNull();
       expect(await draining.stop(10_000)).toBe(0);
       expect(draining.output()).toContain('"msg":"draining: /readyz answers 503 before the listener closes"');

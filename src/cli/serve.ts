@@ -8,6 +8,19 @@ import { SECURITY_HEADERS } from "../server/middleware/security";
 import { setTracing, stopTracing } from "../telemetry/trace";
 import { CliError } from "./errors";
 
+/** Mark an answer as the last on its connection (Bun then closes it); a response with fixed headers is copied. */
+async function lastOnConnection(answer: Response | Promise<Response>): Promise<Response> {
+  const res = await answer;
+  try {
+    res.headers.set("connection", "close");
+    return res;
+  } catch {
+    const copy = new Response(res.body, res);
+    copy.headers.set("connection", "close");
+    return copy;
+  }
+}
+
 /** Return the path of the file that marks a running server in a data directory. */
 export function pidFile(dataDir: string): string {
   return join(dataDir, "medianest.pid");
@@ -56,12 +69,20 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     });
   };
 
+  // While draining every answer closes its connection, so a proxy holds no idle connection to this replica when the
+  // listener closes: a request written on one as the replica closes it would be lost (not retried, if a POST).
+  let closing = false;
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (req, srv) => (app ? app.fetch(req, { server: srv }) : whileStarting(req, srv)),
+      fetch: (req, srv) =>
+        app
+          ? closing
+            ? lastOnConnection(app.fetch(req, { server: srv }))
+            : app.fetch(req, { server: srv })
+          : whileStarting(req, srv),
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
@@ -99,6 +120,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
       (d) => d.readiness.drain(),
       () => {},
     );
+    closing = true;
     if (config.drainDelay > 0) {
       log.info("draining: /readyz answers 503 before the listener closes", { signal, seconds: config.drainDelay });
       const { promise, resolve } = Promise.withResolvers<void>();

@@ -104,7 +104,8 @@ describe.skipIf(!ready)("replicas restarted and killed", () => {
       databaseUrl: pg.url,
       redisUrl: REDIS_TEST_URL,
       env: {
-        MEDIANEST_DRAIN_DELAY: "1",
+        // Above nginx's keepalive_timeout (UPSTREAM_KEEPALIVE_S), so nginx lets go of its idle connections first.
+        MEDIANEST_DRAIN_DELAY: "2",
         MEDIANEST_DOWNLOAD_LEASE: "3",
         MEDIANEST_JOB_SCHEDULES: "download-queue=* * * * * *",
       },

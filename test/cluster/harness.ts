@@ -185,6 +185,13 @@ export class Replica {
  * nginx in front of the replicas: round robin, passive health (max_fails), retries on the next replica. Each list
  * of upstream ports is a site on a port of its own (`urls[i]`), all in one nginx with one configuration.
  */
+/**
+ * How long nginx keeps an idle connection to a replica. Below the replicas' drain delay (the Cluster refuses one that
+ * is not): a draining replica closes each connection after its answer, and nginx closes the idle ones itself first,
+ * so none is open when the replica's listener closes, and no request is written on a connection being closed.
+ */
+export const UPSTREAM_KEEPALIVE_S = 1;
+
 export class Nginx {
   proc: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
   readonly dir: string;
@@ -220,7 +227,7 @@ export class Nginx {
       const servers = ports.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join("\n");
       return `  upstream medianest${i} {
 ${servers}
-${this.opts.keepalive === false ? "" : "    keepalive 64;"}
+${this.opts.keepalive === false ? "" : `    keepalive 64;\n    keepalive_timeout ${UPSTREAM_KEEPALIVE_S}s;`}
   }
   server {
     listen 127.0.0.1:${this.ports[i]} backlog=4096;
@@ -423,6 +430,11 @@ export class Cluster {
       MEDIANEST_LOG_LEVEL: "info",
       ...opts.env,
     };
+    const drain = Number(this.env.MEDIANEST_DRAIN_DELAY ?? 0);
+    if (drain > 0 && opts.nginx !== false && opts.keepalive !== false && drain <= UPSTREAM_KEEPALIVE_S)
+      throw new Error(
+        `cluster: MEDIANEST_DRAIN_DELAY must exceed nginx's keepalive_timeout (${UPSTREAM_KEEPALIVE_S} s)`,
+      );
     for (let i = 0; i < (opts.replicas ?? 3); i++) this.addReplica();
   }
 
