@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { RouterRoute } from "hono/types";
 import { allow } from "./access";
+import { sendText } from "./htmx";
 import { assetUrl, findAsset } from "../app/assets";
 import type { AppDeps, AppEnv } from "../app/deps";
 import { errorHandler, notFound } from "./middleware/errors";
@@ -183,7 +184,7 @@ export function createApp(deps: AppDeps): App {
 
 /** Health, readiness, metrics and static files: what a server must answer before any page is loaded. */
 function coreRoutes(app: Hono<AppEnv>, deps: AppDeps): Hono<AppEnv> {
-  app.get("/healthz", allow("public"), (c) => c.text("ok"));
+  app.get("/healthz", allow("public"), (c) => sendText(c, "ok"));
   app.get("/readyz", allow("public"), async (c) => {
     const r = await deps.readiness.check();
     if (r.draining) return c.json(r, 503);

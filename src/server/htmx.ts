@@ -97,22 +97,37 @@ export async function renderPage(
 // A page goes out as its UTF-8 bytes: Bun sends a body given as a fresh string at a higher cost than encoding it
 // here.
 const UTF8 = new TextEncoder();
-const PAGE_HEADERS = new Headers(
-  Object.fromEntries([...SECURITY_HEADERS, ["content-type", "text/html; charset=UTF-8"]]),
-);
-// The same behind TLS, with Strict-Transport-Security.
-const TLS_PAGE_HEADERS = new Headers(
-  Object.fromEntries([...SECURITY_HEADERS, HSTS, ["content-type", "text/html; charset=UTF-8"]]),
-);
+/** The security headers and a content type, without and with Strict-Transport-Security (behind TLS). */
+function preparedHeaders(contentType: string): readonly [Headers, Headers] {
+  return [
+    new Headers(Object.fromEntries([...SECURITY_HEADERS, ["content-type", contentType]])),
+    new Headers(Object.fromEntries([...SECURITY_HEADERS, HSTS, ["content-type", contentType]])),
+  ];
+}
+const PAGE_HEADERS = preparedHeaders("text/html; charset=UTF-8");
+const TEXT_HEADERS = preparedHeaders("text/plain; charset=UTF-8");
 
 /**
  * Answer with an HTML document, security headers included, as one prepared response; the pipeline's security layer
  * then leaves it alone. A route that set headers of its own gets a plain answer, which that layer completes.
  */
 export function sendPage(c: Context<AppEnv>, html: string, status: number): Response {
+  return prepared(c, UTF8.encode(html), status, PAGE_HEADERS) ?? c.html(html, status as 200);
+}
+
+/** Answer with plain text as one prepared response, like sendPage (the health check: every few seconds). */
+export function sendText(c: Context<AppEnv>, text: string, status = 200): Response {
+  return prepared(c, text, status, TEXT_HEADERS) ?? c.text(text, status as 200);
+}
+
+function prepared(
+  c: Context<AppEnv>,
+  body: BodyInit,
+  status: number,
+  [plain, tls]: readonly [Headers, Headers],
+): Response | undefined {
   const state = c.get("security");
-  if (!state || state.headersSet || c.finalized) return c.html(html, status as 200);
-  const headers = isSecureRequest(c) ? TLS_PAGE_HEADERS : PAGE_HEADERS;
-  state.built = new Response(UTF8.encode(html), { status, headers });
+  if (!state || state.headersSet || c.finalized) return undefined;
+  state.built = new Response(body, { status, headers: isSecureRequest(c) ? tls : plain });
   return state.built;
 }
