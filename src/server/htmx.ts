@@ -112,7 +112,20 @@ const TEXT_HEADERS = preparedHeaders("text/plain; charset=UTF-8");
  * then leaves it alone. A route that set headers of its own gets a plain answer, which that layer completes.
  */
 export function sendPage(c: Context<AppEnv>, html: string, status: number): Response {
-  return prepared(c, UTF8.encode(html), status, PAGE_HEADERS) ?? c.html(html, status as 200);
+  return prepared(c, pageBytes(html), status, PAGE_HEADERS) ?? c.html(html, status as 200);
+}
+
+// A page that is the same for everyone (the anonymous home page) is the same string every time: its bytes are kept
+// from the last page sent. Comparing two strings costs a fraction of encoding one (docs/performance.md); a body's
+// bytes are only read, so responses may share them.
+let lastHtml = "";
+let lastBytes = UTF8.encode("");
+function pageBytes(html: string): Uint8Array<ArrayBuffer> {
+  if (html !== lastHtml) {
+    lastBytes = UTF8.encode(html);
+    lastHtml = html;
+  }
+  return lastBytes;
 }
 
 /** Answer with plain text as one prepared response, like sendPage (the health check: every few seconds). */
