@@ -71,18 +71,32 @@ export async function serve(config: Config, log: Logger): Promise<number> {
 
   // While draining every answer closes its connection, so a proxy holds no idle connection to this replica when the
   // listener closes: a request written on one as the replica closes it would be lost (not retried, if a POST).
+  // In the drain's last second (its last half, if shorter) a GET or HEAD other than the health checks is refused
+  // with a 503 instead: a proxy that checks no /readyz but retries them (nginx's proxy_next_upstream http_503) sends
+  // it to another replica and marks this one failed, so it sends nothing more, a POST neither, before the listener
+  // closes. A balancer that checks /readyz stopped sending before that.
   let closing = false;
+  let refusing = false;
+  const whileDraining = (req: Request, srv: Bun.Server<undefined>): Promise<Response> => {
+    if (refusing && (req.method === "GET" || req.method === "HEAD")) {
+      const path = new URL(req.url).pathname;
+      if (path !== "/healthz" && path !== "/readyz")
+        return Promise.resolve(
+          new Response("MediaNest is restarting; try again.", {
+            status: 503,
+            headers: { ...startingHeaders("text/plain; charset=UTF-8"), "retry-after": "1", connection: "close" },
+          }),
+        );
+    }
+    return lastOnConnection(app!.fetch(req, { server: srv }));
+  };
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
       fetch: (req, srv) =>
-        app
-          ? closing
-            ? lastOnConnection(app.fetch(req, { server: srv }))
-            : app.fetch(req, { server: srv })
-          : whileStarting(req, srv),
+        app ? (closing ? whileDraining(req, srv) : app.fetch(req, { server: srv })) : whileStarting(req, srv),
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
@@ -125,7 +139,14 @@ export async function serve(config: Config, log: Logger): Promise<number> {
       log.info("draining: /readyz answers 503 before the listener closes", { signal, seconds: config.drainDelay });
       const { promise, resolve } = Promise.withResolvers<void>();
       endDrain = resolve;
+      const refuse = setTimeout(
+        () => {
+          refusing = true;
+        },
+        (config.drainDelay - Math.min(1, config.drainDelay / 2)) * 1000,
+      );
       await Promise.race([Bun.sleep(config.drainDelay * 1000), promise]);
+      clearTimeout(refuse);
     }
     log.info("shutting down", { signal });
     const graceful = server.stop(false);

@@ -225,7 +225,7 @@ export const options = {
   drainDelay: {
     env: "MEDIANEST_DRAIN_DELAY",
     description:
-      "Seconds between SIGTERM and closing the listener, while /readyz answers 503 and requests are still served, so a load balancer stops sending first (set it above the balancer's health-check interval).",
+      "Seconds between SIGTERM and closing the listener, while /readyz answers 503 and requests are still served, so a load balancer stops sending first (set it above the balancer's health-check interval); in its last second a GET or HEAD is answered 503, for a proxy that retries them elsewhere.",
     default: 0,
     schema: () =>
       z.coerce

@@ -239,8 +239,9 @@ ${this.opts.keepalive === false ? "" : `    keepalive 64;\n    keepalive_timeout
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_set_header X-Forwarded-Host $http_host;
-      # A replica that refuses, resets or answers 502/503 (starting, draining) is skipped for the next one;
-      # a POST is retried only when it never reached a replica.
+      # A replica that refuses, resets or answers 502/503 (starting, draining) is skipped for the next one and
+      # counted failed for fail_timeout (a draining one answers GETs 503 in its drain's last second, so nginx has
+      # stopped sending before its listener closes); a POST is retried only when it never reached a replica.
       proxy_next_upstream error timeout http_502 http_503;
       proxy_next_upstream_tries 3;
       proxy_connect_timeout 2s;
