@@ -15,12 +15,16 @@ import { topics } from "../src/services/events";
 import { saveLibraries, savePlexIntegration } from "../src/services/integrations";
 import {
   claimDownloadItems,
+  countDownloads,
   extendItemLease,
   finishClaimedItem,
   findDownloadById,
   insertDownload,
   listDownloadItems,
+  listDownloadSummaries,
+  queueHealth,
   refreshDownloadStatus,
+  storedBytesByUser,
 } from "../src/store/downloads";
 import { listNotifications } from "../src/store/notifications";
 import type { User } from "../src/store/users";
@@ -105,6 +109,45 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       const other = await givenDownload(t, c, 1, new Date(t0.getTime() + 2000));
       const fourth = await claimOne(t, new Date());
       expect(fourth.map((x) => x.item.downloadId)).toEqual([other]);
+    });
+
+    test("the pages' reads: a page of one user's, of one status and of everyone's, the counts, health and storage", async () => {
+      const fresh = await createTestApp({ dialect });
+      try {
+        const a = await givenUser(fresh.deps, { username: "reader-a" });
+        const b = await givenUser(fresh.deps, { username: "reader-b" });
+        const t0 = new Date(Date.now() - 3_600_000);
+        const ids: string[] = [];
+        for (let n = 0; n < 5; n++)
+          ids.push(await givenDownload(fresh, n % 2 ? b : a, 1, new Date(t0.getTime() + n * 1000)));
+        const db = fresh.deps.database;
+        const [done] = await claimOne(fresh, new Date());
+        await finishClaimedItem(db, done!.item, {
+          status: "completed",
+          at: new Date(),
+          filePath: "/nowhere/f",
+          bytes: 7,
+        });
+        expect((await listDownloadSummaries(db, { userId: a.id, limit: 2 })).map((s) => s.download.id)).toEqual(
+          [4, 2].map((n) => ids[n]!),
+        );
+        expect(
+          (await listDownloadSummaries(db, { userId: a.id, limit: 2, offset: 2 })).map((s) => s.download.id),
+        ).toEqual([ids[0]!]);
+        expect((await listDownloadSummaries(db, { limit: 10 })).map((s) => s.download.id)).toEqual([...ids].reverse());
+        expect(
+          (await listDownloadSummaries(db, { limit: 10, statuses: ["queued"] })).map((s) => s.download.id),
+        ).toEqual([...ids].reverse());
+        expect(await listDownloadSummaries(db, { limit: 10, statuses: ["awaiting_approval"] })).toEqual([]);
+        expect(await countDownloads(db, { userId: b.id })).toBe(2);
+        expect(await countDownloads(db)).toBe(5);
+        const health = await queueHealth(db, new Date());
+        expect(health.counts).toMatchObject({ queued: 4, completed: 1, downloading: 0 });
+        expect(health.oldestQueuedAt?.getTime()).toBe(t0.getTime() + 1000);
+        expect([...(await storedBytesByUser(db)).entries()]).toEqual([[a.id, 7]]);
+      } finally {
+        await fresh.close();
+      }
     });
 
     test("a lapsed lease is taken over; the first claimer's heartbeat and outcome are fenced out", async () => {
