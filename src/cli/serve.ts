@@ -30,6 +30,22 @@ export function pidFile(dataDir: string): string {
 // PostgreSQL may still be retried).
 const START_WAIT_MS = 5000;
 
+// The server counts as gone quiet after a check window with at most this many requests (a health check and a
+// metrics scrape stay well under) that follows a busier one; it then hands back what the load left behind.
+const QUIET_CHECK_MS = 30_000;
+const QUIET_REQUESTS = 30;
+const QUIET_GROWTH_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Give back memory kept only for speed: SQLite's page cache, and (once JavaScriptCore is idle) the compiled code
+ * and JIT code of everything that ran, after a full collection. Code that runs again is compiled again from its
+ * bytecode; under load the hot paths are compiled within seconds.
+ */
+function releaseMemory(deps: AppDeps): void {
+  deps.database.releaseMemory();
+  Bun.shrink();
+}
+
 /** Let the event loop run (answer requests that have arrived) before the next step of start-up. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -90,13 +106,18 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     }
     return lastOnConnection(app!.fetch(req, { server: srv }));
   };
+
+  // Requests since the last quiet check (releaseMemory above).
+  let served = 0;
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
-      fetch: (req, srv) =>
-        app ? (closing ? whileDraining(req, srv) : app.fetch(req, { server: srv })) : whileStarting(req, srv),
+      fetch: (req, srv) => {
+        served++;
+        return app ? (closing ? whileDraining(req, srv) : app.fetch(req, { server: srv })) : whileStarting(req, srv);
+      },
       // SSE streams send heartbeats well within this.
       idleTimeout: 60,
       maxRequestBodySize: config.bodyLimit + 1024,
@@ -111,6 +132,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
   const { promise: stopped, resolve } = Promise.withResolvers<number>();
   let stopping = false;
   let jobsStart: ReturnType<typeof setTimeout> | undefined;
+  let quietCheck: ReturnType<typeof setInterval> | undefined;
   // The server's code loads after the port is taken, in steps with the event loop running between them, so a health
   // check that arrives meanwhile is answered at once instead of waiting behind the whole start.
   const runtime = (async () => {
@@ -159,6 +181,7 @@ export async function serve(config: Config, log: Logger): Promise<number> {
       await server.stop(true);
     }
     clearTimeout(jobsStart);
+    clearInterval(quietCheck);
     if (deps) await closeRuntime(deps, config);
     log.info("stopped");
     resolve(0);
@@ -194,9 +217,28 @@ export async function serve(config: Config, log: Logger): Promise<number> {
     // The binary starts with the JIT reluctant to compile (package.json's build: --compile-jit-policy), because
     // start-up code runs once; from here on the server's code runs hot.
     Bun.unsafe.setJITPolicy(1);
-    // What start-up left behind (module evaluation, migrations, schemas) is garbage from here on; an idle server
-    // allocates too little to trigger a collection, so collect once now rather than hold it.
-    Bun.gc(true);
+    // What start-up left behind (module evaluation, migrations, schemas, code that ran once) is garbage from here
+    // on; an idle server allocates too little to trigger a collection, so give it back once now rather than hold it.
+    releaseMemory(deps);
+    // Given back again when the server goes quiet after being busy, or while quiet once it has grown again (a job
+    // run, a burst too short to count as busy): what the previous release left is the floor it is measured against.
+    let busy = false;
+    let floor = Number.POSITIVE_INFINITY;
+    quietCheck = setInterval(() => {
+      const quiet = served <= QUIET_REQUESTS;
+      served = 0;
+      if (!quiet) {
+        busy = true;
+        return;
+      }
+      const rss = process.memoryUsage.rss();
+      if (busy || rss > floor + QUIET_GROWTH_BYTES) {
+        busy = false;
+        floor = Number.POSITIVE_INFINITY;
+        releaseMemory(deps);
+      } else floor = Math.min(floor, rss);
+    }, QUIET_CHECK_MS);
+    quietCheck.unref();
   }, 250);
   const url = config.publicUrl ?? `http://localhost:${server.port}`;
   log.info("MediaNest is running", {

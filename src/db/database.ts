@@ -26,6 +26,8 @@ export interface Database {
   /** Where the data lives, for messages: a file path or a masked URL. */
   location: string;
   ping(): Promise<boolean>;
+  /** Hand back memory the database keeps only for speed (SQLite's page cache); called when the server goes quiet. */
+  releaseMemory(): void;
   close(): Promise<void>;
 }
 
@@ -140,6 +142,13 @@ export function openSqlite(path: string): Database {
         return false;
       }
     },
+    releaseMemory() {
+      try {
+        sqlite.exec("PRAGMA shrink_memory");
+      } catch {
+        // closed or busy: nothing to give back now
+      }
+    },
     async close() {
       try {
         sqlite.exec("PRAGMA optimize");
@@ -183,6 +192,8 @@ export async function openPostgres(
             return false;
           }
         },
+        // postgres.js keeps no cache of its own; idle connections close after idle_timeout.
+        releaseMemory() {},
         async close() {
           await sql.end({ timeout: 5 });
         },

@@ -293,6 +293,23 @@ describe("openSqlite", () => {
     }
   });
 
+  test("releaseMemory gives back the page cache and leaves the database open, its rows and pragmas as they were", async () => {
+    const database = openSqlite(join(tempDir(), "medianest.db"));
+    try {
+      const sqlite = database.sqlite!;
+      sqlite.exec("CREATE TABLE t (v TEXT)");
+      sqlite.query("INSERT INTO t VALUES (?)").run("kept");
+      database.releaseMemory();
+      expect(sqlite.query("SELECT v FROM t").values()).toEqual([["kept"]]);
+      expect((sqlite.query("PRAGMA foreign_keys").values()[0] ?? [])[0]).toBe(1);
+      sqlite.close();
+      // A closed handle has nothing to give back; the call does not throw.
+      expect(() => database.releaseMemory()).not.toThrow();
+    } finally {
+      await database.close().catch(() => {});
+    }
+  });
+
   test("the database and its -wal and -shm files are readable by their owner only (0600), an older 0644 one too", async () => {
     const file = join(tempDir(), "medianest.db");
     const mode = (f: string) => statSync(f).mode & 0o777;
