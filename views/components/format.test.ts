@@ -19,3 +19,9 @@ test("plural picks the noun by English plural rules", () => {
   expect(plural(2, "entry", "entries")).toBe("2 entries");
   expect(plural(1.5, "day", "days")).toBe("1.5 days");
 });
+
+test("plural chooses as Intl.PluralRules('en') does for counts", () => {
+  const rules = new Intl.PluralRules("en");
+  for (const n of [0, 1, -1, 2, -2, 0.5, 1.5, 11, 21, 101, 1e21, Number.NaN, Number.POSITIVE_INFINITY])
+    expect(plural(n, "one", "other")).toBe(`${n} ${rules.select(n)}`);
+});
