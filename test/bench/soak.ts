@@ -73,6 +73,9 @@ interface SoakResult {
   downloadsCompleted: number;
   /** Descriptors by kind that differ between the start and the end ("socket +3"). */
   fdChange: string;
+  /** Connections to PostgreSQL open at the start and at the end (0 on SQLite). */
+  pgConnectionsAtStart: number;
+  pgConnections: number;
   refusals: Map<string, string>;
   /** RSS at the end split into anonymous and file-backed (the binary's own pages). */
   endParts: string;
@@ -103,20 +106,46 @@ function statusMiB(pid: number, key = "VmRSS"): number {
 }
 const rssMiB = (pid: number) => statusMiB(pid);
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-/** What a process's descriptors point at, counted by kind (sockets, pipes, files by path). */
-function fdKinds(pid: number): Record<string, number> {
+/** The pool's size in src/db/database.ts (openPostgres): the most PostgreSQL connections a replica keeps. */
+const PG_POOL_MAX = 10;
+const PG_CONNECTION = "PostgreSQL connection";
+/** Socket inodes of a process's TCP connections to the given remote port (/proc/<pid>/net/tcp and tcp6). */
+function socketsToPort(pid: number, port: number): Set<string> {
+  const inodes = new Set<string>();
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  for (const file of ["tcp", "tcp6"]) {
+    for (const line of readFileSync(`/proc/${pid}/net/${file}`, "utf8").split("\n").slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[2]?.endsWith(`:${hexPort}`)) inodes.add(cols[9]!);
+    }
+  }
+  return inodes;
+}
+/**
+ * What a process's descriptors point at, counted by kind (sockets, pipes, files by path). Sockets to PostgreSQL are
+ * counted apart: postgres.js hands out its longest-idle connection first, so the few queries a minute of the jobs
+ * and workers keep every connection the load opened from reaching its idle timeout; they are judged against the
+ * pool's bound, every other descriptor against its start.
+ */
+function fdKinds(pid: number, pgPort?: number): Record<string, number> {
   const kinds: Record<string, number> = {};
+  const pgSockets = pgPort ? socketsToPort(pid, pgPort) : new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    let target: string;
+    let link: string;
     try {
-      target = readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/:\[\d+\]$/, "");
+      link = readlinkSync(`/proc/${pid}/fd/${fd}`);
     } catch {
       continue;
     }
+    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
+    const target = inode && pgSockets.has(inode) ? PG_CONNECTION : link.replace(/:\[\d+\]$/, "");
     kinds[target] = (kinds[target] ?? 0) + 1;
   }
   return kinds;
 }
+
+/** Every descriptor but the PostgreSQL connections back to its start, give or take the runtime's own two. */
+const fdsBack = (r: SoakResult) => r.end.fds - r.pgConnections <= r.start.fds - r.pgConnectionsAtStart + 2;
 
 async function liveStreams(base: string): Promise<number> {
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -192,7 +221,8 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
   const pid = server.proc!.pid;
   // Where descriptors and live streams must come back to: the server as it started.
   const startFds = fdCount(pid);
-  const startKinds = fdKinds(pid);
+  const pgPort = pg ? Number(new URL(pg.url).port || 5432) : undefined;
+  const startKinds = fdKinds(pid, pgPort);
   const startStreams = await liveStreams(base);
 
   const routes = new Map<string, RouteStats>();
@@ -374,8 +404,9 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     await sample("cooldown");
   }
   const end = { rssMiB: rssMiB(pid), fds: fdCount(pid), streams: await liveStreams(base) };
-  const endKinds = fdKinds(pid);
+  const endKinds = fdKinds(pid, pgPort);
   const endParts = `${statusMiB(pid, "RssAnon").toFixed(1)} MiB anonymous, ${statusMiB(pid, "RssFile").toFixed(1)} MiB file-backed`;
+  const pgConnections = endKinds[PG_CONNECTION] ?? 0;
   const fdChange = Object.entries(endKinds)
     .map(([k, n]) => [k, n - (startKinds[k] ?? 0)] as const)
     .filter(([, d]) => d !== 0)
@@ -403,6 +434,8 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     sent,
     downloadsCompleted,
     fdChange,
+    pgConnectionsAtStart: startKinds[PG_CONNECTION] ?? 0,
+    pgConnections,
     refusals,
     endParts,
   };
@@ -433,10 +466,19 @@ function report(results: SoakResult[], loadBefore: number[]): string {
         r.end.rssMiB < 80,
       ],
       [
-        "file descriptors back to their start",
+        "file descriptors back to their start (PostgreSQL connections apart)",
         `${r.start.fds} → ${r.end.fds}${r.fdChange ? ` (${r.fdChange})` : ""}`,
-        r.end.fds <= r.start.fds + 2,
+        fdsBack(r),
       ],
+      ...(r.backend === "postgres"
+        ? ([
+            [
+              `PostgreSQL connections within the pool's ${PG_POOL_MAX}`,
+              `${r.pgConnections}`,
+              r.pgConnections <= PG_POOL_MAX,
+            ],
+          ] as [string, string, boolean][])
+        : []),
       ["live streams back to their start", `${r.start.streams} → ${r.end.streams}`, r.end.streams === r.start.streams],
     ];
     lines.push(
@@ -481,7 +523,8 @@ try {
       r.errors > 0 ||
       r.slopeMiBPerMin >= 1 ||
       r.end.rssMiB >= 80 ||
-      r.end.fds > r.start.fds + 2 ||
+      !fdsBack(r) ||
+      r.pgConnections > PG_POOL_MAX ||
       r.end.streams !== r.start.streams,
   );
   process.exitCode = failed ? 1 : 0;
