@@ -28,6 +28,7 @@ import {
 import { startFakePlexTv, type FakePlexTv } from "../fakes/plex-tv";
 import { seerrMovie, seerrShow, seerrUser, SEERR_PERMISSIONS, startFakeSeerr, type FakeSeerr } from "../fakes/seerr";
 import { startFakeUptimeKuma, type FakeUptimeKuma } from "../fakes/uptime-kuma";
+import { type FakeTmdbImages, startFakeTmdbImages } from "../fakes/tmdb-images";
 import { createTestApp, givenUser, signIn, type TestApp } from "../helpers/test-app";
 import { type BrowserHarness, CHROMIUM, haveChromium, startBrowser } from "./harness";
 
@@ -57,6 +58,7 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
   let plex: FakePlexServer;
   let seerr: FakeSeerr;
   let kuma: FakeUptimeKuma;
+  let tmdb: FakeTmdbImages;
   let h: BrowserHarness;
   let admin: User;
   let member: User;
@@ -108,7 +110,11 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
     kuma.setIncidents([{ title: "Outage", content: "The **disk** is full." }]);
     kuma.setMaintenance([{ title: "Disk swap", description: "Swapping the disk." }]);
 
-    t = await createTestApp({ env: { MEDIANEST_PLEX_TV_URL: plextv.url }, logLines: [] });
+    tmdb = startFakeTmdbImages();
+    t = await createTestApp({
+      env: { MEDIANEST_PLEX_TV_URL: plextv.url, MEDIANEST_TMDB_IMAGE_URL: tmdb.url },
+      logLines: [],
+    });
     await savePlexServer(t.deps, { machineIdentifier: MACHINE, name: "Home", url: plex.url, ownerToken: OWNER_TOKEN });
     await saveSeerrIntegration(t.deps, { url: seerr.url, apiKey: SEERR_KEY });
     await saveKumaIntegration(t.deps, { url: kuma.url, slug: "home", apiKey: KUMA_KEY });
@@ -206,7 +212,7 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
   afterAll(async () => {
     await h?.close();
     await t?.close();
-    await Promise.all([plextv?.stop(), plex?.stop(), seerr?.stop(), kuma?.stop()]);
+    await Promise.all([plextv?.stop(), plex?.stop(), seerr?.stop(), kuma?.stop(), tmdb?.stop()]);
   });
 
   async function newPage(user: User): Promise<Page> {
@@ -324,4 +330,8 @@ describe.skipIf(!haveChromium)("script payloads from every outside source stay t
     },
     STEP_MS,
   );
+
+  test("no page showing the payloads logged a console error or an uncaught error", () => {
+    expect(h.problems).toEqual([]);
+  });
 });
