@@ -163,6 +163,57 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     expect(await inside.text()).toContain("not a public address");
   });
 
+  test("a card escapes what it shows: title, channel, error; a failed one offers retry and removal", async () => {
+    const owner = await givenUser(t.deps);
+    const id = crypto.randomUUID();
+    const at = new Date();
+    await insertDownload(
+      t.deps.database,
+      {
+        id,
+        userId: owner.id,
+        url: "https://www.youtube.com/watch?v=esc",
+        kind: "video",
+        remoteId: "esc",
+        title: `<script>alert("t")</script> & Tom's`,
+        channel: `<b>Chan</b>`,
+        quality: "best",
+        sectionKey: "7",
+        folder: library,
+        status: "failed",
+        error: `yt-dlp said "<no>"`,
+        itemCount: 1,
+        createdAt: at,
+        updatedAt: at,
+      },
+      [
+        {
+          id: crypto.randomUUID(),
+          downloadId: id,
+          userId: owner.id,
+          position: 1,
+          remoteId: "esc",
+          title: "Escaped",
+          url: "https://www.youtube.com/watch?v=esc",
+          status: "failed",
+          attempts: 1,
+          nextAttemptAt: at,
+          createdAt: at,
+        },
+      ],
+    );
+    const html = await (await (await signIn(t, owner)).get("/downloads")).text();
+    const from = html.indexOf(`id="dl-${id}"`);
+    const card = html.slice(from, html.indexOf("</li>", from));
+    expect(card).toContain("<strong>&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; Tom&#39;s</strong>");
+    expect(card).toContain("&lt;b&gt;Chan&lt;/b&gt; · YouTube · <time");
+    expect(card).toContain('<div class="field-error">yt-dlp said &quot;&lt;no&gt;&quot;</div>');
+    expect(card).toContain(`action="/downloads/${id}/retry"`);
+    expect(card).toContain(`action="/downloads/${id}/remove"`);
+    expect(card).not.toContain("/cancel");
+    expect(card).not.toContain("<script>");
+  });
+
   test("storage per user names each person who keeps downloaded files, with their total", async () => {
     const keeper = await givenUser(t.deps, { username: "keeper" });
     const id = crypto.randomUUID();

@@ -1,7 +1,7 @@
 import type { DownloadStatus } from "../../src/store/downloads";
 import { CsrfField, Empty, Pager } from "../components/form";
 import { Ago } from "../components/format";
-import { DownloadCard, type DownloadView } from "./downloads";
+import { DownloadCards, type DownloadView } from "./downloads";
 
 /** The admins' downloads page: waiting approvals, the queue's health, storage per user, every recent download. */
 export function AdminDownloadsPage(props: {
@@ -118,9 +118,7 @@ export function AdminDownloadsPage(props: {
         <Empty title="No downloads yet" />
       ) : (
         <ul class="dl-list">
-          {props.recent.map((d) => (
-            <DownloadCard d={d} csrf={props.csrf} admin />
-          ))}
+          <DownloadCards items={props.recent} csrf={props.csrf} admin />
         </ul>
       )}
       {props.total > props.pageSize ? (

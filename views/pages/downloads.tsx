@@ -1,4 +1,6 @@
+import { raw } from "hono/html";
 import type { JSX } from "hono/jsx/jsx-runtime";
+import { escapeToBuffer } from "hono/utils/html";
 import type { DownloadSummary } from "../../src/store/downloads";
 import {
   CsrfField,
@@ -10,7 +12,7 @@ import {
   Pager,
   Select,
 } from "../components/form";
-import { Ago } from "../components/format";
+import { formatAgo, formatDate } from "../components/format";
 import { DownloadProgressBar, progressId } from "../partials/download-progress";
 
 /** A preview as the confirm form shows it. */
@@ -188,103 +190,102 @@ export function PreviewCard(props: {
   );
 }
 
-function Action(props: {
-  id: string;
-  action: string;
-  label: string;
-  csrf?: string;
-  danger?: boolean;
-  confirm?: string;
-  /** The list's page, which the answer shows again. */
-  page?: number;
-}) {
-  const url = `/downloads/${props.id}/${props.action}${props.page && props.page > 1 ? `?page=${props.page}` : ""}`;
+/** Escape text for HTML exactly as hono/jsx does (the cards keep the bytes their JSX wrote). */
+function esc(text: string): string {
+  const buffer: [string] = [""];
+  escapeToBuffer(text, buffer);
+  return buffer[0];
+}
+
+const WEEK_MS = 7 * 86_400_000;
+
+/** `<Ago>` of views/components/format.tsx, as a string. */
+function agoHtml(at: Date, now: number): string {
+  const iso = at.toISOString();
+  const utc = esc(formatDate(at));
+  if (now - at.getTime() >= WEEK_MS) return `<time datetime="${iso}" title="${utc}" data-local="text">${utc}</time>`;
+  return `<time datetime="${iso}" title="${utc}" data-local="title">${esc(formatAgo(at, now))}</time>`;
+}
+
+function actionHtml(id: string, action: string, label: string, csrfField: string, page?: number, confirm?: string) {
+  const url = esc(`/downloads/${id}/${action}${page && page > 1 ? `?page=${page}` : ""}`);
   return (
-    <form
-      method="post"
-      action={url}
-      hx-post={url}
-      hx-target="#download-list"
-      hx-select="#download-list"
-      hx-swap="outerHTML"
-      hx-confirm={props.confirm}
-    >
-      <CsrfField token={props.csrf} />
-      <button class={`btn btn-small${props.danger ? " btn-danger" : ""}`} type="submit">
-        {props.label}
-      </button>
-    </form>
+    `<form method="post" action="${url}" hx-post="${url}" hx-target="#download-list" hx-select="#download-list" hx-swap="outerHTML"${confirm ? ` hx-confirm="${esc(confirm)}"` : ""}>` +
+    `${csrfField}<button class="btn btn-small${action === "delete-files" ? " btn-danger" : ""}" type="submit">${label}</button></form>`
   );
 }
 
-/** One download: thumbnail, title, state, live progress while it runs, and what can be done with it. */
-export function DownloadCard(props: { d: DownloadView; csrf?: string; admin?: boolean; page?: number }) {
-  const { download: d, counts } = props.d.summary;
+/**
+ * One download: thumbnail, title, state, live progress while it runs, and what can be done with it. Built as a
+ * string, not JSX (25 or 50 of them a page; the markup is the one the JSX wrote): docs/performance.md, "Measured
+ * decisions". The live progress that replaces its bar later is `DownloadProgressBar`.
+ */
+export function downloadCardHtml(
+  view: DownloadView,
+  opts: { csrf?: string; admin?: boolean; page?: number; now?: number } = {},
+): string {
+  const { download: d, counts } = view.summary;
   const running = d.status === "downloading" || d.status === "processing" || d.status === "queued";
   const done = counts.completed;
   const finished = d.status === "completed" || d.status === "failed" || d.status === "cancelled";
-  return (
-    <li class="card dl-item" data-status={d.status} id={`dl-${d.id}`}>
-      <div class="dl-row">
-        <Thumb url={props.d.thumbnailUrl} />
-        <div class="dl-body">
-          <div class="dl-title">
-            <strong>{d.title}</strong>{" "}
-            <span class={`pill ${STATUS_PILL[d.status] ?? ""}`}>{STATUS_LABELS[d.status]}</span>
-          </div>
-          <div class="muted">
-            {[
-              props.admin ? `@${props.d.summary.user.username}` : null,
-              d.channel,
-              d.kind === "playlist" ? `${done} of ${d.itemCount} videos` : null,
-              props.d.library,
-              props.d.size,
-            ]
-              .filter(Boolean)
-              .join(" · ")}{" "}
-            · <Ago at={d.createdAt} />
-          </div>
-          {running ? (
-            <DownloadProgressBar
-              downloadId={d.id}
-              progress={null}
-              label={d.status === "queued" ? "Waiting for a free worker" : "Starting"}
-            />
-          ) : (
-            <div id={progressId(d.id)}></div>
-          )}
-          {d.status === "failed" && d.error ? <div class="field-error">{d.error}</div> : null}
-          {d.status === "awaiting_approval" ? (
-            <div class="hint">An admin approves downloads before they start.</div>
-          ) : null}
-          {props.admin ? null : (
-            <div class="row dl-actions">
-              {!finished ? (
-                <Action id={d.id} action="cancel" label="Cancel" csrf={props.csrf} page={props.page} />
-              ) : null}
-              {counts.failed + counts.cancelled > 0 && finished ? (
-                <Action id={d.id} action="retry" label="Retry" csrf={props.csrf} page={props.page} />
-              ) : null}
-              {finished ? (
-                <Action id={d.id} action="remove" label="Remove from list" csrf={props.csrf} page={props.page} />
-              ) : null}
-              {props.d.size && finished ? (
-                <Action
-                  id={d.id}
-                  action="delete-files"
-                  label="Delete file"
-                  danger
-                  csrf={props.csrf}
-                  page={props.page}
-                  confirm="Delete the downloaded files from the library?"
-                />
-              ) : null}
-            </div>
-          )}
-        </div>
-      </div>
-    </li>
+  const id = esc(d.id);
+  const facts = esc(
+    [
+      opts.admin ? `@${view.summary.user.username}` : null,
+      d.channel,
+      d.kind === "playlist" ? `${done} of ${d.itemCount} videos` : null,
+      view.library,
+      view.size,
+    ]
+      .filter(Boolean)
+      .join(" · "),
   );
+  const progress = running
+    ? `<div id="${esc(progressId(d.id))}" class="dl-progress" data-percent=""><div class="progress progress-unknown" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-label="Download progress">` +
+      `<svg class="progress-fill" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true" focusable="false"><rect width="100.0" height="1"></rect></svg></div>` +
+      `<div class="dl-facts muted">${d.status === "queued" ? "Waiting for a free worker" : "Starting"}</div></div>`
+    : `<div id="${esc(progressId(d.id))}"></div>`;
+  let actions = "";
+  if (!opts.admin) {
+    const csrfField = opts.csrf ? `<input type="hidden" name="_csrf" value="${esc(opts.csrf)}"/>` : "";
+    actions = '<div class="row dl-actions">';
+    if (!finished) actions += actionHtml(d.id, "cancel", "Cancel", csrfField, opts.page);
+    if (counts.failed + counts.cancelled > 0 && finished)
+      actions += actionHtml(d.id, "retry", "Retry", csrfField, opts.page);
+    if (finished) actions += actionHtml(d.id, "remove", "Remove from list", csrfField, opts.page);
+    if (view.size && finished)
+      actions += actionHtml(
+        d.id,
+        "delete-files",
+        "Delete file",
+        csrfField,
+        opts.page,
+        "Delete the downloaded files from the library?",
+      );
+    actions += "</div>";
+  }
+  return (
+    `<li class="card dl-item" data-status="${esc(d.status)}" id="dl-${id}"><div class="dl-row">` +
+    (view.thumbnailUrl
+      ? `<img class="dl-thumb" src="${esc(view.thumbnailUrl)}" alt="" loading="lazy" width="160" height="90"/>`
+      : '<div class="dl-thumb dl-thumb-blank" aria-hidden="true"></div>') +
+    `<div class="dl-body"><div class="dl-title"><strong>${esc(d.title)}</strong> <span class="pill ${STATUS_PILL[d.status] ?? ""}">${STATUS_LABELS[d.status] ?? ""}</span></div>` +
+    `<div class="muted">${facts} · ${agoHtml(d.createdAt, opts.now ?? Date.now())}</div>` +
+    progress +
+    (d.status === "failed" && d.error ? `<div class="field-error">${esc(d.error)}</div>` : "") +
+    (d.status === "awaiting_approval" ? '<div class="hint">An admin approves downloads before they start.</div>' : "") +
+    actions +
+    "</div></div></li>"
+  );
+}
+
+/** Cards of a list, as one piece of markup. */
+export function DownloadCards(props: { items: DownloadView[]; csrf?: string; admin?: boolean; page?: number }) {
+  const now = Date.now();
+  let out = "";
+  for (const d of props.items)
+    out += downloadCardHtml(d, { csrf: props.csrf, admin: props.admin, page: props.page, now });
+  return raw(out);
 }
 
 /** The user's downloads, a page at a time; refreshes itself when the live stream says one changed. */
@@ -307,9 +308,7 @@ export function DownloadList(props: {
         <Empty title="No downloads yet">Paste a link above; what you download appears here with its progress.</Empty>
       ) : (
         <ul class="dl-list">
-          {props.items.map((d) => (
-            <DownloadCard d={d} csrf={props.csrf} admin={props.admin} page={page} />
-          ))}
+          <DownloadCards items={props.items} csrf={props.csrf} admin={props.admin} page={page} />
         </ul>
       )}
       {props.total !== undefined && props.pageSize && props.total > props.pageSize ? (
