@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { createScheduler, withSchedules, type JobDefinition } from "./scheduler";
+import { mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createScheduler, localTimeIsUtc, withSchedules, type JobDefinition } from "./scheduler";
 import { createTestApp, givenUser, signIn, type TestApp } from "../../test/helpers/test-app";
 import { insertSession } from "../store/sessions";
 
@@ -134,5 +137,31 @@ describe("job scheduler", () => {
     const left = await db.select().from(tables.sessions);
     expect(left.map((s) => s.idHash)).not.toContain("a".repeat(64));
     expect((await admin.post("/admin/jobs/no-such-job/run")).status).toBe(404);
+  });
+});
+
+describe("localTimeIsUtc", () => {
+  const etc = () => mkdtempSync(join(tmpdir(), "mn-etc-"));
+  test("reads TZ when it is set: UTC names (with or without a leading colon) are UTC, any other zone is not", () => {
+    for (const tz of ["UTC", ":UTC", "Etc/UTC", ":Etc/UTC", "UTC0"])
+      expect(localTimeIsUtc({ TZ: tz }, etc())).toBe(true);
+    for (const tz of ["Europe/Berlin", "America/New_York", "", "CET", "UTC+1"])
+      expect(localTimeIsUtc({ TZ: tz }, etc())).toBe(false);
+  });
+
+  test("without TZ, follows /etc/localtime: a link to a UTC zone, no file at all; a link elsewhere or a copied file is not", () => {
+    const utc = etc();
+    symlinkSync("/usr/share/zoneinfo/Etc/UTC", join(utc, "localtime"));
+    expect(localTimeIsUtc({}, utc)).toBe(true);
+    const berlin = etc();
+    symlinkSync("/usr/share/zoneinfo/Europe/Berlin", join(berlin, "localtime"));
+    expect(localTimeIsUtc({}, berlin)).toBe(false);
+    const copied = etc();
+    writeFileSync(join(copied, "localtime"), "TZif");
+    expect(localTimeIsUtc({}, copied)).toBe(false);
+    expect(localTimeIsUtc({}, etc())).toBe(true);
+    const named = etc();
+    writeFileSync(join(named, "timezone"), "Europe/Berlin\n");
+    expect(localTimeIsUtc({}, named)).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { Cron } from "croner";
+import { existsSync, readlinkSync } from "node:fs";
 import type { AppDeps } from "../app/deps";
 import type { JobOutcome, JobStatus, Scheduler } from "../app/jobs";
 import { listJobRuns, upsertJobRun } from "../store/job-runs";
@@ -16,6 +17,35 @@ export interface JobDefinition {
   lockTtlMs?: number;
   /** Do the work; the returned text is logged. */
   run(deps: AppDeps): Promise<string | void>;
+}
+
+const UTC_NAMES = new Set([
+  "UTC",
+  "Etc/UTC",
+  "UTC0",
+  "Etc/UCT",
+  "UCT",
+  "Etc/Zulu",
+  "Zulu",
+  "Universal",
+  "Etc/Universal",
+]);
+
+/**
+ * Whether the process's local time is UTC, judged from TZ and /etc/localtime without asking JavaScript's local-time
+ * Date methods, whose first use loads the runtime's ICU time-zone code and data (4.6 MiB of a compiled hello world's
+ * resident memory when croner computed one next run in local time). Unsure (an /etc/localtime that is a copied file,
+ * an /etc/timezone) says no, and the schedules keep reading local time.
+ */
+export function localTimeIsUtc(env: Record<string, string | undefined> = process.env, etc = "/etc"): boolean {
+  if (env.TZ !== undefined) return UTC_NAMES.has(env.TZ.replace(/^:/, ""));
+  try {
+    const target = readlinkSync(`${etc}/localtime`);
+    return [...UTC_NAMES].some((name) => target.endsWith(`/zoneinfo/${name}`));
+  } catch (err) {
+    // No /etc/localtime (a bare container): the C library and ICU both fall back to UTC, unless /etc/timezone names a zone.
+    return (err as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(`${etc}/timezone`);
+  }
 }
 
 /** Give the jobs the schedules configured for them (MEDIANEST_JOB_SCHEDULES); an unknown id or bad cron throws. */
@@ -141,13 +171,15 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
     return p;
   }
 
+  // In UTC the schedules are computed with UTC Date methods alone (the same instants; see localTimeIsUtc).
+  const zone = localTimeIsUtc() ? { utcOffset: 0 } : {};
   return {
     start() {
       for (const job of jobs) {
         if (crons.has(job.id)) continue;
         const cron: Cron = new Cron(
           job.schedule,
-          { protect: true, catch: true },
+          { protect: true, catch: true, ...zone },
           () => void runNow(job.id, tickOf(cron)),
         );
         crons.set(job.id, cron);
@@ -166,7 +198,7 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       const last = new Map(rows.map((r) => [r.jobId, r]));
       return jobs.map((j) => {
         const r = last.get(j.id);
-        const next = crons.get(j.id)?.nextRun() ?? new Cron(j.schedule, { paused: true }).nextRun();
+        const next = crons.get(j.id)?.nextRun() ?? new Cron(j.schedule, { paused: true, ...zone }).nextRun();
         return {
           id: j.id,
           description: j.description,
