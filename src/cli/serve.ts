@@ -251,9 +251,10 @@ export async function serve(config: Config, log: Logger): Promise<number> {
 }
 
 async function closeRuntime(deps: AppDeps, config: Config): Promise<void> {
+  // Jobs first: a download-queue tick still running could otherwise start the workers after they were stopped.
+  await deps.jobs.stop();
   // Loaded with the jobs already; running downloads hand their items back (partial files stay for --continue).
   await (await import("../jobs/download-queue")).stopDownloadWorkers(deps);
-  await deps.jobs.stop();
   await deps.coordination.close().catch(() => {});
   await deps.database.close().catch(() => {});
   if (deps.database.dialect === "sqlite") rmSync(pidFile(config.dataDir), { force: true });

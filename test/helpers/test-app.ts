@@ -90,8 +90,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     config,
     request: async (path, init) => app.request(path.startsWith("http") ? path : ORIGIN + path, init),
     async close() {
-      await stopDownloadWorkers(deps);
+      // Jobs first, as serve does: a download-queue tick still running could start the workers after they stopped.
       await deps.jobs.stop();
+      await stopDownloadWorkers(deps);
       deps.live.closeAll();
       await coordination.close();
       await database.close();
