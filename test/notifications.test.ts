@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { notify } from "../src/services/notifications";
-import { countUnreadNotifications, insertNotification } from "../src/store/notifications";
+import { countUnreadNotifications, insertNotification, UNREAD_COUNT_CAP } from "../src/store/notifications";
 import { deleteSessionsByUser } from "../src/store/sessions";
-import { createTestApp, givenUser, signIn, type TestApp } from "./helpers/test-app";
+import { postgresAvailable } from "./helpers/services";
+import { createTestApp, type Dialect, givenUser, signIn, type TestApp } from "./helpers/test-app";
 
 /** Read SSE messages from a streaming response until `until` matches or the time runs out. */
 async function readStream(res: Response, until: (text: string) => boolean, ms = 3000): Promise<string> {
@@ -202,3 +203,37 @@ describe("notification center", () => {
     }
   });
 });
+
+for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
+  test.skipIf(dialect === "postgres" && !postgresAvailable)(
+    `on ${dialect} the unread count stops at the cap, where the bell says 99+, and counts only unread ones`,
+    async () => {
+      const t = await createTestApp({ dialect });
+      try {
+        await givenUser(t.deps, { role: "admin" });
+        const user = await givenUser(t.deps);
+        const at = new Date();
+        const row = (i: number, readAt: Date | null) => ({
+          id: `n${String(i).padStart(4, "0")}`,
+          userId: user.id,
+          kind: "test",
+          title: `N${i}`,
+          body: "",
+          link: null,
+          createdAt: at,
+          readAt,
+        });
+        for (let i = 0; i < 99; i++) await insertNotification(t.deps.database, row(i, null));
+        for (let i = 99; i < 120; i++) await insertNotification(t.deps.database, row(i, at));
+        expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(99);
+        const b = await signIn(t, user);
+        expect(await (await b.get("/")).text()).toContain('id="bell-count" aria-live="polite">99</span>');
+        for (let i = 120; i < 120 + UNREAD_COUNT_CAP; i++) await insertNotification(t.deps.database, row(i, null));
+        expect(await countUnreadNotifications(t.deps.database, user.id)).toBe(UNREAD_COUNT_CAP);
+        expect(await (await b.get("/")).text()).toContain('id="bell-count" aria-live="polite">99+</span>');
+      } finally {
+        await t.close();
+      }
+    },
+  );
+}
