@@ -1,8 +1,7 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
-import type { JSX } from "hono/jsx/jsx-runtime";
-import type { HtmlEscapedString } from "hono/utils/html";
 import { assetUrl } from "../../src/app/assets";
+import { once } from "../components/kept";
 import { BellCount, NoticeBanner, PendingCount } from "../partials/live";
 
 /** What the layout needs to know about the viewer. */
@@ -42,10 +41,6 @@ const adminNav = [
 
 // The parts of every page that never change are written in JSX and rendered once, on first use (the asset URLs
 // carry content hashes known only once the asset table is read).
-const once = (render: () => JSX.Element) => {
-  let html: HtmlEscapedString | undefined;
-  return () => (html ??= raw(render().toString()));
-};
 
 const headStart = once(() => (
   <>

@@ -1,3 +1,5 @@
+import { ELLIPSIS } from "../components/format";
+import { oncePerKey } from "../components/kept";
 import { type CardView, LoadMore, PosterCard } from "../components/media";
 
 /** What a row or grid of cards has to show. */
@@ -35,8 +37,20 @@ function Failure(props: { message: string }) {
   );
 }
 
+// A row without cards (still loading, or no Seerr) is the same for everyone who sees it: rendered once.
+const keptRow = oncePerKey();
+
 /** A horizontal row of posters (discover page and dashboard); loads itself when not cached yet. */
 export function DiscoverRow(props: { id: string; title: string; state: CardsState; selfLoading?: boolean }) {
+  const { state } = props;
+  if (state.kind === "loading" || state.kind === "unconfigured") {
+    const detail = state.kind === "unconfigured" ? state.isAdmin : props.selfLoading !== false;
+    return keptRow(`${props.id} ${props.title} ${state.kind} ${detail}`, () => discoverRow(props));
+  }
+  return discoverRow(props);
+}
+
+function discoverRow(props: { id: string; title: string; state: CardsState; selfLoading?: boolean }) {
   const { state } = props;
   // A row inside something that loads it (the top of the discover page) does not load itself.
   const loading = state.kind === "loading" && props.selfLoading !== false;
@@ -64,7 +78,7 @@ export function DiscoverRow(props: { id: string; title: string; state: CardsStat
       </div>
       {state.kind === "loading" ? (
         <p class="muted">
-          Asking Seerr…
+          Asking Seerr{ELLIPSIS}
           <noscript>
             {" "}
             <a href={seeAll}>Show them</a>

@@ -1,6 +1,7 @@
-import { raw } from "hono/html";
 import type { StatusOverview } from "../../src/services/status-types";
 import type { User } from "../../src/store/users";
+import { ELLIPSIS } from "../components/format";
+import { once } from "../components/kept";
 import {
   NowPlayingSection,
   RecentlyAddedSection,
@@ -25,27 +26,48 @@ export interface DashboardView {
 }
 
 // The sign-in prompt never changes: rendered once, kept as the escaped string the layout takes.
-let signedOut: ReturnType<typeof raw> | undefined;
+const signedOut = once(() => (
+  <section class="card narrow" aria-labelledby="welcome-title">
+    <h1 id="welcome-title">MediaNest</h1>
+    <p>
+      Sign in to see whether everything is up, what is playing and what was just added, and to get your notifications.
+    </p>
+    <a class="btn btn-primary" href="/login">
+      Sign in
+    </a>
+  </section>
+));
+
+// The cards that load themselves are the same for everyone.
+const yourDownloads = once(() => (
+  <div class="card" aria-labelledby="your-downloads-title">
+    <h2 id="your-downloads-title">
+      <a href="/downloads">Your downloads</a>
+    </h2>
+    <div hx-get="/downloads?part=dashboard" hx-trigger="load, mn-downloads from:#live" hx-swap="innerHTML">
+      <p class="muted">Loading{ELLIPSIS}</p>
+    </div>
+  </div>
+));
+const yourRequests = once(() => (
+  <div class="card" aria-labelledby="your-requests-title">
+    <h2 id="your-requests-title">
+      <a href="/requests">Your requests</a>
+    </h2>
+    <div
+      id="your-requests"
+      hx-get="/requests?part=dashboard"
+      hx-trigger="load, mn-requests from:#live"
+      hx-swap="innerHTML"
+    >
+      <p class="muted">Loading{ELLIPSIS}</p>
+    </div>
+  </div>
+));
 
 /** Render the home page: a sign-in prompt, or the signed-in user's dashboard. */
 export function HomePage(props: { user: User | undefined; dashboard?: DashboardView }) {
-  if (!props.user) {
-    signedOut ??= raw(
-      (
-        <section class="card narrow" aria-labelledby="welcome-title">
-          <h1 id="welcome-title">MediaNest</h1>
-          <p>
-            Sign in to see whether everything is up, what is playing and what was just added, and to get your
-            notifications.
-          </p>
-          <a class="btn btn-primary" href="/login">
-            Sign in
-          </a>
-        </section>
-      ).toString(),
-    );
-    return signedOut;
-  }
+  if (!props.user) return signedOut();
   const isAdmin = props.user.role === "admin";
   const d = props.dashboard;
   return (
@@ -56,31 +78,8 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
       ) : null}
       {d ? <NowPlayingSection state={d.nowPlaying} isAdmin={isAdmin} /> : null}
       {d ? <RecentlyAddedSection state={d.recentlyAdded} /> : null}
-      {d?.downloads ? (
-        <div class="card" aria-labelledby="your-downloads-title">
-          <h2 id="your-downloads-title">
-            <a href="/downloads">Your downloads</a>
-          </h2>
-          <div hx-get="/downloads?part=dashboard" hx-trigger="load, mn-downloads from:#live" hx-swap="innerHTML">
-            <p class="muted">Loading…</p>
-          </div>
-        </div>
-      ) : null}
-      {d?.requests ? (
-        <div class="card" aria-labelledby="your-requests-title">
-          <h2 id="your-requests-title">
-            <a href="/requests">Your requests</a>
-          </h2>
-          <div
-            id="your-requests"
-            hx-get="/requests?part=dashboard"
-            hx-trigger="load, mn-requests from:#live"
-            hx-swap="innerHTML"
-          >
-            <p class="muted">Loading…</p>
-          </div>
-        </div>
-      ) : null}
+      {d?.downloads ? yourDownloads() : null}
+      {d?.requests ? yourRequests() : null}
       {d?.discover ? (
         <div class="card">
           <DiscoverRow id="trending" title="Trending" state={d.discover} />

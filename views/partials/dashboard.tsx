@@ -1,5 +1,6 @@
 import type { ServiceState, StatusOverview } from "../../src/services/status-types";
-import { When } from "../components/format";
+import { ELLIPSIS, When } from "../components/format";
+import { oncePerKey, oncePerObject } from "../components/kept";
 import { ProgressFill } from "../components/progress";
 
 // Each section is its own htmx target: it swaps itself (outerHTML), so the answer carries the next trigger.
@@ -81,7 +82,8 @@ function Failure(props: { message: string }) {
 function Loading(props: { what: string; href: string }) {
   return (
     <p class="muted">
-      Asking Plex for {props.what}…
+      Asking Plex for {props.what}
+      {ELLIPSIS}
       <noscript>
         {" "}
         <a href={props.href}>Show it</a>
@@ -90,8 +92,21 @@ function Loading(props: { what: string; href: string }) {
   );
 }
 
+// A section without data (still loading, or no Plex) is the same for everyone who sees it: rendered once.
+const keptSection = oncePerKey();
+
 /** The "Now playing" section; loads itself when empty and refreshes while the page is open. */
 export function NowPlayingSection(props: { state: SectionState<StreamView[]>; isAdmin: boolean }) {
+  const { state } = props;
+  if (state.kind === "loading" || state.kind === "unconfigured")
+    return keptSection(
+      `now-playing ${state.kind} ${props.isAdmin} ${state.kind === "unconfigured" && state.isAdmin}`,
+      () => nowPlaying(props),
+    );
+  return nowPlaying(props);
+}
+
+function nowPlaying(props: { state: SectionState<StreamView[]>; isAdmin: boolean }) {
   const { state } = props;
   const trigger = state.kind === "loading" ? "load" : state.kind === "unconfigured" ? undefined : "every 15s";
   return (
@@ -170,6 +185,15 @@ export function NowPlayingSection(props: { state: SectionState<StreamView[]>; is
 /** The "Recently added" section: posters through the signed image proxy. */
 export function RecentlyAddedSection(props: { state: RecentState }) {
   const { state } = props;
+  if (state.kind === "loading" || state.kind === "unconfigured" || state.kind === "no-library") {
+    const detail = state.kind === "unconfigured" ? state.isAdmin : state.kind === "no-library" ? state.reason : "";
+    return keptSection(`recently-added ${state.kind} ${detail}`, () => recentlyAdded(props));
+  }
+  return recentlyAdded(props);
+}
+
+function recentlyAdded(props: { state: RecentState }) {
+  const { state } = props;
   const loading = state.kind === "loading";
   return (
     <section
@@ -228,8 +252,18 @@ const STATE_CLASS: Record<ServiceState, string> = {
   unknown: "pill",
 };
 
+// The overview is kept a second per replica (src/services/status.ts): its summary is rendered once for admins and
+// once for everyone else while it lasts.
+const keptSummary = oncePerObject<StatusOverview>();
+
 /** The status summary: counts by state and the services that are not up; refreshes when the status changes. */
 export function StatusSummarySection(props: { overview: StatusOverview | null; error?: string; isAdmin: boolean }) {
+  if (props.overview && !props.error)
+    return keptSummary(props.overview, String(props.isAdmin), () => statusSummary(props));
+  return statusSummary(props);
+}
+
+function statusSummary(props: { overview: StatusOverview | null; error?: string; isAdmin: boolean }) {
   const tiles = props.overview?.tiles ?? [];
   const count = (s: ServiceState) => tiles.filter((t) => t.state === s).length;
   const notUp = tiles.filter((t) => t.state !== "up");
