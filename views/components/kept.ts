@@ -5,10 +5,15 @@ import { raw } from "hono/html";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { HtmlEscapedString } from "hono/utils/html";
 
+// Rendered markup is a string built by concatenation, which the runtime keeps as a tree of its pieces (a rope): every
+// page that included it would walk those pieces again to flatten itself. Kept markup is copied into one flat string.
+const UTF8 = new TextEncoder();
+const FROM_UTF8 = new TextDecoder();
+
 function toHtml(element: JSX.Element): HtmlEscapedString {
   const html = element.toString();
   if (typeof html !== "string") throw new Error("kept markup cannot come from an async component");
-  return raw(html);
+  return raw(FROM_UTF8.decode(UTF8.encode(html)));
 }
 
 /** Markup that never changes, rendered on first use. */
