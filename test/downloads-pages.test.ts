@@ -6,7 +6,13 @@ import { join } from "node:path";
 import { saveDownloadSettings } from "../src/services/download-settings";
 import { imageProxyKey, signedRemoteImageUrl } from "../src/services/image-proxy";
 import { saveLibraries } from "../src/services/integrations";
-import { insertDownload, listDownloadItems, listDownloadSummaries } from "../src/store/downloads";
+import {
+  insertDownload,
+  listDownloadItems,
+  listDownloadSummaries,
+  type NewDownload,
+  type NewDownloadItem,
+} from "../src/store/downloads";
 import { ADMIN_PAGE_SIZE } from "../src/web/admin-downloads";
 import { LIST_PAGE_SIZE } from "../src/web/downloads";
 import { listNotifications } from "../src/store/notifications";
@@ -38,6 +44,51 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     await site.stop();
     rmSync(library, { recursive: true, force: true });
   });
+
+  /** One video download of `owner` into the YouTube library, with its one item; returns the download's id. */
+  async function givenVideo(
+    owner: User,
+    v: Pick<NewDownload, "remoteId" | "title" | "status"> &
+      Partial<Pick<NewDownload, "channel" | "error">> & { at?: Date; item: Partial<NewDownloadItem> },
+  ): Promise<string> {
+    const id = crypto.randomUUID();
+    const at = v.at ?? new Date();
+    const url = `https://www.youtube.com/watch?v=${v.remoteId}`;
+    const { item, at: _at, ...download } = v;
+    await insertDownload(
+      t.deps.database,
+      {
+        id,
+        userId: owner.id,
+        url,
+        kind: "video",
+        quality: "best",
+        sectionKey: "7",
+        folder: library,
+        itemCount: 1,
+        createdAt: at,
+        updatedAt: at,
+        ...download,
+      },
+      [
+        {
+          id: crypto.randomUUID(),
+          downloadId: id,
+          userId: owner.id,
+          position: 1,
+          remoteId: v.remoteId,
+          title: v.title,
+          url,
+          status: v.status,
+          attempts: 0,
+          nextAttemptAt: at,
+          createdAt: at,
+          ...item,
+        },
+      ],
+    );
+    return id;
+  }
 
   test("the page: the link form for a member, the sign-in for a stranger, the permission's absence said", async () => {
     const member = await signIn(t, await givenUser(t.deps));
@@ -165,43 +216,14 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
 
   test("a card escapes what it shows: title, channel, error; a failed one offers retry and removal", async () => {
     const owner = await givenUser(t.deps);
-    const id = crypto.randomUUID();
-    const at = new Date();
-    await insertDownload(
-      t.deps.database,
-      {
-        id,
-        userId: owner.id,
-        url: "https://www.youtube.com/watch?v=esc",
-        kind: "video",
-        remoteId: "esc",
-        title: `<script>alert("t")</script> & Tom's`,
-        channel: `<b>Chan</b>`,
-        quality: "best",
-        sectionKey: "7",
-        folder: library,
-        status: "failed",
-        error: `yt-dlp said "<no>"`,
-        itemCount: 1,
-        createdAt: at,
-        updatedAt: at,
-      },
-      [
-        {
-          id: crypto.randomUUID(),
-          downloadId: id,
-          userId: owner.id,
-          position: 1,
-          remoteId: "esc",
-          title: "Escaped",
-          url: "https://www.youtube.com/watch?v=esc",
-          status: "failed",
-          attempts: 1,
-          nextAttemptAt: at,
-          createdAt: at,
-        },
-      ],
-    );
+    const id = await givenVideo(owner, {
+      remoteId: "esc",
+      title: `<script>alert("t")</script> & Tom's`,
+      channel: `<b>Chan</b>`,
+      status: "failed",
+      error: `yt-dlp said "<no>"`,
+      item: { title: "Escaped", attempts: 1 },
+    });
     const html = await (await (await signIn(t, owner)).get("/downloads")).text();
     const from = html.indexOf(`id="dl-${id}"`);
     const card = html.slice(from, html.indexOf("</li>", from));
@@ -216,43 +238,12 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
 
   test("storage per user names each person who keeps downloaded files, with their total", async () => {
     const keeper = await givenUser(t.deps, { username: "keeper" });
-    const id = crypto.randomUUID();
-    const at = new Date();
-    await insertDownload(
-      t.deps.database,
-      {
-        id,
-        userId: keeper.id,
-        url: "https://www.youtube.com/watch?v=kept",
-        kind: "video",
-        remoteId: "kept",
-        title: "Kept video",
-        quality: "best",
-        sectionKey: "7",
-        folder: library,
-        status: "completed",
-        itemCount: 1,
-        createdAt: at,
-        updatedAt: at,
-      },
-      [
-        {
-          id: crypto.randomUUID(),
-          downloadId: id,
-          userId: keeper.id,
-          position: 1,
-          remoteId: "kept",
-          title: "Kept video",
-          url: "https://www.youtube.com/watch?v=kept",
-          status: "completed",
-          attempts: 1,
-          nextAttemptAt: at,
-          filePath: join(library, "Kept video.mp4"),
-          bytes: 3 * 1024 * 1024,
-          createdAt: at,
-        },
-      ],
-    );
+    await givenVideo(keeper, {
+      remoteId: "kept",
+      title: "Kept video",
+      status: "completed",
+      item: { attempts: 1, filePath: join(library, "Kept video.mp4"), bytes: 3 * 1024 * 1024 },
+    });
     const html = await (await (await signIn(t, admin)).get("/admin/downloads")).text();
     const from = html.indexOf("Storage per user");
     const storage = html.slice(from, html.indexOf("</dl>", from));
@@ -267,42 +258,15 @@ describe.skipIf(!ytdlp)("downloads pages", () => {
     const t0 = Date.now() - 3_600_000;
     const ids: string[] = [];
     for (let n = 0; n < LIST_PAGE_SIZE + 5; n++) {
-      const id = crypto.randomUUID();
-      ids.push(id);
-      const at = new Date(t0 + n * 1000);
-      await insertDownload(
-        t.deps.database,
-        {
-          id,
-          userId: user.id,
-          url: `https://www.youtube.com/watch?v=paged${n}`,
-          kind: "video",
+      ids.push(
+        await givenVideo(user, {
           remoteId: `paged${n}`,
           title: `Paged video ${n}`,
-          quality: "best",
-          sectionKey: "7",
-          folder: library,
           status: "queued",
-          itemCount: 1,
-          createdAt: at,
-          updatedAt: at,
-        },
-        [
-          {
-            id: crypto.randomUUID(),
-            downloadId: id,
-            userId: user.id,
-            position: 1,
-            remoteId: `paged${n}`,
-            title: `Paged video ${n}`,
-            url: `https://www.youtube.com/watch?v=paged${n}`,
-            status: "queued",
-            attempts: 0,
-            // Not due: nothing here runs yt-dlp.
-            nextAttemptAt: new Date(Date.now() + 86_400_000),
-            createdAt: at,
-          },
-        ],
+          at: new Date(t0 + n * 1000),
+          // Not due: nothing here runs yt-dlp.
+          item: { attempts: 0, nextAttemptAt: new Date(Date.now() + 86_400_000) },
+        }),
       );
     }
     const titles = (html: string) => [...html.matchAll(/<strong>(Paged video \d+)<\/strong>/g)].map((m) => m[1]);
