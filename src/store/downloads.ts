@@ -166,36 +166,36 @@ const countOfAll = preparedQuery<{ n: number }>("downloads_count_of_all", (db, t
   db.select({ n: count() }).from(t.downloads),
 );
 
+/** One page of downloads, newest first: the pages' own filters from their prepared statements, others built here. */
+async function pageOfDownloads(
+  database: Database,
+  opts: { userId?: string; limit: number; offset?: number; statuses?: DownloadStatus[] },
+): Promise<Download[]> {
+  const window = { limit: opts.limit, offset: opts.offset ?? 0 };
+  const { userId, statuses } = opts;
+  if (userId && !statuses) return pageOfUser(database, { userId, ...window });
+  if (!userId && statuses?.length === 1) return pageInStatus(database, { status: statuses[0], ...window });
+  if (!userId && !statuses) return pageOfAll(database, window);
+  const d = database.tables.downloads;
+  return database.db
+    .select()
+    .from(d)
+    .where(and(userId ? eq(d.userId, userId) : undefined, statuses ? inArray(d.status, statuses) : undefined))
+    .orderBy(...newestFirst(database.tables))
+    .limit(window.limit)
+    .offset(window.offset);
+}
+
 /** List downloads newest first with their items counted: one user's, or everyone's when userId is undefined. */
 export async function listDownloadSummaries(
   database: Database,
   opts: { userId?: string; limit: number; offset?: number; statuses?: DownloadStatus[] },
 ): Promise<DownloadSummary[]> {
   const { db, tables } = database;
-  const d = tables.downloads;
   const u = tables.users;
-  const where = and(
-    opts.userId ? eq(d.userId, opts.userId) : undefined,
-    opts.statuses ? inArray(d.status, opts.statuses) : undefined,
-  );
   // The page of downloads first, then their owners: joined in one query, SQLite's planner may start from the users
   // and sort every download to find the newest few.
-  const window = { limit: opts.limit, offset: opts.offset ?? 0 };
-  const oneStatus = opts.statuses?.length === 1 ? opts.statuses[0] : undefined;
-  const page =
-    opts.userId && !opts.statuses
-      ? await pageOfUser(database, { userId: opts.userId, ...window })
-      : !opts.userId && oneStatus
-        ? await pageInStatus(database, { status: oneStatus, ...window })
-        : !opts.userId && !opts.statuses
-          ? await pageOfAll(database, window)
-          : await db
-              .select()
-              .from(d)
-              .where(where)
-              .orderBy(desc(d.createdAt), desc(d.id))
-              .limit(opts.limit)
-              .offset(opts.offset ?? 0);
+  const page = await pageOfDownloads(database, opts);
   if (page.length === 0) return [];
   const owners = await db
     .select({ id: u.id, username: u.username, displayName: u.displayName })
