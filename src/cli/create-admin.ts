@@ -29,7 +29,8 @@ export async function createAdmin(config: Config, log: Logger, args: string[]): 
   const password = passwordRule.safeParse(await readPassword());
   if (!password.success) throw new CliError(`create-admin: password: ${password.error.issues[0]?.message}`, 2);
   const database = await openDatabase(config, log);
-  // The command line reaches no live stream: servers notice the ended sessions at their next session check.
+  // The command line reaches no live stream: servers notice the ended sessions at their next session check (on
+  // SQLite within the 2 s a session is kept, src/store/kept.ts).
   const coordination = await createCoordination();
   try {
     await migrate(database);

@@ -78,7 +78,7 @@ export async function resolveSessionByHash(
   }
   if (opts.touch !== false && now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) {
     await touchSession(deps.database, session.idHash, now);
-    session.lastSeenAt = now;
+    return { session: { ...session, lastSeenAt: now }, user };
   }
   return { session, user };
 }

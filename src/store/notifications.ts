@@ -1,5 +1,6 @@
 import { and, count, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { preparedQuery } from "../db/prepared";
+import { keptLookup, writing } from "./kept";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type Notification = Tables["notifications"]["$inferSelect"];
@@ -8,7 +9,7 @@ export type Notification = Tables["notifications"]["$inferSelect"];
 export async function insertNotification(database: Database, n: Notification): Promise<void> {
   const { db, tables } = database;
   try {
-    await db.insert(tables.notifications).values(n);
+    await writing(database, "notifications", () => db.insert(tables.notifications).values(n));
   } catch (err) {
     throw new Error(`store: unable to insert notification: ${dbErrorMessage(err)}`, { cause: err });
   }
@@ -91,39 +92,45 @@ const unreadCount = preparedQuery<{ n: number }>("unread_notifications", (db, t)
  * Count a user's unread notifications, up to UNREAD_COUNT_CAP (every page a signed-in user loads: a prepared
  * statement that reads at most that many index entries however many are unread).
  */
-export async function countUnreadNotifications(database: Database, userId: string): Promise<number> {
-  const [c] = await unreadCount(database, { userId });
-  return Number(c?.n ?? 0);
-}
+export const countUnreadNotifications: (database: Database, userId: string) => Promise<number> = keptLookup(
+  "notifications",
+  async (database, userId) => Number((await unreadCount(database, { userId }))[0]?.n ?? 0),
+);
 
 /** Mark one of a user's notifications read; false when it is not theirs or absent. */
 export async function markNotificationRead(database: Database, id: string, userId: string, at: Date): Promise<boolean> {
   const { db, tables } = database;
-  const rows = await db
-    .update(tables.notifications)
-    .set({ readAt: at })
-    .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
-    .returning({ id: tables.notifications.id });
+  const rows = await writing(database, "notifications", () =>
+    db
+      .update(tables.notifications)
+      .set({ readAt: at })
+      .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
+      .returning({ id: tables.notifications.id }),
+  );
   return rows.length > 0;
 }
 
 /** Mark all of a user's notifications read; returns how many changed. */
 export async function markAllNotificationsRead(database: Database, userId: string, at: Date): Promise<number> {
   const { db, tables } = database;
-  const rows = await db
-    .update(tables.notifications)
-    .set({ readAt: at })
-    .where(and(eq(tables.notifications.userId, userId), isNull(tables.notifications.readAt)))
-    .returning({ id: tables.notifications.id });
+  const rows = await writing(database, "notifications", () =>
+    db
+      .update(tables.notifications)
+      .set({ readAt: at })
+      .where(and(eq(tables.notifications.userId, userId), isNull(tables.notifications.readAt)))
+      .returning({ id: tables.notifications.id }),
+  );
   return rows.length;
 }
 
 /** Delete one of a user's notifications; false when it is not theirs or absent. */
 export async function deleteNotification(database: Database, id: string, userId: string): Promise<boolean> {
   const { db, tables } = database;
-  const rows = await db
-    .delete(tables.notifications)
-    .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
-    .returning({ id: tables.notifications.id });
+  const rows = await writing(database, "notifications", () =>
+    db
+      .delete(tables.notifications)
+      .where(and(eq(tables.notifications.id, id), eq(tables.notifications.userId, userId)))
+      .returning({ id: tables.notifications.id }),
+  );
   return rows.length > 0;
 }

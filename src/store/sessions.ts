@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, ne, or, sql } from "drizzle-orm";
 import { preparedQuery } from "../db/prepared";
+import { keptLookup, writing } from "./kept";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 
 export type Session = Tables["sessions"]["$inferSelect"];
@@ -9,7 +10,7 @@ export type NewSession = Tables["sessions"]["$inferInsert"];
 export async function insertSession(database: Database, session: NewSession): Promise<void> {
   const { db, tables } = database;
   try {
-    await db.insert(tables.sessions).values(session);
+    await writing(database, "sessions", () => db.insert(tables.sessions).values(session));
   } catch (err) {
     throw new Error(`store: unable to insert session: ${dbErrorMessage(err)}`, { cause: err });
   }
@@ -23,16 +24,18 @@ const sessionByHash = preparedQuery<Session>("session_by_hash", (db, t) =>
     .where(eq(t.sessions.idHash, sql.placeholder("idHash"))),
 );
 
-/** Find a session by the hash of its id (every signed-in request: a prepared statement). */
-export async function findSessionByHash(database: Database, idHash: string): Promise<Session | undefined> {
-  const [row] = await sessionByHash(database, { idHash });
-  return row;
-}
+/** Find a session by the hash of its id (every signed-in request: a prepared statement, kept between writes). */
+export const findSessionByHash: (database: Database, idHash: string) => Promise<Session | undefined> = keptLookup(
+  "sessions",
+  async (database, idHash) => (await sessionByHash(database, { idHash }))[0],
+);
 
 /** Record activity on a session. */
 export async function touchSession(database: Database, idHash: string, at: Date): Promise<void> {
   const { db, tables } = database;
-  await db.update(tables.sessions).set({ lastSeenAt: at }).where(eq(tables.sessions.idHash, idHash));
+  await writing(database, "sessions", () =>
+    db.update(tables.sessions).set({ lastSeenAt: at }).where(eq(tables.sessions.idHash, idHash)),
+  );
 }
 
 /** List a user's sessions, most recently seen first. */
@@ -51,7 +54,9 @@ export async function deleteSession(database: Database, idHash: string, userId?:
   const where = userId
     ? and(eq(tables.sessions.idHash, idHash), eq(tables.sessions.userId, userId))
     : eq(tables.sessions.idHash, idHash);
-  const rows = await db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash });
+  const rows = await writing(database, "sessions", () =>
+    db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash }),
+  );
   return rows.length > 0;
 }
 
@@ -61,16 +66,20 @@ export async function deleteSessionsByUser(database: Database, userId: string, k
   const where = keepHash
     ? and(eq(tables.sessions.userId, userId), ne(tables.sessions.idHash, keepHash))
     : eq(tables.sessions.userId, userId);
-  const rows = await db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash });
+  const rows = await writing(database, "sessions", () =>
+    db.delete(tables.sessions).where(where).returning({ id: tables.sessions.idHash }),
+  );
   return rows.length;
 }
 
 /** Delete sessions past their absolute expiry or idle since before idleBefore. */
 export async function deleteExpiredSessions(database: Database, now: Date, idleBefore: Date): Promise<number> {
   const { db, tables } = database;
-  const rows = await db
-    .delete(tables.sessions)
-    .where(or(lt(tables.sessions.expiresAt, now), lt(tables.sessions.lastSeenAt, idleBefore)))
-    .returning({ id: tables.sessions.idHash });
+  const rows = await writing(database, "sessions", () =>
+    db
+      .delete(tables.sessions)
+      .where(or(lt(tables.sessions.expiresAt, now), lt(tables.sessions.lastSeenAt, idleBefore)))
+      .returning({ id: tables.sessions.idHash }),
+  );
   return rows.length;
 }

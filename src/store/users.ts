@@ -1,6 +1,7 @@
 import { and, asc, count, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 import { preparedQuery } from "../db/prepared";
+import { keptLookup, writing } from "./kept";
 
 export type User = Tables["users"]["$inferSelect"];
 export type NewUser = Tables["users"]["$inferInsert"];
@@ -13,11 +14,11 @@ const userById = preparedQuery<User>("user_by_id", (db, t) =>
     .where(eq(t.users.id, sql.placeholder("id"))),
 );
 
-/** Find a user by id; undefined when absent (every signed-in request: a prepared statement). */
-export async function findUserById(database: Database, id: string): Promise<User | undefined> {
-  const [row] = await userById(database, { id });
-  return row;
-}
+/** Find a user by id; undefined when absent (every signed-in request: a prepared statement, kept between writes). */
+export const findUserById: (database: Database, id: string) => Promise<User | undefined> = keptLookup(
+  "users",
+  async (database, id) => (await userById(database, { id }))[0],
+);
 
 /** Find a user by username (case-insensitive, stored lower case). */
 export async function findUserByUsername(database: Database, username: string): Promise<User | undefined> {
@@ -90,7 +91,7 @@ export async function listActiveUserIds(database: Database): Promise<string[]> {
 export async function insertUser(database: Database, user: NewUser): Promise<User> {
   const { db, tables } = database;
   try {
-    const [row] = await db.insert(tables.users).values(user).returning();
+    const [row] = await writing(database, "users", () => db.insert(tables.users).values(user).returning());
     return row!;
   } catch (err) {
     throw new Error(`store: unable to insert user ${user.username}: ${dbErrorMessage(err)}`, { cause: err });
@@ -100,11 +101,13 @@ export async function insertUser(database: Database, user: NewUser): Promise<Use
 /** Update some columns of a user; returns the updated row or undefined when absent. */
 export async function updateUser(database: Database, id: string, patch: Partial<NewUser>): Promise<User | undefined> {
   const { db, tables } = database;
-  const [row] = await db
-    .update(tables.users)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(tables.users.id, id))
-    .returning();
+  const [row] = await writing(database, "users", () =>
+    db
+      .update(tables.users)
+      .set({ ...patch, updatedAt: new Date() })
+      .where(eq(tables.users.id, id))
+      .returning(),
+  );
   return row;
 }
 
