@@ -1,9 +1,9 @@
 // The durable download queue: claims (fair, leased, fenced) on both databases, and workers running real yt-dlp
 // against a local site: files in the library, playlists in order, cancel, stall, retry, and a worker killed mid-download.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { groupAlive, killGroup } from "../src/integrations/ytdlp/client";
 import { stopDownloadWorkers } from "../src/jobs/download-queue";
 import { PLEX_WAIT } from "../src/services/download-finish";
@@ -25,6 +25,7 @@ import {
   queueHealth,
   refreshDownloadStatus,
   storedBytesByUser,
+  updateClaimedItem,
 } from "../src/store/downloads";
 import { listNotifications } from "../src/store/notifications";
 import type { User } from "../src/store/users";
@@ -408,6 +409,31 @@ describe.skipIf(!ytdlp)("download workers with real yt-dlp", () => {
         (n) => n.kind === "download.failed",
       ),
     );
+  });
+
+  test("a worker stopped between moving the file into the library and recording it: the next records that file, downloads nothing again", async () => {
+    const d = await queue("/one.html");
+    const now = new Date();
+    const [claimed] = (
+      await claimDownloadItems(t.deps.database, { now, leaseUntil: new Date(now.getTime() + 200), limit: 5 })
+    ).filter((c) => c.download.id === d.id);
+    expect(claimed).toBeDefined();
+    // What placeFile does before it stops: the target noted on the item, then the file moved there.
+    const target = join(library, "Placed before the stop", "One Clip [one-1].mp4");
+    expect(await updateClaimedItem(t.deps.database, claimed!.item, { filePath: target })).toBe(true);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, "x".repeat(12_345));
+    const before = site.requests.length;
+    await Bun.sleep(250);
+    workers = createDownloadWorkers(t.deps, { concurrency: 1, pollMs: 100, leaseMs: 1500 });
+    await workers.start();
+    const done = await finished(d.id);
+    expect(done.status).toBe("completed");
+    const [item] = await listDownloadItems(t.deps.database, d.id);
+    expect(item!.filePath).toBe(target);
+    expect(item!.bytes).toBe(12_345);
+    expect(site.requests.slice(before)).toEqual([]);
+    expect(readdirSync(dirname(target))).toEqual(["One Clip [one-1].mp4"]);
   });
 
   test("a worker killed mid-download: the next takes over when the lease runs out and resumes with --continue", async () => {

@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os";
 import { readFileSync } from "node:fs";
-import { mkdir, rename, rm, statfs } from "node:fs/promises";
+import { mkdir, rename, rm, stat, statfs } from "node:fs/promises";
 import { extname, join } from "node:path";
 import type { AppDeps } from "../app/deps";
 import {
@@ -272,6 +272,10 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     );
     const target = join(dir, `${base}.${ext}`);
     if (!isInside(download.folder, target)) throw new Error(`downloads: ${target} is outside ${download.folder}`);
+    // Noted before the move: a worker stopped between the move and recording it leaves the next one a file to find,
+    // not a second download beside the first (runItem).
+    if (!(await updateClaimedItem(deps.database, item, { filePath: target })))
+      throw new Error("the item was taken over before its file was placed");
     await rename(result.file.path, target);
     // Plex takes an image with the video's name beside it as its poster.
     if (result.thumbnail && thumbExt) await rename(result.thumbnail, join(dir, `${base}.${thumbExt}`)).catch(() => {});
@@ -286,6 +290,15 @@ export function createDownloadWorkers(deps: WorkerDeps, options: DownloadWorkerO
     const stallMs = options.stallMs ?? settings.stallSeconds * 1000;
     const leaseMs = opts.leaseMs;
 
+    if (item.filePath) {
+      // An earlier attempt moved the finished file into the library and stopped before recording it.
+      const placed = await stat(item.filePath).catch(() => undefined);
+      if (placed?.isFile() && isInside(download.folder, item.filePath)) {
+        await rm(workDir, { recursive: true, force: true });
+        await record(claimed, { status: "completed", at: new Date(), filePath: item.filePath, bytes: placed.size });
+        return;
+      }
+    }
     const cannotWrite = await probeFolder(download.folder);
     if (cannotWrite) {
       await record(claimed, { status: "failed", at: new Date(), error: `Cannot save the file: ${cannotWrite}.` });

@@ -272,7 +272,7 @@ function claimHeld(i: Tables["downloadItems"], item: Pick<DownloadItem, "id" | "
 export async function updateClaimedItem(
   database: Database,
   item: Pick<DownloadItem, "id" | "attempts">,
-  patch: Partial<Pick<DownloadItem, "status" | "workerHost" | "workerPgid" | "title" | "remoteId">>,
+  patch: Partial<Pick<DownloadItem, "status" | "workerHost" | "workerPgid" | "title" | "remoteId" | "filePath">>,
 ): Promise<boolean> {
   const { db, tables } = database;
   const i = tables.downloadItems;
@@ -515,11 +515,14 @@ export async function queueHealth(
 export async function listItemsWithFiles(database: Database, downloadId: string): Promise<DownloadItem[]> {
   const { db, tables } = database;
   const i = tables.downloadItems;
-  return db
-    .select()
-    .from(i)
-    .where(and(eq(i.downloadId, downloadId), isNotNull(i.filePath)))
-    .orderBy(asc(i.position));
+  return (
+    db
+      .select()
+      .from(i)
+      // Completed only: a running item's path is where its file is about to be moved (see placeFile).
+      .where(and(eq(i.downloadId, downloadId), eq(i.status, "completed"), isNotNull(i.filePath)))
+      .orderBy(asc(i.position))
+  );
 }
 
 /** Count items per status for a set of downloads (used by tests and the API). */
