@@ -6,6 +6,12 @@ import { listJobRuns, upsertJobRun } from "../store/job-runs";
 import { type ActiveSpan, traced } from "../telemetry/trace";
 
 /** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
+/**
+ * A singleton run's lock by default: renewed every 5 s while the run lasts, so a replica killed mid-run holds the
+ * job up for at most 15 s (a 5-minute lock had the others skip every tick for 5 minutes).
+ */
+export const DEFAULT_LOCK_TTL_MS = 15_000;
+
 export interface JobDefinition {
   id: string;
   description: string;
@@ -13,7 +19,10 @@ export interface JobDefinition {
   schedule: string;
   /** Singleton jobs take a lock so only one replica runs them at a time. */
   singleton: boolean;
-  /** How long a run may hold its lock before another replica may take over (default 5 min). */
+  /**
+   * How long a run's lock outlives its last renewal (every third of it while the run lasts), so how soon another
+   * replica may take over from a replica that died mid-run (default DEFAULT_LOCK_TTL_MS).
+   */
   lockTtlMs?: number;
   /** Do the work; the returned text is logged. */
   run(deps: AppDeps): Promise<string | void>;
@@ -112,13 +121,15 @@ export function createScheduler(jobs: JobDefinition[], getDeps: () => AppDeps): 
       if (!claim) return "skipped";
     }
     const lock = job.singleton
-      ? await deps.coordination.locks.tryAcquire(`job:${job.id}`, job.lockTtlMs ?? 300_000).catch(() => undefined)
+      ? await deps.coordination.locks
+          .tryAcquire(`job:${job.id}`, job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+          .catch(() => undefined)
       : undefined;
     if (job.singleton && !lock) {
       deps.metrics.jobRuns.inc({ job: job.id, outcome: "skipped" });
       return "skipped";
     }
-    const ttl = job.lockTtlMs ?? 300_000;
+    const ttl = job.lockTtlMs ?? DEFAULT_LOCK_TTL_MS;
     const keepAlive = lock
       ? setInterval(() => void lock.extend(ttl).catch(() => false), Math.max(1000, ttl / 3))
       : undefined;
