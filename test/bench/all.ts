@@ -32,6 +32,7 @@ const NOT_BENCHMARKS = new Set([
   "seed.ts",
   "query-count.ts",
   "profile-page.ts",
+  "search-client.ts",
   "soak.ts",
 ]);
 

@@ -3,7 +3,9 @@
 // BENCH_NO_BUILD=1) runs on a seeded data directory (test/bench/seed.ts, users and sessions only) with Seerr
 // connected: the fake Seerr of test/fakes/seerr.ts, a real HTTP server in this process, with 2,000 movies.
 // - Uncached: a signed-in member's GET /search?q=… (the whole page) for a query nobody searched before, against
-//   GET /api/v1/search?query=… straight to the fake, one at a time and taking turns; the ratio of the medians.
+//   GET /api/v1/search?query=… straight to the fake, one at a time and taking turns; the ratio of the medians. The
+//   requests come from a client process of its own (search-client.ts), so that the fake's work and garbage
+//   collection in this process stay out of the latencies.
 // - Cached: the same search again within the cache's lifetime (no Seerr call); its p99.
 // Also reported: the cached repeat's median, which is MediaNest's own floor (session, page, a second loopback hop, no
 // Seerr call at all): where it alone is above 1.2x the fake's answer, no uncached search can be within 1.2x of asking
@@ -39,13 +41,24 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function timed(url: string, headers: Record<string, string>): Promise<number> {
-  const t0 = performance.now();
-  const res = await fetch(url, { headers, redirect: "manual" });
-  const body = await res.text();
-  const ms = performance.now() - t0;
-  if (res.status !== 200) throw new Error(`bench: ${url} answered ${res.status}: ${body.slice(0, 200)}`);
-  return ms;
+interface Fetch {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Fetch these one after the other from a client process of its own (search-client.ts), after `warm` requests that
+ * are not counted; their latencies in milliseconds, in order.
+ */
+async function timedInOrder(requests: Fetch[], warm = 0): Promise<number[]> {
+  const proc = Bun.spawn(["bun", join(import.meta.dir, "search-client.ts")], {
+    stdin: new Blob([JSON.stringify({ warm, requests })]),
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  if (code !== 0) throw new Error(`bench: the search client exited with ${code}`);
+  return JSON.parse(out) as number[];
 }
 
 export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
@@ -104,34 +117,38 @@ export async function run(opts: { quick?: boolean } = {}): Promise<Figure[]> {
     const direct = (q: string) => `${seerr.url}/api/v1/search?query=${encodeURIComponent(q)}&page=1`;
 
     // Warm both paths (page code loaded, connections open) on queries the measured ones do not repeat.
-    for (let i = 0; i < 20; i++) {
-      await timed(viaMediaNest(`title 0${i % 10}`), member);
-      await timed(direct(`title 0${i % 10}`), key);
-    }
+    const warmUp = Array.from({ length: 20 }, (_, i): Fetch[] => [
+      { url: viaMediaNest(`title 0${i % 10}`), headers: member },
+      { url: direct(`title 0${i % 10}`), headers: key },
+    ]).flat();
     console.log(`bench: ${searches} uncached searches each way, taking turns; ${repeats} cached repeats …`);
-    const mn: number[] = [];
-    const straight: number[] = [];
+    // "title 12" and the like: about twenty matches each, and never searched before in this run; the two ways take
+    // turns at going first.
+    const uncachedTurns = Array.from({ length: searches }, (_, i): Fetch[] => {
+      const pair: Fetch[] = [
+        { url: direct(`title ${10 + i}`), headers: key },
+        { url: viaMediaNest(`title ${10 + i}`), headers: member },
+      ];
+      return i % 2 === 0 ? pair : pair.reverse();
+    }).flat();
     const cpu0 = cpuMs(server.pid);
-    for (let i = 0; i < searches; i++) {
-      // "title 12" and the like: about twenty matches each, and never searched before in this run.
-      const q = `title ${10 + i}`;
-      if (i % 2 === 0) {
-        straight.push(await timed(direct(q), key));
-        mn.push(await timed(viaMediaNest(q), member));
-      } else {
-        mn.push(await timed(viaMediaNest(q), member));
-        straight.push(await timed(direct(q), key));
-      }
-    }
+    const uncachedTimes = await timedInOrder([...warmUp, ...uncachedTurns], warmUp.length);
     const uncachedCpu = (cpuMs(server.pid) - cpu0) / searches;
-    const cached: number[] = [];
-    const cachedDirect: number[] = [];
+    const mn = uncachedTimes.filter((_, j) => uncachedTurns[j]!.url.startsWith(base));
+    const straight = uncachedTimes.filter((_, j) => !uncachedTurns[j]!.url.startsWith(base));
+    const cachedTurns = Array.from({ length: repeats }, (_, i): Fetch[] =>
+      i % 4 === 0
+        ? [
+            { url: viaMediaNest("title 10"), headers: member },
+            { url: direct("title 10"), headers: key },
+          ]
+        : [{ url: viaMediaNest("title 10"), headers: member }],
+    ).flat();
     const cpu1 = cpuMs(server.pid);
-    for (let i = 0; i < repeats; i++) {
-      cached.push(await timed(viaMediaNest("title 10"), member));
-      if (i % 4 === 0) cachedDirect.push(await timed(direct("title 10"), key));
-    }
+    const cachedTimes = await timedInOrder([...warmUp, ...cachedTurns], warmUp.length);
     const cachedCpu = (cpuMs(server.pid) - cpu1) / repeats;
+    const cached = cachedTimes.filter((_, j) => cachedTurns[j]!.url.startsWith(base));
+    const cachedDirect = cachedTimes.filter((_, j) => !cachedTurns[j]!.url.startsWith(base));
     const ratio = median(mn) / median(straight);
     const p99 = quantile(cached, 0.99);
     const floor = median(cached);
