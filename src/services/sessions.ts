@@ -3,14 +3,14 @@ import type { AppDeps } from "../app/deps";
 import {
   deleteSession,
   deleteSessionsByUser,
-  findSessionByHash,
+  findSessionWithUser,
   insertSession,
   listSessionsByUser,
   touchSession,
   type Session,
 } from "../store/sessions";
 import { publishEvent, topics } from "./events";
-import { findUserById, type User } from "../store/users";
+import type { User } from "../store/users";
 
 export const SESSION_COOKIE = "mn_session";
 const DAY = 86_400_000;
@@ -64,15 +64,15 @@ export async function resolveSessionByHash(
   now = new Date(),
   opts: { touch?: boolean } = {},
 ): Promise<{ session: Session; user: User } | undefined> {
-  const session = await findSessionByHash(deps.database, idHash);
-  if (!session) return undefined;
+  const found = await findSessionWithUser(deps.database, idHash);
+  if (!found) return undefined;
+  const { session, user } = found;
   const idleLimit = now.getTime() - deps.config.sessionIdleDays * DAY;
   if (session.expiresAt.getTime() <= now.getTime() || session.lastSeenAt.getTime() <= idleLimit) {
     await deleteSession(deps.database, session.idHash);
     return undefined;
   }
-  const user = await findUserById(deps.database, session.userId);
-  if (!user || user.status !== "active") {
+  if (user.status !== "active") {
     await deleteSession(deps.database, session.idHash);
     return undefined;
   }

@@ -84,7 +84,7 @@ describe("kept lookups on SQLite", () => {
   test("a write that lands while a lookup reads makes what it read stale", async () => {
     let version = 1;
     const database = t.deps.database;
-    const lookup = keptLookup("users", async () => {
+    const lookup = keptLookup(["users"], async () => {
       const seen = version;
       await writing(database, "users", async () => void (version = 2));
       return seen;
@@ -109,7 +109,7 @@ describe.skipIf(!postgresAvailable)("kept lookups on PostgreSQL", () => {
     try {
       const database: Database = t.deps.database;
       let reads = 0;
-      const lookup = keptLookup("users", async () => ++reads);
+      const lookup = keptLookup(["users"], async () => ++reads);
       await lookup(database, "k");
       await lookup(database, "k");
       expect(reads).toBe(2);

@@ -37,25 +37,27 @@ export function forgetKept(database: Database): void {
 /**
  * A lookup that every signed-in request repeats (its session, its user, the bell's unread count), kept in memory
  * between writes on SQLite. The serving process owns the SQLite file (no second replica shares it) and writes these
- * tables only through their store modules, which count each write (`writing`): a kept value is used while no write to its table
+ * tables only through their store modules, which count each write (`writing`): a kept value is used while no write to its tables
  * happened since it was read, and for at most KEEP_MS. On PostgreSQL other replicas write too: nothing is kept.
  * Kept values are frozen, so a caller that changes one fails at once instead of changing it for everyone.
  * Measured: the three lookups were a third of the signed-in dashboard's time (docs/performance.md).
  */
 export function keptLookup<V>(
-  table: KeptTable,
+  tables: KeptTable[],
   read: (database: Database, key: string) => Promise<V>,
 ): (database: Database, key: string) => Promise<V> {
   const kept = new WeakMap<Database, Map<string, { value: V; writes: number; until: number }>>();
+  // Counts only grow, so their sum changes whenever one of them does.
+  const writesTo = (w: Record<KeptTable, number>) => tables.reduce((n, t) => n + w[t], 0);
   return async (database, key) => {
     if (database.dialect !== "sqlite") return read(database, key);
     const w = writesOf(database);
     const now = Date.now();
     let byKey = kept.get(database);
     const hit = byKey?.get(key);
-    if (hit && hit.writes === w[table] && hit.until > now) return hit.value;
+    if (hit && hit.writes === writesTo(w) && hit.until > now) return hit.value;
     // The count is taken before reading: a write that lands meanwhile makes this value stale at once.
-    const before = w[table];
+    const before = writesTo(w);
     const value = deepFreeze(await read(database, key));
     if (!byKey) kept.set(database, (byKey = new Map()));
     byKey.delete(key);

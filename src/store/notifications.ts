@@ -93,7 +93,7 @@ const unreadCount = preparedQuery<{ n: number }>("unread_notifications", (db, t)
  * statement that reads at most that many index entries however many are unread).
  */
 export const countUnreadNotifications: (database: Database, userId: string) => Promise<number> = keptLookup(
-  "notifications",
+  ["notifications"],
   async (database, userId) => Number((await unreadCount(database, { userId }))[0]?.n ?? 0),
 );
 

@@ -2,6 +2,7 @@ import { and, desc, eq, lt, ne, or, sql } from "drizzle-orm";
 import { preparedQuery } from "../db/prepared";
 import { keptLookup, writing } from "./kept";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
+import type { User } from "./users";
 
 export type Session = Tables["sessions"]["$inferSelect"];
 export type NewSession = Tables["sessions"]["$inferInsert"];
@@ -26,8 +27,29 @@ const sessionByHash = preparedQuery<Session>("session_by_hash", (db, t) =>
 
 /** Find a session by the hash of its id (every signed-in request: a prepared statement, kept between writes). */
 export const findSessionByHash: (database: Database, idHash: string) => Promise<Session | undefined> = keptLookup(
-  "sessions",
+  ["sessions"],
   async (database, idHash) => (await sessionByHash(database, { idHash }))[0],
+);
+
+const sessionWithUser = preparedQuery<{ session: Session; user: User }>("session_with_user", (db, t) =>
+  db
+    .select({ session: t.sessions, user: t.users })
+    .from(t.sessions)
+    .innerJoin(t.users, eq(t.users.id, t.sessions.userId))
+    .where(eq(t.sessions.idHash, sql.placeholder("idHash"))),
+);
+
+/**
+ * Find a session and its user in one statement (every signed-in request; kept between writes on SQLite). On
+ * PostgreSQL one round trip instead of two: 64 to 74 µs of this process's CPU against 138 to 156 µs (in process,
+ * 4,000 lookups 8 at a time, docs/performance.md).
+ */
+export const findSessionWithUser: (
+  database: Database,
+  idHash: string,
+) => Promise<{ session: Session; user: User } | undefined> = keptLookup(
+  ["sessions", "users"],
+  async (database, idHash) => (await sessionWithUser(database, { idHash }))[0],
 );
 
 /** Record activity on a session. */

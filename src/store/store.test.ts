@@ -20,6 +20,7 @@ import {
   deleteSession,
   deleteSessionsByUser,
   findSessionByHash,
+  findSessionWithUser,
   insertSession,
   listSessionsByUser,
   touchSession,
@@ -303,6 +304,18 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(found!.expiresAt).toBeInstanceOf(Date);
         expect(found!.expiresAt.getTime()).toBe(s.expiresAt.getTime());
         expect(await findSessionByHash(database, "0".repeat(64))).toBeUndefined();
+      });
+
+      test("a session and its user in one lookup, each whole; a user's change is seen by the next one", async () => {
+        const user = await givenUser(t.deps, { displayName: "One lookup" });
+        const s = newSession(user.id);
+        await insertSession(database, s);
+        const found = await findSessionWithUser(database, s.idHash);
+        expect(found?.session).toEqual(s as NonNullable<typeof found>["session"]);
+        expect(found?.user).toEqual(user);
+        await updateUser(database, user.id, { displayName: "Renamed" });
+        expect((await findSessionWithUser(database, s.idHash))?.user.displayName).toBe("Renamed");
+        expect(await findSessionWithUser(database, "0".repeat(64))).toBeUndefined();
       });
 
       test("a session for an unknown user is refused (foreign key), and deleting a user removes their sessions", async () => {

@@ -16,7 +16,7 @@ const userById = preparedQuery<User>("user_by_id", (db, t) =>
 
 /** Find a user by id; undefined when absent (every signed-in request: a prepared statement, kept between writes). */
 export const findUserById: (database: Database, id: string) => Promise<User | undefined> = keptLookup(
-  "users",
+  ["users"],
   async (database, id) => (await userById(database, { id }))[0],
 );
 
