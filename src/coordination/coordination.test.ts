@@ -417,6 +417,23 @@ describe("coordination (memory only)", () => {
   });
 });
 
+describe("coordination (memory only): expired entries", () => {
+  test("are dropped on a timer, whether read again or not", async () => {
+    const c = createMemoryCoordination({ cacheSweepMs: 20 });
+    try {
+      const heldBefore = () => (Bun.gc(true), process.memoryUsage().heapUsed);
+      const empty = heldBefore();
+      await c.cache.set("big", { text: "x".repeat(32 * 1024 * 1024) }, 1);
+      const full = heldBefore();
+      expect(full - empty).toBeGreaterThan(24 * 1024 * 1024);
+      await Bun.sleep(200);
+      expect(heldBefore() - empty).toBeLessThan(8 * 1024 * 1024);
+    } finally {
+      await c.close();
+    }
+  });
+});
+
 describe("createCoordination", () => {
   test("without a Redis URL uses memory", async () => {
     const c = await createCoordination();

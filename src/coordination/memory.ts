@@ -6,6 +6,8 @@ export interface MemoryCoordinationOptions {
   maxCacheEntries?: number;
   /** Most rate-limit keys tracked before the least recently hit are dropped (default 100,000). */
   maxRateLimitKeys?: number;
+  /** How often expired cache entries are dropped (default CACHE_SWEEP_MS). */
+  cacheSweepMs?: number;
 }
 
 // A monotonic clock, so a wall-clock adjustment cannot stretch or cut short a TTL.
@@ -60,7 +62,13 @@ export function createWrap(cache: Pick<Cache, "get" | "set">): Cache["wrap"] {
   };
 }
 
-function createMemoryCache(maxEntries: number): Cache {
+/**
+ * How often expired cache entries are dropped. Without it an entry nobody reads again stayed until the cache was
+ * full: after a busy hour, every search and title answer of the hour (docs/soak.md).
+ */
+export const CACHE_SWEEP_MS = 60_000;
+
+function createMemoryCache(maxEntries: number, sweepMs: number): { cache: Cache; stop(): void } {
   // Map keeps insertion order; re-inserting on read makes the first key the least recently used.
   const entries = new Map<string, { json: string; expiresAt: number }>();
 
@@ -85,18 +93,24 @@ function createMemoryCache(maxEntries: number): Cache {
     },
   };
 
-  function evict(): void {
+  function dropExpired(): void {
     const t = now();
     for (const [key, entry] of entries) {
       if (entry.expiresAt <= t) entries.delete(key);
     }
+  }
+
+  function evict(): void {
+    dropExpired();
     for (const key of entries.keys()) {
       if (entries.size <= maxEntries) break;
       entries.delete(key);
     }
   }
 
-  return { ...base, wrap: createWrap(base) };
+  const sweep = setInterval(dropExpired, sweepMs);
+  sweep.unref();
+  return { cache: { ...base, wrap: createWrap(base) }, stop: () => clearInterval(sweep) };
 }
 
 function createMemoryPubSub(): PubSub {
@@ -235,13 +249,14 @@ function createMemoryRateLimiter(maxKeys: number): RateLimiter {
 
 /** Create single-process coordination: everything lives in this process's memory. */
 export function createMemoryCoordination(options: MemoryCoordinationOptions = {}): Coordination {
+  const { cache, stop } = createMemoryCache(options.maxCacheEntries ?? 10_000, options.cacheSweepMs ?? CACHE_SWEEP_MS);
   return {
     kind: "memory",
-    cache: createMemoryCache(options.maxCacheEntries ?? 10_000),
+    cache,
     pubsub: createMemoryPubSub(),
     locks: createMemoryLocks(),
     rateLimiter: createMemoryRateLimiter(options.maxRateLimitKeys ?? 100_000),
     ping: async () => true,
-    close: async () => {},
+    close: async () => stop(),
   };
 }
