@@ -71,6 +71,7 @@ export function loadMasterKey(dataDir: string, configured?: string): Buffer {
 /** Create a SecretBox over a 32-byte master key. */
 export function createSecretBox(masterKey: Buffer): SecretBox {
   const key = sha256("medianest:settings:", masterKey);
+  const derived = new Map<string, Buffer>();
   return {
     encrypt(plain) {
       const iv = randomBytes(12);
@@ -91,7 +92,10 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       }
     },
     deriveKey(purpose) {
-      return sha256(`medianest:${purpose}:`, masterKey);
+      // The same key object for a purpose each time: what is kept per key (signed image links) stays found.
+      let k = derived.get(purpose);
+      if (!k) derived.set(purpose, (k = sha256(`medianest:${purpose}:`, masterKey)));
+      return k;
     },
   };
 }

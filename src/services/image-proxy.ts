@@ -95,11 +95,25 @@ function signTmdb(key: Buffer, path: string, size: string): string {
   return createHmac("sha256", key).update(`tmdb:${size}:${path}`).digest("base64url");
 }
 
+// Minted links, per key: a page of search results or a discover row signs 20 posters, the same ones again and again,
+// and signing them was a fifth of a cached search (docs/performance.md). Dropped whole past MAX_KEPT_LINKS.
+const MAX_KEPT_LINKS = 5_000;
+const mintedTmdb = new WeakMap<Buffer, Map<string, string>>();
+
 /** Mint a proxy URL for a TMDB poster or backdrop path at one of TMDB's sizes; null when the path is not one. */
 export function signedTmdbImageUrl(key: Buffer, path: string | null | undefined, size: TmdbSize): string | null {
   if (!path || !isTmdbImagePath(path)) return null;
-  const q = new URLSearchParams({ p: path, w: size, s: signTmdb(key, path, size) });
-  return `/img/tmdb?${q.toString()}`;
+  let minted = mintedTmdb.get(key);
+  if (!minted) mintedTmdb.set(key, (minted = new Map()));
+  const name = `${size}${path}`;
+  let url = minted.get(name);
+  if (url === undefined) {
+    const q = new URLSearchParams({ p: path, w: size, s: signTmdb(key, path, size) });
+    url = `/img/tmdb?${q.toString()}`;
+    if (minted.size >= MAX_KEPT_LINKS) minted.clear();
+    minted.set(name, url);
+  }
+  return url;
 }
 
 /** Check a TMDB proxy request's parameters and signature; return the path and size, or throw an ImageProxyError. */

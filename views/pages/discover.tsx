@@ -1,6 +1,6 @@
 import { ELLIPSIS } from "../components/format";
 import { oncePerKey } from "../components/kept";
-import { type CardView, LoadMore, PosterCard } from "../components/media";
+import { type CardView, LoadMore, PosterCards } from "../components/media";
 
 /** What a row or grid of cards has to show. */
 export type CardsState =
@@ -92,9 +92,7 @@ function discoverRow(props: { id: string; title: string; state: CardsState; self
         <p class="muted">Seerr has nothing to show here right now.</p>
       ) : (
         <ul class="media-strip">
-          {state.cards.map((c) => (
-            <PosterCard card={c} />
-          ))}
+          <PosterCards cards={state.cards} />
         </ul>
       )}
     </section>
@@ -225,9 +223,7 @@ export function DiscoverPage(props: {
 export function CardItems(props: { cards: CardView[]; nextHref: string | null }) {
   return (
     <>
-      {props.cards.map((c) => (
-        <PosterCard card={c} />
-      ))}
+      <PosterCards cards={props.cards} />
       {props.nextHref ? <LoadMore href={props.nextHref} /> : null}
     </>
   );

@@ -1,6 +1,5 @@
 import { raw } from "hono/html";
 import type { JSX } from "hono/jsx/jsx-runtime";
-import { escapeToBuffer } from "hono/utils/html";
 import type { DownloadSummary } from "../../src/store/downloads";
 import {
   CsrfField,
@@ -14,6 +13,7 @@ import {
 } from "../components/form";
 import { formatAgo, formatDate } from "../components/format";
 import { DownloadProgressBar, progressId } from "../partials/download-progress";
+import { esc } from "../components/escape";
 
 /** A preview as the confirm form shows it. */
 export interface PreviewView {
@@ -188,13 +188,6 @@ export function PreviewCard(props: {
       </div>
     </form>
   );
-}
-
-/** Escape text for HTML exactly as hono/jsx does (the cards keep the bytes their JSX wrote). */
-function esc(text: string): string {
-  const buffer: [string] = [""];
-  escapeToBuffer(text, buffer);
-  return buffer[0];
 }
 
 const WEEK_MS = 7 * 86_400_000;

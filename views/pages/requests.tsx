@@ -1,6 +1,6 @@
 import { raw } from "hono/html";
-import { escapeToBuffer } from "hono/utils/html";
 import { CsrfField, Empty } from "../components/form";
+import { esc } from "../components/escape";
 
 /** A request row as the list shows it. */
 export interface RequestRowView {
@@ -48,13 +48,6 @@ export function MyRequestsPage(props: { rows: RequestRowView[]; csrf: string; fl
       )}
     </section>
   );
-}
-
-/** Escape text for HTML exactly as hono/jsx does (the same bytes as the JSX rows had). */
-function esc(text: string): string {
-  const buffer: [string] = [""];
-  escapeToBuffer(text, buffer);
-  return buffer[0];
 }
 
 /**
