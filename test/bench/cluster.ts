@@ -309,7 +309,7 @@ Measured on ${machine}, ${new Date().toISOString().slice(0, 10)}.
     const after =
       start < 0
         ? `${before.trimEnd()}\n\n${section}`
-        : `${before.slice(0, start)}${section}${next < 0 ? "" : before.slice(next + 1)}`;
+        : `${before.slice(0, start)}${section}${next < 0 ? "" : `\n${before.slice(next + 1)}`}`;
     writeFileSync(doc, after);
     console.log(`bench: wrote the figures to ${doc}`);
   }
