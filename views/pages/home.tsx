@@ -1,6 +1,7 @@
 import { raw } from "hono/html";
 import type { StatusOverview } from "../../src/services/status-types";
 import type { User } from "../../src/store/users";
+import { esc } from "../components/escape";
 import { ELLIPSIS } from "../components/format";
 import { once } from "../components/kept";
 import {
@@ -69,7 +70,7 @@ const yourRequests = once(() => (
 /**
  * Render the home page: a sign-in prompt, or the signed-in user's dashboard. The dashboard is a string around its
  * sections, as the layout is: its sections are mostly kept markup, and hono/jsx rendering the elements around them
- * took a fifth of the page's time (docs/performance.md, "Measured decisions"). The name goes through Bun.escapeHTML.
+ * took a fifth of the page's time (docs/performance.md, "Measured decisions"). The name is escaped as JSX escapes it.
  */
 export function HomePage(props: { user: User | undefined; dashboard?: DashboardView }) {
   if (!props.user) return signedOut();
@@ -84,6 +85,6 @@ export function HomePage(props: { user: User | undefined; dashboard?: DashboardV
   if (d?.discover)
     sections += `<div class="card">${DiscoverRow({ id: "trending", title: "Trending", state: d.discover })}</div>`;
   return raw(
-    `<section aria-labelledby="home-title" class="dashboard"><h1 id="home-title">Hello, ${Bun.escapeHTML(props.user.displayName)}</h1>${sections}</section>`,
+    `<section aria-labelledby="home-title" class="dashboard"><h1 id="home-title">Hello, ${esc(props.user.displayName)}</h1>${sections}</section>`,
   );
 }
