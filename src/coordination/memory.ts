@@ -64,7 +64,7 @@ export function createWrap(cache: Pick<Cache, "get" | "set">): Cache["wrap"] {
 
 /**
  * How often expired cache entries are dropped. Without it an entry nobody reads again stayed until the cache was
- * full: after a busy hour, every search and title answer of the hour (docs/soak.md).
+ * full: after a busy hour, every search and title answer of the hour.
  */
 export const CACHE_SWEEP_MS = 60_000;
 

@@ -5,13 +5,13 @@ import type { JobOutcome, JobStatus, Scheduler } from "../app/jobs";
 import { listJobRuns, upsertJobRun } from "../store/job-runs";
 import { type ActiveSpan, traced } from "../telemetry/trace";
 
-/** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
 /**
  * A singleton run's lock by default: renewed every 5 s while the run lasts, so a replica killed mid-run holds the
  * job up for at most 15 s (a 5-minute lock had the others skip every tick for 5 minutes).
  */
 export const DEFAULT_LOCK_TTL_MS = 15_000;
 
+/** A scheduled job: a stable id, a cron schedule (seconds field allowed) and the work. */
 export interface JobDefinition {
   id: string;
   description: string;

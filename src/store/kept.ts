@@ -35,10 +35,11 @@ export function forgetKept(database: Database): void {
 }
 
 /**
- * A lookup that every signed-in request repeats (its session, its user, the bell's unread count), kept in memory
- * between writes on SQLite. The serving process owns the SQLite file (no second replica shares it) and writes these
- * tables only through their store modules, which count each write (`writing`): a kept value is used while no write to its tables
- * happened since it was read, and for at most KEEP_MS. On PostgreSQL other replicas write too: nothing is kept.
+ * A lookup that every signed-in request repeats (its session with its user, the bell's unread count), kept in
+ * memory between writes on SQLite. The serving process owns the SQLite file (no second replica shares it) and writes
+ * these tables only through their store modules, which count each write (`writing`): a kept value is used while no
+ * write to its tables happened since it was read, and for at most KEEP_MS. On PostgreSQL other replicas write too:
+ * nothing is kept.
  * Kept values are frozen, so a caller that changes one fails at once instead of changing it for everyone.
  * Measured: the three lookups were a third of the signed-in dashboard's time (docs/performance.md).
  */

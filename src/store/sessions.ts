@@ -25,11 +25,11 @@ const sessionByHash = preparedQuery<Session>("session_by_hash", (db, t) =>
     .where(eq(t.sessions.idHash, sql.placeholder("idHash"))),
 );
 
-/** Find a session by the hash of its id (every signed-in request: a prepared statement, kept between writes). */
-export const findSessionByHash: (database: Database, idHash: string) => Promise<Session | undefined> = keptLookup(
-  ["sessions"],
-  async (database, idHash) => (await sessionByHash(database, { idHash }))[0],
-);
+/** Find a session by the hash of its id (signed-in requests read it with its user: findSessionWithUser). */
+export async function findSessionByHash(database: Database, idHash: string): Promise<Session | undefined> {
+  const [row] = await sessionByHash(database, { idHash });
+  return row;
+}
 
 const sessionWithUser = preparedQuery<{ session: Session; user: User }>("session_with_user", (db, t) =>
   db
