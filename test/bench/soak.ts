@@ -77,7 +77,7 @@ interface SoakResult {
   pgConnectionsAtStart: number;
   pgConnections: number;
   refusals: Map<string, string>;
-  /** RSS at the end split into anonymous and file-backed (the binary's own pages). */
+  /** RSS at the end split into anonymous (the JS heap within it) and file-backed (the binary's code within it). */
   endParts: string;
 }
 
@@ -146,6 +146,26 @@ function fdKinds(pid: number, pgPort?: number): Record<string, number> {
 
 /** Every descriptor but the PostgreSQL connections back to its start, give or take the runtime's own two. */
 const fdsBack = (r: SoakResult) => r.end.fds - r.pgConnections <= r.start.fds - r.pgConnectionsAtStart + 2;
+
+/** Resident pages of the binary's executable code (its r-xp mappings in /proc/<pid>/smaps), in MiB. */
+function binaryCodeMiB(pid: number, bin: string): number {
+  let kib = 0;
+  let inCode = false;
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const mapping = /^[0-9a-f]+-[0-9a-f]+ (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (mapping) inCode = mapping[1] === "r-xp" && mapping[2] === bin;
+    else if (inCode && line.startsWith("Rss:")) kib += Number(line.replace(/\D+/g, ""));
+  }
+  return kib / 1024;
+}
+
+/** The JS heap's used and total size from the default process metrics, in MiB. */
+async function jsHeapMiB(base: string): Promise<{ used: number; size: number }> {
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await res.text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN) / 1024 ** 2;
+  return { used: read("nodejs_heap_size_used_bytes"), size: read("nodejs_heap_size_total_bytes") };
+}
 
 async function liveStreams(base: string): Promise<number> {
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -247,15 +267,18 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
       const res = await fetch(base + path, { redirect: "manual", ...init });
       const body = await res.text();
       record(route, performance.now() - t0, res.status);
-      if (res.status >= 400 && !refusals.has(`${route} ${res.status}`))
+      if (res.status >= 400 && !refusals.has(`${route} ${res.status}`)) {
+        // The page's own message (an alert or a field's error) when it has one, else the start of the page.
+        const message = /(?:role="alert"|class="field-error")[^>]*>([\s\S]*?)<\/(?:div|p|span)>/.exec(body)?.[1];
         refusals.set(
           `${route} ${res.status}`,
-          body
+          (message ?? body)
             .replace(/<[^>]+>/g, " ")
             .replace(/\s+/g, " ")
             .trim()
             .slice(0, 160),
         );
+      }
     } catch {
       record(route, performance.now() - t0, 0);
     }
@@ -352,7 +375,9 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
         void call(
           "POST /downloads",
           "/downloads",
-          form(n % USERS, { url: `${site.url}/one.html`, quality: "720", sectionKey: "7" }),
+          // By the download's own count: the operation counter moves 600 between two downloads, a multiple of
+          // USERS, so it named one account every time and ran it into the preview limit.
+          form(d % USERS, { url: `${site.url}/one.html`, quality: "720", sectionKey: "7" }),
         );
         await Bun.sleep(15_000);
       }
@@ -382,6 +407,7 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     });
   };
   // A warm-up of the same load (pools, caches and the JIT fill up), then a pause: the figures to come back to.
+  const idleCodeMiB = binaryCodeMiB(pid, bin);
   console.log(`soak ${backend}: warming up for ${WARMUP_MS / 1000} s …`);
   await load(WARMUP_MS);
   await Bun.sleep(5000);
@@ -404,8 +430,11 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     await sample("cooldown");
   }
   const end = { rssMiB: rssMiB(pid), fds: fdCount(pid), streams: await liveStreams(base) };
+  const heap = await jsHeapMiB(base);
   const endKinds = fdKinds(pid, pgPort);
-  const endParts = `${statusMiB(pid, "RssAnon").toFixed(1)} MiB anonymous, ${statusMiB(pid, "RssFile").toFixed(1)} MiB file-backed`;
+  const endParts =
+    `${statusMiB(pid, "RssAnon").toFixed(1)} MiB anonymous (the JS heap ${heap.used.toFixed(1)} MiB used of ${heap.size.toFixed(1)}), ` +
+    `${statusMiB(pid, "RssFile").toFixed(1)} MiB file-backed (the binary's code ${binaryCodeMiB(pid, bin).toFixed(1)} MiB, ${idleCodeMiB.toFixed(1)} before the warm-up)`;
   const pgConnections = endKinds[PG_CONNECTION] ?? 0;
   const fdChange = Object.entries(endKinds)
     .map(([k, n]) => [k, n - (startKinds[k] ?? 0)] as const)
