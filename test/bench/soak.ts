@@ -159,19 +159,17 @@ function binaryCodeMiB(pid: number, bin: string): number {
   return kib / 1024;
 }
 
-/** The JS heap's used and total size from the default process metrics, in MiB. */
-async function jsHeapMiB(base: string): Promise<{ used: number; size: number }> {
+/** The server's /metrics text. */
+async function scrape(base: string): Promise<string> {
   const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const text = await res.text();
-  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? Number.NaN) / 1024 ** 2;
-  return { used: read("nodejs_heap_size_used_bytes"), size: read("nodejs_heap_size_total_bytes") };
+  return res.text();
 }
 
-async function liveStreams(base: string): Promise<number> {
-  const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
-  const m = /^medianest_live_streams (\d+)/m.exec(await res.text());
-  return m ? Number(m[1]) : Number.NaN;
-}
+/** One unlabelled sample of a scrape (NaN when it is missing). */
+const sampleOf = (metrics: string, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)`, "m").exec(metrics)?.[1] ?? Number.NaN);
+
+const liveStreams = async (base: string) => sampleOf(await scrape(base), "medianest_live_streams");
 
 async function soak(backend: string, bin: string, work: string): Promise<SoakResult> {
   const dataDir = join(work, backend);
@@ -429,8 +427,14 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     await Bun.sleep(SAMPLE_MS);
     await sample("cooldown");
   }
-  const end = { rssMiB: rssMiB(pid), fds: fdCount(pid), streams: await liveStreams(base) };
-  const heap = await jsHeapMiB(base);
+  // RSS before the scrape, which allocates.
+  const endRss = rssMiB(pid);
+  const metrics = await scrape(base);
+  const end = { rssMiB: endRss, fds: fdCount(pid), streams: sampleOf(metrics, "medianest_live_streams") };
+  const heap = {
+    used: sampleOf(metrics, "nodejs_heap_size_used_bytes") / 1024 ** 2,
+    size: sampleOf(metrics, "nodejs_heap_size_total_bytes") / 1024 ** 2,
+  };
   const endKinds = fdKinds(pid, pgPort);
   const endParts =
     `${statusMiB(pid, "RssAnon").toFixed(1)} MiB anonymous (the JS heap ${heap.used.toFixed(1)} MiB used of ${heap.size.toFixed(1)}), ` +
