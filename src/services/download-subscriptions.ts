@@ -13,7 +13,6 @@ import {
   insertSubscription,
   listDueSubscriptions,
   listSubscriptions,
-  markSeen,
   seenRemoteIds,
   type Subscription,
   updateSubscription,
@@ -237,9 +236,9 @@ export async function checkSubscription(
           status,
           // Sites that list no link per video: the video is fetched by its place in the list as checked now.
           ...(e.url ? {} : { playlistIndex: e.index }),
+          seenBy: sub.id,
         },
       );
-      await markSeen(deps.database, sub.id, [e.id], new Date());
       queued++;
     }
   });

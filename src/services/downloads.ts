@@ -27,6 +27,7 @@ import {
   sumStoredBytes,
   ACTIVE_STATUSES,
 } from "../store/downloads";
+import { seenStatements } from "../store/subscriptions";
 import type { User } from "../store/users";
 import { notifyAdmins } from "./admin-alerts";
 import { type Actor, audit } from "./audit";
@@ -285,6 +286,8 @@ export async function queueDownload(
     status: "queued" | "awaiting_approval";
     /** A single video reachable only through its playlist's page (checked.url): its position there. */
     playlistIndex?: number;
+    /** The subscription that found the video: it is marked seen in the same transaction as the download. */
+    seenBy?: string;
   },
   now = new Date(),
 ): Promise<Download> {
@@ -326,7 +329,13 @@ export async function queueDownload(
     nextAttemptAt: now,
     createdAt: now,
   }));
-  await insertDownload(deps.database, download, items);
+  const { seenBy } = choice;
+  await insertDownload(
+    deps.database,
+    download,
+    items,
+    seenBy ? (tx) => seenStatements(tx, deps.database, seenBy, [p.id], now) : undefined,
+  );
   if (choice.status === "queued") await deps.coordination.pubsub.publish(QUEUE_TOPIC, { downloadId: id });
   await publishDownloadChanged(deps, user.id, id);
   return download;

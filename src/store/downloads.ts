@@ -17,6 +17,7 @@ import {
 } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
 import { preparedQuery } from "../db/prepared";
+import { inTransaction, type Statement, type Tx } from "../db/transaction";
 import { type ClaimSpec, type ClaimWindow, claimRows, extendLease } from "./claims";
 
 export type Download = Tables["downloads"]["$inferSelect"];
@@ -46,24 +47,26 @@ export interface DownloadSummary {
 
 const INSERT_CHUNK = 200;
 
-/** Insert a download and its items; on a failure nothing is left behind. */
+/**
+ * Insert a download and its items in one transaction: a crash or a failure leaves both or neither. `also` adds
+ * statements of the same transaction (a subscription marks the video seen in it).
+ */
 export async function insertDownload(
   database: Database,
   download: NewDownload,
   items: NewDownloadItem[],
+  also?: (tx: Tx) => Iterable<Statement>,
 ): Promise<void> {
-  const { db, tables } = database;
+  const { tables } = database;
   try {
-    await db.insert(tables.downloads).values(download);
+    await inTransaction(database, function* (tx) {
+      yield tx.insert(tables.downloads).values(download);
+      for (let i = 0; i < items.length; i += INSERT_CHUNK)
+        yield tx.insert(tables.downloadItems).values(items.slice(i, i + INSERT_CHUNK));
+      if (also) yield* also(tx);
+    });
   } catch (err) {
     throw new Error(`store: unable to insert download: ${dbErrorMessage(err)}`, { cause: err });
-  }
-  try {
-    for (let i = 0; i < items.length; i += INSERT_CHUNK)
-      await db.insert(tables.downloadItems).values(items.slice(i, i + INSERT_CHUNK));
-  } catch (err) {
-    await db.delete(tables.downloads).where(eq(tables.downloads.id, download.id));
-    throw new Error(`store: unable to insert download items: ${dbErrorMessage(err)}`, { cause: err });
   }
 }
 

@@ -27,6 +27,9 @@ import {
   type NewSession,
 } from "./sessions";
 import { listJobRuns, upsertJobRun } from "./job-runs";
+import { inTransaction } from "../db/transaction";
+import { findDownloadById, insertDownload, listDownloadItems, type NewDownloadItem } from "./downloads";
+import { insertSubscription, seenRemoteIds } from "./subscriptions";
 import {
   deleteSetting,
   findSetting,
@@ -638,6 +641,101 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(await listApiTokensByUser(database, owner.id)).toEqual([]);
         expect(await listApiTokensByUser(database, other.id)).toEqual([kept]);
         expect(await deleteApiTokensByUser(database, owner.id)).toBe(0);
+      });
+    });
+
+    describe("transactions", () => {
+      const now = MS("2025-06-01T12:00:00.000Z");
+      function download(userId: string, count: number) {
+        const id = crypto.randomUUID();
+        const items: NewDownloadItem[] = Array.from({ length: count }, (_, i) => ({
+          id: `${id}-${i}`,
+          downloadId: id,
+          userId,
+          position: i + 1,
+          remoteId: `video-${i}`,
+          title: `Video ${i}`,
+          url: `https://www.youtube.com/watch?v=video-${i}`,
+          status: "queued" as const,
+          attempts: 0,
+          nextAttemptAt: now,
+          createdAt: now,
+        }));
+        const row = {
+          id,
+          userId,
+          url: "https://www.youtube.com/playlist?list=PL1",
+          kind: "playlist" as const,
+          remoteId: "PL1",
+          title: "A playlist",
+          quality: "best" as const,
+          sectionKey: "1",
+          folder: "/library",
+          status: "queued" as const,
+          itemCount: count,
+          createdAt: now,
+          updatedAt: now,
+        };
+        return { row, items };
+      }
+
+      test("a download of 450 items is written whole: the row and every item", async () => {
+        const user = await insertUser(database, newUser({ username: `tx-${uniq()}` }));
+        const { row, items } = download(user.id, 450);
+        await insertDownload(database, row, items);
+        expect((await findDownloadById(database, row.id))?.itemCount).toBe(450);
+        expect(await listDownloadItems(database, row.id)).toHaveLength(450);
+      });
+
+      test("an item refused in the third chunk leaves neither the download nor its first 400 items", async () => {
+        const user = await insertUser(database, newUser({ username: `tx-${uniq()}` }));
+        const { row, items } = download(user.id, 450);
+        items[420] = { ...items[420]!, id: items[3]!.id };
+        await expect(insertDownload(database, row, items)).rejects.toThrow(/^store: unable to insert download: /);
+        expect(await findDownloadById(database, row.id)).toBeUndefined();
+        expect(await rawRows(database, "select id from download_items where download_id = $1", row.id)).toEqual([]);
+      });
+
+      test("a throw after the statements ran rolls them back, and what the work returns comes back", async () => {
+        const name = `tx-${uniq()}`;
+        const rolledBack = inTransaction(database, function* (tx) {
+          yield tx.insert(t.deps.database.tables.users).values(newUser({ username: name }));
+          throw new Error("changed my mind");
+        });
+        await expect(rolledBack).rejects.toThrow("changed my mind");
+        expect(await findUserByUsername(database, name)).toBeUndefined();
+        const rows = await inTransaction(database, function* (tx) {
+          const inserted = (yield tx
+            .insert(t.deps.database.tables.users)
+            .values(newUser({ username: name }))
+            .returning({ username: t.deps.database.tables.users.username })) as { username: string }[];
+          return inserted.map((r) => r.username);
+        });
+        expect(rows).toEqual([name]);
+        expect((await findUserByUsername(database, name))?.username).toBe(name);
+      });
+
+      test("a subscription is stored with its 450 seen videos; the same link again stores nothing", async () => {
+        const user = await insertUser(database, newUser({ username: `tx-${uniq()}` }));
+        const sub = {
+          userId: user.id,
+          url: "https://www.youtube.com/@channel/videos",
+          title: "A channel",
+          quality: "best" as const,
+          sectionKey: "1",
+          status: "active" as const,
+          checkDueAt: now,
+          queuedCount: 0,
+          createdAt: now,
+          updatedAt: now,
+        };
+        const seen = Array.from({ length: 450 }, (_, i) => `seen-${i}`);
+        const first = crypto.randomUUID();
+        expect(await insertSubscription(database, { ...sub, id: first }, seen)).toBe(true);
+        expect((await seenRemoteIds(database, first, [...seen, "new-one"])).size).toBe(450);
+        const again = crypto.randomUUID();
+        expect(await insertSubscription(database, { ...sub, id: again }, ["other"])).toBe(false);
+        expect(await rawRows(database, "select remote_id from subscription_seen where subscription_id = $1", again)).toEqual([]);
       });
     });
   });

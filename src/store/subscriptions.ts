@@ -1,30 +1,52 @@
 import { and, asc, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import { dbErrorMessage, type Database, type Tables } from "../db/database";
+import { inTransaction, type Statement, type Tx } from "../db/transaction";
 
 export type Subscription = Tables["downloadSubscriptions"]["$inferSelect"];
 export type NewSubscription = Tables["downloadSubscriptions"]["$inferInsert"];
 
 const SEEN_CHUNK = 200;
 
-/** Insert a subscription with the videos it starts out having seen; false when the user has this link already. */
+/**
+ * Insert a subscription with the videos it starts out having seen, in one transaction (a subscription that lost
+ * its seen list would queue the whole channel); false when the user has this link already.
+ */
 export async function insertSubscription(
   database: Database,
   subscription: NewSubscription,
   seen: string[],
 ): Promise<boolean> {
-  const { db, tables } = database;
+  const { tables } = database;
   try {
-    const inserted = await db
-      .insert(tables.downloadSubscriptions)
-      .values(subscription)
-      .onConflictDoNothing()
-      .returning({ id: tables.downloadSubscriptions.id });
-    if (inserted.length === 0) return false;
+    return await inTransaction(database, function* (tx) {
+      const inserted = (yield tx
+        .insert(tables.downloadSubscriptions)
+        .values(subscription)
+        .onConflictDoNothing()
+        .returning({ id: tables.downloadSubscriptions.id })) as unknown[];
+      if (inserted.length === 0) return false;
+      yield* seenStatements(tx, database, subscription.id, seen, subscription.createdAt ?? new Date());
+      return true;
+    });
   } catch (err) {
     throw new Error(`store: unable to insert subscription: ${dbErrorMessage(err)}`, { cause: err });
   }
-  await markSeen(database, subscription.id, seen, subscription.createdAt ?? new Date());
-  return true;
+}
+
+/** The statements that record videos as seen by a subscription, for a transaction. */
+export function* seenStatements(
+  tx: Tx,
+  database: Database,
+  subscriptionId: string,
+  remoteIds: string[],
+  at: Date,
+): Generator<Statement, void, unknown> {
+  const unique = [...new Set(remoteIds)];
+  for (let i = 0; i < unique.length; i += SEEN_CHUNK)
+    yield tx
+      .insert(database.tables.subscriptionSeen)
+      .values(unique.slice(i, i + SEEN_CHUNK).map((remoteId) => ({ subscriptionId, remoteId, seenAt: at })))
+      .onConflictDoNothing();
 }
 
 /** Record videos as seen by a subscription (ones it saw before are left as they are). */
@@ -34,14 +56,8 @@ export async function markSeen(
   remoteIds: string[],
   at: Date,
 ): Promise<void> {
-  const { db, tables } = database;
-  const unique = [...new Set(remoteIds)];
   try {
-    for (let i = 0; i < unique.length; i += SEEN_CHUNK)
-      await db
-        .insert(tables.subscriptionSeen)
-        .values(unique.slice(i, i + SEEN_CHUNK).map((remoteId) => ({ subscriptionId, remoteId, seenAt: at })))
-        .onConflictDoNothing();
+    await inTransaction(database, (tx) => seenStatements(tx, database, subscriptionId, remoteIds, at));
   } catch (err) {
     throw new Error(`store: unable to record seen videos: ${dbErrorMessage(err)}`, { cause: err });
   }
