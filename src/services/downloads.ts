@@ -19,7 +19,7 @@ import {
   insertDownload,
   listItemsWithFiles,
   clearItemFile,
-  markDownloadDecided,
+  decideDownload,
   moveDownloadItems,
   type NewDownloadItem,
   oldestDownloadSince,
@@ -514,9 +514,8 @@ export async function approveDownload(deps: Deps, admin: User, actor: Actor, id:
   const d = await findDownloadById(deps.database, id);
   if (!d) throw new DownloadRefusal("That download does not exist.", "_form", 404);
   const now = new Date();
-  const moved = await moveDownloadItems(deps.database, d.id, ["awaiting_approval"], { status: "queued", at: now });
+  const moved = await decideDownload(deps.database, d.id, admin.id, { status: "queued", at: now });
   if (moved.length === 0) throw new DownloadRefusal("This download does not wait for approval.", "_form", 409);
-  await markDownloadDecided(deps.database, d.id, admin.id, now);
   await deps.coordination.pubsub.publish(QUEUE_TOPIC, { downloadId: d.id });
   await audit(deps, actor, "download.approve", { type: "download", id: d.id });
   await notify(deps, d.userId, {
@@ -540,13 +539,8 @@ export async function declineDownload(
   if (!d) throw new DownloadRefusal("That download does not exist.", "_form", 404);
   const now = new Date();
   const why = reason.trim() ? `Declined by an admin: ${reason.trim().slice(0, 300)}` : "Declined by an admin.";
-  const moved = await moveDownloadItems(deps.database, d.id, ["awaiting_approval"], {
-    status: "cancelled",
-    at: now,
-    error: why,
-  });
+  const moved = await decideDownload(deps.database, d.id, admin.id, { status: "cancelled", at: now, error: why });
   if (moved.length === 0) throw new DownloadRefusal("This download does not wait for approval.", "_form", 409);
-  await markDownloadDecided(deps.database, d.id, admin.id, now);
   await audit(deps, actor, "download.decline", { type: "download", id: d.id }, { reason: reason.slice(0, 300) });
   await notify(deps, d.userId, {
     kind: "download.declined",

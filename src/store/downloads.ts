@@ -326,8 +326,17 @@ export async function moveDownloadItems(
   from: DownloadStatus[],
   to: { status: DownloadStatus; at: Date; error?: string | null },
 ): Promise<DownloadItem[]> {
-  const { db, tables } = database;
-  const i = tables.downloadItems;
+  return moveItems(database.db, database, downloadId, from, to);
+}
+
+function moveItems(
+  db: Pick<Tx, "update">,
+  database: Database,
+  downloadId: string,
+  from: DownloadStatus[],
+  to: { status: DownloadStatus; at: Date; error?: string | null },
+) {
+  const i = database.tables.downloadItems;
   const final = (FINAL_STATUSES as readonly string[]).includes(to.status);
   return db
     .update(i)
@@ -410,11 +419,20 @@ export async function refreshDownloadStatus(
   return row && { download: row, becameFinal: false };
 }
 
-/** Record an admin's decision on a download. */
-export async function markDownloadDecided(database: Database, id: string, by: string, at: Date): Promise<void> {
-  const { db, tables } = database;
-  const d = tables.downloads;
-  await db.update(d).set({ decidedBy: by, decidedAt: at, updatedAt: at }).where(eq(d.id, id));
+/** Record an admin's decision on a download that waits: its items move and the decider is noted, in one transaction. */
+export async function decideDownload(
+  database: Database,
+  id: string,
+  by: string,
+  to: { status: "queued" | "cancelled"; at: Date; error?: string },
+): Promise<DownloadItem[]> {
+  const d = database.tables.downloads;
+  return inTransaction(database, function* (tx) {
+    const moved = (yield moveItems(tx, database, id, ["awaiting_approval"], to)) as DownloadItem[];
+    if (moved.length > 0)
+      yield tx.update(d).set({ decidedBy: by, decidedAt: to.at, updatedAt: to.at }).where(eq(d.id, id));
+    return moved;
+  });
 }
 
 /** Delete a finished download (and its items) of a user; false when absent, someone else's or still running. */

@@ -28,7 +28,7 @@ import {
 } from "./sessions";
 import { listJobRuns, upsertJobRun } from "./job-runs";
 import { inTransaction } from "../db/transaction";
-import { findDownloadById, insertDownload, listDownloadItems, type NewDownloadItem } from "./downloads";
+import { decideDownload, findDownloadById, insertDownload, listDownloadItems, type NewDownloadItem } from "./downloads";
 import { insertSubscription, seenRemoteIds } from "./subscriptions";
 import {
   deleteSetting,
@@ -696,6 +696,28 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect(await rawRows(database, "select id from download_items where download_id = $1", row.id)).toEqual([]);
       });
 
+      test("an admin's decision moves the waiting items and names the admin; a second decision changes nothing", async () => {
+        const user = await insertUser(database, newUser({ username: `tx-${uniq()}` }));
+        const admin = await insertUser(database, newUser({ username: `tx-admin-${uniq()}`, role: "admin" }));
+        const other = await insertUser(database, newUser({ username: `tx-admin-${uniq()}`, role: "admin" }));
+        const { row, items } = download(user.id, 3);
+        const waiting = items.map((i) => ({ ...i, status: "awaiting_approval" as const }));
+        await insertDownload(database, { ...row, status: "awaiting_approval" }, waiting);
+        const at = MS("2025-06-02T08:00:00.000Z");
+        const moved = await decideDownload(database, row.id, admin.id, { status: "queued", at });
+        expect(moved.map((i) => i.status)).toEqual(["queued", "queued", "queued"]);
+        const decided = await findDownloadById(database, row.id);
+        expect([decided?.decidedBy, decided?.decidedAt?.toISOString()]).toEqual([admin.id, at.toISOString()]);
+        const later = MS("2025-06-03T08:00:00.000Z");
+        expect(await decideDownload(database, row.id, other.id, { status: "cancelled", at: later })).toEqual([]);
+        expect((await findDownloadById(database, row.id))?.decidedBy).toBe(admin.id);
+        expect((await listDownloadItems(database, row.id)).map((i) => i.status)).toEqual([
+          "queued",
+          "queued",
+          "queued",
+        ]);
+      });
+
       test("a throw after the statements ran rolls them back, and what the work returns comes back", async () => {
         const name = `tx-${uniq()}`;
         const rolledBack = inTransaction(database, function* (tx) {
@@ -735,7 +757,9 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
         expect((await seenRemoteIds(database, first, [...seen, "new-one"])).size).toBe(450);
         const again = crypto.randomUUID();
         expect(await insertSubscription(database, { ...sub, id: again }, ["other"])).toBe(false);
-        expect(await rawRows(database, "select remote_id from subscription_seen where subscription_id = $1", again)).toEqual([]);
+        expect(
+          await rawRows(database, "select remote_id from subscription_seen where subscription_id = $1", again),
+        ).toEqual([]);
       });
     });
   });
