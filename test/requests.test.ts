@@ -392,4 +392,51 @@ describe("the list of your requests", () => {
     expect(html).not.toContain(`/requests/${declined}/cancel`);
     expect(html).not.toContain("<b>Film</b>");
   });
+
+  test("25 a page, newest first, with a pager; page 2 holds the older ones; another person's never show or count", async () => {
+    const erin = await givenUser(t.deps, { displayName: "Erin" });
+    const frank = await givenUser(t.deps, { displayName: "Frank" });
+    const base = Date.UTC(2026, 0, 1);
+    for (const [user, n] of [
+      [erin, 30],
+      [frank, 3],
+    ] as const)
+      for (let i = 0; i < n; i++) {
+        const at = new Date(base + i * 60_000);
+        await insertMediaRequest(t.deps.database, {
+          id: crypto.randomUUID(),
+          userId: user.id,
+          seerrServer: "pages-test",
+          seerrRequestId: Math.floor(Math.random() * 1e9),
+          mediaType: "movie",
+          tmdbId: 70000 + i,
+          title: `${user.displayName} film ${i}`,
+          seasons: [],
+          is4k: false,
+          status: "pending",
+          source: "medianest",
+          createdAt: at,
+          updatedAt: at,
+        });
+      }
+    const browser = await signIn(t, erin);
+    const titles = (html: string) => [...html.matchAll(/<strong>([^<]+)<\/strong>/g)].map((m) => m[1]);
+    const first = await (await browser.get("/requests")).text();
+    expect(titles(first)).toEqual(Array.from({ length: 25 }, (_, i) => `Erin film ${29 - i}`));
+    expect(first).toContain("30 requests · page 1 of 2");
+    expect(first).toContain('href="/requests?page=2"');
+    expect(first).toContain('hx-get="/requests"');
+    const second = await (await browser.get("/requests?page=2")).text();
+    expect(titles(second)).toEqual(["Erin film 4", "Erin film 3", "Erin film 2", "Erin film 1", "Erin film 0"]);
+    expect(second).toContain("30 requests · page 2 of 2");
+    expect(second).toContain('hx-get="/requests?page=2"');
+    expect(second).toContain('href="/requests"');
+    expect(second).not.toContain("Frank film");
+    const beyond = await browser.get("/requests?page=9");
+    expect(beyond.status).toBe(200);
+    const past = await beyond.text();
+    expect(titles(past)).toEqual([]);
+    expect(past).toContain('href="/requests?page=8"');
+    expect(await (await browser.get("/requests?page=-1")).text()).toContain("page 1 of 2");
+  });
 });

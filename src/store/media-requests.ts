@@ -82,8 +82,8 @@ export async function listMediaRequests(
   return { items, total: Number(c?.n ?? 0) };
 }
 
-/** List requests newest first with who asked, without counting them all (a list that shows no pages). */
-export async function listNewestMediaRequests(
+/** One page of requests, newest first, with who asked. */
+async function listNewestMediaRequests(
   database: Database,
   f: MediaRequestFilter = {},
 ): Promise<MediaRequestWithUser[]> {
@@ -99,6 +99,36 @@ export async function listNewestMediaRequests(
     .limit(f.limit ?? 25)
     .offset(f.offset ?? 0);
   return rows.map((r) => ({ ...r.request, requesterName: r.requesterName }));
+}
+
+const userRequestPage = preparedQuery<MediaRequest>("user_request_page", (db, t) =>
+  db
+    .select()
+    .from(t.mediaRequests)
+    .where(eq(t.mediaRequests.userId, sql.placeholder("userId")))
+    .orderBy(desc(t.mediaRequests.createdAt), desc(t.mediaRequests.id))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset")),
+);
+
+const userRequestCount = preparedQuery<{ n: number }>("user_request_count", (db, t) =>
+  db
+    .select({ n: count() })
+    .from(t.mediaRequests)
+    .where(eq(t.mediaRequests.userId, sql.placeholder("userId"))),
+);
+
+/** One page of a person's own requests, newest first, and how many they have ("your requests": prepared statements). */
+export async function listUserMediaRequests(
+  database: Database,
+  userId: string,
+  page: { limit: number; offset: number },
+): Promise<{ items: MediaRequest[]; total: number }> {
+  const [items, [c]] = await Promise.all([
+    userRequestPage(database, { userId, ...page }),
+    userRequestCount(database, { userId }),
+  ]);
+  return { items, total: Number(c?.n ?? 0) };
 }
 
 /** List a user's newest requests (the dashboard): one query on the (user, created) index. */

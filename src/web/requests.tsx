@@ -9,10 +9,10 @@ import { getIntegrations } from "../services/integrations";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
 import { plexWebUrlIfKnown } from "../services/plex-links";
 import { imageProxyKey, signedTmdbImageUrl } from "../services/image-proxy";
-import { listNewestMediaRequests, listRecentMediaRequestsByUser, type MediaRequest } from "../store/media-requests";
+import { listRecentMediaRequestsByUser, listUserMediaRequests, type MediaRequest } from "../store/media-requests";
 import { formatDate } from "../../views/components/format";
 
-const LIMIT = 100;
+const PAGE_SIZE = 25;
 /** How many of a person's newest requests the dashboard shows. */
 const DASHBOARD_LIMIT = 6;
 
@@ -37,14 +37,26 @@ function rowView(r: MediaRequest, machineIdentifier: string | null | undefined):
 
 async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
   const deps = c.get("deps");
-  const [items, { plex }] = await Promise.all([
-    listNewestMediaRequests(deps.database, { userId: c.get("user")!.id, limit: LIMIT }),
+  const n = Number(c.req.query("page"));
+  const page = Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+  const [{ items, total }, { plex }] = await Promise.all([
+    listUserMediaRequests(deps.database, c.get("user")!.id, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     getIntegrations(deps),
   ]);
   const rows = items.map((r) => rowView(r, plex?.machineIdentifier));
-  return renderPage(c, "Your requests", <MyRequestsPage rows={rows} csrf={c.get("csrfToken")} flash={flash} />, {
-    status,
-  });
+  return renderPage(
+    c,
+    "Your requests",
+    <MyRequestsPage
+      rows={rows}
+      total={total}
+      page={page}
+      pageSize={PAGE_SIZE}
+      csrf={c.get("csrfToken")}
+      flash={flash}
+    />,
+    { status },
+  );
 }
 
 /** Routes of a person's own requests: the list with live states, and cancelling one still pending. */

@@ -1,5 +1,5 @@
 import { raw } from "hono/html";
-import { CsrfField, Empty } from "../components/form";
+import { Empty, Pager } from "../components/form";
 import { esc } from "../components/escape";
 
 /** A request row as the list shows it. */
@@ -17,13 +17,21 @@ export interface RequestRowView {
   watchUrl: string | null;
 }
 
-/** The person's own requests, newest first, with their live state and a cancel button while pending. */
-export function MyRequestsPage(props: { rows: RequestRowView[]; csrf: string; flash?: string | undefined }) {
+/** The person's own requests, newest first a page at a time, with their live state and a cancel button while pending. */
+export function MyRequestsPage(props: {
+  rows: RequestRowView[];
+  total: number;
+  page: number;
+  pageSize: number;
+  csrf: string;
+  flash?: string | undefined;
+}) {
+  const link = (p: number) => (p === 1 ? "/requests" : `/requests?page=${p}`);
   return (
     <section
       id="my-requests"
       aria-labelledby="requests-title"
-      hx-get="/requests"
+      hx-get={link(props.page)}
       hx-trigger="mn-requests from:#live"
       hx-select="#my-requests"
       hx-target="this"
@@ -38,20 +46,29 @@ export function MyRequestsPage(props: { rows: RequestRowView[]; csrf: string; fl
           {props.flash}
         </p>
       ) : null}
-      {props.rows.length === 0 ? (
+      {props.total === 0 ? (
         <p class="empty">
           <strong>You have not requested anything yet.</strong>
           Find a movie or show in Discover or Search and request it; its state shows here.
         </p>
       ) : (
-        <ul class="request-list">{raw(requestRows(props.rows, props.csrf))}</ul>
+        <>
+          {props.rows.length > 0 ? <ul class="request-list">{raw(requestRows(props.rows, props.csrf))}</ul> : null}
+          <Pager
+            total={props.total}
+            noun={["request", "requests"]}
+            page={props.page}
+            pageSize={props.pageSize}
+            link={link}
+          />
+        </>
       )}
     </section>
   );
 }
 
 /**
- * The rows of "your requests" (up to a hundred a page) as strings, not JSX: rendering them as elements was a third of
+ * The rows of "your requests" (25 a page) as strings, not JSX: rendering them as elements was a third of
  * the page's CPU time (docs/performance.md, "Measured decisions"). The markup is the one the JSX wrote.
  */
 export function requestRows(rows: RequestRowView[], csrf: string): string {

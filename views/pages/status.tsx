@@ -8,6 +8,7 @@ import type {
 } from "../../src/services/status-types";
 import { CsrfField, Empty } from "../components/form";
 import { formatDate, When } from "../components/format";
+import { oncePerObject } from "../components/kept";
 import { Markdown } from "../components/markdown";
 
 const STATE_LABEL: Record<ServiceState, string> = {
@@ -152,8 +153,16 @@ function groupTiles(tiles: ServiceTile[]): [string, ServiceTile[]][] {
   return [...groups.entries()];
 }
 
+// The overview is kept a second per replica (src/services/status.ts): its tiles, a few hundred elements with a
+// check time in every strip cell, are rendered once for admins and once for everyone else while it lasts.
+const keptTiles = oncePerObject<StatusOverview>();
+
 /** The live region of the status page: announcements, source problems and tiles; refreshes itself on "mn-status". */
 export function StatusTiles(props: { overview: StatusOverview; isAdmin: boolean }) {
+  return keptTiles(props.overview, String(props.isAdmin), () => statusTiles(props));
+}
+
+function statusTiles(props: { overview: StatusOverview; isAdmin: boolean }) {
   const o = props.overview;
   const groups = groupTiles(o.tiles);
   return (
