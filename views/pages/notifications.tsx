@@ -1,7 +1,41 @@
-import { linkLabel } from "../components/format";
+import { raw } from "hono/html";
+import { esc } from "../components/escape";
+import { formatDate, linkLabel } from "../components/format";
 import type { Notification } from "../../src/store/notifications";
 import { CsrfField, Empty, Pager } from "../components/form";
-import { When } from "../components/format";
+
+/**
+ * The notifications of a page as strings, not JSX: rendering their twenty-odd elements each through hono/jsx was
+ * most of the page's time (docs/performance.md, "Measured decisions"). The markup is the one the JSX wrote.
+ */
+export function notificationItems(items: Notification[], csrf: string | undefined): string {
+  const csrfField = csrf ? `<input type="hidden" name="_csrf" value="${esc(csrf)}"/>` : "";
+  const form = (action: string, button: string) =>
+    `<form method="post" action="${action}" hx-post="${action}" hx-target="#notification-list" hx-select="#notification-list" hx-swap="outerHTML">${csrfField}${button}</form>`;
+  let out = "";
+  for (const n of items) {
+    const id = esc(n.id);
+    const title = esc(n.title);
+    const at = formatDate(n.createdAt);
+    out +=
+      (n.readAt ? '<li class="card notice-read">' : '<li class="card notice-unread" data-unread="true">') +
+      `<div class="row row-between"><div class="grow min-200"><strong>${title}</strong> ` +
+      (n.readAt ? "" : '<span class="pill pill-pending">new</span>') +
+      `<div>${esc(n.body)}</div><div class="hint">` +
+      `<time datetime="${n.createdAt.toISOString()}" title="${at}" data-local="text">${at}</time>` +
+      (n.link ? ` · <a href="${esc(n.link)}">${linkLabel(n.link)}</a>` : "") +
+      '</div></div><div class="row">' +
+      (n.readAt
+        ? ""
+        : form(`/notifications/${id}/read`, '<button class="btn btn-small" type="submit">Mark read</button>')) +
+      form(
+        `/notifications/${id}/delete`,
+        `<button class="btn btn-small btn-danger" type="submit" aria-label="Delete “${title}”">Delete</button>`,
+      ) +
+      "</div></div></li>";
+  }
+  return out;
+}
 
 /** The notification list; refreshes itself when the live stream says something changed. */
 export function NotificationList(props: {
@@ -24,60 +58,7 @@ export function NotificationList(props: {
           When something you asked for is ready, or the owner sends news, it shows up here.
         </Empty>
       ) : (
-        <ul class="stack plain-list">
-          {props.items.map((n) => (
-            <li
-              class={n.readAt ? "card notice-read" : "card notice-unread"}
-              data-unread={n.readAt ? undefined : "true"}
-            >
-              <div class="row row-between">
-                <div class="grow min-200">
-                  <strong>{n.title}</strong> {n.readAt ? null : <span class="pill pill-pending">new</span>}
-                  <div>{n.body}</div>
-                  <div class="hint">
-                    <When at={n.createdAt} />
-                    {n.link ? (
-                      <>
-                        {" · "}
-                        <a href={n.link}>{linkLabel(n.link)}</a>
-                      </>
-                    ) : null}
-                  </div>
-                </div>
-                <div class="row">
-                  {n.readAt ? null : (
-                    <form
-                      method="post"
-                      action={`/notifications/${n.id}/read`}
-                      hx-post={`/notifications/${n.id}/read`}
-                      hx-target="#notification-list"
-                      hx-select="#notification-list"
-                      hx-swap="outerHTML"
-                    >
-                      <CsrfField token={props.csrf} />
-                      <button class="btn btn-small" type="submit">
-                        Mark read
-                      </button>
-                    </form>
-                  )}
-                  <form
-                    method="post"
-                    action={`/notifications/${n.id}/delete`}
-                    hx-post={`/notifications/${n.id}/delete`}
-                    hx-target="#notification-list"
-                    hx-select="#notification-list"
-                    hx-swap="outerHTML"
-                  >
-                    <CsrfField token={props.csrf} />
-                    <button class="btn btn-small btn-danger" type="submit" aria-label={`Delete “${n.title}”`}>
-                      Delete
-                    </button>
-                  </form>
-                </div>
-              </div>
-            </li>
-          ))}
-        </ul>
+        <ul class="stack plain-list">{raw(notificationItems(props.items, props.csrf))}</ul>
       )}
       <Pager
         total={props.total}
