@@ -13,6 +13,7 @@ import sqlite9 from "./sqlite/0009_request_plex_rating_key.sql" with { type: "te
 import sqlite10 from "./sqlite/0010_muted_notifications.sql" with { type: "text" };
 import sqlite11 from "./sqlite/0011_download_list_indexes.sql" with { type: "text" };
 import sqlite12 from "./sqlite/0012_request_list_indexes.sql" with { type: "text" };
+import sqlite13 from "./sqlite/0013_download_stored_index.sql" with { type: "text" };
 import postgres0 from "./postgres/0000_init.sql" with { type: "text" };
 import postgres1 from "./postgres/0001_notifications_status_jobs.sql" with { type: "text" };
 import postgres2 from "./postgres/0002_plex_invites.sql" with { type: "text" };
@@ -26,6 +27,7 @@ import postgres9 from "./postgres/0009_request_plex_rating_key.sql" with { type:
 import postgres10 from "./postgres/0010_muted_notifications.sql" with { type: "text" };
 import postgres11 from "./postgres/0011_download_list_indexes.sql" with { type: "text" };
 import postgres12 from "./postgres/0012_request_list_indexes.sql" with { type: "text" };
+import postgres13 from "./postgres/0013_download_stored_index.sql" with { type: "text" };
 
 /** One migration: its tag (file name) and SQL. */
 export interface Migration {
@@ -47,6 +49,7 @@ export const sqliteMigrations: Migration[] = [
   { tag: "0010_muted_notifications", sql: sqlite10 },
   { tag: "0011_download_list_indexes", sql: sqlite11 },
   { tag: "0012_request_list_indexes", sql: sqlite12 },
+  { tag: "0013_download_stored_index", sql: sqlite13 },
 ];
 
 export const postgresMigrations: Migration[] = [
@@ -63,4 +66,5 @@ export const postgresMigrations: Migration[] = [
   { tag: "0010_muted_notifications", sql: postgres10 },
   { tag: "0011_download_list_indexes", sql: postgres11 },
   { tag: "0012_request_list_indexes", sql: postgres12 },
+  { tag: "0013_download_stored_index", sql: postgres13 },
 ];

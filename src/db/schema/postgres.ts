@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
@@ -279,6 +280,8 @@ export const downloadItems = pgTable(
     index("download_items_download_idx").on(t.downloadId, t.position),
     // The oldest waiting item (the queue's health) without sorting every queued row.
     index("download_items_status_created_idx").on(t.status, t.createdAt),
+    // The bytes kept on disk per person (the storage cap, the admin's queue page) read from the index alone.
+    index("download_items_stored_idx").on(t.status, t.userId, t.bytes).where(sql`${t.filePath} is not null`),
   ],
 );
 

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 // Column for column twin of ./postgres.ts; src/db/schema.test.ts holds them equal.
@@ -267,6 +268,8 @@ export const downloadItems = sqliteTable(
     index("download_items_download_idx").on(t.downloadId, t.position),
     // The oldest waiting item (the queue's health) without sorting every queued row.
     index("download_items_status_created_idx").on(t.status, t.createdAt),
+    // The bytes kept on disk per person (the storage cap, the admin's queue page) read from the index alone.
+    index("download_items_stored_idx").on(t.status, t.userId, t.bytes).where(sql`${t.filePath} is not null`),
   ],
 );
 

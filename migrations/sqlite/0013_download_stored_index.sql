@@ -1,0 +1,1 @@
+CREATE INDEX `download_items_stored_idx` ON `download_items` (`status`,`user_id`,`bytes`) WHERE "download_items"."file_path" is not null;
