@@ -38,7 +38,7 @@ import {
 import { listAuditEntries } from "../store/audit";
 import { countActiveUsers, findUserById, listUsers, type User } from "../store/users";
 import { newPassword } from "./auth";
-import { form, formValues, type FieldErrors, type FormValues, type OnInvalid } from "./forms";
+import { form, formValues, type FieldErrors, type FormValues, type OnInvalid, pageOf } from "./forms";
 import { isFragmentRequest, renderPage } from "../server/htmx";
 
 const PAGE_SIZE = 25;
@@ -148,11 +148,6 @@ function actor(c: Context<AppEnv>): Actor {
   return { user: c.get("user"), ip: clientIp(c) };
 }
 
-function pageNumber(raw: string | undefined): number {
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
-}
-
 /** What the jobs page shows of backups, when the backup job is scheduled. */
 async function backupsView(
   deps: AppDeps,
@@ -253,7 +248,7 @@ export function adminRoutes() {
     const status = ["active", "disabled", "deleted"].includes(c.req.query("status") ?? "")
       ? (c.req.query("status") as "active")
       : undefined;
-    const page = pageNumber(c.req.query("page"));
+    const page = pageOf(c);
     const { users, total } = await listUsers(c.get("deps").database, {
       search: q || undefined,
       role,
@@ -647,7 +642,7 @@ export function adminRoutes() {
   app.get("/admin/audit", allow("admin"), async (c) => {
     const asked = c.req.query("action") ?? "";
     const action = Object.hasOwn(AUDIT_ACTIONS, asked) ? asked : "";
-    const page = pageNumber(c.req.query("page"));
+    const page = pageOf(c);
     const { entries, total } = await listAuditEntries(c.get("deps").database, {
       action: action || undefined,
       limit: PAGE_SIZE,

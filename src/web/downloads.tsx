@@ -39,16 +39,10 @@ import { imageProxyKey, signedRemoteImageUrl } from "../services/image-proxy";
 import { getIntegrations, type LibraryFolder } from "../services/integrations";
 import { can } from "../services/permissions";
 import { countDownloads, type DownloadSummary, listDownloadSummaries } from "../store/downloads";
-import { type FieldErrors, type FormValues, form, formValues, withForm } from "./forms";
+import { type FieldErrors, type FormValues, form, formValues, pageOf, withForm } from "./forms";
 
 /** Downloads per page of the list: a long queue renders a page, never every row. */
 export const LIST_PAGE_SIZE = 25;
-
-/** The page a request asks for (?page=, from 1); anything else is the first. */
-export function pageOf(c: Context<AppEnv>): number {
-  const n = Number(c.req.query("page"));
-  return Number.isInteger(n) && n > 0 && n < 100_000 ? n : 1;
-}
 
 function clock(seconds: number | null): string | null {
   if (seconds === null || !Number.isFinite(seconds)) return null;

@@ -108,3 +108,9 @@ export function withForm(
   // The validator hands over by calling next(); its answer is the handler's.
   return check(c, (() => run(c)) as unknown as Next) as Promise<Response>;
 }
+
+/** The page of a list a request asks for (?page=, from 1); anything else is the first. */
+export function pageOf(c: Context<AppEnv>): number {
+  const n = Number(c.req.query("page"));
+  return Number.isInteger(n) && n > 0 && n < 100_000 ? n : 1;
+}

@@ -10,13 +10,13 @@ import {
   markNotificationRead,
 } from "../store/notifications";
 import { isHtmxRequest, renderPage } from "../server/htmx";
+import { pageOf } from "./forms";
 
 const PAGE_SIZE = 20;
 
 async function showNotificationsPage(c: Context<AppEnv>, status = 200) {
   const deps = c.get("deps");
-  const n = Number(c.req.query("page"));
-  const page = Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+  const page = pageOf(c);
   const { items, total } = await listNotifications(deps.database, c.get("user")!.id, {
     limit: PAGE_SIZE,
     offset: (page - 1) * PAGE_SIZE,

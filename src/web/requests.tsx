@@ -4,6 +4,7 @@ import { DashboardRequests, MyRequestsPage, type RequestRowView } from "../../vi
 import type { AppEnv } from "../app/deps";
 import { allow } from "../server/access";
 import { renderPage } from "../server/htmx";
+import { pageOf } from "./forms";
 import { clientIp } from "../server/request";
 import { getIntegrations } from "../services/integrations";
 import { cancelMediaRequest, STATE_LABELS, titleHref } from "../services/media-requests";
@@ -37,8 +38,7 @@ function rowView(r: MediaRequest, machineIdentifier: string | null | undefined):
 
 async function showMine(c: Context<AppEnv>, flash?: string, status = 200) {
   const deps = c.get("deps");
-  const n = Number(c.req.query("page"));
-  const page = Number.isInteger(n) && n > 0 && n < 100000 ? n : 1;
+  const page = pageOf(c);
   const [{ items, total }, { plex }] = await Promise.all([
     listUserMediaRequests(deps.database, c.get("user")!.id, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }),
     getIntegrations(deps),
