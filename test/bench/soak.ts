@@ -109,27 +109,28 @@ const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 /** The pool's size in src/db/database.ts (openPostgres): the most PostgreSQL connections a replica keeps. */
 const PG_POOL_MAX = 10;
 const PG_CONNECTION = "PostgreSQL connection";
-/** Socket inodes of a process's TCP connections to the given remote port (/proc/<pid>/net/tcp and tcp6). */
-function socketsToPort(pid: number, port: number): Set<string> {
-  const inodes = new Set<string>();
-  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+/** The local and remote port of each of a process's TCP sockets, by inode (/proc/<pid>/net/tcp and tcp6). */
+function tcpSockets(pid: number): Map<string, { local: number; remote: number }> {
+  const sockets = new Map<string, { local: number; remote: number }>();
+  const portOf = (address: string) => Number.parseInt(address.slice(address.lastIndexOf(":") + 1), 16);
   for (const file of ["tcp", "tcp6"]) {
     for (const line of readFileSync(`/proc/${pid}/net/${file}`, "utf8").split("\n").slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols[2]?.endsWith(`:${hexPort}`)) inodes.add(cols[9]!);
+      if (cols[1] && cols[2] && cols[9]) sockets.set(cols[9], { local: portOf(cols[1]), remote: portOf(cols[2]) });
     }
   }
-  return inodes;
+  return sockets;
 }
 /**
- * What a process's descriptors point at, counted by kind (sockets, pipes, files by path). Sockets to PostgreSQL are
- * counted apart: postgres.js hands out its longest-idle connection first, so the few queries a minute of the jobs
- * and workers keep every connection the load opened from reaching its idle timeout; they are judged against the
+ * What a process's descriptors point at, counted by kind: files by path, TCP sockets by what they reach (`reaches`:
+ * a remote port's name) or as the server's own (its listener and its clients' connections). Sockets to PostgreSQL
+ * are counted apart: postgres.js hands out its longest-idle connection first, so the few queries a minute of the
+ * jobs and workers keep every connection the load opened from reaching its idle timeout; they are judged against the
  * pool's bound, every other descriptor against its start.
  */
-function fdKinds(pid: number, pgPort?: number): Record<string, number> {
+function fdKinds(pid: number, serverPort: number, reaches: Map<number, string>): Record<string, number> {
   const kinds: Record<string, number> = {};
-  const pgSockets = pgPort ? socketsToPort(pid, pgPort) : new Set<string>();
+  const tcp = tcpSockets(pid);
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     let link: string;
     try {
@@ -137,8 +138,14 @@ function fdKinds(pid: number, pgPort?: number): Record<string, number> {
     } catch {
       continue;
     }
-    const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
-    const target = inode && pgSockets.has(inode) ? PG_CONNECTION : link.replace(/:\[\d+\]$/, "");
+    const socket = tcp.get(/^socket:\[(\d+)\]$/.exec(link)?.[1] ?? "");
+    const target = !socket
+      ? link.replace(/:\[\d+\]$/, "")
+      : socket.local === serverPort
+        ? socket.remote === 0
+          ? "the server's listener"
+          : "a client's connection"
+        : (reaches.get(socket.remote) ?? `TCP connection to port ${socket.remote}`);
     kinds[target] = (kinds[target] ?? 0) + 1;
   }
   return kinds;
@@ -239,8 +246,18 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
   const pid = server.proc!.pid;
   // Where descriptors and live streams must come back to: the server as it started.
   const startFds = fdCount(pid);
-  const pgPort = pg ? Number(new URL(pg.url).port || 5432) : undefined;
-  const startKinds = fdKinds(pid, pgPort);
+  const reaches = new Map<number, string>([
+    [Number(new URL(seerr.url).port), "connection to the fake Seerr"],
+    [Number(new URL(site.url).port), "connection to the media site"],
+    ...(pg
+      ? ([
+          [Number(new URL(pg.url).port || 5432), PG_CONNECTION],
+          [Number(new URL(REDIS_TEST_URL).port || 6379), "Redis connection"],
+        ] as [number, string][])
+      : []),
+  ]);
+  const fdsNow = () => fdKinds(pid, server.port, reaches);
+  const startKinds = fdsNow();
   const startStreams = await liveStreams(base);
 
   const routes = new Map<string, RouteStats>();
@@ -435,7 +452,7 @@ async function soak(backend: string, bin: string, work: string): Promise<SoakRes
     used: sampleOf(metrics, "nodejs_heap_size_used_bytes") / 1024 ** 2,
     size: sampleOf(metrics, "nodejs_heap_size_total_bytes") / 1024 ** 2,
   };
-  const endKinds = fdKinds(pid, pgPort);
+  const endKinds = fdsNow();
   const endParts =
     `${statusMiB(pid, "RssAnon").toFixed(1)} MiB anonymous (the JS heap ${heap.used.toFixed(1)} MiB used of ${heap.size.toFixed(1)}), ` +
     `${statusMiB(pid, "RssFile").toFixed(1)} MiB file-backed (the binary's code ${binaryCodeMiB(pid, bin).toFixed(1)} MiB, ${idleCodeMiB.toFixed(1)} before the warm-up)`;
