@@ -721,16 +721,16 @@ for (const dialect of ["sqlite", "postgres"] as Dialect[]) {
       test("a throw after the statements ran rolls them back, and what the work returns comes back", async () => {
         const name = `tx-${uniq()}`;
         const rolledBack = inTransaction(database, function* (tx) {
-          yield tx.insert(t.deps.database.tables.users).values(newUser({ username: name }));
+          yield tx.insert(database.tables.users).values(newUser({ username: name }));
           throw new Error("changed my mind");
         });
         await expect(rolledBack).rejects.toThrow("changed my mind");
         expect(await findUserByUsername(database, name)).toBeUndefined();
         const rows = await inTransaction(database, function* (tx) {
           const inserted = (yield tx
-            .insert(t.deps.database.tables.users)
+            .insert(database.tables.users)
             .values(newUser({ username: name }))
-            .returning({ username: t.deps.database.tables.users.username })) as { username: string }[];
+            .returning({ username: database.tables.users.username })) as { username: string }[];
           return inserted.map((r) => r.username);
         });
         expect(rows).toEqual([name]);
